@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using ModelCompiler.Diagnostics;
+using ModelCompiler.Emit;
+using ModelCompiler.Graph;
+using ModelCompiler.Onnx;
+using ModelCompiler.Passes;
+using ModelCompiler.Planning;
+
+namespace ModelCompiler.Compilation;
+
+/// <summary>The outcome of compiling one model: C# source (null on errors), its weight layout, and diagnostics.</summary>
+internal sealed class CompileResult
+{
+    public string? Source { get; init; }
+    public string? ClassName { get; init; }
+    public string? Namespace { get; init; }
+    public ImmutableArray<CompilerDiagnostic> Diagnostics { get; init; } = ImmutableArray<CompilerDiagnostic>.Empty;
+    public bool Success => Source is not null;
+
+    /// <summary>Writes the weight blob that <see cref="Source"/> reads (header + aligned tensors).</summary>
+    public Action<Stream>? WriteWeights { get; init; }
+    public long WeightBytes { get; init; }
+    public long ArenaBytes { get; init; }
+    public long Macs { get; init; }
+    public int Layers { get; init; }
+}
+
+/// <summary>
+/// The whole compiler as one call: read -> pin inputs -> check support -> infer shapes and fold constants ->
+/// simplify -> fold BatchNorm -> choose kernels -> plan memory -> emit. The source generator and the
+/// build-time CLI (which writes the weight blob) both call this, so they always agree on the layout.
+/// </summary>
+internal static class ModelCompilation
+{
+    public static CompileResult Compile(byte[] modelBytes, ModelOptions options, CancellationToken cancellationToken = default)
+    {
+        var diagnostics = new List<CompilerDiagnostic>();
+        CompileResult Fail() => new() { Diagnostics = diagnostics.ToImmutableArray() };
+
+        if (!ValidateOptions(options, diagnostics)) return Fail();
+
+        var graph = OnnxReader.Read(modelBytes, diagnostics);
+        if (graph is null || HasErrors(diagnostics)) return Fail();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        InputPinning.Run(graph, options, diagnostics);
+        SupportCheck.Run(graph, diagnostics);
+        if (HasErrors(diagnostics)) return Fail();
+
+        ShapeInference.Run(graph, diagnostics);
+        if (HasErrors(diagnostics)) return Fail();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        Simplify.Run(graph);
+        BatchNormFolding.Run(graph);
+        foreach (var v in graph.Values.Values)
+            if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || graph.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+        if (HasErrors(diagnostics)) return Fail();
+
+        KernelSelection.Run(graph, diagnostics);
+        if (HasErrors(diagnostics)) return Fail();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var plan = MemoryPlan.Build(graph);
+        if (plan.ArenaBytes > int.MaxValue)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"intermediate tensors need {plan.ArenaBytes} bytes of scratch memory, more than 2 GB"));
+            return Fail();
+        }
+        var weights = new WeightTable();
+        var identity = new ModelIdentity(modelBytes, options);
+        var emitter = new ModelEmitter(graph, options, plan, weights, identity);
+        string source = emitter.Emit();
+
+        if (weights.Count > 0 && string.IsNullOrEmpty(options.WeightsResource))
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.MissingWeightsResource));
+            return Fail();
+        }
+
+        return new CompileResult
+        {
+            Source = source,
+            ClassName = emitter.ClassName,
+            Namespace = emitter.Namespace,
+            Diagnostics = diagnostics.ToImmutableArray(),
+            WriteWeights = stream => weights.WriteTo(stream, identity.Fingerprint),
+            WeightBytes = weights.Length,
+            ArenaBytes = plan.ArenaBytes,
+            Macs = emitter.TotalMacs,
+            Layers = graph.Nodes.Count,
+        };
+    }
+
+    private static bool HasErrors(List<CompilerDiagnostic> diagnostics) => diagnostics.Any(d => d.Severity == Severity.Error);
+
+    private static bool ValidateOptions(ModelOptions options, List<CompilerDiagnostic> diagnostics)
+    {
+        if (!Identifiers.IsValidIdentifier(options.ResolvedClassName))
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "ClassName", $"'{options.ResolvedClassName}' is not a valid C# class name"));
+        if (!Identifiers.IsValidNamespace(options.ResolvedNamespace))
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Namespace", $"'{options.ResolvedNamespace}' is not a valid C# namespace"));
+        return !HasErrors(diagnostics);
+    }
+}

@@ -1,0 +1,66 @@
+namespace ModelCompiler.Diagnostics;
+
+internal enum Severity { Info, Warning, Error }
+
+/// <summary>A diagnostic's fixed part: stable id, title and message format (string.Format, invariant culture).</summary>
+internal sealed record DiagnosticDescriptor(string Id, string Title, string MessageFormat, Severity Severity);
+
+/// <summary>
+/// Every diagnostic the compiler reports. Ids are stable: users suppress and search for them, so never
+/// renumber; add new ones at the end of their range. MC0xxx are model problems, MC9xxx compiler faults.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public static readonly DiagnosticDescriptor UnreadableFile = new(
+        "MC0001", "Model file cannot be read", "Cannot read the model file: {0}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor MalformedModel = new(
+        "MC0002", "Model is not a valid ONNX file", "The file is not a valid ONNX model: {0}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedOperator = new(
+        "MC0003", "Unsupported operator",
+        "Node '{0}' uses operator '{1}' (domain '{2}', opset {3}), which ModelCompiler does not support{4}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor DynamicShape = new(
+        "MC0004", "Dynamic input shape",
+        "Input '{0}' has shape {1} with dynamic dimension(s) {2}; pin them with the InputShape metadata, e.g. <AdditionalFiles Include=\"{3}\" InputShape=\"{4}\" />",
+        Severity.Error);
+
+    public static readonly DiagnosticDescriptor ExternalData = new(
+        "MC0005", "External tensor data is not supported",
+        "Tensor '{0}' keeps its data in an external file ('{1}'); ModelCompiler needs all weights inside the .onnx file. Re-save the model with onnx.save_model(model, path, save_as_external_data=False)",
+        Severity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidOption = new(
+        "MC0006", "Invalid ModelCompiler option", "Invalid value for {0}: {1}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedType = new(
+        "MC0007", "Unsupported element type", "{0} has element type {1}, which ModelCompiler cannot handle here{2}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidNode = new(
+        "MC0008", "Invalid node", "Node '{0}' ({1}): {2}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor MissingWeightsResource = new(
+        "MC0009", "Weights resource not configured",
+        "The ModelCompiler build targets did not run for this model (no ModelCompilerWeightsResource metadata), so its weights cannot be embedded. Reference the ModelCompiler package (or import its build/ModelCompiler.props and .targets)",
+        Severity.Error);
+
+    public static readonly DiagnosticDescriptor DuplicateClass = new(
+        "MC0010", "Duplicate model class", "Models '{0}' and '{1}' would both generate class '{2}'; give one of them a different ClassName or Namespace", Severity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidGraph = new(
+        "MC0011", "Invalid graph", "{0}", Severity.Error);
+
+    public static readonly DiagnosticDescriptor InternalError = new(
+        "MC9999", "ModelCompiler internal error",
+        "ModelCompiler failed while compiling this model ({0}: {1}). Please report it with the model attached", Severity.Error);
+}
+
+/// <summary>A reported diagnostic: descriptor plus formatted message. Plain strings so it is value-equatable.</summary>
+internal sealed record CompilerDiagnostic(string Id, string Title, Severity Severity, string Message)
+{
+    public static CompilerDiagnostic Create(DiagnosticDescriptor d, params object[] args) =>
+        new(d.Id, d.Title, d.Severity, string.Format(System.Globalization.CultureInfo.InvariantCulture, d.MessageFormat, args));
+
+    public override string ToString() => $"{Id}: {Message}";
+}

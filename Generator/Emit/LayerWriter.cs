@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+using ModelCompiler.Graph;
+
+namespace ModelCompiler.Emit;
+
+/// <summary>
+/// What a kernel sees while writing its layer method's body: expressions for its inputs (a parameter, or
+/// a weight span for constants), its outputs, shapes and types, and the code writer.
+/// </summary>
+internal sealed class LayerWriter
+{
+    private readonly CodeWriter _code;
+    private readonly WeightTable _weights;
+    private readonly IReadOnlyDictionary<Value, string> _parameters;
+
+    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters)
+    {
+        Node = node;
+        _code = code;
+        _weights = weights;
+        _parameters = parameters;
+    }
+
+    public Node Node { get; }
+
+    /// <summary>A ReadOnlySpan expression for input <paramref name="i"/>.</summary>
+    public string In(int i)
+    {
+        var v = Node.RequiredInput(i);
+        return v.Constant is { } t ? Weight(t) : _parameters[v];
+    }
+
+    /// <summary>A Span expression for output <paramref name="i"/>.</summary>
+    public string Out(int i) => _parameters[Node.Output(i)!];
+
+    public bool HasInput(int i) => Node.Input(i) is not null;
+    public bool HasOutput(int i) => Node.Output(i) is not null;
+
+    public int[] InShape(int i) => Node.RequiredInput(i).Shape!;
+    public int[] OutShape(int i) => Node.Output(i)!.Shape!;
+    public DataType InType(int i) => Node.RequiredInput(i).Type;
+    public DataType OutType(int i) => Node.Output(i)!.Type;
+
+    /// <summary>C# element type of input <paramref name="i"/>.</summary>
+    public string T(int i) => InType(i).CSharpName()!;
+    public string OutT(int i) => OutType(i).CSharpName()!;
+
+    /// <summary>A span over a tensor stored in the weight blob (registered on first use).</summary>
+    public string Weight(Tensor t)
+    {
+        long offset = _weights.Add(t);
+        return $"W<{t.Type.CSharpName()}>({Literals.Int(offset)}, {Literals.Int(t.ElementCount)})";
+    }
+
+    public void Line(string text = "") => _code.Line(text);
+    public void Open(string text) => _code.Open(text);
+    public void Close(string suffix = "") => _code.Close(suffix);
+
+    public static string Shape(int[] shape) => Literals.IntSpan(shape);
+    public static string F(float f) => Literals.Float(f);
+    public static string I(long v) => Literals.Int(v);
+}

@@ -1,0 +1,51 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace ModelCompiler.Graph;
+
+/// <summary>
+/// What a model is after reading: values, nodes in topological order, graph inputs and outputs, and the
+/// metadata the generated header repeats. Passes rewrite it in place.
+/// </summary>
+internal sealed class ModelGraph
+{
+    public List<Node> Nodes { get; } = new();
+    public List<Value> Inputs { get; } = new();
+    public List<Value> Outputs { get; } = new();
+    public Dictionary<string, Value> Values { get; } = new();
+
+    /// <summary>Imported opset version per domain ("" is ai.onnx).</summary>
+    public Dictionary<string, int> Opsets { get; } = new();
+
+    public long IrVersion { get; set; }
+    public string ProducerName { get; set; } = "";
+    public string ProducerVersion { get; set; } = "";
+    public string GraphName { get; set; } = "";
+    public string DocString { get; set; } = "";
+
+    public int DefaultOpset => Opsets.TryGetValue("", out int v) ? v : 0;
+
+    public Value GetOrAddValue(string name)
+    {
+        if (!Values.TryGetValue(name, out var v))
+        {
+            v = new Value(name);
+            Values.Add(name, v);
+        }
+        return v;
+    }
+
+    /// <summary>Recomputes producer/consumer links after a pass changed node inputs or outputs.</summary>
+    public void RebuildLinks()
+    {
+        foreach (var v in Values.Values) { v.Producer = null; v.Consumers.Clear(); }
+        foreach (var n in Nodes)
+        {
+            foreach (var o in n.Outputs) if (o is not null) o.Producer = n;
+            foreach (var i in n.Inputs.Where(i => i is not null).Distinct()) i!.Consumers.Add(n);
+        }
+    }
+
+    public bool IsGraphOutput(Value v) => Outputs.Contains(v);
+    public bool IsGraphInput(Value v) => Inputs.Contains(v);
+}

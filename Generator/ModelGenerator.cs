@@ -1,0 +1,136 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using ModelCompiler.Compilation;
+using ModelCompiler.Diagnostics;
+using Severity = ModelCompiler.Diagnostics.Severity;
+
+namespace ModelCompiler;
+
+/// <summary>
+/// The Roslyn incremental generator. Wiring only: each <c>AdditionalFiles</c> item ending in .onnx, with its
+/// per-file metadata, becomes a <see cref="ModelRequest"/>; each request is compiled by
+/// <see cref="ModelCompilation"/> into source and diagnostics. A request changes only when the file's
+/// path, size, timestamp or options change, so edits to the user's C# never recompile a model.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class ModelGenerator : IIncrementalGenerator
+{
+    /// <summary>Tracking names for the pipeline steps (tests assert on them).</summary>
+    public const string RequestStep = "ModelRequest";
+    public const string CompileStep = "CompiledModel";
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var requests = context.AdditionalTextsProvider
+            .Where(static t => t.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, _) => ModelRequest.Create(pair.Left, pair.Right))
+            .WithTrackingName(RequestStep);
+
+        var compiled = requests
+            .Select(static (request, ct) => CompileSafely(request, ct))
+            .WithTrackingName(CompileStep);
+
+        context.RegisterSourceOutput(compiled.Collect(), static (spc, models) =>
+        {
+            var seen = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var model in models.OrderBy(m => m.Path, StringComparer.Ordinal))
+            {
+                foreach (var d in model.Diagnostics) spc.ReportDiagnostic(ToRoslyn(d, model.Path));
+                if (model.Source is null || model.FullName is null) continue;
+                if (seen.TryGetValue(model.FullName, out string? other))
+                {
+                    spc.ReportDiagnostic(ToRoslyn(CompilerDiagnostic.Create(DiagnosticDescriptors.DuplicateClass,
+                        Path.GetFileName(other), Path.GetFileName(model.Path), model.FullName), model.Path));
+                    continue;
+                }
+                seen.Add(model.FullName, model.Path);
+                spc.AddSource(model.FullName + ".g.cs", SourceText.From(model.Source, System.Text.Encoding.UTF8));
+            }
+        });
+    }
+
+    private static GeneratedModel CompileSafely(ModelRequest request, CancellationToken ct)
+    {
+        try
+        {
+            byte[] bytes;
+            try
+            {
+#pragma warning disable RS1035 // Binary model files cannot go through AdditionalText.GetText() (it rejects NUL bytes, CS2015); read them directly, as CsWin32 does with .winmd files.
+                bytes = File.ReadAllBytes(request.Path);
+#pragma warning restore RS1035
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new GeneratedModel(request.Path, null, null, new EquatableArray<CompilerDiagnostic>(new[]
+                {
+                    CompilerDiagnostic.Create(DiagnosticDescriptors.UnreadableFile, e.Message),
+                }));
+            }
+            var result = ModelCompilation.Compile(bytes, request.Options, ct);
+            return new GeneratedModel(request.Path, result.Success ? result.Namespace + "." + result.ClassName : null, result.Source, result.Diagnostics);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // The generator never throws: a compiler bug becomes an error on the model, not a crashed build.
+            return new GeneratedModel(request.Path, null, null, new EquatableArray<CompilerDiagnostic>(new[]
+            {
+                CompilerDiagnostic.Create(DiagnosticDescriptors.InternalError, e.GetType().Name, e.Message),
+            }));
+        }
+    }
+
+    private static Diagnostic ToRoslyn(CompilerDiagnostic d, string path)
+    {
+        var descriptor = new Microsoft.CodeAnalysis.DiagnosticDescriptor(d.Id, d.Title, "{0}", "ModelCompiler",
+            d.Severity switch { Severity.Error => DiagnosticSeverity.Error, Severity.Warning => DiagnosticSeverity.Warning, _ => DiagnosticSeverity.Info },
+            isEnabledByDefault: true, helpLinkUri: "https://github.com/modelcompiler/modelcompiler#diagnostics");
+        var location = Location.Create(path, default, new LinePositionSpan(default, default));
+        return Diagnostic.Create(descriptor, location, d.Message);
+    }
+}
+
+/// <summary>One model to compile: where it is, a cheap change stamp, and its options. Value-equatable.</summary>
+internal sealed record ModelRequest(string Path, long Length, long LastWriteTicks, ModelOptions Options)
+{
+    public static ModelRequest Create(AdditionalText file, AnalyzerConfigOptionsProvider provider)
+    {
+        var options = provider.GetOptions(file);
+        string? Meta(string name) =>
+            options.TryGetValue("build_metadata.AdditionalFiles." + name, out string? v) ? ModelOptions.Normalize(v) : null;
+        provider.GlobalOptions.TryGetValue("build_property.RootNamespace", out string? rootNamespace);
+
+        long length = -1, ticks = 0;
+        try
+        {
+#pragma warning disable RS1035 // The stamp lets the pipeline notice a changed model without reading it on every keystroke.
+            var info = new FileInfo(file.Path);
+            if (info.Exists) { length = info.Length; ticks = info.LastWriteTimeUtc.Ticks; }
+#pragma warning restore RS1035
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { }
+
+        return new ModelRequest(file.Path, length, ticks, new ModelOptions
+        {
+            FileName = System.IO.Path.GetFileName(file.Path),
+            ClassName = Meta("ClassName"),
+            Namespace = Meta("Namespace"),
+            RootNamespace = ModelOptions.Normalize(rootNamespace),
+            InputShape = Meta("InputShape"),
+            WeightsResource = Meta("ModelCompilerWeightsResource"),
+        });
+    }
+}
+
+/// <summary>A compiled model as the pipeline caches it: plain strings and an equatable diagnostic list.</summary>
+internal sealed record GeneratedModel(string Path, string? FullName, string? Source, EquatableArray<CompilerDiagnostic> Diagnostics);

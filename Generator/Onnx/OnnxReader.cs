@@ -1,0 +1,314 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Google.Protobuf;
+using ModelCompiler.Diagnostics;
+using ModelCompiler.Graph;
+using ModelCompiler.Onnx.Proto;
+using Attribute = ModelCompiler.Graph.Attribute;
+
+namespace ModelCompiler.Onnx;
+
+/// <summary>
+/// Turns the bytes of an .onnx file into a <see cref="ModelGraph"/>: initializers and <c>Constant</c> nodes
+/// become constant values, inputs that have an initializer (IR &lt; 4 models list weights as inputs) are
+/// treated as weights, nodes are put in topological order and given names where the model has none.
+/// Every problem found is reported; nothing here throws to the caller.
+/// </summary>
+internal static class OnnxReader
+{
+    public static ModelGraph? Read(byte[] bytes, List<CompilerDiagnostic> diagnostics)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.MalformedModel, e.Message));
+            return null;
+        }
+        if (model.Graph is null || (model.Graph.Node.Count == 0 && model.Graph.Output.Count == 0))
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.MalformedModel,
+                bytes.Length == 0 ? "the file is empty" : "it contains no graph (is this an .onnx model?)"));
+            return null;
+        }
+
+        var graph = new ModelGraph
+        {
+            IrVersion = model.IrVersion,
+            ProducerName = model.ProducerName,
+            ProducerVersion = model.ProducerVersion,
+            GraphName = model.Graph.Name,
+            DocString = model.DocString,
+        };
+        foreach (var o in model.OpsetImport)
+        {
+            string domain = o.Domain == "ai.onnx" ? "" : o.Domain;
+            graph.Opsets[domain] = (int)Math.Max(graph.Opsets.TryGetValue(domain, out int prev) ? prev : 0, o.Version);
+        }
+        if (!graph.Opsets.ContainsKey("")) graph.Opsets[""] = model.OpsetImport.Count == 0 ? 1 : graph.DefaultOpset;
+
+        int before = diagnostics.Count;
+        ReadGraph(model.Graph, graph, diagnostics);
+        return diagnostics.Count > before && diagnostics.Skip(before).Any(d => d.Severity == Severity.Error) ? null : graph;
+    }
+
+    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    {
+        Tensor? ReadTensor(TensorProto t, string what)
+        {
+            try { return TensorReader.Read(t); }
+            catch (TensorReader.ExternalDataException e)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.ExternalData, e.Tensor, e.Location));
+            }
+            catch (ModelError e)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.MalformedModel, $"{what}: {e.Message}"));
+            }
+            return null;
+        }
+
+        foreach (var init in g.Initializer)
+        {
+            var t = ReadTensor(init, $"initializer '{init.Name}'");
+            if (t is null) continue;
+            var v = graph.GetOrAddValue(init.Name);
+            v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
+        }
+        foreach (var sparse in g.SparseInitializer)
+        {
+            var t = ReadSparse(sparse, ReadTensor);
+            if (t is null) continue;
+            var v = graph.GetOrAddValue(sparse.Values?.Name ?? "");
+            v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
+        }
+
+        foreach (var input in g.Input)
+        {
+            var v = graph.GetOrAddValue(input.Name);
+            if (v.IsConstant) continue; // an IR < 4 model listing its weights as inputs
+            ApplyDeclaredType(v, input, diagnostics);
+            graph.Inputs.Add(v);
+        }
+
+        var nodes = new List<Node>();
+        int index = 0;
+        foreach (var np in g.Node)
+        {
+            string name = string.IsNullOrEmpty(np.Name) ? $"{np.OpType}_{index}" : np.Name;
+            index++;
+            string domain = np.Domain == "ai.onnx" ? "" : np.Domain;
+            if (domain.Length == 0 && np.OpType == "Constant" && np.Output.Count == 1)
+            {
+                var t = ReadConstantNode(np, name, ReadTensor, diagnostics);
+                if (t is null) continue;
+                var v = graph.GetOrAddValue(np.Output[0]);
+                v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
+                continue;
+            }
+
+            var node = new Node(name, np.OpType, domain)
+            {
+                Opset = graph.Opsets.TryGetValue(domain, out int opset) ? opset : 1,
+            };
+            foreach (var a in np.Attribute)
+            {
+                var attr = ReadAttribute(a, ReadTensor);
+                if (attr is not null) node.Attributes[attr.Name] = attr;
+            }
+            foreach (string i in np.Input) node.Inputs.Add(i.Length == 0 ? null : graph.GetOrAddValue(i));
+            foreach (string o in np.Output) node.Outputs.Add(o.Length == 0 ? null : graph.GetOrAddValue(o));
+            nodes.Add(node);
+        }
+
+        foreach (var output in g.Output)
+        {
+            var v = graph.GetOrAddValue(output.Name);
+            if (!v.IsConstant && v.Type == DataType.Undefined) ApplyDeclaredType(v, output, diagnostics, isOutput: true);
+            else if (output.Type?.TensorType?.Shape is { } s) v.DeclaredDims = s.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : null).ToArray();
+            graph.Outputs.Add(v);
+        }
+
+        TopologicalSort(nodes, graph, diagnostics);
+        graph.RebuildLinks();
+    }
+
+    private static void ApplyDeclaredType(Value v, ValueInfoProto info, List<CompilerDiagnostic> diagnostics, bool isOutput = false)
+    {
+        var tt = info.Type?.TensorType;
+        if (tt is null)
+        {
+            if (info.Type is not null && info.Type.ValueCase != TypeProto.ValueOneofCase.None)
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType,
+                    $"{(isOutput ? "Output" : "Input")} '{info.Name}'", info.Type.ValueCase.ToString(), "; only tensors are supported"));
+            return;
+        }
+        v.Type = (DataType)tt.ElemType;
+        if (tt.Shape is null) return; // unknown rank
+        var dims = new int[tt.Shape.Dim.Count];
+        var names = new string?[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            var d = tt.Shape.Dim[i];
+            if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0)
+                dims[i] = (int)Math.Min(d.DimValue, int.MaxValue);
+            else
+            {
+                dims[i] = -1;
+                names[i] = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : null;
+                if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue == 0) dims[i] = 0;
+            }
+        }
+        v.Shape = dims;
+        v.DeclaredDims = names;
+    }
+
+    private static Tensor? ReadConstantNode(NodeProto np, string name, Func<TensorProto, string, Tensor?> readTensor, List<CompilerDiagnostic> diagnostics)
+    {
+        var a = np.Attribute.FirstOrDefault();
+        if (a is null || np.Attribute.Count != 1)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, name, "Constant", "a Constant node needs exactly one value attribute"));
+            return null;
+        }
+        switch (a.Name)
+        {
+            case "value": return a.T is null ? null : readTensor(a.T, $"Constant '{name}'");
+            case "value_float": return Tensor.FromDoubles(DataType.Float, Array.Empty<int>(), new double[] { a.F });
+            case "value_floats": return Tensor.FromDoubles(DataType.Float, new[] { a.Floats.Count }, a.Floats.Select(f => (double)f).ToArray());
+            case "value_int": return Tensor.FromLongs(DataType.Int64, Array.Empty<int>(), new[] { a.I });
+            case "value_ints": return Tensor.FromLongs(DataType.Int64, new[] { a.Ints.Count }, a.Ints.ToArray());
+            case "sparse_value": return a.SparseTensor is null ? null : ReadSparse(a.SparseTensor, readTensor);
+            default:
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, name, "Constant",
+                    $"attribute '{a.Name}' holds strings; only numeric constants are supported"));
+                return null;
+        }
+    }
+
+    private static Tensor? ReadSparse(SparseTensorProto s, Func<TensorProto, string, Tensor?> readTensor)
+    {
+        if (s.Values is null || s.Indices is null) return null;
+        var values = readTensor(s.Values, "sparse values");
+        var indices = readTensor(s.Indices, "sparse indices");
+        if (values is null || indices is null) return null;
+        int[] shape = s.Dims.Select(d => ShapeText.CheckedInt(d)).ToArray();
+        long count = ShapeText.Product(shape);
+        int esize = values.Type.ElementSize();
+        var raw = new byte[values.Type.ByteSize(count)];
+        long nnz = values.ElementCount;
+        int[] strides = ShapeText.Strides(shape);
+        for (long k = 0; k < nnz; k++)
+        {
+            long flat;
+            if (indices.Rank == 1) flat = indices.GetLong(k);
+            else
+            {
+                flat = 0;
+                for (int d = 0; d < shape.Length; d++) flat += indices.GetLong(k * shape.Length + d) * strides[d];
+            }
+            if (flat < 0 || flat >= count) throw new ModelError("sparse tensor index out of range");
+            Buffer.BlockCopy(values.Raw, (int)(k * esize), raw, (int)(flat * esize), esize);
+        }
+        return new Tensor(values.Type, shape, raw);
+    }
+
+    private static Attribute? ReadAttribute(AttributeProto a, Func<TensorProto, string, Tensor?> readTensor)
+    {
+        var type = a.Type;
+        if (type == AttributeProto.Types.AttributeType.Undefined)
+        {
+            // IR 1 models leave the discriminator out; infer it from the field that is set.
+            type = a.Ints.Count > 0 ? AttributeProto.Types.AttributeType.Ints
+                : a.Floats.Count > 0 ? AttributeProto.Types.AttributeType.Floats
+                : a.Strings.Count > 0 ? AttributeProto.Types.AttributeType.Strings
+                : a.T is not null ? AttributeProto.Types.AttributeType.Tensor
+                : a.G is not null ? AttributeProto.Types.AttributeType.Graph
+                : !a.S.IsEmpty ? AttributeProto.Types.AttributeType.String
+                : a.F != 0 ? AttributeProto.Types.AttributeType.Float
+                : AttributeProto.Types.AttributeType.Int;
+        }
+        return type switch
+        {
+            AttributeProto.Types.AttributeType.Float => new Attribute(a.Name, AttributeKind.Float) { F = a.F },
+            AttributeProto.Types.AttributeType.Int => new Attribute(a.Name, AttributeKind.Int) { I = a.I },
+            AttributeProto.Types.AttributeType.String => new Attribute(a.Name, AttributeKind.String) { S = a.S.ToString(Encoding.UTF8) },
+            AttributeProto.Types.AttributeType.Tensor => new Attribute(a.Name, AttributeKind.Tensor) { T = a.T is null ? null : readTensor(a.T, $"attribute '{a.Name}'") },
+            AttributeProto.Types.AttributeType.Floats => new Attribute(a.Name, AttributeKind.Floats) { Floats = a.Floats.ToArray() },
+            AttributeProto.Types.AttributeType.Ints => new Attribute(a.Name, AttributeKind.Ints) { Ints = a.Ints.ToArray() },
+            AttributeProto.Types.AttributeType.Strings => new Attribute(a.Name, AttributeKind.Strings) { Strings = a.Strings.Select(s => s.ToString(Encoding.UTF8)).ToArray() },
+            AttributeProto.Types.AttributeType.Graph => new Attribute(a.Name, AttributeKind.Graph),
+            AttributeProto.Types.AttributeType.Graphs => new Attribute(a.Name, AttributeKind.Graphs),
+            AttributeProto.Types.AttributeType.Tensors => new Attribute(a.Name, AttributeKind.Tensors),
+            _ => new Attribute(a.Name, AttributeKind.Other),
+        };
+    }
+
+    /// <summary>
+    /// ONNX requires topological order, but not every exporter obeys; a stable Kahn sort keeps the file's
+    /// order where it is valid. A value nobody produces (and that is not an input or constant) is an error.
+    /// </summary>
+    private static void TopologicalSort(List<Node> nodes, ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    {
+        var producer = new Dictionary<Value, Node>();
+        foreach (var n in nodes)
+            foreach (var o in n.Outputs)
+                if (o is not null)
+                {
+                    if (producer.ContainsKey(o) || o.IsConstant || graph.Inputs.Contains(o))
+                    {
+                        diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"value '{o.Name}' is assigned more than once (by node '{n.Name}')"));
+                        return;
+                    }
+                    producer[o] = n;
+                }
+
+        var available = new HashSet<Value>(graph.Values.Values.Where(v => v.IsConstant));
+        available.UnionWith(graph.Inputs);
+        var missing = new List<string>();
+        foreach (var n in nodes)
+            foreach (var i in n.Inputs)
+                if (i is not null && !available.Contains(i) && !producer.ContainsKey(i) && !missing.Contains(i.Name))
+                    missing.Add(i.Name);
+        foreach (var o in graph.Outputs)
+            if (!available.Contains(o) && !producer.ContainsKey(o) && !missing.Contains(o.Name))
+                missing.Add(o.Name);
+        if (missing.Count > 0)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph,
+                $"no node, input or initializer defines {string.Join(", ", missing.Take(10).Select(m => $"'{m}'"))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}"));
+            return;
+        }
+
+        var done = new HashSet<Node>();
+        var pending = new List<Node>(nodes);
+        while (pending.Count > 0)
+        {
+            int progressed = 0;
+            for (int k = 0; k < pending.Count; k++)
+            {
+                var n = pending[k];
+                if (n.Inputs.All(i => i is null || available.Contains(i)))
+                {
+                    graph.Nodes.Add(n);
+                    foreach (var o in n.Outputs) if (o is not null) available.Add(o);
+                    done.Add(n);
+                    pending.RemoveAt(k);
+                    k--;
+                    progressed++;
+                }
+            }
+            if (progressed == 0)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph,
+                    $"the graph has a cycle through node '{pending[0].Name}'"));
+                return;
+            }
+        }
+    }
+}

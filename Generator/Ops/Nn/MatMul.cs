@@ -1,0 +1,56 @@
+using System;
+using System.Linq;
+using ModelCompiler.Emit;
+using ModelCompiler.Graph;
+
+namespace ModelCompiler.Ops.Nn;
+
+/// <summary>
+/// ONNX MatMul with numpy semantics: 1-D operands are promoted (and the added axis removed again), batch
+/// dimensions broadcast. The run-time kernel receives each batch's start offsets, computed here.
+/// </summary>
+internal sealed class MatMulOp : OpSchema
+{
+    public override string OpType => "MatMul";
+
+    private sealed record Plan(int M, int N, int K, int[] OutShape, int[] BatchShape, int[] AOffsets, int[] BOffsets);
+
+    private static Plan Analyze(int[] a0, int[] b0)
+    {
+        if (a0.Length == 0 || b0.Length == 0) throw new ModelError("MatMul inputs must have at least one dimension");
+        int[] a = a0.Length == 1 ? new[] { 1, a0[0] } : a0;
+        int[] b = b0.Length == 1 ? new[] { b0[0], 1 } : b0;
+        int m = a[a.Length - 2], k = a[a.Length - 1], kb = b[b.Length - 2], n = b[b.Length - 1];
+        if (k != kb) throw new ModelError($"inner dimensions differ: {ShapeText.Format(a0)} x {ShapeText.Format(b0)}");
+        int[] aBatch = a.Take(a.Length - 2).ToArray(), bBatch = b.Take(b.Length - 2).ToArray();
+        int[] batch = ShapeText.Broadcast(aBatch, bBatch);
+        var ia = Folding.BroadcastIndex(aBatch, batch).Select(i => i * m * k).ToArray();
+        var ib = Folding.BroadcastIndex(bBatch, batch).Select(i => i * k * n).ToArray();
+        var outShape = batch.ToList();
+        if (a0.Length > 1) outShape.Add(m);
+        if (b0.Length > 1) outShape.Add(n);
+        return new Plan(m, n, k, outShape.ToArray(), batch, ia, ib);
+    }
+
+    public override void Infer(OpContext c)
+    {
+        c.RequireInputs(2);
+        c.RequireType(0, t => t == DataType.Float, "float32");
+        if (c.Type(1) != c.Type(0)) throw new ModelError("inputs have different types");
+        c.SetOutput(0, c.Type(0), Analyze(c.Shape(0), c.Shape(1)).OutShape);
+    }
+
+    public override Kernel? CreateKernel(OpContext c)
+    {
+        var p = Analyze(c.Shape(0), c.Shape(1));
+        long macs = (long)p.AOffsets.Length * p.M * p.N * p.K;
+        string batch = p.AOffsets.Length > 1 ? $"{p.AOffsets.Length} x " : "";
+        return new CallKernel(c.Node, w =>
+        {
+            if (p.AOffsets.Length == 1)
+                w.Line($"global::ModelCompiler.Runtime.Gemm.Multiply({w.In(0)}, {w.In(1)}, {w.Out(0)}, m: {p.M}, n: {p.N}, k: {p.K}, transA: false, transB: false, alpha: 1f);");
+            else
+                w.Line($"global::ModelCompiler.Runtime.Gemm.BatchedMatMul({w.In(0)}, {w.In(1)}, {w.Out(0)}, m: {p.M}, n: {p.N}, k: {p.K}, {Literals.IntSpan(p.AOffsets)}, {Literals.IntSpan(p.BOffsets)});");
+        }, $"{batch}{p.M}x{p.K} * {p.K}x{p.N}", macs);
+    }
+}

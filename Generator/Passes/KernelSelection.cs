@@ -1,0 +1,57 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelCompiler.Diagnostics;
+using ModelCompiler.Emit;
+using ModelCompiler.Graph;
+using ModelCompiler.Ops;
+
+namespace ModelCompiler.Passes;
+
+/// <summary>
+/// Chooses each node's implementation. Specialized kernel providers (faster or quantized kernels) are
+/// asked first, highest priority first; the op's own straightforward kernel is the fallback. Nodes no
+/// kernel accepts are reported all at once.
+/// </summary>
+internal static class KernelSelection
+{
+    private static readonly Lazy<IKernelProvider[]> s_providers = new(() =>
+        typeof(KernelSelection).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(IKernelProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (IKernelProvider)Activator.CreateInstance(t)!)
+            .OrderByDescending(p => p.Priority)
+            .ThenBy(p => p.GetType().FullName, StringComparer.Ordinal)
+            .ToArray());
+
+    public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    {
+        foreach (var node in graph.Nodes)
+        {
+            var ctx = new OpContext(node);
+            Kernel? kernel = null;
+            foreach (var provider in s_providers.Value)
+                if ((kernel = provider.TryCreate(ctx)) is not null) break;
+            var schema = OpRegistry.Find(node.Domain, node.OpType)!;
+            kernel ??= schema.CreateKernel(ctx);
+            if (kernel is null)
+            {
+                string why = schema.WhyNoKernel(ctx)
+                    ?? $" for inputs of type {string.Join(", ", node.Inputs.Select(i => i?.Type.OnnxName() ?? "-"))}";
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedOperator,
+                    node.Name, node.OpType, node.DomainDisplay, node.Opset, why));
+                continue;
+            }
+            node.Kernel = kernel;
+        }
+    }
+}
+
+/// <summary>
+/// A source of specialized kernels (SIMD, quantized, sparse...). Found by reflection; a higher
+/// <see cref="Priority"/> is asked first; <see cref="TryCreate"/> returns null for nodes it does not handle.
+/// </summary>
+internal interface IKernelProvider
+{
+    int Priority { get; }
+    Kernel? TryCreate(OpContext c);
+}
