@@ -1,0 +1,36 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ModelCompiler.Tests.Infrastructure;
+
+/// <summary>Runs a model with ONNX Runtime (CPU, one thread, all graph optimizations off) to get reference outputs.</summary>
+public static class OrtReference
+{
+    /// <summary>Float inputs by name (in graph order when names are null); returns float outputs in graph order.</summary>
+    public static float[][] Run(byte[] model, IReadOnlyList<float[]> inputs, IReadOnlyList<int[]>? shapes = null)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model, options);
+        var names = session.InputNames;
+        var values = new List<OrtValue>();
+        try
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var meta = session.InputMetadata[names[i]];
+                long[] shape = (shapes?[i] ?? meta.Dimensions).Select(d => (long)d).ToArray();
+                values.Add(OrtValue.CreateTensorValueFromMemory(inputs[i], shape));
+            }
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, names, values, session.OutputNames);
+            return results.Select(r => r.GetTensorDataAsSpan<float>().ToArray()).ToArray();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+}
