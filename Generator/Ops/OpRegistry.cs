@@ -17,7 +17,7 @@ internal static class OpRegistry
     private static Dictionary<(string, string), OpSchema> Build()
     {
         var result = new Dictionary<(string, string), OpSchema>();
-        var types = typeof(OpRegistry).Assembly.GetTypes()
+        var types = LoadableTypes.Get()
             .Where(t => !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
             .OrderBy(t => t.FullName, StringComparer.Ordinal);
         foreach (var t in types)

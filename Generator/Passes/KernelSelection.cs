@@ -16,7 +16,7 @@ namespace ModelCompiler.Passes;
 internal static class KernelSelection
 {
     private static readonly Lazy<IKernelProvider[]> s_providers = new(() =>
-        typeof(KernelSelection).Assembly.GetTypes()
+        LoadableTypes.Get()
             .Where(t => !t.IsAbstract && typeof(IKernelProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
             .Select(t => (IKernelProvider)Activator.CreateInstance(t)!)
             .OrderByDescending(p => p.Priority)
