@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using ModelCompiler.Compilation;
 
 namespace ModelCompiler.Cli;
@@ -43,7 +44,14 @@ internal static class Program
         };
         generate.SetAction(parse => Generate(parse.GetValue(genModel)!, parse.GetValue(genOut), parse.GetValue(genShape)));
 
-        var root = new RootCommand("ModelCompiler command-line tool.") { weights, generate };
+        var inspectModel = new Argument<FileInfo>("model") { Description = "The .onnx file." };
+        var inspect = new Command("inspect", "List a model's opsets, inputs, outputs and nodes (op, name, inputs, outputs, attributes).")
+        {
+            inspectModel,
+        };
+        inspect.SetAction(parse => Inspect(parse.GetValue(inspectModel)!));
+
+        var root = new RootCommand("ModelCompiler command-line tool.") { weights, generate, inspect };
         return root.Parse(args).Invoke();
     }
 
@@ -95,6 +103,30 @@ internal static class Program
         if (!result.Success) return 1;
         if (output is null) Console.Write(result.Source);
         else File.WriteAllText(output.FullName, result.Source);
+        return 0;
+    }
+
+    private static int Inspect(FileInfo model)
+    {
+        var proto = ModelCompiler.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(model.FullName));
+        Console.WriteLine($"{model.Name}: IR {proto.IrVersion}, producer {proto.ProducerName} {proto.ProducerVersion}, opsets "
+            + string.Join(", ", proto.OpsetImport.Select(o => $"{(o.Domain.Length == 0 ? "ai.onnx" : o.Domain)} {o.Version}")));
+        var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet();
+        string Dims(ModelCompiler.Onnx.Proto.ValueInfoProto v) => v.Type?.TensorType?.Shape is { } s
+            ? string.Join("x", s.Dim.Select(d => d.DimParam.Length > 0 ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            : "?";
+        foreach (var i in proto.Graph.Input.Where(i => !initializers.Contains(i.Name)))
+            Console.WriteLine($"  input  {i.Name}: {(ModelCompiler.Graph.DataType)(i.Type?.TensorType?.ElemType ?? 0)} [{Dims(i)}]");
+        foreach (var o in proto.Graph.Output)
+            Console.WriteLine($"  output {o.Name}: {(ModelCompiler.Graph.DataType)(o.Type?.TensorType?.ElemType ?? 0)} [{Dims(o)}]");
+        Console.WriteLine($"  {proto.Graph.Initializer.Count} initializers, {proto.Graph.Node.Count} nodes");
+        foreach (var n in proto.Graph.Node)
+        {
+            string attrs = string.Join(" ", n.Attribute.Select(a => a.Name + "=" + (a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]"
+                : a.Floats.Count > 0 ? "[" + string.Join(",", a.Floats) + "]" : a.T is not null ? "<tensor>" : a.G is not null ? "<graph>"
+                : !a.S.IsEmpty ? a.S.ToStringUtf8() : a.Type == ModelCompiler.Onnx.Proto.AttributeProto.Types.AttributeType.Float ? a.F.ToString(System.Globalization.CultureInfo.InvariantCulture) : a.I.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            Console.WriteLine($"  {(n.Domain.Length > 0 ? n.Domain + ":" : "")}{n.OpType} '{n.Name}' ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) {attrs}");
+        }
         return 0;
     }
 

@@ -25,9 +25,20 @@ internal sealed class CompileResult
     /// <summary>Writes the weight blob that <see cref="Source"/> reads (header + aligned tensors).</summary>
     public Action<Stream>? WriteWeights { get; init; }
     public long WeightBytes { get; init; }
+
+    /// <summary>The generated Predict's parameters: graph inputs then outputs, with static shapes.</summary>
+    public ImmutableArray<TensorSignature> Inputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
+    public ImmutableArray<TensorSignature> Outputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
     public long ArenaBytes { get; init; }
     public long Macs { get; init; }
     public int Layers { get; init; }
+}
+
+/// <summary>A graph input or output as the generated API exposes it.</summary>
+internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
+{
+    public static TensorSignature Of(Value v) => new(v.Name, v.Type, v.Shape ?? Array.Empty<int>());
+    public long Length => ShapeText.Product(Shape);
 }
 
 /// <summary>
@@ -95,6 +106,8 @@ internal static class ModelCompilation
             ArenaBytes = plan.ArenaBytes,
             Macs = emitter.TotalMacs,
             Layers = graph.Nodes.Count,
+            Inputs = graph.Inputs.Select(TensorSignature.Of).ToImmutableArray(),
+            Outputs = graph.Outputs.Select(TensorSignature.Of).ToImmutableArray(),
         };
     }
 

@@ -51,6 +51,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidGraph = new(
         "MC0011", "Invalid graph", "{0}", Severity.Error);
 
+    public static readonly DiagnosticDescriptor FixedDimensionOverridden = new(
+        "MC1001", "InputShape overrides a fixed dimension",
+        "InputShape sets axis {1} of input '{0}' to {3}, but the model declares it as {2}; this is only correct if the graph does not depend on that size",
+        Severity.Warning);
+
     public static readonly DiagnosticDescriptor InternalError = new(
         "MC9999", "ModelCompiler internal error",
         "ModelCompiler failed while compiling this model ({0}: {1}). Please report it with the model attached", Severity.Error);

@@ -46,12 +46,19 @@ internal static class InputPinning
             int[]? pin = unnamed ?? pins.FirstOrDefault(p => p.Name == input.Name).Dims;
             if (pin is not null)
             {
-                if (input.Shape is not null && (input.Shape.Length != pin.Length || input.Shape.Where((d, k) => d >= 0 && d != pin[k]).Any()))
+                if (input.Shape is not null && input.Shape.Length != pin.Length)
                 {
                     diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "InputShape",
-                        $"{ShapeText.Format(pin)} does not fit input '{input.Name}', declared as {Declared(input)}"));
+                        $"{ShapeText.Format(pin)} does not fit input '{input.Name}', declared as {Declared(input)} (rank {input.Shape.Length})"));
                     continue;
                 }
+                // A fixed dimension may be overridden (exporters often bake in the batch size they traced
+                // with); say so, since the graph must really be independent of it.
+                if (input.Shape is not null)
+                    for (int k = 0; k < pin.Length; k++)
+                        if (input.Shape[k] >= 0 && input.Shape[k] != pin[k])
+                            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.FixedDimensionOverridden,
+                                input.Name, k, input.Shape[k], pin[k]));
                 input.Shape = pin;
                 continue;
             }

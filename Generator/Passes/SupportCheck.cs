@@ -10,7 +10,7 @@ namespace ModelCompiler.Passes;
 internal static class SupportCheck
 {
     /// <summary>The lowest default-domain opset the op implementations were written against.</summary>
-    public const int MinimumOpset = 7;
+    public const int MinimumOpset = 6;
 
     public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
     {

@@ -102,10 +102,23 @@ public sealed class GeneratorDiagnosticsTests
     [Fact]
     public void An_InputShape_that_does_not_fit_reports_MC0006()
     {
-        var (diagnostics, _) = RunOne("dynamic.onnx", DynamicBatchMlp(), new() { ["InputShape"] = "1,5" });
+        var (diagnostics, _) = RunOne("dynamic.onnx", DynamicBatchMlp(), new() { ["InputShape"] = "1,4,1" });
         Assert.Contains(diagnostics, d => d.Id == "MC0006" && d.GetMessage().Contains("does not fit"));
         var (bad, _) = RunOne("dynamic.onnx", DynamicBatchMlp(), new() { ["InputShape"] = "1,four" });
         Assert.Contains(bad, d => d.Id == "MC0006" && d.GetMessage().Contains("'four'"));
+    }
+
+    [Fact]
+    public void Overriding_a_fixed_dimension_warns_MC1001_and_still_generates()
+    {
+        var (diagnostics, sources) = RunOne("dynamic.onnx", DynamicBatchMlp(), new() { ["InputShape"] = "2,4" });
+        Assert.Empty(diagnostics);
+        var (overridden, generated) = RunOne("mlp.onnx", TestModels.TinyMlp(), new() { ["InputShape"] = "2,4" });
+        var d = Assert.Single(overridden);
+        Assert.Equal("MC1001", d.Id);
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal(1, generated);
+        Assert.Equal(1, sources);
     }
 
     [Fact]

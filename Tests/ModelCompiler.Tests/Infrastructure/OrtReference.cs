@@ -9,10 +9,26 @@ namespace ModelCompiler.Tests.Infrastructure;
 /// <summary>Runs a model with ONNX Runtime (CPU, one thread, all graph optimizations off) to get reference outputs.</summary>
 public static class OrtReference
 {
+    /// <summary>
+    /// ONNX Runtime insists on declared fixed dims; when a test pins other ones (as InputShape may), the
+    /// reference model's input dims are made symbolic so it accepts the same shapes.
+    /// </summary>
+    private static byte[] WithSymbolicInputDims(byte[] model)
+    {
+        var proto = ModelCompiler.Onnx.Proto.ModelProto.Parser.ParseFrom(model);
+        var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet();
+        int k = 0;
+        foreach (var input in proto.Graph.Input.Where(i => !initializers.Contains(i.Name)))
+            if (input.Type?.TensorType?.Shape is { } shape)
+                foreach (var dim in shape.Dim) dim.DimParam = "pinned_" + k++;
+        return Google.Protobuf.MessageExtensions.ToByteArray(proto);
+    }
+
     /// <summary>Float inputs by name (in graph order when names are null); returns float outputs in graph order.</summary>
     public static float[][] Run(byte[] model, IReadOnlyList<float[]> inputs, IReadOnlyList<int[]>? shapes = null)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        if (shapes is not null) model = WithSymbolicInputDims(model);
         using var session = new InferenceSession(model, options);
         var names = session.InputNames;
         var values = new List<OrtValue>();
