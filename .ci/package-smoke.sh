@@ -15,6 +15,8 @@ app="$work/app"
 mkdir -p "$app/models"
 # A model built by the project's own sample data: the sample's digit classifier (committed in the repo).
 cp "$root/Samples/DigitClassifier/Model/digits_resnet.onnx" "$app/models/"
+# The same model again without metadata: its class must be named after the file, in the project's RootNamespace.
+cp "$root/Samples/DigitClassifier/Model/digits_resnet.onnx" "$app/models/digits-net_v2.onnx"
 cat > "$app/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -36,6 +38,7 @@ cat > "$app/App.csproj" <<XML
   <ItemGroup>
     <PackageReference Include="ModelCompiler" Version="0.1.0" />
     <AdditionalFiles Include="models/digits_resnet.onnx" ClassName="M" Namespace="N" />
+    <AdditionalFiles Include="models/digits-net_v2.onnx" />
   </ItemGroup>
 </Project>
 XML
@@ -45,6 +48,10 @@ for (int i = 0; i < input.Length; i++) input[i] = (i % 5) / 4f;
 var output = new float[N.M.OutputLength];
 N.M.Predict(input, output);
 Console.WriteLine($"predicted class {Array.IndexOf(output, output.Max())} of {output.Length}; shape {string.Join("x", N.M.InputShape.ToArray())}");
+var again = new float[App.DigitsNetV2.OutputLength];
+App.DigitsNetV2.Predict(input, again);
+if (!again.SequenceEqual(output)) throw new Exception("the default-named class disagrees with the named one");
+Console.WriteLine("App.DigitsNetV2 (default class name and namespace) agrees");
 CS
 export NUGET_PACKAGES="$work/nuget-cache"
 dotnet run --project "$app/App.csproj" -c Release

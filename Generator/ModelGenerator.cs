@@ -94,7 +94,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         var descriptor = new Microsoft.CodeAnalysis.DiagnosticDescriptor(d.Id, d.Title, "{0}", "ModelCompiler",
             d.Severity switch { Severity.Error => DiagnosticSeverity.Error, Severity.Warning => DiagnosticSeverity.Warning, _ => DiagnosticSeverity.Info },
-            isEnabledByDefault: true, helpLinkUri: "https://github.com/modelcompiler/modelcompiler#diagnostics");
+            isEnabledByDefault: true);
         var location = Location.Create(path, default, new LinePositionSpan(default, default));
         return Diagnostic.Create(descriptor, location, d.Message);
     }
