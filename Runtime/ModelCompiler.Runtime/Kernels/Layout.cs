@@ -53,13 +53,24 @@ public static partial class Layout
         int n = dims[rank - 1], xs = xStrides[rank - 1], ys = yStrides[rank - 1];
         if (outer == 0 || n == 0) return;
 
+        // A 2-D transpose at the bottom (x contiguous along the next-to-last dimension, y along the last one):
+        // walk it in tiles so that both sides stay in cache.
+        int loops = rank - 1;
+        bool tiled = rank >= 2 && xs != 1 && ys == 1 && xStrides[rank - 2] == 1 && dims[rank - 2] >= TileSize && n >= TileSize;
+        if (tiled)
+        {
+            loops = rank - 2;
+            outer /= dims[rank - 2];
+        }
+
         Span<int> index = stackalloc int[rank];
         index.Clear();
         int xo = xOffset, yo = yOffset;
         for (long o = 0; o < outer; o++)
         {
-            Row(x, xo, xs, y, yo, ys, n);
-            for (int d = rank - 2; d >= 0; d--)
+            if (tiled) Transpose2D(x, xo, xs, y, yo, yStrides[rank - 2], dims[rank - 2], n);
+            else Row(x, xo, xs, y, yo, ys, n);
+            for (int d = loops - 1; d >= 0; d--)
             {
                 xo += xStrides[d];
                 yo += yStrides[d];
@@ -67,6 +78,26 @@ public static partial class Layout
                 xo -= xStrides[d] * dims[d];
                 yo -= yStrides[d] * dims[d];
                 index[d] = 0;
+            }
+        }
+    }
+
+    private const int TileSize = 16;
+
+    /// <summary>y[yo + i·yRow + j] = x[xo + i + j·xCol] for i &lt; rows, j &lt; cols, in tiles.</summary>
+    private static void Transpose2D<T>(ReadOnlySpan<T> x, int xo, int xCol, Span<T> y, int yo, int yRow, int rows, int cols)
+    {
+        for (int i0 = 0; i0 < rows; i0 += TileSize)
+        {
+            int i1 = Math.Min(rows, i0 + TileSize);
+            for (int j0 = 0; j0 < cols; j0 += TileSize)
+            {
+                int j1 = Math.Min(cols, j0 + TileSize);
+                for (int i = i0; i < i1; i++)
+                {
+                    int xi = xo + i + j0 * xCol, yi = yo + i * yRow;
+                    for (int j = j0; j < j1; j++, xi += xCol) y[yi + j] = x[xi];
+                }
             }
         }
     }
