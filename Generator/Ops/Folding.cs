@@ -78,12 +78,16 @@ internal static class Folding
     {
         int rank = dims.Length;
         long count = ShapeText.Product(dims);
+        if (count == 0) return;
+        // A last dimension contiguous on both sides is copied as one run per row.
+        int run = rank > 0 && xStrides[rank - 1] == 1 && yStrides[rank - 1] == 1 ? dims[rank - 1] : 1;
+        int loops = run > 1 ? rank - 1 : rank;
         var index = new int[rank];
         int xo = xOffset, yo = yOffset;
-        for (long n = 0; n < count; n++)
+        for (long n = 0; n < count; n += run)
         {
-            Buffer.BlockCopy(x, xo * elementSize, y, yo * elementSize, elementSize);
-            for (int d = rank - 1; d >= 0; d--)
+            Buffer.BlockCopy(x, xo * elementSize, y, yo * elementSize, run * elementSize);
+            for (int d = loops - 1; d >= 0; d--)
             {
                 xo += xStrides[d];
                 yo += yStrides[d];

@@ -37,7 +37,9 @@ internal sealed class ConstantOfShapeOp : OpSchema
         var y = c.Node.Output(0)!;
         int size = Folding.MovableElementSize(v.Type);
         var raw = new byte[y.Type.ByteSize(y.ElementCount)];
-        for (int i = 0; i < raw.Length; i += size) Buffer.BlockCopy(v.Raw, 0, raw, i, size);
+        if (raw.Length == 0) return new[] { new Tensor(y.Type, y.Shape!, raw) };
+        Buffer.BlockCopy(v.Raw, 0, raw, 0, size);
+        for (int filled = size; filled < raw.Length; filled *= 2) Buffer.BlockCopy(raw, 0, raw, filled, Math.Min(filled, raw.Length - filled));
         return new[] { new Tensor(y.Type, y.Shape!, raw) };
     }
 

@@ -94,9 +94,10 @@ internal abstract class CopyOp : OpSchema
         var raws = new byte[c.OutputCount][];
         for (int i = 0; i < c.OutputCount; i++)
             if (c.Node.Output(i) is { } o) raws[i] = new byte[o.Type.ByteSize(o.ElementCount)];
-        foreach (var s in Plan(c))
+        foreach (var step in Plan(c))
         {
-            if (s.IsEmpty || raws[s.Output] is null) continue;
+            if (step.IsEmpty || raws[step.Output] is null) continue;
+            var s = step.Collapse();
             var src = c.Const(s.Input)!;
             Folding.StridedCopy(src.Raw, s.XOffset, s.XStrides, raws[s.Output], s.YOffset, s.YStrides, s.Dims, size);
         }

@@ -98,9 +98,25 @@ internal sealed class PadOp : OpSchema
         int padded = x.Length;
         while (padded > 0 && begin[padded - 1] == 0 && end[padded - 1] == 0) padded--;
         int inner = (int)ShapeText.Product(x, padded, x.Length);
+        var dims = new List<int>();
         var map = new List<int>();
         for (int d = 0; d < padded; d++)
         {
+            if (begin[d] == 0 && end[d] == 0)
+            {
+                // An unpadded dimension: identity map; merged with an unpadded neighbour before it (one loop, not two).
+                bool merge = d > 0 && begin[d - 1] == 0 && end[d - 1] == 0;
+                int n = merge ? dims[dims.Count - 1] * x[d] : x[d];
+                if (merge)
+                {
+                    map.RemoveRange(map.Count - dims[dims.Count - 1], dims[dims.Count - 1]);
+                    dims.RemoveAt(dims.Count - 1);
+                }
+                dims.Add(n);
+                for (int i = 0; i < n; i++) map.Add(i * strides[d]);
+                continue;
+            }
+            dims.Add(y[d]);
             int cropBegin = (int)Math.Max(0, -begin[d]);
             int kept = (int)(x[d] + Math.Min(0, begin[d]) + Math.Min(0, end[d]));
             int before = (int)Math.Max(0, begin[d]);
@@ -125,7 +141,7 @@ internal sealed class PadOp : OpSchema
                 map.Add(i < 0 ? -1 : (cropBegin + i) * strides[d]);
             }
         }
-        return (y.Take(padded).ToArray(), map.ToArray(), inner);
+        return (dims.ToArray(), map.ToArray(), inner);
     }
 
     public override bool CanFold(OpContext c) => c.Const(0) is not null && (!c.Has(2) || c.Const(2) is not null) && c.Type(0).BitSize() >= 8;

@@ -93,7 +93,9 @@ internal sealed class SliceOp : CopyOp
         var x = c.Shape(0);
         var r = Resolve(c);
         var parts = r.Select((s, d) => s.Start == 0 && s.Step == 1 && s.Count == x[d] ? ":"
-            : s.Step == 1 ? $"{s.Start}:{s.Start + s.Count}" : $"{s.Start}:{s.Start + s.Step * s.Count}:{s.Step}");
+            : s.Step == 1 ? $"{s.Start}:{s.Start + s.Count}"
+            : s.Start + s.Step * s.Count < 0 ? $"{s.Start}::{s.Step}" // walks back past index 0
+            : $"{s.Start}:{s.Start + s.Step * s.Count}:{s.Step}");
         return "[" + string.Join(", ", parts) + "]";
     }
 }

@@ -197,6 +197,74 @@ public sealed class LayoutOpsTests
         }
     }
 
+    [Theory]
+    [InlineData(new[] { 2, 17, 5, 19 }, new[] { 0, 2, 3, 1 })] // NCHW -> NHWC: a tiled 2-D transpose per image
+    [InlineData(new[] { 2, 5, 19, 17 }, new[] { 0, 3, 1, 2 })] // NHWC -> NCHW
+    [InlineData(new[] { 33, 40 }, new[] { 1, 0 })]
+    [InlineData(new[] { 3, 4, 16, 2, 16 }, new[] { 4, 1, 0, 3, 2 })]
+    public void Large_transposes_match_the_definition(int[] shape, int[] perm)
+    {
+        int n = shape.Aggregate(1, (a, d) => a * d);
+        var data = Seq(n, i => (long)i);
+        var outShape = perm.Select(p => shape[p]).ToArray();
+        var inStrides = new int[shape.Length];
+        for (int d = shape.Length - 1, acc = 1; d >= 0; acc *= shape[d], d--) inStrides[d] = acc;
+        var expected = new long[n];
+        var index = new int[shape.Length];
+        for (int k = 0; k < n; k++)
+        {
+            int src = 0;
+            for (int d = 0; d < perm.Length; d++) src += index[d] * inStrides[perm[d]];
+            expected[k] = data[src];
+            for (int d = outShape.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < outShape[d]) break;
+                index[d] = 0;
+            }
+        }
+        Check(expected, 13, shape, data, (b, x) => b.Node("Transpose", new[] { x }, B.Ints("perm", perm.Select(p => (long)p).ToArray())));
+    }
+
+    [Fact]
+    public void Layout_kernels_allocate_nothing()
+    {
+        // Transpose (tiled), Slice, Pad (reflect and constant), Concat, Split, Tile, Expand, run-time Gather, Range.
+        var b = new B(13);
+        var x = b.Input("x", DataType.Float, 1, 20, 4, 18);
+        var ids = b.Input("ids", DataType.Int64, 3);
+        var t = b.Node("Transpose", new[] { x }, B.Ints("perm", 0, 2, 3, 1));                                  // 1x4x18x20
+        var s = b.Node("Slice", new[] { t, b.Int64s(-1, 1), b.Int64s(long.MinValue, 17), b.Int64s(1, 2), b.Int64s(-1, 2) }); // 1x4x8x20
+        var p = b.Node("Pad", new[] { s, b.Int64s(0, 0, 1, 2, 0, 0, 1, 2) }, B.String("mode", "reflect"));    // 1x4x10x24
+        var q = b.Node("Pad", new[] { p, b.Int64s(0, 1, 0, 0, 0, 0, 0, -1) });                                 // 1x5x10x23
+        var parts = b.Node("Split", new[] { q, b.Int64s(2, 3) }, 2, B.Int("axis", 1));
+        var c = b.Node("Concat", new[] { parts[1], parts[0], b.Node("Tile", new[] { parts[0], b.Int64s(1, 1, 1, 1) }) }, B.Int("axis", 1));
+        var e = b.Node("Expand", new[] { b.Node("Gather", new[] { c, ids }, B.Int("axis", 3)), b.Int64s(2, 1, 1, 1) });
+        b.Output(e, DataType.Float);
+        var (result, unit) = InMemoryCompiler.Generate(b.Build(), "Built.Allocations");
+        Assert.NotNull(unit);
+        const string adapter = """
+            namespace Built.Allocations
+            {
+                public static class Measure
+                {
+                    public static long Run(float[] x, long[] ids, float[] y)
+                    {
+                        Model.Predict(x, ids, y); // first call: arena, weights
+                        long before = global::System.GC.GetAllocatedBytesForCurrentThread();
+                        for (int i = 0; i < 10; i++) Model.Predict(x, ids, y);
+                        return global::System.GC.GetAllocatedBytesForCurrentThread() - before;
+                    }
+                }
+            }
+            """;
+        var compiled = InMemoryCompiler.Compile(new[] { unit!, new InMemoryCompiler.Unit("Built.Allocations.Measure", adapter) });
+        Assert.True(compiled.Assembly is not null, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Layout.Gather", result.Source);
+        var run = compiled.Assembly!.GetType("Built.Allocations.Measure")!.GetMethod("Run")!;
+        long allocated = (long)run.Invoke(null, new object[] { new float[20 * 4 * 18], new long[] { 0, -1, 5 }, new float[2 * 7 * 10 * 3] })!;
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void Views_do_not_copy()
     {
