@@ -169,7 +169,7 @@ internal static class LayoutArgs
     public static int[] Axes(IEnumerable<long> axes, int rank, string what = "axis")
     {
         var result = axes.Select(a => ShapeText.Axis(a, rank, what)).ToArray();
-        if (result.Distinct().Count() != result.Length) throw new ModelError($"{what}s [{Node.Describe(axes)}] repeat an axis");
+        if (result.Distinct().Count() != result.Length) throw new ModelError($"the axes [{Node.Describe(axes)}] name the same axis twice");
         return result;
     }
 

@@ -37,8 +37,8 @@ internal sealed class RangeOp : OpSchema
             count = (long)Math.Max(0, Math.Ceiling(q));
             return (s, d, ShapeText.CheckedInt(count));
         }
-        long si = start.GetLong(0), li = limit.GetLong(0), di = delta.GetLong(0);
         if (start.ElementCount != 1 || limit.ElementCount != 1 || delta.ElementCount != 1) throw new ModelError("start, limit and delta must be scalars");
+        long si = start.GetLong(0), li = limit.GetLong(0), di = delta.GetLong(0);
         if (di == 0) throw new ModelError("delta is 0");
         long span = li - si;
         count = di > 0 ? (span > 0 ? (span + di - 1) / di : 0) : (span < 0 ? (-span + -di - 1) / -di : 0);
