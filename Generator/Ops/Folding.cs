@@ -69,6 +69,40 @@ internal static class Folding
         return Tensor.FromLongs(outType, outShape, q);
     }
 
+    /// <summary>
+    /// Strided copy over raw element bytes (any type of 8 bits or more), the build-time twin of the runtime's
+    /// <c>Layout.Copy</c>: for every index i over <paramref name="dims"/>,
+    /// element <c>yOffset + Σ i[d]·yStrides[d]</c> of <paramref name="y"/> = element <c>xOffset + Σ i[d]·xStrides[d]</c> of <paramref name="x"/>.
+    /// </summary>
+    public static void StridedCopy(byte[] x, int xOffset, int[] xStrides, byte[] y, int yOffset, int[] yStrides, int[] dims, int elementSize)
+    {
+        int rank = dims.Length;
+        long count = ShapeText.Product(dims);
+        if (count == 0) return;
+        // A last dimension contiguous on both sides is copied as one run per row.
+        int run = rank > 0 && xStrides[rank - 1] == 1 && yStrides[rank - 1] == 1 ? dims[rank - 1] : 1;
+        int loops = run > 1 ? rank - 1 : rank;
+        var index = new int[rank];
+        int xo = xOffset, yo = yOffset;
+        for (long n = 0; n < count; n += run)
+        {
+            Buffer.BlockCopy(x, xo * elementSize, y, yo * elementSize, run * elementSize);
+            for (int d = loops - 1; d >= 0; d--)
+            {
+                xo += xStrides[d];
+                yo += yStrides[d];
+                if (++index[d] < dims[d]) break;
+                xo -= xStrides[d] * dims[d];
+                yo -= yStrides[d] * dims[d];
+                index[d] = 0;
+            }
+        }
+    }
+
+    /// <summary>Bytes per element for build-time data movement; sub-byte types (int4) cannot be moved element-wise.</summary>
+    public static int MovableElementSize(DataType type) =>
+        type.BitSize() >= 8 ? type.ElementSize() : throw new ModelError($"cannot rearrange {type.OnnxName()} tensors at build time");
+
     /// <summary>Copies elements (any type) by index map: output element i = input element map[i].</summary>
     public static Tensor Gather(Tensor x, int[] outShape, int[] map)
     {

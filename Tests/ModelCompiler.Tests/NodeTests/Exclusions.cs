@@ -11,5 +11,11 @@ public static class Exclusions
 {
     public static readonly IReadOnlyDictionary<string, string> Reasons = new Dictionary<string, string>
     {
+        // Layout / shape ops.
+        ["test_range_bfloat16_type_positive_delta"] = "bfloat16 tensors: generated code has no bfloat16 element type, and the harness cannot read bfloat16 test data",
+        ["test_training_dropout"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
+        ["test_training_dropout_default"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
+        ["test_training_dropout_default_mask"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
+        ["test_training_dropout_mask"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
     };
 }
