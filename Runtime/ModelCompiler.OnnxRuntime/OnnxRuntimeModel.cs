@@ -175,7 +175,7 @@ public sealed class OnnxRuntimeModel
                         p.Append(sessionOptions, options.OptionsFor(p.Name));
                         registered.Add(p);
                     }
-                    catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or NotSupportedException or FormatException)
+                    catch (Exception e) when (IsProviderFailure(e))
                     {
                         candidates.Remove(p);
                         skipped.Add(new SkippedExecutionProvider(p.Name, $"could not be registered ({e.GetType().Name}: {e.Message})", p.NuGetPackage));
@@ -214,6 +214,14 @@ public sealed class OnnxRuntimeModel
             }
         }
     }
+
+    /// <summary>
+    /// What registering a provider throws when the installed ONNX Runtime cannot give it: the plain package
+    /// lacks the native entry points of CUDA/TensorRT/OpenVINO/DirectML (EntryPointNotFoundException), answers
+    /// "not supported in this build" for the generic ones (OnnxRuntimeException), or a provider library is missing.
+    /// </summary>
+    internal static bool IsProviderFailure(Exception e) =>
+        e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or NotSupportedException or FormatException or OverflowException;
 
     /// <summary>The session and what went into it; SessionOptions must outlive the session.</summary>
     internal sealed class SessionState
