@@ -19,13 +19,13 @@ public sealed class CallCostTests
     {
         const int Calls = 2000;
         var input = TestSupport.Digits().Images.AsSpan(0, 64).ToArray();
-        var output = new float[DigitsThreads.OutputLength];
-        for (int i = 0; i < 200; i++) DigitsThreads.Predict(input, output); // IntraOpThreads=1 (metadata)
+        var output = new float[DigitsOneThread.OutputLength];
+        for (int i = 0; i < 200; i++) DigitsOneThread.Predict(input, output); // IntraOpThreads=1 (metadata)
 
         var clock = new Stopwatch();
         long bytes = GC.GetAllocatedBytesForCurrentThread();
         clock.Start();
-        for (int i = 0; i < Calls; i++) DigitsThreads.Predict(input, output);
+        for (int i = 0; i < Calls; i++) DigitsOneThread.Predict(input, output);
         double predictUs = clock.Elapsed.TotalMicroseconds / Calls;
         long predictBytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
 
