@@ -89,3 +89,22 @@ if (N.M.ActiveExecutionProvider is null) return 1;
 return 0;
 CS
 dotnet run --project "$ort/App.csproj" -c Release
+
+echo "== OnnxRuntime backend: an execution-provider package's native library replaces the CPU one"
+# Provider packages (Microsoft.ML.OnnxRuntime.Gpu.Linux, ...) ship their own libonnxruntime; a stand-in package,
+# registered like them, must win over Microsoft.ML.OnnxRuntime's copy in the output.
+fake="$work/fake-provider"
+mkdir -p "$fake/runtimes/linux-x64/native" "$fake/runtimes/win-x64/native" "$fake/runtimes/osx-arm64/native"
+printf 'stand-in' > "$fake/runtimes/linux-x64/native/libonnxruntime.so"
+printf 'stand-in' > "$fake/runtimes/win-x64/native/onnxruntime.dll"
+printf 'stand-in' > "$fake/runtimes/osx-arm64/native/libonnxruntime.dylib"
+cat > "$fake/ModelCompilerSmoke.FakeProvider.nuspec" <<XML
+<?xml version="1.0"?>
+<package><metadata><id>ModelCompilerSmoke.FakeProvider</id><version>1.0.0</version><authors>smoke</authors><description>stand-in provider package</description></metadata></package>
+XML
+(cd "$fake" && zip -q -r "$work/packages/ModelCompilerSmoke.FakeProvider.1.0.0.nupkg" ModelCompilerSmoke.FakeProvider.nuspec runtimes)
+sed -i 's|</ItemGroup>|  <PackageReference Include="ModelCompilerSmoke.FakeProvider" Version="1.0.0" />\n    <ModelCompilerOnnxRuntimeNativePackage Include="ModelCompilerSmoke.FakeProvider" />\n  </ItemGroup>|' "$ort/App.csproj"
+dotnet build "$ort/App.csproj" -c Release -v quiet -nologo
+native="$(find "$ort/bin/Release/net10.0/runtimes" -name 'libonnxruntime.so' -path '*linux-x64*')"
+test "$(cat "$native")" = "stand-in" || { echo "the CPU package's libonnxruntime.so was copied instead of the provider package's"; exit 1; }
+echo "provider package's native library is the one in the output"
