@@ -28,6 +28,7 @@ public sealed class OnnxRuntimeBinding
     private readonly int _inputCount;
     private readonly bool _synchronize;
     private int _disposed;
+    private bool _checked;
 
     internal unsafe OnnxRuntimeBinding(OnnxRuntimeModel.SessionState state, OnnxRuntimeTensor[] inputs, OnnxRuntimeTensor[] outputs)
     {
@@ -48,6 +49,16 @@ public sealed class OnnxRuntimeBinding
                 var tensor = k < inputs.Length ? inputs[k] : outputs[k - inputs.Length];
                 if (k >= inputs.Length)
                 {
+                    int input = Array.FindIndex(inputs, i => i.Name == tensor.Name);
+                    if (input >= 0)
+                    {
+                        // A graph input returned as an output: ONNX Runtime hands back the input value instead of
+                        // writing the bound buffer, so the output reads the input's buffer.
+                        _buffers[k] = _buffers[input];
+                        _starts[k] = _starts[input];
+                        _bytes[k] = _bytes[input];
+                        continue;
+                    }
                     int first = Array.FindIndex(outputs, o => o.Name == tensor.Name) + inputs.Length;
                     if (first < k)
                     {
@@ -100,6 +111,28 @@ public sealed class OnnxRuntimeBinding
     {
         _session.RunWithBinding(_runOptions, _binding);
         if (_synchronize) _binding.SynchronizeBoundOutputs();
+        if (!_checked) CheckOutputsOnce();
+    }
+
+    /// <summary>
+    /// After a thread's first run: ONNX Runtime writes computed outputs into the bound buffers, but an output it
+    /// holds as a constant (an initializer, or a subgraph its optimizer folded) comes back as its own value. Such
+    /// an output does not change from run to run, so its data is copied into the buffer once, here.
+    /// </summary>
+    private unsafe void CheckOutputsOnce()
+    {
+        _checked = true;
+        using var values = _binding.GetOutputValues();
+        int bound = 0;
+        for (int k = _inputCount; k < _values.Length; k++)
+        {
+            if (_values[k] is null) continue; // an alias of an input or of an earlier output
+            var value = values[bound++];
+            var data = value.GetTensorMutableRawData();
+            byte* returned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data));
+            byte* ours = (byte*)Unsafe.AsPointer(ref _buffers[k][_starts[k]]);
+            if (returned != ours) data.Slice(0, Math.Min(data.Length, _bytes[k])).CopyTo(_buffers[k].AsSpan(_starts[k], _bytes[k]));
+        }
     }
 
     private void Release()

@@ -90,6 +90,38 @@ public sealed class OnnxRuntimeBackendGeneratorTests
     }
 
     [Fact]
+    public void Mixed_element_types_and_an_input_returned_as_an_output_run_through_onnx_runtime()
+    {
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("counts", (int)Float.Int64, new[] { 2, 2 });
+        b.Input("bias", (int)Float.Float, new[] { 2, 2 });
+        var c = b.Node("Cast", new[] { "counts" }, "c", "to_float", attributes: ("to", (object)(long)Float.Float));
+        b.Node("Add", new[] { c, "bias" }, "sum", "add");
+        b.Output("sum", (int)Float.Float, new[] { 2, 2 });
+        b.Output("bias", (int)Float.Float, new[] { 2, 2 });
+        b.Initializer("table", new[] { 3 }, new[] { 7f, 8f, 9f });
+        b.Output("table", (int)Float.Float, new[] { 3 });
+        var model = b.Build();
+
+        var assembly = OnnxRuntimeBackend.Compile(model, OnnxRuntimeBackend.Options("Ort.Mixed"), new[] { "long", "float" }, new[] { "float", "float", "float" });
+        var counts = new long[] { 1, 2, 3, 40 };
+        var bias = new[] { 0.5f, -0.5f, 0.25f, 2f };
+        var sum = new float[4];
+        var echoed = new float[4];
+        var table = new float[3];
+        for (int run = 0; run < 3; run++)
+        {
+            bias[0] = run;
+            Adapter.Run(assembly, "Ort.Mixed", new object[] { counts, bias }, new object[] { sum, echoed, table });
+            Assert.Equal(new[] { 1f + run, 1.5f, 3.25f, 42f }, sum);
+            Assert.Equal(bias, echoed);
+            Assert.Equal(new[] { 7f, 8f, 9f }, table);
+        }
+        var predict = assembly.GetType("Ort.Mixed.Model")!.GetMethod("Predict")!;
+        Assert.Equal(new[] { "counts", "bias", "sum", "bias2", "table" }, predict.GetParameters().Select(p => p.Name));
+    }
+
+    [Fact]
     public void Dynamic_dims_are_pinned_with_InputShape_and_outputs_fall_back_to_the_declared_shape()
     {
         var model = HardmaxModel(declaredOutput: new[] { 3, 4 }, input: new[] { -1, 4 });
