@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# The packaging contract, checked as a new user would: pack the solution, create a fresh net10.0 console
-# project that only references the ModelCompiler package and adds a model as an AdditionalFile, build it,
-# run it. Uses a private NuGet cache so nothing from the repository's own build can leak in.
+# The packaging contract, checked as a new user would: pack the solution, then
+#  1. a fresh net10.0 console project that only references the ModelCompiler package and adds a model as an
+#     AdditionalFile builds and predicts (the managed backend);
+#  2. a second fresh project that only references ModelCompiler.OnnxRuntime, with Backend="OnnxRuntime", builds
+#     and predicts through ONNX Runtime and prints the execution provider that ran.
+# Uses a private NuGet cache so nothing from the repository's own build can leak in.
+# `package-smoke.sh onnxruntime` runs only the second check (after packing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+only="${1:-all}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 dotnet pack "$root/ModelCompiler.sln" -c Release -o "$work/packages" -v quiet -nologo
 ls "$work/packages"
 test -f "$work/packages/ModelCompiler.0.1.0.nupkg"
+test -f "$work/packages/ModelCompiler.OnnxRuntime.0.1.0.nupkg"
+export NUGET_PACKAGES="$work/nuget-cache"
 
-app="$work/app"
-mkdir -p "$app/models"
-# A model built by the project's own sample data: the sample's digit classifier (committed in the repo).
-cp "$root/Samples/DigitClassifier/Model/digits_resnet.onnx" "$app/models/"
-# The same model again without metadata: its class must be named after the file, in the project's RootNamespace.
-cp "$root/Samples/DigitClassifier/Model/digits_resnet.onnx" "$app/models/digits-net_v2.onnx"
-cat > "$app/nuget.config" <<XML
+# A fresh console project in $1 whose csproj items are $2.
+new_app() {
+  local app="$1" items="$2"
+  mkdir -p "$app/models"
+  # A model built by the project's own sample data: the sample's digit classifier (committed in the repo).
+  cp "$root/Samples/DigitClassifier/Model/digits_resnet.onnx" "$app/models/"
+  cat > "$app/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
@@ -26,7 +33,7 @@ cat > "$app/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat > "$app/App.csproj" <<XML
+  cat > "$app/App.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
     <OutputType>Exe</OutputType>
@@ -36,13 +43,21 @@ cat > "$app/App.csproj" <<XML
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
   </PropertyGroup>
   <ItemGroup>
-    <PackageReference Include="ModelCompiler" Version="0.1.0" />
-    <AdditionalFiles Include="models/digits_resnet.onnx" ClassName="M" Namespace="N" />
-    <AdditionalFiles Include="models/digits-net_v2.onnx" />
+$items
   </ItemGroup>
 </Project>
 XML
-cat > "$app/Program.cs" <<'CS'
+}
+
+if [ "$only" = all ]; then
+  echo "== managed backend: a project referencing only ModelCompiler"
+  app="$work/app"
+  # The same model a second time without metadata: its class is named after the file, in RootNamespace.
+  new_app "$app" '    <PackageReference Include="ModelCompiler" Version="0.1.0" />
+    <AdditionalFiles Include="models/digits_resnet.onnx" ClassName="M" Namespace="N" />
+    <AdditionalFiles Include="models/digits-net_v2.onnx" />'
+  cp "$app/models/digits_resnet.onnx" "$app/models/digits-net_v2.onnx"
+  cat > "$app/Program.cs" <<'CS'
 var input = new float[N.M.InputLength];
 for (int i = 0; i < input.Length; i++) input[i] = (i % 5) / 4f;
 var output = new float[N.M.OutputLength];
@@ -53,5 +68,50 @@ App.DigitsNetV2.Predict(input, again);
 if (!again.SequenceEqual(output)) throw new Exception("the default-named class disagrees with the named one");
 Console.WriteLine("App.DigitsNetV2 (default class name and namespace) agrees");
 CS
-export NUGET_PACKAGES="$work/nuget-cache"
-dotnet run --project "$app/App.csproj" -c Release
+  dotnet run --project "$app/App.csproj" -c Release
+fi
+
+echo "== OnnxRuntime backend: a project referencing only ModelCompiler.OnnxRuntime"
+# Its dependency on ModelCompiler must keep the generator (analyzers) and the build targets.
+nuspec="$(unzip -p "$work/packages/ModelCompiler.OnnxRuntime.0.1.0.nupkg" ModelCompiler.OnnxRuntime.nuspec)"
+echo "$nuspec" | grep -q '<dependency id="ModelCompiler" version="0.1.0"' || { echo "no dependency on ModelCompiler"; exit 1; }
+if echo "$nuspec" | grep '<dependency id="ModelCompiler"' | grep -qiE 'exclude="[^"]*(build|analyzers)'; then
+  echo "the dependency on ModelCompiler excludes its build assets or analyzers"; exit 1
+fi
+# And the managed package must not drag ONNX Runtime in.
+if unzip -p "$work/packages/ModelCompiler.0.1.0.nupkg" ModelCompiler.nuspec | grep -qi onnxruntime; then
+  echo "the ModelCompiler package depends on ONNX Runtime"; exit 1
+fi
+ort="$work/ort-app"
+new_app "$ort" '    <PackageReference Include="ModelCompiler.OnnxRuntime" Version="0.1.0" />
+    <AdditionalFiles Include="models/digits_resnet.onnx" ClassName="M" Namespace="N" Backend="OnnxRuntime" ExecutionProviders="CUDA,OpenVINO,CPU" />'
+cat > "$ort/Program.cs" <<'CS'
+var input = new float[N.M.InputLength];
+for (int i = 0; i < input.Length; i++) input[i] = (i % 5) / 4f;
+var output = new float[N.M.OutputLength];
+N.M.Predict(input, output);
+Console.WriteLine($"predicted class {Array.IndexOf(output, output.Max())} of {output.Length}; shape {string.Join("x", N.M.InputShape.ToArray())}");
+Console.WriteLine($"backend {N.M.Backend}, ActiveExecutionProvider {N.M.ActiveExecutionProvider}; skipped: {string.Join("; ", N.M.SkippedExecutionProviders.Select(s => s.Name + " (" + s.NuGetPackage + ")"))}");
+if (N.M.ActiveExecutionProvider is null) return 1;
+return 0;
+CS
+dotnet run --project "$ort/App.csproj" -c Release
+
+echo "== OnnxRuntime backend: an execution-provider package's native library replaces the CPU one"
+# Provider packages (Microsoft.ML.OnnxRuntime.Gpu.Linux, ...) ship their own libonnxruntime; a stand-in package,
+# registered like them, must win over Microsoft.ML.OnnxRuntime's copy in the output.
+fake="$work/fake-provider"
+mkdir -p "$fake/runtimes/linux-x64/native" "$fake/runtimes/win-x64/native" "$fake/runtimes/osx-arm64/native"
+printf 'stand-in' > "$fake/runtimes/linux-x64/native/libonnxruntime.so"
+printf 'stand-in' > "$fake/runtimes/win-x64/native/onnxruntime.dll"
+printf 'stand-in' > "$fake/runtimes/osx-arm64/native/libonnxruntime.dylib"
+cat > "$fake/ModelCompilerSmoke.FakeProvider.nuspec" <<XML
+<?xml version="1.0"?>
+<package><metadata><id>ModelCompilerSmoke.FakeProvider</id><version>1.0.0</version><authors>smoke</authors><description>stand-in provider package</description></metadata></package>
+XML
+(cd "$fake" && zip -q -r "$work/packages/ModelCompilerSmoke.FakeProvider.1.0.0.nupkg" ModelCompilerSmoke.FakeProvider.nuspec runtimes)
+sed -i 's|</ItemGroup>|  <PackageReference Include="ModelCompilerSmoke.FakeProvider" Version="1.0.0" />\n    <ModelCompilerOnnxRuntimeNativePackage Include="ModelCompilerSmoke.FakeProvider" />\n  </ItemGroup>|' "$ort/App.csproj"
+dotnet build "$ort/App.csproj" -c Release -v quiet -nologo
+native="$(find "$ort/bin/Release/net10.0/runtimes" -name 'libonnxruntime.so' -path '*linux-x64*')"
+test "$(cat "$native")" = "stand-in" || { echo "the CPU package's libonnxruntime.so was copied instead of the provider package's"; exit 1; }
+echo "provider package's native library is the one in the output"

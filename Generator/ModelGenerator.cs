@@ -128,6 +128,13 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             RootNamespace = ModelOptions.Normalize(rootNamespace),
             InputShape = Meta("InputShape"),
             WeightsResource = Meta("ModelCompilerWeightsResource"),
+            Backend = Meta("Backend"),
+            ExecutionProviders = Meta("ExecutionProviders"),
+            FallbackToCpu = Meta("FallbackToCpu"),
+            IntraOpThreads = Meta("IntraOpThreads"),
+            InterOpThreads = Meta("InterOpThreads"),
+            ProviderOptions = Meta("ProviderOptions"),
+            ModelResource = Meta("ModelCompilerModelResource"),
         });
     }
 }

@@ -54,6 +54,7 @@ internal static class ModelCompilation
         CompileResult Fail() => new() { Diagnostics = diagnostics.ToImmutableArray() };
 
         if (!ValidateOptions(options, diagnostics)) return Fail();
+        if (options.IsOnnxRuntime) return OnnxRuntimeCompilation.Compile(modelBytes, options, diagnostics, cancellationToken);
 
         var graph = OnnxReader.Read(modelBytes, diagnostics);
         if (graph is null || HasErrors(diagnostics)) return Fail();
@@ -119,6 +120,8 @@ internal static class ModelCompilation
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "ClassName", $"'{options.ResolvedClassName}' is not a valid C# class name"));
         if (!Identifiers.IsValidNamespace(options.ResolvedNamespace))
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Namespace", $"'{options.ResolvedNamespace}' is not a valid C# namespace"));
+        if (Backends.Check(options.Backend) is { } reason)
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Backend", reason));
         return !HasErrors(diagnostics);
     }
 }

@@ -27,6 +27,30 @@ internal sealed record ModelOptions
     /// <summary>Logical name of the manifest resource holding the weight blob (set by the package's targets).</summary>
     public string? WeightsResource { get; init; }
 
+    /// <summary>"Managed" (the default: compiled to C#) or "OnnxRuntime" (run through ONNX Runtime); see <see cref="Backends"/>.</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>OnnxRuntime backend: execution providers in priority order, comma separated ("CUDA,OpenVINO,CPU").</summary>
+    public string? ExecutionProviders { get; init; }
+
+    /// <summary>OnnxRuntime backend: "true" (default) runs on the CPU when no listed accelerator is available; "false" throws at first use.</summary>
+    public string? FallbackToCpu { get; init; }
+
+    /// <summary>OnnxRuntime backend: threads inside one operator (0 or absent: ONNX Runtime chooses).</summary>
+    public string? IntraOpThreads { get; init; }
+
+    /// <summary>OnnxRuntime backend: threads running independent operators (0 or absent: ONNX Runtime chooses).</summary>
+    public string? InterOpThreads { get; init; }
+
+    /// <summary>OnnxRuntime backend: provider options, comma separated "Provider:key=value" entries ("CUDA:device_id=1,OpenVINO:device_type=NPU").</summary>
+    public string? ProviderOptions { get; init; }
+
+    /// <summary>OnnxRuntime backend: logical name of the manifest resource holding the .onnx file itself (set by the package's targets).</summary>
+    public string? ModelResource { get; init; }
+
+    /// <summary>True when <see cref="Backend"/> selects ONNX Runtime.</summary>
+    public bool IsOnnxRuntime => string.Equals(Backend, Backends.OnnxRuntime, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Metadata values as both the generator and the CLI see them: trimmed, empty means absent.</summary>
     public static string? Normalize(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
 
@@ -83,6 +107,113 @@ internal sealed record ModelOptions
         if (result.Count > 1 && result.Any(r => r.Item1 is null))
             throw new FormatException($"InputShape=\"{InputShape}\" gives several shapes; name each input, e.g. \"images:1,3,320,320 mask:1,1\"");
         return result;
+    }
+}
+
+/// <summary>The values of the Backend metadata.</summary>
+internal static class Backends
+{
+    public const string Managed = "Managed";
+    public const string OnnxRuntime = "OnnxRuntime";
+
+    /// <summary>Null when <paramref name="value"/> is a known backend, else the reason for an MC0006.</summary>
+    public static string? Check(string? value) =>
+        value is null || string.Equals(value, Managed, StringComparison.OrdinalIgnoreCase) || string.Equals(value, OnnxRuntime, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"'{value}' is not a backend; use \"{Managed}\" (the default: the model is compiled to C#) or \"{OnnxRuntime}\" (the model runs through ONNX Runtime and its execution providers)";
+}
+
+/// <summary>
+/// The OnnxRuntime backend's metadata, parsed and checked at build time (the generated code passes the
+/// checked values to ModelCompiler.OnnxRuntime). Provider names must match ModelCompiler.OnnxRuntime's
+/// ExecutionProviderCatalog (a test checks that they do).
+/// </summary>
+internal sealed class OnnxRuntimeSettings
+{
+    /// <summary>Canonical provider names, with the aliases accepted for them.</summary>
+    public static readonly IReadOnlyList<(string Name, string[] Aliases)> KnownProviders = new (string, string[])[]
+    {
+        ("TensorRT", new[] { "TRT", "TensorrtExecutionProvider" }),
+        ("CUDA", new[] { "CUDAExecutionProvider" }),
+        ("OpenVINO", new[] { "OpenVINOExecutionProvider" }),
+        ("QNN", new[] { "QNNExecutionProvider" }),
+        ("CoreML", new[] { "CoreMLExecutionProvider" }),
+        ("DirectML", new[] { "DML", "DmlExecutionProvider" }),
+        ("CPU", new[] { "CPUExecutionProvider" }),
+        ("XNNPACK", new[] { "XnnpackExecutionProvider" }),
+        ("NNAPI", new[] { "NnapiExecutionProvider" }),
+        ("DNNL", new[] { "oneDNN", "DnnlExecutionProvider" }),
+        ("MIGraphX", new[] { "MIGraphXExecutionProvider" }),
+        ("WebGPU", new[] { "WebGpuExecutionProvider" }),
+        ("VitisAI", new[] { "VitisAIExecutionProvider" }),
+    };
+
+    public List<string> Providers { get; } = new();
+    public bool? FallbackToCpu { get; private set; }
+    public int IntraOpThreads { get; private set; }
+    public int InterOpThreads { get; private set; }
+    public List<(string Provider, string Key, string Value)> ProviderOptions { get; } = new();
+
+    public static string? CanonicalProvider(string name)
+    {
+        string n = name.Trim();
+        foreach (var (canonical, aliases) in KnownProviders)
+            if (string.Equals(canonical, n, StringComparison.OrdinalIgnoreCase) || aliases.Any(a => string.Equals(a, n, StringComparison.OrdinalIgnoreCase)))
+                return canonical;
+        return null;
+    }
+
+    /// <summary>Parses the OnnxRuntime metadata; every problem becomes an (option, reason) pair for MC0006.</summary>
+    public static OnnxRuntimeSettings Parse(ModelOptions options, List<(string Option, string Reason)> errors)
+    {
+        var s = new OnnxRuntimeSettings();
+        string known = string.Join(", ", KnownProviders.Select(p => p.Name));
+        if (options.ExecutionProviders is { } providers)
+        {
+            foreach (string part in providers.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()).Where(p => p.Length > 0))
+            {
+                string? name = CanonicalProvider(part);
+                if (name is null) errors.Add(("ExecutionProviders", $"'{part}' is not an execution provider ModelCompiler knows; use a comma-separated list of {known}"));
+                else if (!s.Providers.Contains(name)) s.Providers.Add(name);
+            }
+        }
+        if (options.FallbackToCpu is { } fallback)
+        {
+            if (bool.TryParse(fallback, out bool b)) s.FallbackToCpu = b;
+            else errors.Add(("FallbackToCpu", $"'{fallback}' is not true or false"));
+        }
+        s.IntraOpThreads = Threads(options.IntraOpThreads, "IntraOpThreads", errors);
+        s.InterOpThreads = Threads(options.InterOpThreads, "InterOpThreads", errors);
+        if (options.ProviderOptions is { } providerOptions)
+        {
+            foreach (string entry in providerOptions.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()).Where(p => p.Length > 0))
+            {
+                int colon = entry.IndexOf(':');
+                int eq = colon < 0 ? -1 : entry.IndexOf('=', colon + 1);
+                if (colon <= 0 || eq < 0 || eq == colon + 1)
+                {
+                    errors.Add(("ProviderOptions", $"'{entry}' is not of the form Provider:key=value (entries are separated by commas, e.g. \"CUDA:device_id=1,OpenVINO:device_type=NPU\")"));
+                    continue;
+                }
+                string provider = entry.Substring(0, colon).Trim();
+                string? name = CanonicalProvider(provider);
+                if (name is null)
+                {
+                    errors.Add(("ProviderOptions", $"'{provider}' in '{entry}' is not an execution provider ModelCompiler knows; use one of {known}"));
+                    continue;
+                }
+                s.ProviderOptions.Add((name, entry.Substring(colon + 1, eq - colon - 1).Trim(), entry.Substring(eq + 1).Trim()));
+            }
+        }
+        return s;
+    }
+
+    private static int Threads(string? value, string option, List<(string, string)> errors)
+    {
+        if (value is null) return 0;
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n)) return n;
+        errors.Add((option, $"'{value}' is not a thread count (a whole number; 0 lets ONNX Runtime choose)"));
+        return 0;
     }
 }
 

@@ -51,6 +51,17 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidGraph = new(
         "MC0011", "Invalid graph", "{0}", Severity.Error);
 
+    /// <summary>MC0009 for Backend="OnnxRuntime": the same missing build step, for the embedded .onnx file.</summary>
+    public static readonly DiagnosticDescriptor MissingModelResource = new(
+        "MC0009", "Weights resource not configured",
+        "The ModelCompiler build targets did not run for this model (no ModelCompilerModelResource metadata), so the .onnx file cannot be embedded for the OnnxRuntime backend. Reference the ModelCompiler.OnnxRuntime package (or import the ModelCompiler package's build/ModelCompiler.props and .targets)",
+        Severity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownOutputShape = new(
+        "MC0012", "Output shape cannot be determined",
+        "Output '{0}' has shape {1}, which neither shape inference nor the model's declared outputs make static{2}. The OnnxRuntime backend needs a static shape for every output: pin the inputs with InputShape, or declare the output's shape in the model",
+        Severity.Error);
+
     public static readonly DiagnosticDescriptor FixedDimensionOverridden = new(
         "MC1001", "InputShape overrides a fixed dimension",
         "InputShape sets axis {1} of input '{0}' to {3}, but the model declares it as {2}; this is only correct if the graph does not depend on that size",

@@ -20,7 +20,15 @@ internal static class Program
         int count = labels.Length;
 
         Console.WriteLine($"DigitNet: input {string.Join("x", DigitNet.InputShape.ToArray())}, output {string.Join("x", DigitNet.OutputShape.ToArray())}, " +
-                          $"{DigitNet.Macs:N0} multiply-adds per image, {DigitNet.ScratchBytes:N0} bytes of scratch memory per thread");
+                          $"{(DigitNet.Macs >= 0 ? DigitNet.Macs.ToString("N0") : "an unknown number of")} multiply-adds per image, {DigitNet.ScratchBytes:N0} bytes of scratch memory per thread");
+#if MODEL_BACKEND_ONNXRUNTIME
+        DigitNet.Initialize(); // creates the ONNX Runtime session now, trying the execution providers in order
+        Console.WriteLine($"Backend: ONNX Runtime, execution provider {DigitNet.ActiveExecutionProvider}");
+        foreach (var skipped in DigitNet.SkippedExecutionProviders)
+            Console.WriteLine($"  skipped {skipped.Name}: {skipped.Reason} (NuGet: {skipped.NuGetPackage})");
+#else
+        Console.WriteLine("Backend: managed (the model compiled to C#)");
+#endif
         Console.WriteLine();
 
         var logits = new float[DigitNet.OutputLength];
