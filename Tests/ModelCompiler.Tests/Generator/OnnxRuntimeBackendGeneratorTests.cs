@@ -53,7 +53,7 @@ public sealed class OnnxRuntimeBackendGeneratorTests
     public void An_operator_the_managed_backend_lacks_still_generates_code_that_compiles()
     {
         var model = HardmaxModel();
-        if (Ops.OpRegistry.Find("", "Hardmax") is null)
+        if (global::ModelCompiler.Ops.OpRegistry.Find("", "Hardmax") is null)
         {
             var managed = ModelCompilation.Compile(model, new ModelOptions { ClassName = "Model", Namespace = "TestApp", WeightsResource = "r" });
             Assert.Contains(managed.Diagnostics, d => d.Id == "MC0003" && d.Message.Contains("Hardmax"));
