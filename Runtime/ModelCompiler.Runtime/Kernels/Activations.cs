@@ -1,13 +1,142 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace ModelCompiler.Runtime;
 
-/// <summary>Element-wise activations on float32 tensors.</summary>
+/// <summary>
+/// Element-wise activations. Generic over the element type where ONNX allows several (float, double,
+/// Half, and integers for Relu and Clip); float and double run vectorized, Half element by element.
+/// Attributes arrive as float32 (ONNX stores them so) and are converted to the element type once.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Activations
 {
-    /// <summary>Relu: max(x, 0).</summary>
-    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    /// <summary>Relu: max(x, 0); NaN stays NaN.</summary>
+    public static void Relu<T>(ReadOnlySpan<T> x, Span<T> y) where T : INumber<T> => TensorPrimitives.Max(x, T.Zero, y);
+
+    /// <summary>LeakyRelu: x &lt; 0 ? alpha * x : x.</summary>
+    public static void LeakyRelu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(alpha);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var va = new Vector<T>(a);
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var v = new Vector<T>(x.Slice(i));
+                Vector.ConditionalSelect(Vector.LessThan(v, Vector<T>.Zero), v * va, v).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            T v = x[i];
+            y[i] = v < T.Zero ? v * a : v;
+        }
+    }
+
+    /// <summary>Sigmoid: 1 / (1 + exp(-x)).</summary>
+    public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> y) where T : IExponentialFunctions<T> => TensorPrimitives.Sigmoid(x, y);
+
+    /// <summary>Tanh.</summary>
+    public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Tanh(x, y);
+
+    /// <summary>HardSigmoid: max(0, min(1, alpha * x + beta)); NaN stays NaN.</summary>
+    public static void HardSigmoid<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, float beta) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(alpha), b = T.CreateTruncating(beta);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> va = new(a), vb = new(b), one = Vector<T>.One;
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var v = new Vector<T>(x.Slice(i)) * va + vb;
+                Vector.Max(Vector.Min(v, one), Vector<T>.Zero).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++) y[i] = HardSigmoidOne(x[i], a, b);
+    }
+
+    /// <summary>HardSwish: x * max(0, min(1, x / 6 + 0.5)), that is x * HardSigmoid(x) with alpha 1/6, beta 0.5.</summary>
+    public static void HardSwish<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(1f / 6f), b = T.CreateTruncating(0.5f);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> va = new(a), vb = new(b), one = Vector<T>.One;
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var v = new Vector<T>(x.Slice(i));
+                (v * Vector.Max(Vector.Min(v * va + vb, one), Vector<T>.Zero)).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++) y[i] = x[i] * HardSigmoidOne(x[i], a, b);
+    }
+
+    private static T HardSigmoidOne<T>(T x, T alpha, T beta) where T : IFloatingPointIeee754<T>
+    {
+        T v = alpha * x + beta;
+        if (T.IsNaN(v)) return v;
+        return v < T.Zero ? T.Zero : v > T.One ? T.One : v;
+    }
+
+    /// <summary>Elu: x &lt; 0 ? alpha * (exp(x) - 1) : x.</summary>
+    public static void Elu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(alpha);
+        for (int i = 0; i < x.Length; i++)
+        {
+            T v = x[i];
+            y[i] = v < T.Zero ? a * (T.Exp(v) - T.One) : v;
+        }
+    }
+
+    /// <summary>Selu: x &gt; 0 ? gamma * x : gamma * (alpha * exp(x) - alpha).</summary>
+    public static void Selu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, float gamma) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(alpha), g = T.CreateTruncating(gamma);
+        for (int i = 0; i < x.Length; i++)
+        {
+            T v = x[i];
+            y[i] = v > T.Zero ? g * v : g * (a * T.Exp(v) - a);
+        }
+    }
+
+    /// <summary>
+    /// Softplus: ln(exp(x) + 1), evaluated in double as max(x, 0) + log1p(exp(-|x|)) so that large inputs do not
+    /// overflow and very negative ones keep their precision.
+    /// </summary>
+    public static void Softplus<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = double.IsNaN(v) ? x[i] : T.CreateTruncating(Math.Max(v, 0) + Log1p(Math.Exp(-Math.Abs(v))));
+        }
+    }
+
+    /// <summary>ln(1 + u), accurate for small u (1 + u rounds, and the rounding is divided back out).</summary>
+    internal static double Log1p(double u)
+    {
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
+    }
+
+    /// <summary>Clip: min(max(x, min), max). When min &gt; max every element becomes max; NaN stays NaN.</summary>
+    public static void Clip<T>(ReadOnlySpan<T> x, Span<T> y, T min, T max) where T : INumber<T>
+    {
+        TensorPrimitives.Max(x, min, y);
+        TensorPrimitives.Min(y, max, y);
+    }
+}
+
+/// <summary>ONNX PRelu: x &lt; 0 ? slope * x : x, the slope broadcast to x's shape.</summary>
+public readonly struct PRelu<T> : IBinaryOp<T, T, T> where T : INumber<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T x, T slope) => x < T.Zero ? x * slope : x;
 }
