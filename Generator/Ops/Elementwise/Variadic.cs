@@ -105,14 +105,14 @@ internal sealed class VariadicOp : OpSchema
     public override string? WhyNoKernel(OpContext c) => NoRuntimeType(c.Type(Present(c)[0]));
 }
 
-/// <summary>Min, Max (opset 6, 8, 12: every numeric type; 13), Sum (6, 8, 13; integers accepted too, as onnxruntime does) and Mean (6, 8, 13: floating-point types).</summary>
+/// <summary>Min, Max (opset 6, 8, 12: every numeric type; 13), Sum and Mean (6, 8, 13: floating-point types).</summary>
 internal sealed class VariadicOps : IOpFamily
 {
     public IEnumerable<OpSchema> Schemas => new[]
     {
         new VariadicOp("Max", "Max", (a, b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b), Math.Max, Math.Max, Numeric, NumericText),
         new VariadicOp("Min", "Min", (a, b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b), Math.Min, Math.Min, Numeric, NumericText),
-        new VariadicOp("Sum", "Add", (a, b) => a + b, (a, b) => unchecked(a + b), null, Numeric, NumericText),
+        new VariadicOp("Sum", "Add", (a, b) => a + b, null, null, Float, FloatText),
         new VariadicOp("Mean", "Add", (a, b) => a + b, null, null, Float, FloatText, mean: true),
     };
 }

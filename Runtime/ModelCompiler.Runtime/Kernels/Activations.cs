@@ -7,8 +7,9 @@ namespace ModelCompiler.Runtime;
 
 /// <summary>
 /// Element-wise activations. Generic over the element type where ONNX allows several (float, double,
-/// Half, and integers for Relu and Clip); float and double run vectorized, Half element by element.
-/// Attributes arrive as float32 (ONNX stores them so) and are converted to the element type once.
+/// Half, and integers for Relu and Clip). Float and double run vectorized where the formula allows;
+/// element-by-element paths compute in double and round once, so Half results carry one rounding like
+/// onnxruntime's. Attributes arrive as float32, as ONNX stores them.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Activations
@@ -19,11 +20,10 @@ public static class Activations
     /// <summary>LeakyRelu: x &lt; 0 ? alpha * x : x.</summary>
     public static void LeakyRelu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
     {
-        T a = T.CreateTruncating(alpha);
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
-            var va = new Vector<T>(a);
+            var va = new Vector<T>(T.CreateTruncating(alpha));
             for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var v = new Vector<T>(x.Slice(i));
@@ -32,8 +32,8 @@ public static class Activations
         }
         for (; i < x.Length; i++)
         {
-            T v = x[i];
-            y[i] = v < T.Zero ? v * a : v;
+            double v = double.CreateTruncating(x[i]);
+            y[i] = v < 0 ? T.CreateTruncating(alpha * v) : x[i];
         }
     }
 
@@ -46,63 +46,63 @@ public static class Activations
     /// <summary>HardSigmoid: max(0, min(1, alpha * x + beta)); NaN stays NaN.</summary>
     public static void HardSigmoid<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, float beta) where T : IFloatingPointIeee754<T>
     {
-        T a = T.CreateTruncating(alpha), b = T.CreateTruncating(beta);
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
-            Vector<T> va = new(a), vb = new(b), one = Vector<T>.One;
+            Vector<T> va = new(T.CreateTruncating(alpha)), vb = new(T.CreateTruncating(beta)), one = Vector<T>.One;
             for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var v = new Vector<T>(x.Slice(i)) * va + vb;
                 Vector.Max(Vector.Min(v, one), Vector<T>.Zero).CopyTo(y.Slice(i));
             }
         }
-        for (; i < x.Length; i++) y[i] = HardSigmoidOne(x[i], a, b);
+        for (; i < x.Length; i++) y[i] = T.CreateTruncating(HardSigmoid(double.CreateTruncating(x[i]), alpha, beta));
     }
 
     /// <summary>HardSwish: x * max(0, min(1, x / 6 + 0.5)), that is x * HardSigmoid(x) with alpha 1/6, beta 0.5.</summary>
     public static void HardSwish<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
     {
-        T a = T.CreateTruncating(1f / 6f), b = T.CreateTruncating(0.5f);
+        const float alpha = 1f / 6f, beta = 0.5f;
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
-            Vector<T> va = new(a), vb = new(b), one = Vector<T>.One;
+            Vector<T> va = new(T.CreateTruncating(alpha)), vb = new(T.CreateTruncating(beta)), one = Vector<T>.One;
             for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var v = new Vector<T>(x.Slice(i));
                 (v * Vector.Max(Vector.Min(v * va + vb, one), Vector<T>.Zero)).CopyTo(y.Slice(i));
             }
         }
-        for (; i < x.Length; i++) y[i] = x[i] * HardSigmoidOne(x[i], a, b);
-    }
-
-    private static T HardSigmoidOne<T>(T x, T alpha, T beta) where T : IFloatingPointIeee754<T>
-    {
-        T v = alpha * x + beta;
-        if (T.IsNaN(v)) return v;
-        return v < T.Zero ? T.Zero : v > T.One ? T.One : v;
-    }
-
-    /// <summary>Elu: x &lt; 0 ? alpha * (exp(x) - 1) : x.</summary>
-    public static void Elu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
-    {
-        T a = T.CreateTruncating(alpha);
-        for (int i = 0; i < x.Length; i++)
+        for (; i < x.Length; i++)
         {
-            T v = x[i];
-            y[i] = v < T.Zero ? a * (T.Exp(v) - T.One) : v;
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(v * HardSigmoid(v, alpha, beta));
         }
     }
 
-    /// <summary>Selu: x &gt; 0 ? gamma * x : gamma * (alpha * exp(x) - alpha).</summary>
-    public static void Selu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, float gamma) where T : IFloatingPointIeee754<T>
+    private static double HardSigmoid(double x, float alpha, float beta)
     {
-        T a = T.CreateTruncating(alpha), g = T.CreateTruncating(gamma);
+        double v = alpha * x + beta;
+        return double.IsNaN(v) ? v : v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+
+    /// <summary>Elu: x &lt; 0 ? alpha * (exp(x) - 1) : x (computed in double).</summary>
+    public static void Elu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
         for (int i = 0; i < x.Length; i++)
         {
-            T v = x[i];
-            y[i] = v > T.Zero ? g * v : g * (a * T.Exp(v) - a);
+            double v = double.CreateTruncating(x[i]);
+            y[i] = v < 0 ? T.CreateTruncating(alpha * (Math.Exp(v) - 1)) : x[i];
+        }
+    }
+
+    /// <summary>Selu: x &gt; 0 ? gamma * x : gamma * (alpha * exp(x) - alpha) (computed in double).</summary>
+    public static void Selu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, float gamma) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(v > 0 ? gamma * v : gamma * (alpha * Math.Exp(v) - alpha));
         }
     }
 
