@@ -13,7 +13,7 @@ namespace ModelCompiler.Ops.Activations;
 internal sealed class UnaryOp : OpSchema
 {
     private readonly string _opType;
-    private readonly string _runtimeMethod;
+    private readonly Func<OpContext, string> _runtimeMethod;
     private readonly Func<OpContext, double, double>? _fold;
     private readonly Func<OpContext, long, long>? _foldInt;
     private readonly Func<OpContext, string>? _args;
@@ -30,6 +30,13 @@ internal sealed class UnaryOp : OpSchema
     /// <param name="foldInt">Build-time math for integer and bool types (results wrap to the type's width).</param>
     /// <param name="generic">The runtime method is generic in the element type (given explicitly unless float32).</param>
     public UnaryOp(string opType, string runtimeMethod, Func<OpContext, double, double>? fold, Func<OpContext, string>? args = null,
+        Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true)
+        : this(opType, _ => runtimeMethod, fold, args, types, typesText, foldInt, generic)
+    {
+    }
+
+    /// <summary>An op whose runtime method depends on the node (Gelu's approximation), or that checks attributes first.</summary>
+    public UnaryOp(string opType, Func<OpContext, string> runtimeMethod, Func<OpContext, double, double>? fold, Func<OpContext, string>? args = null,
         Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true)
     {
         _opType = opType;
@@ -52,6 +59,7 @@ internal sealed class UnaryOp : OpSchema
     {
         c.RequireInputs(1);
         c.RequireType(0, _types, _typesText);
+        _runtimeMethod(c); // validates the attributes it depends on
         c.SetOutput(0, c.Type(0), c.Shape(0));
     }
 
@@ -63,7 +71,8 @@ internal sealed class UnaryOp : OpSchema
         if (NoRuntimeType(c.Type(0)) is not null) return null;
         string extra = _args is null ? "" : ", " + _args(c);
         string generic = _generic ? TypeArgs(c.Type(0)) : "";
-        return new CallKernel(c.Node, w => w.Line($"{_runtimeMethod}{generic}({w.In(0)}, {w.Out(0)}{extra});"));
+        string method = _runtimeMethod(c);
+        return new CallKernel(c.Node, w => w.Line($"{method}{generic}({w.In(0)}, {w.Out(0)}{extra});"));
     }
 
     public override string? WhyNoKernel(OpContext c) => NoRuntimeType(c.Type(0));
@@ -71,7 +80,9 @@ internal sealed class UnaryOp : OpSchema
 
 /// <summary>
 /// The activations with a run-time implementation in <c>Activations</c>: Relu (opset 6, 13, 14: also signed
-/// integers), LeakyRelu (6, 16), Sigmoid and Tanh (6, 13), HardSigmoid, Elu, Selu, Softplus (6, 22), HardSwish (14, 22).
+/// integers), LeakyRelu (6, 16), Sigmoid and Tanh (6, 13), HardSigmoid, Elu, Selu, Softplus, Softsign (6, 22),
+/// HardSwish (14, 22), ThresholdedRelu (10, 22), Celu (12), Mish (18, 22), Gelu (20), Swish (24), Shrink (9: every
+/// numeric type; integer results are truncated toward zero).
 /// </summary>
 internal sealed class ActivationOps : IOpFamily
 {
@@ -93,8 +104,31 @@ internal sealed class ActivationOps : IOpFamily
         new UnaryOp("Elu", A + "Elu", (c, x) => x < 0 ? Alpha(c, 1f) * (Math.Exp(x) - 1) : x, c => LayerWriter.F(Alpha(c, 1f))),
         new UnaryOp("Selu", A + "Selu", (c, x) => x > 0 ? Gamma(c) * x : Gamma(c) * (Alpha(c, SeluAlpha) * Math.Exp(x) - Alpha(c, SeluAlpha)),
             c => $"{LayerWriter.F(Alpha(c, SeluAlpha))}, {LayerWriter.F(Gamma(c))}"),
-        new UnaryOp("Softplus", A + "Softplus", (_, x) => double.IsNaN(x) ? x : Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)))),
+        new UnaryOp("Softplus", A + "Softplus", (_, x) => Softplus(x)),
+        new UnaryOp("Softsign", A + "Softsign", (_, x) => x / (1 + Math.Abs(x))),
+        new UnaryOp("ThresholdedRelu", A + "ThresholdedRelu", (c, x) => x > Alpha(c, 1f) ? x : 0, c => LayerWriter.F(Alpha(c, 1f))),
+        new UnaryOp("Celu", A + "Celu", (c, x) => Math.Max(0, x) + Math.Min(0, Alpha(c, 1f) * (Math.Exp(x / Alpha(c, 1f)) - 1)), c => LayerWriter.F(Alpha(c, 1f))),
+        new UnaryOp("Mish", A + "Mish", (_, x) => x * Math.Tanh(Softplus(x))),
+        new UnaryOp("Swish", A + "Swish", (c, x) => x / (1 + Math.Exp(-Alpha(c, 1f) * x)), c => LayerWriter.F(Alpha(c, 1f))),
+        new UnaryOp("Gelu", c => A + (GeluTanh(c) ? "GeluTanh" : "Gelu"),
+            (c, x) => GeluTanh(c) ? 0.5 * x * (1 + Math.Tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))) : 0.5 * x * (1 + Elementwise.ElementwiseFolding.Erf(x * 0.70710678118654752))),
+        new UnaryOp("Shrink", A + "Shrink", (c, x) => x < -Lambd(c) ? x + Bias(c) : x > Lambd(c) ? x - Bias(c) : 0,
+            c => $"{LayerWriter.F(Lambd(c))}, {LayerWriter.F(Bias(c))}", types: Numeric, typesText: NumericText,
+            foldInt: (c, x) => x < -Lambd(c) ? (long)(x + (double)Bias(c)) : x > Lambd(c) ? (long)(x - (double)Bias(c)) : 0),
     };
+
+    private static float Lambd(OpContext c) => c.Float("lambd", 0.5f);
+    private static float Bias(OpContext c) => c.Float("bias", 0f);
+
+    /// <summary>Gelu's 'approximate' attribute (opset 20): "none" (erf) or "tanh".</summary>
+    private static bool GeluTanh(OpContext c) => c.Str("approximate", "none") switch
+    {
+        "none" => false,
+        "tanh" => true,
+        var other => throw new ModelError($"Gelu's approximate must be \"none\" or \"tanh\", not \"{other}\""),
+    };
+
+    private static double Softplus(double x) => double.IsNaN(x) ? x : Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
 
     private static float Alpha(OpContext c, float fallback) => c.Float("alpha", fallback);
     private static float Gamma(OpContext c) => c.Float("gamma", SeluGamma);

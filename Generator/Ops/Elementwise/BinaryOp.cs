@@ -22,6 +22,7 @@ internal sealed class BinaryOp : OpSchema
     private readonly string _typesText;
     private readonly Func<DataType, bool>? _secondTypes;
     private readonly bool _boolOutput;
+    private readonly Func<OpContext, Kernel?>? _special;
 
     /// <param name="opType">ONNX name.</param>
     /// <param name="runtimeOp">The runtime op struct for the two input types (e.g. "Add&lt;float&gt;"), or null when none.</param>
@@ -32,10 +33,12 @@ internal sealed class BinaryOp : OpSchema
     /// <param name="boolOutput">Comparisons and logic ops produce bool.</param>
     /// <param name="secondTypes">When set, input 1 may have another type, from these (Pow's exponent).</param>
     /// <param name="foldUInt64">Build-time math for uint64 inputs where it differs from the signed one.</param>
+    /// <param name="special">A simpler kernel for particular nodes (Pow with the constant exponent 2), or null to use the general one.</param>
     public BinaryOp(string opType, Func<DataType, DataType, string?> runtimeOp, Func<double, double, double>? fold, Func<long, long, long>? foldInt,
         Func<DataType, bool> types, string typesText, bool boolOutput = false, Func<DataType, bool>? secondTypes = null,
-        Func<ulong, ulong, ulong>? foldUInt64 = null)
+        Func<ulong, ulong, ulong>? foldUInt64 = null, Func<OpContext, Kernel?>? special = null)
     {
+        _special = special;
         _opType = opType;
         _runtimeOp = runtimeOp;
         _fold = fold;
@@ -80,6 +83,7 @@ internal sealed class BinaryOp : OpSchema
     {
         var y = c.Node.Output(0)!;
         if (NoRuntimeType(c.Type(0), c.Type(1), y.Type) is not null) return null;
+        if (_special?.Invoke(c) is { } k) return k;
         string? op = _runtimeOp(c.Type(0), c.Type(1));
         if (op is null) return null;
         return new CallKernel(c.Node, w => w.Line(BinaryCall(op, c.Type(0), c.Type(1), y.Type,

@@ -15,11 +15,15 @@ internal static class ElementwiseSupport
     public static bool SignedNumeric(DataType t) => t.IsFloat() || t.IsInteger() && t.IsSigned();
     public static bool Bool(DataType t) => t == DataType.Bool;
     public static bool NumericOrBool(DataType t) => Numeric(t) || t == DataType.Bool;
+    public static bool Integer(DataType t) => t.IsInteger();
+    public static bool Unsigned(DataType t) => t.IsInteger() && !t.IsSigned();
 
     public const string FloatText = "a floating-point type (float32, float64, float16, bfloat16)";
     public const string NumericText = "a numeric type";
     public const string SignedText = "a floating-point or signed integer type";
     public const string BoolText = "bool";
+    public const string IntegerText = "an integer type";
+    public const string UnsignedText = "an unsigned integer type (uint8, uint16, uint32, uint64)";
 
     /// <summary>Types whose values folding can read and write (numbers and bool, not string, complex or float8).</summary>
     public static bool Foldable(DataType t) => Numeric(t) || t == DataType.Bool;

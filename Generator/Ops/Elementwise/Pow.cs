@@ -16,8 +16,17 @@ internal sealed class PowOps : IOpFamily
     public IEnumerable<OpSchema> Schemas => new[]
     {
         new BinaryOp("Pow", (a, b) => a.CSharpName() is { } ta && b.CSharpName() is { } tb ? $"Pow<{ta}, {tb}>" : null,
-            Math.Pow, IntegerPower, Numeric, NumericText, secondTypes: Numeric),
+            Math.Pow, IntegerPower, Numeric, NumericText, secondTypes: Numeric, special: Square),
     };
+
+    /// <summary>x ^ 2 with a constant exponent and floating-point x is x * x: the same correctly rounded result, without pow.</summary>
+    private static Kernel? Square(OpContext c)
+    {
+        var t = c.Type(0);
+        if (!t.IsFloat() || c.Const(1) is not { ElementCount: 1 } e || e.GetDouble(0) != 2) return null;
+        if (!ShapeText.SameShape(c.Shape(0), c.Node.Output(0)!.Shape!)) return null;
+        return new CallKernel(c.Node, w => w.Line($"{Runtime}Elementwise.Square{TypeArgs(t)}({w.In(0)}, {w.Out(0)});"), "exponent 2");
+    }
 
     /// <summary>a^b in wrapping integer arithmetic; a negative exponent gives 1/a^|b| truncated (0 unless a is 1 or -1).</summary>
     public static long IntegerPower(long a, long b)

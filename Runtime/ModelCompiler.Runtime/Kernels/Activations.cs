@@ -126,6 +126,82 @@ public static class Activations
         return w == 1 ? u : Math.Log(w) * u / (w - 1);
     }
 
+    /// <summary>Softsign: x / (1 + |x|).</summary>
+    public static void Softsign<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] / (T.One + T.Abs(x[i]));
+    }
+
+    /// <summary>ThresholdedRelu: x &gt; alpha ? x : 0.</summary>
+    public static void ThresholdedRelu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
+        T a = T.CreateTruncating(alpha);
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] > a ? x[i] : T.Zero;
+    }
+
+    /// <summary>Celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (computed in double).</summary>
+    public static void Celu<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(Math.Max(0, v) + Math.Min(0, alpha * (Math.Exp(v / alpha) - 1)));
+        }
+    }
+
+    /// <summary>Mish: x * tanh(softplus(x)) (computed in double).</summary>
+    public static void Mish<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(v * Math.Tanh(Math.Max(v, 0) + Log1p(Math.Exp(-Math.Abs(v)))));
+        }
+    }
+
+    /// <summary>Swish: x * sigmoid(alpha * x) (computed in double).</summary>
+    public static void Swish<T>(ReadOnlySpan<T> x, Span<T> y, float alpha) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(v / (1 + Math.Exp(-alpha * v)));
+        }
+    }
+
+    /// <summary>Gelu, approximate = "none": 0.5 * x * (1 + erf(x / sqrt 2)).</summary>
+    public static void Gelu<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(0.5 * v * (1 + Elementwise.Erf(v * 0.70710678118654752)));
+        }
+    }
+
+    /// <summary>Gelu, approximate = "tanh": 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))).</summary>
+    public static void GeluTanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = T.CreateTruncating(0.5 * v * (1 + Math.Tanh(0.79788456080286536 * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    /// <summary>
+    /// Shrink: x &lt; -lambd ? x + bias : x &gt; lambd ? x - bias : 0, computed in double and converted back
+    /// (integers truncate toward zero, as the ONNX reference and onnxruntime do).
+    /// </summary>
+    public static void Shrink<T>(ReadOnlySpan<T> x, Span<T> y, float lambd, float bias) where T : INumber<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]);
+            y[i] = v < -lambd ? T.CreateTruncating(v + bias) : v > lambd ? T.CreateTruncating(v - bias) : T.Zero;
+        }
+    }
+
     /// <summary>Clip: min(max(x, min), max). When min &gt; max every element becomes max; NaN stays NaN.</summary>
     public static void Clip<T>(ReadOnlySpan<T> x, Span<T> y, T min, T max) where T : INumber<T>
     {

@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace ModelCompiler.Runtime;
 
@@ -126,4 +127,51 @@ public readonly struct Min<T> : IBinaryOp<T, T, T> where T : INumber<T>
     public static bool HasSpanPath => true;
     /// <inheritdoc/>
     public static void ApplySpan(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => TensorPrimitives.Min(a, b, y);
+}
+
+/// <summary>ONNX BitwiseAnd: a &amp; b.</summary>
+public readonly struct BitwiseAnd<T> : IBinaryOp<T, T, T> where T : IBinaryInteger<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T a, T b) => a & b;
+    /// <inheritdoc/>
+    public static bool HasSpanPath => true;
+    /// <inheritdoc/>
+    public static void ApplySpan(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => TensorPrimitives.BitwiseAnd(a, b, y);
+}
+
+/// <summary>ONNX BitwiseOr: a | b.</summary>
+public readonly struct BitwiseOr<T> : IBinaryOp<T, T, T> where T : IBinaryInteger<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T a, T b) => a | b;
+    /// <inheritdoc/>
+    public static bool HasSpanPath => true;
+    /// <inheritdoc/>
+    public static void ApplySpan(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => TensorPrimitives.BitwiseOr(a, b, y);
+}
+
+/// <summary>ONNX BitwiseXor: a ^ b.</summary>
+public readonly struct BitwiseXor<T> : IBinaryOp<T, T, T> where T : IBinaryInteger<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T a, T b) => a ^ b;
+    /// <inheritdoc/>
+    public static bool HasSpanPath => true;
+    /// <inheritdoc/>
+    public static void ApplySpan(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => TensorPrimitives.Xor(a, b, y);
+}
+
+/// <summary>ONNX BitShift, direction LEFT (unsigned types): a &lt;&lt; b, 0 once b reaches the type's width.</summary>
+public readonly struct ShiftLeft<T> : IBinaryOp<T, T, T> where T : IBinaryInteger<T>, IUnsignedNumber<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T a, T b) => b >= T.CreateTruncating(Unsafe.SizeOf<T>() * 8) ? T.Zero : a << int.CreateTruncating(b);
+}
+
+/// <summary>ONNX BitShift, direction RIGHT (unsigned types): a &gt;&gt; b, 0 once b reaches the type's width.</summary>
+public readonly struct ShiftRight<T> : IBinaryOp<T, T, T> where T : IBinaryInteger<T>, IUnsignedNumber<T>
+{
+    /// <inheritdoc/>
+    public static T Apply(T a, T b) => b >= T.CreateTruncating(Unsafe.SizeOf<T>() * 8) ? T.Zero : a >>> int.CreateTruncating(b);
 }

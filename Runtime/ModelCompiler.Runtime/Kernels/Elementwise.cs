@@ -68,6 +68,57 @@ public static class Elementwise
         for (int i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(Erf(double.CreateTruncating(x[i])));
     }
 
+    /// <summary>Sin.</summary>
+    public static void Sin<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Sin(x, y);
+
+    /// <summary>Cos.</summary>
+    public static void Cos<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Cos(x, y);
+
+    /// <summary>Tan.</summary>
+    public static void Tan<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Tan(x, y);
+
+    /// <summary>Asin (NaN outside [-1, 1]).</summary>
+    public static void Asin<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Asin(x, y);
+
+    /// <summary>Acos (NaN outside [-1, 1]).</summary>
+    public static void Acos<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Acos(x, y);
+
+    /// <summary>Atan.</summary>
+    public static void Atan<T>(ReadOnlySpan<T> x, Span<T> y) where T : ITrigonometricFunctions<T> => TensorPrimitives.Atan(x, y);
+
+    /// <summary>Sinh.</summary>
+    public static void Sinh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Sinh(x, y);
+
+    /// <summary>Cosh.</summary>
+    public static void Cosh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Cosh(x, y);
+
+    /// <summary>Asinh.</summary>
+    public static void Asinh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Asinh(x, y);
+
+    /// <summary>Acosh (NaN below 1).</summary>
+    public static void Acosh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Acosh(x, y);
+
+    /// <summary>Atanh (NaN outside [-1, 1]).</summary>
+    public static void Atanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : IHyperbolicFunctions<T> => TensorPrimitives.Atanh(x, y);
+
+    /// <summary>y = x * x (Pow with the constant exponent 2: the same correctly rounded result, without pow).</summary>
+    public static void Square<T>(ReadOnlySpan<T> x, Span<T> y) where T : INumber<T> => TensorPrimitives.Multiply(x, x, y);
+
+    /// <summary>IsNaN.</summary>
+    public static void IsNaN<T>(ReadOnlySpan<T> x, Span<bool> y) where T : INumberBase<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = T.IsNaN(x[i]);
+    }
+
+    /// <summary>IsInf: +inf counts when <paramref name="positive"/>, -inf when <paramref name="negative"/>.</summary>
+    public static void IsInf<T>(ReadOnlySpan<T> x, Span<bool> y, bool negative, bool positive) where T : INumberBase<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (positive && T.IsPositiveInfinity(x[i])) || (negative && T.IsNegativeInfinity(x[i]));
+    }
+
+    /// <summary>BitwiseNot: ~x.</summary>
+    public static void BitwiseNot<T>(ReadOnlySpan<T> x, Span<T> y) where T : IBinaryInteger<T> => TensorPrimitives.OnesComplement(x, y);
+
     /// <summary>y = y / count, the last step of ONNX Mean (the sum of the inputs divided by their number).</summary>
     public static void DivideBy<T>(Span<T> y, int count) where T : INumber<T> => TensorPrimitives.Divide(y, T.CreateTruncating(count), y);
 

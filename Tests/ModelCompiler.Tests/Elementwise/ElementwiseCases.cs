@@ -295,6 +295,44 @@ public static class ElementwiseCases
             U("HardSigmoid", 22, Range("x", t, s, 25, -10, 10, true, double.NaN), ("alpha", 0.3f), ("beta", 0.4f));
             U("HardSwish", 22, Range("x", t, s, 26, -10, 10, true, -3, 3, double.NaN));
         }
+        foreach (var t in Floats)
+        {
+            U("Softsign", 22, Range("x", t, s, 31, -10, 10, true, 0, double.PositiveInfinity));
+            U("ThresholdedRelu", 22, Range("x", t, s, 32, -3, 3, true, 0.5, 0.75), ("alpha", 0.5f));
+            U("Mish", 22, Range("x", t, s, 33, t == H ? -10 : -50, t == H ? 10 : 50, true, 0, -20, 1e-3));
+            U("Sin", 22, Range("x", t, s, 34, -10, 10));
+            U("Cos", 22, Range("x", t, s, 35, -10, 10));
+            U("Tan", 22, Range("x", t, s, 36, -1.5, 1.5));
+            U("Asin", 22, Range("x", t, s, 37, -1, 1, true, 2));
+            U("Acos", 22, Range("x", t, s, 38, -1, 1, true, 2));
+            U("Atan", 22, Range("x", t, s, 39, -10, 10));
+            U("Sinh", 22, Range("x", t, s, 40, -5, 5));
+            U("Cosh", 22, Range("x", t, s, 41, -5, 5));
+            U("Asinh", 22, Range("x", t, s, 42, -10, 10, true, 0, 1e-4));
+            U("Acosh", 22, Range("x", t, s, 43, 1, 10, true, 1, 0.5));
+            U("Atanh", 22, Range("x", t, s, 44, -0.99, 0.99, true, 0, 1e-4));
+            list.Add(new OrtCase($"IsNaN_{Short(t)}", "IsNaN", 20, new[] { Range("x", t, s, 45, -1, 1, true, double.NaN, double.PositiveInfinity, 0) }, new[] { (int)B }));
+            var inf = Range("x", t, s, 46, -1, 1, true, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 0);
+            list.Add(new OrtCase($"IsInf_{Short(t)}", "IsInf", 20, new[] { inf }, new[] { (int)B }));
+            list.Add(new OrtCase($"IsInf_{Short(t)}_negative_only", "IsInf", 20, new[] { inf }, new[] { (int)B }, Attrs(("detect_positive", 0L))));
+        }
+        U("Celu", 12, Range("x", F, s, 47, -10, 10), ("alpha", 2f));
+        U("Swish", 24, Range("x", F, s, 48, -10, 10), ("alpha", 1.5f));
+        U("Gelu", 20, Range("x", F, s, 49, -6, 6));
+        list.Add(new OrtCase("Gelu_tanh_f32", "Gelu", 20, new[] { Range("x", F, s, 50, -6, 6) }, new[] { (int)F }, new Dictionary<string, object> { ["approximate"] = "tanh" }));
+        foreach (var t in new[] { F, I32, I8, U8 })
+            U("Shrink", 9, Range("x", t, s, 51, t.IsSigned() ? -10 : 0, 10, true, 0.5, -0.5, 1, -1), ("lambd", 1f), ("bias", 0.5f));
+        foreach (var t in Integers)
+        {
+            foreach (var op in new[] { "BitwiseAnd", "BitwiseOr", "BitwiseXor" })
+                list.Add(new OrtCase($"{op}_{Short(t)}", op, 18, new[] { Bits("a", t, new[] { 2, 3, 4 }, 52), Bits("b", t, new[] { 3, 1 }, 53) }, new[] { (int)t }));
+            U("BitwiseNot", 18, Bits("x", t, s, 54, 0, -1));
+            if (!t.IsSigned())
+                foreach (var dir in new[] { "LEFT", "RIGHT" })
+                    list.Add(new OrtCase($"BitShift_{dir}_{Short(t)}", "BitShift", 11,
+                        new[] { Bits("a", t, new[] { 3, 4 }, 55), Range("b", t, new[] { 4 }, 56, 0, t.BitSize() - 1, false) }, new[] { (int)t },
+                        new Dictionary<string, object> { ["direction"] = dir }));
+        }
         U("LeakyRelu", 16, Range("x", F, s, 27, -10, 10));
         U("Elu", 22, Range("x", F, s, 28, -10, 10));
         U("Selu", 22, Range("x", F, s, 29, -10, 10), ("alpha", 1.5f), ("gamma", 2f));
@@ -303,7 +341,7 @@ public static class ElementwiseCases
 
     // ---- data ------------------------------------------------------------------------------------
 
-    private static IReadOnlyDictionary<string, object> Attrs(params (string Key, object Value)[] attrs) =>
+    private static Dictionary<string, object> Attrs(params (string Key, object Value)[] attrs) =>
         attrs.ToDictionary(a => a.Key, a => a.Value);
 
     private static TensorData Omitted(DataType t) => new("", (int)t, Array.Empty<int>(), Make(t, Array.Empty<double>()));

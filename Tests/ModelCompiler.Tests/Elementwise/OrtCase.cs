@@ -156,6 +156,7 @@ public sealed class OrtCase
         long i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
         int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
         float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
+        string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
         _ => throw new NotSupportedException(value.GetType().Name),
     };
 
