@@ -38,7 +38,6 @@ internal sealed class BinaryOp : OpSchema
         Func<DataType, bool> types, string typesText, bool boolOutput = false, Func<DataType, bool>? secondTypes = null,
         Func<ulong, ulong, ulong>? foldUInt64 = null, Func<OpContext, Kernel?>? special = null)
     {
-        _special = special;
         _opType = opType;
         _runtimeOp = runtimeOp;
         _fold = fold;
@@ -48,7 +47,22 @@ internal sealed class BinaryOp : OpSchema
         _typesText = typesText;
         _secondTypes = secondTypes;
         _boolOutput = boolOutput;
+        _special = special;
     }
+
+    /// <summary>
+    /// The original form: <paramref name="runtimeStruct"/> is generic in the first input's type, or in both
+    /// input types when <paramref name="mixedTypes"/> (the second input may then have any numeric type).
+    /// </summary>
+    public BinaryOp(string opType, string runtimeStruct, Func<double, double, double>? fold, Func<long, long, long>? foldInt,
+        Func<DataType, bool> types, string typesText, bool boolOutput = false, bool mixedTypes = false)
+        : this(opType, mixedTypes ? (a, b) => a.CSharpName() is { } ta && b.CSharpName() is { } tb ? $"{runtimeStruct}<{ta}, {tb}>" : null : Generic(runtimeStruct),
+            fold, foldInt, types, typesText, boolOutput, mixedTypes ? ElementwiseSupport.Numeric : null)
+    {
+    }
+
+    /// <summary>Floating-point and integer types.</summary>
+    public static bool Numeric(DataType t) => ElementwiseSupport.Numeric(t);
 
     /// <summary>"Name&lt;T&gt;" of a runtime struct generic in the first input's type.</summary>
     public static Func<DataType, DataType, string?> Generic(string name) => (a, _) => a.CSharpName() is { } t ? $"{name}<{t}>" : null;
