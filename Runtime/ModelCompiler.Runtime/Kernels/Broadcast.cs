@@ -81,6 +81,51 @@ public static class Broadcast
         }
     }
 
+    /// <summary>
+    /// ONNX Where: z = condition ? x : y, all three broadcast to <paramref name="zShape"/>. Works for any
+    /// element type (bool included): it only copies elements.
+    /// </summary>
+    public static void Where<T>(ReadOnlySpan<bool> condition, ReadOnlySpan<int> cShape, ReadOnlySpan<T> x, ReadOnlySpan<int> xShape,
+        ReadOnlySpan<T> y, ReadOnlySpan<int> yShape, Span<T> z, ReadOnlySpan<int> zShape)
+    {
+        if (condition.Length == z.Length && x.Length == z.Length && y.Length == z.Length)
+        {
+            for (int i = 0; i < z.Length; i++) z[i] = condition[i] ? x[i] : y[i];
+            return;
+        }
+
+        Span<int> dims = stackalloc int[MaxRank];
+        Span<int> sc = stackalloc int[MaxRank];
+        Span<int> sx = stackalloc int[MaxRank];
+        Span<int> sy = stackalloc int[MaxRank];
+        int rank = Collapse(zShape, cShape, xShape, yShape, dims, sc, sx, sy);
+        if (rank == 0) { if (z.Length == 1) z[0] = condition[0] ? x[0] : y[0]; return; }
+
+        // After collapsing, the innermost stride of each input is 1 (it runs along) or 0 (it is broadcast).
+        int inner = dims[rank - 1], ic = sc[rank - 1], ix = sx[rank - 1], iy = sy[rank - 1];
+        Span<int> index = stackalloc int[MaxRank];
+        index.Clear();
+        int offC = 0, offX = 0, offY = 0;
+        for (int outer = 0; outer < z.Length; outer += inner)
+        {
+            Span<T> row = z.Slice(outer, inner);
+            for (int i = 0; i < inner; i++) row[i] = condition[offC + i * ic] ? x[offX + i * ix] : y[offY + i * iy];
+
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                index[d]++;
+                offC += sc[d];
+                offX += sx[d];
+                offY += sy[d];
+                if (index[d] < dims[d]) break;
+                offC -= sc[d] * dims[d];
+                offX -= sx[d] * dims[d];
+                offY -= sy[d] * dims[d];
+                index[d] = 0;
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Flat<TA, TB, TOut, TOp>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, Span<TOut> y) where TOp : IBinaryOp<TA, TB, TOut>
     {
@@ -116,6 +161,40 @@ public static class Broadcast
             dims[n] = yShape[d];
             sa[n] = fa[d];
             sb[n] = fb[d];
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary><see cref="Collapse(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, Span{int}, Span{int}, Span{int})"/> for three inputs.</summary>
+    internal static int Collapse(ReadOnlySpan<int> yShape, ReadOnlySpan<int> aShape, ReadOnlySpan<int> bShape, ReadOnlySpan<int> cShape,
+        Span<int> dims, Span<int> sa, Span<int> sb, Span<int> sc)
+    {
+        int rank = yShape.Length;
+        if (rank > MaxRank) throw new NotSupportedException($"Broadcasting supports up to {MaxRank} dimensions.");
+        Span<int> fa = stackalloc int[MaxRank];
+        Span<int> fb = stackalloc int[MaxRank];
+        Span<int> fc = stackalloc int[MaxRank];
+        Strides(aShape, rank, yShape, fa);
+        Strides(bShape, rank, yShape, fb);
+        Strides(cShape, rank, yShape, fc);
+
+        int n = 0;
+        for (int d = 0; d < rank; d++)
+        {
+            if (yShape[d] == 1) continue;
+            if (n > 0 && sa[n - 1] == fa[d] * yShape[d] && sb[n - 1] == fb[d] * yShape[d] && sc[n - 1] == fc[d] * yShape[d])
+            {
+                dims[n - 1] *= yShape[d];
+                sa[n - 1] = fa[d];
+                sb[n - 1] = fb[d];
+                sc[n - 1] = fc[d];
+                continue;
+            }
+            dims[n] = yShape[d];
+            sa[n] = fa[d];
+            sb[n] = fb[d];
+            sc[n] = fc[d];
             n++;
         }
         return n;

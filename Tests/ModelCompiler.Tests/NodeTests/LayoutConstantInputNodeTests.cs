@@ -18,7 +18,7 @@ namespace ModelCompiler.Tests.NodeTests;
 /// is still checked against ONNX's expected outputs, the way a real model (where they are constants) uses it.
 /// Only cases made entirely of the layout/shape ops are rewritten; the others stay with OnnxNodeTests.
 /// </summary>
-public sealed class ConstantInputNodeTests
+public sealed class LayoutConstantInputNodeTests
 {
     private static readonly HashSet<string> s_ops = new(StringComparer.Ordinal)
     {
