@@ -10,7 +10,8 @@ namespace ModelCompiler.Ops.Nn;
 /// ONNX Resize (opset 10/11/13/18/19) and Upsample (opset 7/9). Scales, sizes and roi must be constants, so
 /// the whole sampling pattern is computed here, per axis: for every output index the input indices it reads
 /// and their weights, exactly as the ONNX reference computes them (in double precision, from the float32
-/// scales). The kernel only gathers and weights.
+/// scales). The kernel only gathers and weights. Output sizes are floor(in * scale) computed exactly from the
+/// float32 scale, as in the reference (ONNX Runtime multiplies in float32 and can round 5 * 1.4f up to 7).
 /// <list type="bullet">
 /// <item>Upsample and Resize-10 (which has Upsample's meaning): coordinate x / scale; nearest takes floor when
 /// enlarging and ceil when shrinking an axis (as ONNX Runtime does); linear interpolates the two neighbours.</item>

@@ -40,7 +40,8 @@ public static class Pool
     /// MaxPool: the largest element of each window; padding never wins. When <paramref name="indices"/> is not
     /// empty it receives, per output, the flat index (over the whole input, N and C included) of the first
     /// maximum in window order; <paramref name="columnMajor"/> (storage_order 1) numbers the spatial
-    /// position column-major (h + w * H + d * H * W). A window lying entirely in the padding yields T.MinValue.
+    /// position column-major, the first spatial axis varying fastest (2-D: h + w * H; 3-D: d + h * D + w * D * H).
+    /// A window lying entirely in the padding yields T.MinValue.
     /// </summary>
     public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<long> indices, in PoolGeometry g, bool columnMajor)
         where T : unmanaged, INumber<T>, IMinMaxValue<T>
@@ -91,7 +92,7 @@ public static class Pool
                         if (wantIndices)
                         {
                             long spatial = !found ? 0
-                                : columnMajor ? bestH + (long)bestW * g.inHeight + (long)bestD * g.inHeight * g.inWidth
+                                : columnMajor ? bestD + (long)bestH * g.inDepth + (long)bestW * g.inDepth * g.inHeight
                                 : ((long)bestD * g.inHeight + bestH) * g.inWidth + bestW;
                             indices[o] = (long)p * inPlane + spatial;
                         }
