@@ -350,7 +350,7 @@ internal class ResizeOp : OpSchema
     {
         string mode = p.Mode == "nearest" ? (p.Legacy ? "nearest" : $"nearest ({p.NearestMode})")
             : p.Mode == "cubic" ? $"cubic (a = {p.CubicA.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(p.ExcludeOutside ? ", exclude outside" : "")})" : p.Mode;
-        return $"{mode}{(p.Antialias ? ", antialias" : "")}, {p.Coordinates}, {ShapeText.Format(p.InShape)} to {ShapeText.Format(p.OutShape)}";
+        return $"{mode}{(p.Antialias ? ", antialias" : "")}, {p.Coordinates}";
     }
 }
 

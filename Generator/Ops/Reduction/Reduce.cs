@@ -181,7 +181,7 @@ internal sealed class ReduceOp : OpSchema
             _ => "",
         };
         bool keep = plan.OutShape.Length == x.Length;
-        string summary = $"axes [{string.Join(", ", plan.Axes)}] of {ShapeText.Format(x)}{(keep ? ", keepdims" : "")}";
+        string summary = $"axes [{string.Join(", ", plan.Axes)}]{(keep ? ", keepdims" : "")}";
         return new CallKernel(c.Node, w => w.Line($"global::ModelCompiler.Runtime.Reduce.{method}({w.In(0)}, {w.Out(0)}, {args}{extra});"), summary);
     }
 

@@ -73,6 +73,11 @@ public sealed class OrtOpsetTests
         C("reducemean_18_no_axes", 18, "ReduceMean", new[] { X(2, 3, 4) }, ("keepdims", 0)),
         C("reducemin_18_middle", 18, "ReduceMin", new[] { X(2, 3, 4, 5), Input.Longs("axes", 1, 2) }),
 
+        // Constant inputs: folded at build time.
+        C("reducemean_11_folded", 11, "ReduceMean", new[] { W("c", 2, 3, 4) }, ("axes", new long[] { 0, 2 })),
+        C("reducemax_18_folded", 18, "ReduceMax", new[] { W("c", 2, 3, 4), Input.Longs("axes", 1) }, ("keepdims", 0)),
+        C2("argmax_13_folded", 13, "ArgMax", new[] { W("c", 3, 4, 5) }, new[] { DataType.Int64 }, ("axis", 1)),
+
         // ArgMax / ArgMin.
         C2("argmax_11_axis1", 11, "ArgMax", new[] { X(3, 4, 5) }, new[] { DataType.Int64 }, ("axis", 1), ("keepdims", 0)),
         C2("argmax_12_last_index", 12, "ArgMax", new[] { Input.Data("x", DataType.Int64, 3, 10) }, new[] { DataType.Int64 }, ("axis", 1), ("select_last_index", 1)),
@@ -127,6 +132,10 @@ public sealed class OrtOpsetTests
             ("strides", new long[] { 3, 2 }), ("output_padding", new long[] { 2, 1 }), ("pads", new long[] { 1, 1, 1, 1 })),
         C("convtranspose_11_1d", 11, "ConvTranspose", new[] { X(1, 2, 5), W("w", 2, 3, 4), W("b", 3) }, ("strides", new long[] { 3 }), ("pads", new long[] { 1, 2 })),
         C("convtranspose_11_3d", 11, "ConvTranspose", new[] { X(1, 2, 3, 4, 3), W("w", 2, 2, 2, 3, 2), W("b", 2) }, ("strides", new long[] { 2, 1, 2 })),
+        C("conv_11_3d_group_dilations", 11, "Conv", new[] { X(1, 4, 5, 6, 7), W("w", 6, 2, 3, 2, 3), W("b", 6) },
+            ("group", 2), ("strides", new long[] { 2, 1, 2 }), ("pads", new long[] { 1, 0, 1, 1, 1, 0 }), ("dilations", new long[] { 1, 2, 1 })),
+        C("batchnorm_7_spatial0", 7, "BatchNormalization", new[] { X(2, 3, 2, 2), W("scale", 3, 2, 2), W("bias", 3, 2, 2), W("mean", 3, 2, 2), Input.Const("var", new[] { 3, 2, 2 }, Values(12, 0.2f, 0.3f)) },
+            ("spatial", 0)),
         C("conv_11_1d_group", 11, "Conv", new[] { X(1, 4, 9), W("w", 6, 2, 3), W("b", 6) }, ("group", 2), ("strides", new long[] { 2 }), ("pads", new long[] { 1, 1 })),
 
         // Resize-10 and Upsample: x / scale; nearest floors when enlarging and ceils when shrinking.
