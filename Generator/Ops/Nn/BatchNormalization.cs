@@ -52,6 +52,8 @@ internal sealed class BatchNormalizationOp : OpSchema
             return " (BatchNormalization runs on float32 X, scale, B, mean and var)";
         if (c.Opset < 14 && ExtraOutputs(c))
             return $" (the optional outputs mean, var, saved_mean and saved_var of opset {c.Opset} exist only for training; ModelCompiler runs this BatchNormalization in inference mode, so the model must not ask for them)";
+        if (c.Opset >= 14 && !Training(c) && ExtraOutputs(c))
+            return " (running_mean and running_var are only produced with training_mode=1)";
         return null;
     }
 

@@ -7,15 +7,17 @@ using ModelCompiler.Graph;
 namespace ModelCompiler.Ops.Reduction;
 
 /// <summary>The combining rule of a reduction.</summary>
-internal enum ReduceKind { Sum, Mean, Max, Min }
+internal enum ReduceKind { Sum, Mean, Max, Min, SumSquare, L1, L2, LogSum, LogSumExp, Prod }
 
 /// <summary>
-/// ONNX ReduceSum, ReduceMean, ReduceMax and ReduceMin. Axes come from the 'axes' attribute before the op's
-/// axes-as-input version (13 for ReduceSum, 18 for the others) and from the optional input 1 after it, which
-/// must then be a constant; noop_with_empty_axes (same versions) makes a missing or empty axes list an
-/// identity instead of "reduce everything". keepdims (default 1) keeps reduced axes as size 1. Empty
-/// reductions give 0 (Sum), NaN (Mean), -inf/+inf or the type's extremes (Max/Min). ReduceMax/Min also take
-/// bool (opset 20: any/all).
+/// ONNX ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum,
+/// ReduceLogSumExp and ReduceProd. Axes come from the 'axes' attribute before the op's axes-as-input version
+/// (13 for ReduceSum, 18 for the others) and from the optional input 1 after it, which must then be a
+/// constant; noop_with_empty_axes (same versions) makes a missing or empty axes list an identity instead of
+/// "reduce everything". keepdims (default 1) keeps reduced axes as size 1. Empty reductions give the
+/// identity of the combination: 0 (sums), 1 (Prod), NaN (Mean), -inf (LogSum, LogSumExp), -inf/+inf or the
+/// type's extremes (Max/Min). ReduceMax/Min also take bool (opset 20: any/all). L2, LogSum and LogSumExp
+/// take floating-point types only.
 /// </summary>
 internal sealed class ReduceOp : OpSchema
 {
@@ -69,13 +71,18 @@ internal sealed class ReduceOp : OpSchema
         return new Plan(false, normalized, outShape.ToArray());
     }
 
+    /// <summary>Whether reducing a single element gives it back unchanged.</summary>
+    private bool IdentityTransform => _kind is ReduceKind.Sum or ReduceKind.Mean or ReduceKind.Max or ReduceKind.Min or ReduceKind.Prod;
+
+    private bool FloatOnly => _kind is ReduceKind.L2 or ReduceKind.LogSum or ReduceKind.LogSumExp;
+
     private bool AcceptsType(DataType t) =>
-        t.IsFloat() || t.IsInteger() || (t == DataType.Bool && _kind is ReduceKind.Max or ReduceKind.Min);
+        t.IsFloat() || (t.IsInteger() && !FloatOnly) || (t == DataType.Bool && _kind is ReduceKind.Max or ReduceKind.Min);
 
     public override void Infer(OpContext c)
     {
         c.RequireInputs(1);
-        c.RequireType(0, AcceptsType, _kind is ReduceKind.Max or ReduceKind.Min ? "a numeric type or bool" : "a numeric type");
+        c.RequireType(0, AcceptsType, _kind is ReduceKind.Max or ReduceKind.Min ? "a numeric type or bool" : FloatOnly ? "a floating-point type" : "a numeric type");
         c.SetOutput(0, c.Type(0), Analyze(c).OutShape);
     }
 
@@ -83,7 +90,7 @@ internal sealed class ReduceOp : OpSchema
     {
         var x = c.Const(0)!;
         var plan = Analyze(c);
-        if (plan.Identity) return new[] { x.WithShape(plan.OutShape) };
+        if (plan.Identity && IdentityTransform) return new[] { x.WithShape(plan.OutShape) };
         int[] shape = x.Shape;
         // Output index of every input element: the input index with reduced axes dropped.
         var keptShape = shape.Where((_, d) => Array.IndexOf(plan.Axes, d) < 0).ToArray();
@@ -109,25 +116,59 @@ internal sealed class ReduceOp : OpSchema
         if (x.Type.IsFloat())
         {
             var v = x.ToDoubles();
-            var r = Enumerable.Repeat(_kind switch { ReduceKind.Max => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, _ => 0.0 }, outCount).ToArray();
+            var r = Enumerable.Repeat(_kind switch { ReduceKind.Max or ReduceKind.LogSumExp => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, ReduceKind.Prod => 1.0, _ => 0.0 }, outCount).ToArray();
             for (int i = 0; i < v.Length; i++)
             {
                 ref double a = ref r[outIndex[i]];
-                a = _kind switch { ReduceKind.Max => Math.Max(a, v[i]), ReduceKind.Min => Math.Min(a, v[i]), _ => a + v[i] };
+                double e = v[i];
+                a = _kind switch
+                {
+                    ReduceKind.Max => Math.Max(a, e),
+                    ReduceKind.Min => Math.Min(a, e),
+                    ReduceKind.SumSquare or ReduceKind.L2 => a + e * e,
+                    ReduceKind.L1 => a + Math.Abs(e),
+                    ReduceKind.LogSumExp => LogAddExp(a, e),
+                    ReduceKind.Prod => a * e,
+                    _ => a + e,
+                };
             }
-            if (_kind == ReduceKind.Mean) for (int i = 0; i < r.Length; i++) r[i] /= reduceCount;
+            for (int i = 0; i < r.Length; i++)
+                r[i] = _kind switch
+                {
+                    ReduceKind.Mean => r[i] / reduceCount,
+                    ReduceKind.L2 => Math.Sqrt(r[i]),
+                    ReduceKind.LogSum => Math.Log(r[i]),
+                    _ => r[i],
+                };
             return new[] { Tensor.FromDoubles(x.Type, plan.OutShape, r) };
         }
         var l = x.ToLongs();
         var (lowest, highest) = Range(x.Type);
-        var q = Enumerable.Repeat(_kind switch { ReduceKind.Max => lowest, ReduceKind.Min => highest, _ => 0L }, outCount).ToArray();
+        var q = Enumerable.Repeat(_kind switch { ReduceKind.Max => lowest, ReduceKind.Min => highest, ReduceKind.Prod => 1L, _ => 0L }, outCount).ToArray();
         for (int i = 0; i < l.Length; i++)
         {
             ref long a = ref q[outIndex[i]];
-            a = _kind switch { ReduceKind.Max => Math.Max(a, l[i]), ReduceKind.Min => Math.Min(a, l[i]), _ => unchecked(a + l[i]) };
+            long e = l[i];
+            a = _kind switch
+            {
+                ReduceKind.Max => Math.Max(a, e),
+                ReduceKind.Min => Math.Min(a, e),
+                ReduceKind.SumSquare => unchecked(a + e * e),
+                ReduceKind.L1 => unchecked(a + Math.Abs(e)),
+                ReduceKind.Prod => unchecked(a * e),
+                _ => unchecked(a + e),
+            };
         }
         if (_kind == ReduceKind.Mean && reduceCount > 0) for (int i = 0; i < q.Length; i++) q[i] /= reduceCount;
         return new[] { Tensor.FromLongs(x.Type, plan.OutShape, q) };
+    }
+
+    private static double LogAddExp(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a)) return b;
+        if (double.IsNegativeInfinity(b)) return a;
+        double max = Math.Max(a, b), distance = Math.Abs(a - b);
+        return double.IsNaN(distance) ? max + Math.Log(2) : max + Math.Log(1 + Math.Exp(-distance));
     }
 
     private static (long Lowest, long Highest) Range(DataType t) => t switch
@@ -153,7 +194,10 @@ internal sealed class ReduceOp : OpSchema
         var plan = Analyze(c);
         int[] x = c.Shape(0);
         long reduceCount = plan.Axes.Aggregate(1L, (p, a) => p * x[a]);
-        if (plan.Identity || (reduceCount == 1 && ShapeText.Product(x) > 0)) return new AliasKernel(c.Node);
+        // Reducing over nothing (noop_with_empty_axes) or over size-1 axes leaves each element alone; for the ops
+        // whose element transform is the identity that is a view of the input. (ReduceSumSquare then squares, ReduceL1
+        // takes |x|, ReduceLogSum the log... which the kernel does with an empty axis list.)
+        if (IdentityTransform && (plan.Identity || (reduceCount == 1 && ShapeText.Product(x) > 0))) return new AliasKernel(c.Node);
 
         // Merge runs of adjacent kept or reduced axes; size-1 axes do not matter either way.
         var shape = new List<int>();
@@ -199,5 +243,11 @@ internal sealed class ReduceOps : IOpFamily
         new ReduceOp("ReduceMean", ReduceKind.Mean, axesInputSince: 18),
         new ReduceOp("ReduceMax", ReduceKind.Max, axesInputSince: 18),
         new ReduceOp("ReduceMin", ReduceKind.Min, axesInputSince: 18),
+        new ReduceOp("ReduceSumSquare", ReduceKind.SumSquare, axesInputSince: 18),
+        new ReduceOp("ReduceL1", ReduceKind.L1, axesInputSince: 18),
+        new ReduceOp("ReduceL2", ReduceKind.L2, axesInputSince: 18),
+        new ReduceOp("ReduceLogSum", ReduceKind.LogSum, axesInputSince: 18),
+        new ReduceOp("ReduceLogSumExp", ReduceKind.LogSumExp, axesInputSince: 18),
+        new ReduceOp("ReduceProd", ReduceKind.Prod, axesInputSince: 18),
     };
 }

@@ -52,6 +52,84 @@ public readonly struct MinReduction<T> : IReduceOp<T> where T : INumber<T>
     public static T CombineAll(T accumulator, ReadOnlySpan<T> values) => T.Min(accumulator, TensorPrimitives.Min(values));
 }
 
+/// <summary>Sum of squares (ReduceSumSquare, ReduceL2).</summary>
+public readonly struct SumSquareReduction<T> : IReduceOp<T> where T : INumber<T>
+{
+    /// <inheritdoc/>
+    public static T Combine(T accumulator, T value) => unchecked(accumulator + value * value);
+    /// <inheritdoc/>
+    public static void CombineSpan(Span<T> accumulators, ReadOnlySpan<T> values) => TensorPrimitives.MultiplyAdd(values, values, accumulators, accumulators);
+    /// <inheritdoc/>
+    public static T CombineAll(T accumulator, ReadOnlySpan<T> values) => unchecked(accumulator + TensorPrimitives.SumOfSquares(values));
+}
+
+/// <summary>Sum of absolute values (ReduceL1).</summary>
+public readonly struct AbsSumReduction<T> : IReduceOp<T> where T : INumber<T>
+{
+    /// <inheritdoc/>
+    public static T Combine(T accumulator, T value) => unchecked(accumulator + T.Abs(value));
+    /// <inheritdoc/>
+    public static void CombineSpan(Span<T> accumulators, ReadOnlySpan<T> values)
+    {
+        for (int i = 0; i < values.Length; i++) accumulators[i] = unchecked(accumulators[i] + T.Abs(values[i]));
+    }
+    /// <inheritdoc/>
+    public static T CombineAll(T accumulator, ReadOnlySpan<T> values)
+    {
+        foreach (T v in values) accumulator = unchecked(accumulator + T.Abs(v));
+        return accumulator;
+    }
+}
+
+/// <summary>Product (ReduceProd).</summary>
+public readonly struct ProductReduction<T> : IReduceOp<T> where T : INumber<T>
+{
+    /// <inheritdoc/>
+    public static T Combine(T accumulator, T value) => unchecked(accumulator * value);
+    /// <inheritdoc/>
+    public static void CombineSpan(Span<T> accumulators, ReadOnlySpan<T> values) => TensorPrimitives.Multiply(accumulators, values, accumulators);
+    /// <inheritdoc/>
+    public static T CombineAll(T accumulator, ReadOnlySpan<T> values)
+    {
+        foreach (T v in values) accumulator = unchecked(accumulator * v);
+        return accumulator;
+    }
+}
+
+/// <summary>
+/// Log-sum-exp (ReduceLogSumExp). The accumulator is the log-sum-exp of what it has seen, so large inputs
+/// never overflow: combining a and b gives max(a, b) + log(1 + exp(-|a - b|)); a row is shifted by its maximum first.
+/// </summary>
+public readonly struct LogSumExpReduction<T> : IReduceOp<T> where T : IFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public static T Combine(T accumulator, T value)
+    {
+        if (T.IsNegativeInfinity(accumulator)) return value;
+        if (T.IsNegativeInfinity(value)) return accumulator;
+        T max = T.Max(accumulator, value), distance = T.Abs(accumulator - value);
+        return T.IsNaN(distance) ? max + T.Log(T.One + T.One) : max + T.LogP1(T.Exp(-distance));
+    }
+    /// <inheritdoc/>
+    public static void CombineSpan(Span<T> accumulators, ReadOnlySpan<T> values)
+    {
+        for (int i = 0; i < values.Length; i++) accumulators[i] = Combine(accumulators[i], values[i]);
+    }
+    /// <inheritdoc/>
+    public static T CombineAll(T accumulator, ReadOnlySpan<T> values)
+    {
+        T max = TensorPrimitives.Max(values);
+        if (!T.IsFinite(max))
+        {
+            foreach (T v in values) accumulator = Combine(accumulator, v);
+            return accumulator;
+        }
+        T sum = T.Zero;
+        foreach (T v in values) sum += T.Exp(v - max);
+        return Combine(accumulator, max + T.Log(sum));
+    }
+}
+
 /// <summary>
 /// Reductions over any set of axes. The generator passes the input shape with adjacent kept axes and adjacent
 /// reduced axes already merged (and size-1 axes dropped), plus the indices of the reduced axes in that shape;
@@ -89,6 +167,36 @@ public static class Reduce
     /// <summary>ReduceMin; <paramref name="highest"/> is the result of an empty reduction (+inf for floats, MaxValue for integers).</summary>
     public static void Min<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes, T highest) where T : INumber<T> =>
         Run<T, MinReduction<T>>(x, y, shape, axes, highest);
+
+    /// <summary>ReduceSumSquare: the sum of squares.</summary>
+    public static void SumSquare<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : INumber<T> =>
+        Run<T, SumSquareReduction<T>>(x, y, shape, axes, T.Zero);
+
+    /// <summary>ReduceL1: the sum of absolute values.</summary>
+    public static void L1<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : INumber<T> =>
+        Run<T, AbsSumReduction<T>>(x, y, shape, axes, T.Zero);
+
+    /// <summary>ReduceL2: the square root of the sum of squares.</summary>
+    public static void L2<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : IFloatingPointIeee754<T>
+    {
+        Run<T, SumSquareReduction<T>>(x, y, shape, axes, T.Zero);
+        TensorPrimitives.Sqrt<T>(y, y);
+    }
+
+    /// <summary>ReduceLogSum: the natural logarithm of the sum (-inf for an empty reduction).</summary>
+    public static void LogSum<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : IFloatingPointIeee754<T>
+    {
+        Run<T, SumReduction<T>>(x, y, shape, axes, T.Zero);
+        TensorPrimitives.Log<T>(y, y);
+    }
+
+    /// <summary>ReduceLogSumExp: log(sum(exp(x))), computed without overflow (-inf for an empty reduction).</summary>
+    public static void LogSumExp<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : IFloatingPointIeee754<T> =>
+        Run<T, LogSumExpReduction<T>>(x, y, shape, axes, T.NegativeInfinity);
+
+    /// <summary>ReduceProd: the product (1 for an empty reduction).</summary>
+    public static void Prod<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) where T : INumber<T> =>
+        Run<T, ProductReduction<T>>(x, y, shape, axes, T.One);
 
     /// <summary>ReduceMax on bool (opset 20): any.</summary>
     public static void Max(ReadOnlySpan<bool> x, Span<bool> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> axes) =>

@@ -73,6 +73,15 @@ public sealed class OrtOpsetTests
         C("reducemean_18_no_axes", 18, "ReduceMean", new[] { X(2, 3, 4) }, ("keepdims", 0)),
         C("reducemin_18_middle", 18, "ReduceMin", new[] { X(2, 3, 4, 5), Input.Longs("axes", 1, 2) }),
 
+        C("reducel1_11_axes1", 11, "ReduceL1", new[] { X(2, 3, 4) }, ("axes", new long[] { 1 })),
+        C("reducel2_13_axes02", 13, "ReduceL2", new[] { X(2, 3, 4) }, ("axes", new long[] { 0, 2 }), ("keepdims", 0)),
+        C("reducelogsum_11_all", 11, "ReduceLogSum", new[] { X(2, 3, 4) }),
+        C("reducelogsumexp_13_axes1", 13, "ReduceLogSumExp", new[] { X(2, 3, 4) }, ("axes", new long[] { 1 })),
+        C("reducelogsumexp_18_last", 18, "ReduceLogSumExp", new[] { X(2, 3, 4), Input.Longs("axes", -1) }, ("keepdims", 0)),
+        C("reducesumsquare_13_axes0", 13, "ReduceSumSquare", new[] { X(2, 3, 4) }, ("axes", new long[] { 0 })),
+        C2("reduceprod_13_int64", 13, "ReduceProd", new[] { Input.Data("x", DataType.Int64, 3, 4), }, new[] { DataType.Int64 }, ("axes", new long[] { 1 })),
+        C("reduceprod_18_middle", 18, "ReduceProd", new[] { X(2, 3, 4), Input.Longs("axes", 1) }),
+
         // Constant inputs: folded at build time.
         C("reducemean_11_folded", 11, "ReduceMean", new[] { W("c", 2, 3, 4) }, ("axes", new long[] { 0, 2 })),
         C("reducemax_18_folded", 18, "ReduceMax", new[] { W("c", 2, 3, 4), Input.Longs("axes", 1) }, ("keepdims", 0)),
