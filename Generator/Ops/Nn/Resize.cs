@@ -293,57 +293,82 @@ internal class ResizeOp : OpSchema
 
         if (p.Mode == "nearest")
         {
-            var sources = new List<int>();
+            var sources = new List<List<int>>();
             for (int a = 0; a < r; a++)
-                for (int o = 0; o < p.OutShape[a]; o++)
-                {
-                    int i = Taps(p, a, o).Index[0];
-                    sources.Add(i < 0 ? -1 : i * strides[a]);
-                }
+                sources.Add(Enumerable.Range(0, p.OutShape[a]).Select(o => Taps(p, a, o).Index[0]).Select(i => i < 0 ? -1 : i * strides[a]).ToList());
             string extrapolation = c.Type(0) == DataType.Float ? LayerWriter.F(p.Extrapolation) : "default";
-            return new CallKernel(c.Node, w => w.Line(
-                $"global::ModelCompiler.Runtime.Resize.Nearest<{t}>({w.In(0)}, {w.Out(0)}, outShape: {Literals.IntSpan(p.OutShape)}, " +
-                $"sources: {Literals.IntSpan(sources)}, extrapolation: {extrapolation});"), summary);
+            return new CallKernel(c.Node, w =>
+            {
+                w.Line($"global::ModelCompiler.Runtime.Resize.Nearest<{t}>({w.In(0)}, {w.Out(0)}, outShape: {Literals.IntSpan(p.OutShape)},");
+                WriteTable(w, "sources", "int", sources, v => Literals.Int(v), ",");
+                w.Line($"    extrapolation: {extrapolation});");
+            }, summary);
         }
 
         var taps = new int[r];
-        var allSources = new List<int>();
-        var allWeights = new List<float>();
+        var allSources = new List<List<int>>();
+        var allWeights = new List<List<float>>();
         for (int a = 0; a < r; a++)
         {
             var perOutput = Enumerable.Range(0, p.OutShape[a]).Select(o => Taps(p, a, o)).ToList();
             // An axis where every output copies one input element needs one tap, not the filter's width.
             bool single = perOutput.All(e => e.Index[0] < 0 || e.Weight.Count(v => v != 0) == 1 && e.Weight.First(v => v != 0) == 1);
             taps[a] = single ? 1 : perOutput.Max(e => e.Index.Length);
+            var sources = new List<int>();
+            var weights = new List<float>();
             foreach (var (index, weight) in perOutput)
             {
                 if (index[0] < 0)
                 {
-                    for (int k = 0; k < taps[a]; k++) { allSources.Add(-1); allWeights.Add(0f); }
+                    for (int k = 0; k < taps[a]; k++) { sources.Add(-1); weights.Add(0f); }
                     continue;
                 }
                 if (single)
                 {
                     int k = Array.FindIndex(weight, v => v != 0);
-                    allSources.Add(index[k] * strides[a]);
-                    allWeights.Add(1f);
+                    sources.Add(index[k] * strides[a]);
+                    weights.Add(1f);
                     continue;
                 }
                 for (int k = 0; k < taps[a]; k++)
                 {
-                    allSources.Add(k < index.Length ? index[k] * strides[a] : 0);
-                    allWeights.Add(k < index.Length ? (float)weight[k] : 0f);
+                    sources.Add(k < index.Length ? index[k] * strides[a] : 0);
+                    weights.Add(k < index.Length ? (float)weight[k] : 0f);
                 }
             }
+            allSources.Add(sources);
+            allWeights.Add(weights);
         }
         long macs = ShapeText.Product(p.OutShape) * taps.Aggregate(1L, (x, y) => x * y);
         return new CallKernel(c.Node, w =>
         {
             w.Line($"global::ModelCompiler.Runtime.Resize.Interpolate({w.In(0)}, {w.Out(0)}, outShape: {Literals.IntSpan(p.OutShape)}, taps: {Literals.IntSpan(taps)},");
-            w.Line($"    sources: {Literals.IntSpan(allSources)},");
-            w.Line($"    weights: {Literals.FloatSpan(allWeights)},");
+            WriteTable(w, "sources", "int", allSources, v => Literals.Int(v), ",", taps);
+            WriteTable(w, "weights", "float", allWeights, Literals.Float, ",", taps);
             w.Line($"    extrapolation: {LayerWriter.F(p.Extrapolation)});");
         }, summary, macs);
+    }
+
+    /// <summary>
+    /// A named array argument holding per-axis tables: each axis starts a line (with a comment), about 16 values
+    /// per line, never splitting the taps of one output index.
+    /// </summary>
+    private static void WriteTable<T>(LayerWriter w, string name, string type, List<List<T>> perAxis, Func<T, string> format, string suffix, int[]? taps = null)
+    {
+        w.Line($"    {name}: new {type}[]");
+        w.Line("    {");
+        for (int a = 0; a < perAxis.Count; a++)
+        {
+            var values = perAxis[a];
+            if (values.Count == 0) w.Line($"        // axis {a}: empty");
+            int perTap = taps?[a] ?? 1, chunk = perTap * Math.Max(1, 16 / perTap);
+            for (int i = 0; i < values.Count; i += chunk)
+            {
+                string line = "        " + string.Join(", ", values.Skip(i).Take(chunk).Select(format)) + ",";
+                w.Line(i == 0 ? $"{line} // axis {a}" : line);
+            }
+        }
+        w.Line("    }" + suffix);
     }
 
     private static string Summary(Plan p)
