@@ -46,7 +46,8 @@ public sealed class ConstantInputNodeTests
 
     private static (List<string>, CompiledGroup?) Build()
     {
-        string root = Path.Combine(Path.GetTempPath(), "modelcompiler-tests", "baked-node-tests");
+        // Per process, so that concurrent test runs never share files; the group reads everything while it builds.
+        string root = Path.Combine(Path.GetTempPath(), "modelcompiler-tests", $"baked-node-tests-{Environment.ProcessId}");
         var cases = new List<NodeCase>();
         foreach (var c in Candidates())
         {
@@ -67,7 +68,9 @@ public sealed class ConstantInputNodeTests
             OnnxModelBuilder.WriteCase(dir, model, new[] { TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(data, "input_0.pb"))) }, outputs);
             cases.Add(c with { Directory = dir, Group = "baked" });
         }
-        return (cases.Select(c => c.Name).ToList(), cases.Count == 0 ? null : CompiledGroup.Build(cases));
+        var group = cases.Count == 0 ? null : CompiledGroup.Build(cases);
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        return (cases.Select(c => c.Name).ToList(), group);
     }
 
     [Theory]

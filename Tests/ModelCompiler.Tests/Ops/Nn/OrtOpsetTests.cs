@@ -194,7 +194,8 @@ public sealed class OrtOpsetTests
 
     private static (Dictionary<string, string>, CompiledGroup) Build()
     {
-        string root = Path.Combine(Path.GetTempPath(), "modelcompiler-tests", "ort-opset-cases");
+        // Per process, so that concurrent test runs never share files; the group reads everything while it builds.
+        string root = Path.Combine(Path.GetTempPath(), "modelcompiler-tests", $"ort-opset-cases-{Environment.ProcessId}");
         var failures = new Dictionary<string, string>(StringComparer.Ordinal);
         var cases = new List<NodeCase>();
         for (int index = 0; index < s_cases.Length; index++)
@@ -217,7 +218,9 @@ public sealed class OrtOpsetTests
             WriteCase(dir, model, data.Select(d => Tensor(d.Input.Name, d.Input.Type, d.Input.Shape, d.Data)).ToList(), expected);
             cases.Add(new NodeCase(c.Name, dir, "ort", new[] { c.Op }, null));
         }
-        return (failures, CompiledGroup.Build(cases));
+        var group = CompiledGroup.Build(cases);
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        return (failures, group);
     }
 
     private static List<TensorProto> RunOnnxRuntime(ModelProto model, List<(Input Input, Array Data)> inputs, DataType[] outputs)
