@@ -6,7 +6,7 @@ namespace ModelCompiler.Ops.Nn;
 
 /// <summary>
 /// ONNX Conv (opset 1/11): X[N,C,spatial...] * W[M,C/group,k...] + B[M]. Groups cover depthwise
-/// convolution (group = C = M). 1-D and 2-D run; 1-D is a 2-D convolution of height 1.
+/// convolution (group = C = M). 1-D, 2-D and 3-D run; 1-D is a 2-D convolution of height 1.
 /// </summary>
 internal sealed class ConvOp : OpSchema
 {
@@ -32,11 +32,12 @@ internal sealed class ConvOp : OpSchema
         c.SetOutput(0, DataType.Float, new[] { x[0], w[0] }.Concat(g.Output).ToArray());
     }
 
-    public override string? WhyNoKernel(OpContext c) => c.Rank(0) > 4 ? " (3-D convolution is not supported yet)" : null;
+    public override string? WhyNoKernel(OpContext c) => c.Rank(0) > 5 ? $" ({c.Rank(0) - 2}-D convolution is not supported; 1-D, 2-D and 3-D are)" : null;
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        if (c.Rank(0) > 4) return null;
+        if (c.Rank(0) > 5) return null;
+        if (c.Rank(0) == 5) return CreateKernel3D(c);
         int[] x = c.Shape(0), w = c.Shape(1), y = c.Node.Output(0)!.Shape!;
         var kernel = w.Skip(2).ToArray();
         var g = SpatialGeometry.Compute(c, x.Skip(2).ToArray(), kernel);
@@ -56,6 +57,27 @@ internal sealed class ConvOp : OpSchema
             lw.Line($"    strideHeight: {At(g.Strides, 0, 1)}, strideWidth: {g.Strides[g.Rank - 1]},");
             lw.Line($"    padTop: {At(g.PadsBegin, 0, 0)}, padLeft: {g.PadsBegin[g.Rank - 1]},");
             lw.Line($"    dilationHeight: {At(g.Dilations, 0, 1)}, dilationWidth: {g.Dilations[g.Rank - 1]}));");
+        }, summary, macs);
+    }
+
+    private static Kernel CreateKernel3D(OpContext c)
+    {
+        int[] x = c.Shape(0), w = c.Shape(1), y = c.Node.Output(0)!.Shape!;
+        var kernel = w.Skip(2).ToArray();
+        var g = SpatialGeometry.Compute(c, x.Skip(2).ToArray(), kernel);
+        int group = (int)c.Int("group", 1);
+        long macs = ShapeText.Product(y) * (x[1] / group) * ShapeText.Product(kernel);
+        string Three(string what, int[] a) => $"{what}Depth: {a[0]}, {what}Height: {a[1]}, {what}Width: {a[2]}";
+        string summary = (group == x[1] && group == w[0] && group > 1 ? "depthwise, " : group > 1 ? $"group {group}, " : "") + g.Describe();
+        return new CallKernel(c.Node, lw =>
+        {
+            string bias = lw.HasInput(2) ? lw.In(2) : "default";
+            lw.Line($"global::ModelCompiler.Runtime.Conv.Conv3D({lw.In(0)}, {lw.In(1)}, {bias}, {lw.Out(0)}, new global::ModelCompiler.Runtime.Conv3DGeometry(");
+            lw.Line($"    batch: {x[0]}, inChannels: {x[1]}, {Three("in", g.Input)},");
+            lw.Line($"    outChannels: {w[0]}, {Three("out", g.Output)}, groups: {group},");
+            lw.Line($"    {Three("kernel", kernel)}, {Three("stride", g.Strides)},");
+            lw.Line($"    padFront: {g.PadsBegin[0]}, padTop: {g.PadsBegin[1]}, padLeft: {g.PadsBegin[2]},");
+            lw.Line($"    {Three("dilation", g.Dilations)}));");
         }, summary, macs);
     }
 }

@@ -189,5 +189,10 @@ public static class Exclusions
         ["test_not_2d"] = Opset1,
         ["test_not_3d"] = Opset1,
         ["test_not_4d"] = Opset1,
+
+        // NN ops.
+        ["test_averagepool_2d_ceil_last_window_starts_on_pad"] =
+            "the expected output is written out to 4 decimals in the ONNX test (0.1511, 0.2841, 0.3572; exact: 0.151056, 0.284044, 0.357222), " +
+            "which meets ONNX's rtol 1e-3 but not this harness's 1e-4; the computed values are the exact averages",
     };
 }
