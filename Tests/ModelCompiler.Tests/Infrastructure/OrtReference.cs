@@ -24,11 +24,31 @@ public static class OrtReference
         return Google.Protobuf.MessageExtensions.ToByteArray(proto);
     }
 
+    /// <summary>
+    /// ONNX Runtime 1.31 no longer runs some opset-6 kernels (Gemm-6). For the reference run only, such a
+    /// model is relabelled opset 7 and the attributes opset 7 removed (Gemm/Add... 'broadcast' and 'axis',
+    /// BatchNormalization 'is_test', 'spatial', 'consumed_inputs') are dropped; their opset-6 meaning in
+    /// these models (numpy-style broadcast, inference mode) is what opset 7 specifies.
+    /// </summary>
+    private static byte[] WithoutOpset6(byte[] model)
+    {
+        var proto = ModelCompiler.Onnx.Proto.ModelProto.Parser.ParseFrom(model);
+        var main = proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
+        if (main is null || main.Version >= 7) return model;
+        main.Version = 7;
+        var legacy = new HashSet<string> { "broadcast", "axis", "is_test", "spatial", "consumed_inputs" };
+        foreach (var node in proto.Graph.Node.Where(n => n.OpType is "Gemm" or "Add" or "Sub" or "Mul" or "Div" or "BatchNormalization" or "Dropout"))
+            foreach (var a in node.Attribute.Where(a => legacy.Contains(a.Name) && !(node.OpType == "BatchNormalization" && a.Name == "axis")).ToList())
+                node.Attribute.Remove(a);
+        return Google.Protobuf.MessageExtensions.ToByteArray(proto);
+    }
+
     /// <summary>Float inputs by name (in graph order when names are null); returns float outputs in graph order.</summary>
     public static float[][] Run(byte[] model, IReadOnlyList<float[]> inputs, IReadOnlyList<int[]>? shapes = null)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         if (shapes is not null) model = WithSymbolicInputDims(model);
+        model = WithoutOpset6(model);
         using var session = new InferenceSession(model, options);
         var names = session.InputNames;
         var values = new List<OrtValue>();

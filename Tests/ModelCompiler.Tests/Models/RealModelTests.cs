@@ -9,7 +9,10 @@ namespace ModelCompiler.Tests.Models;
 /// <summary>
 /// Real pretrained float models from ../shared/models (MNIST CNNs, SqueezeNet CIFAR-10, the pruned EMCLab-iPrune
 /// models, face detectors, NanoDet-m, Yolo-FastestV2, hls4ml MLPs and convs...), compiled and compared with
-/// ONNX Runtime on seeded random inputs: every output's relative L2 error must be at most 1e-4.
+/// ONNX Runtime on seeded random inputs: every output's relative L2 error must be at most 1e-4. An output made
+/// only of tiny values (the objectness scores of a face detector on noise are about 1e-7) is judged element-wise
+/// instead, |ours - ORT| &lt;= 1e-6 + 1e-4 |ORT|: there relative L2 measures ONNX Runtime's own error, since its
+/// MLAS logistic function is accurate to about 2e-7 absolute (sigmoid(-16.2) = 9.1e-8 comes back as 2.1e-7).
 /// </summary>
 public sealed class RealModelTests
 {
@@ -29,7 +32,7 @@ public sealed class RealModelTests
         ("tract_keras_example", "tract/keras-tract-tf2/example.onnx", "1,100"),
 
         ("squeezenet_cifar10_dynbal", "EMCLab-DynBal/dnn-models/squeezenet_cifar10.onnx", "1,3,32,32"),
-        ("squeezenet_cifar10_stateful", "EMCLab-Stateful-CNN/dnn-models/squeezenet_cifar10.onnx", null),
+        ("squeezenet_cifar10_stateful", "EMCLab-Stateful-CNN/dnn-models/squeezenet_cifar10.onnx", "1,32,32,3"),
         ("cifar10_cnn_dynbal", "EMCLab-DynBal/dnn-models/cifar10-cnn.onnx", "1,3,32,32"),
         ("har_cnn_dynbal", "EMCLab-DynBal/dnn-models/HAR-CNN.onnx", "1,9,128"),
         ("kws_dnn_s_dynbal", "EMCLab-DynBal/dnn-models/KWS-DNN_S.onnx", null),
@@ -47,7 +50,7 @@ public sealed class RealModelTests
         ("yunet_final_dynamic_simplify", "libfacedetection.train/onnx_at_204b0c9/yunet_yunet_final_dynamic_simplify.onnx", "1,3,320,320"),
         ("retinaface_mbnet025", "libfacedetection.train/onnx_at_204b0c9/retinaface_mbnet0.25.onnx", "1,3,320,320"),
         ("scrfd_500m", "libfacedetection.train/onnx_at_204b0c9/scrfd_500m_bnkps.onnx", "1,3,320,320"),
-        ("yolo5face_500m_320", "libfacedetection.train/onnx_at_204b0c9/yolo5face_500m_320x320.onnx", null),
+        ("yolo5face_500m_320", "libfacedetection.train/onnx_at_204b0c9/yolo5face_500m_320x320.onnx", "1,3,320,320"),
         ("ultraface_slim_320", "ultraface/models_onnx/version-slim-320.onnx", null),
         ("ultraface_slim_320_simplified", "ultraface/models_onnx/version-slim-320_simplified.onnx", null),
         ("ultraface_slim_320_no_post", "ultraface/models_onnx/version-slim-320_without_postprocessing.onnx", null),
@@ -65,7 +68,8 @@ public sealed class RealModelTests
         ("hls4ml_three_layer_keras", "hls4ml-example-models/onnx/three_layer_keras.onnx", null),
         ("hls4ml_three_layer_pytorch", "hls4ml-example-models/onnx/three_layer_pytorch.onnx", null),
         ("hls4ml_three_layer_bn_pytorch", "hls4ml-example-models/onnx/three_layer_bn_pytorch.onnx", "1,16"), // opset 6, exported with a fixed batch of 789444
-        ("hls4ml_three_layer_bn_keras", "hls4ml-example-models/onnx/three_layer_bn_keras.onnx", null),
+        // Not listed: hls4ml three_layer_bn_keras.onnx transposes [1,64] to [64,1] before each BatchNormalization, so its
+        // 64 scale values meet 1 channel; ONNX Runtime rejects it too ("Invalid input scale"), and so does ModelCompiler (MC0008).
         ("hls4ml_dense_big_keras", "hls4ml-example-models/onnx/dense_big_keras.onnx", null),
         ("hls4ml_conv1d_small_keras", "hls4ml-example-models/onnx/conv1d_small_keras.onnx", null),
         ("hls4ml_conv2d_small_keras", "hls4ml-example-models/onnx/conv2d_small_keras.onnx", null),
@@ -95,7 +99,7 @@ public sealed class RealModelTests
         for (int k = 0; k < ours.Length; k++)
         {
             double error = Compare.RelativeL2(reference[k], ours[k]);
-            Assert.True(error <= 1e-4, $"{id} output {k}: relative L2 error {error:G3} > 1e-4");
+            if (error > 1e-4) Compare.Close(reference[k], ours[k], rtol: 1e-4, atol: 1e-6, $"{id} output {k} (relative L2 error {error:G3} > 1e-4)");
         }
     }
 }

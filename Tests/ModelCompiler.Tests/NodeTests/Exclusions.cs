@@ -18,8 +18,20 @@ public static class Exclusions
     private const string StringTensors = "string tensors: generated code holds numeric and bool tensors only";
     private const string Opset1 = "the model imports ai.onnx opset 1; ModelCompiler supports opset 6 and later (SupportCheck.MinimumOpset), though Not itself is unchanged since opset 1";
 
+    private const string Float16Compute = "float16 activations into Conv/MatMul/attention: the managed backend computes these in float32 only (float16 weights are widened at build time; float16 activation tensors are not)";
+
     public static readonly IReadOnlyDictionary<string, string> Reasons = new Dictionary<string, string>
     {
+        // float16 compute.
+        ["test_causal_conv_with_state_fp16_expanded"] = Float16Compute,
+        ["test_causal_conv_with_state_silu_fp16_expanded"] = Float16Compute,
+        ["test_attention_4d_fp16_expanded"] = Float16Compute,
+        ["test_attention_24_qk_matmul_output_mode3_softmax_precision_expanded"] = Float16Compute,
+        ["test_attention_4d_gqa_causal_nonpad_decode_fp16_expanded"] = Float16Compute,
+        ["test_attention_4d_gqa_with_past_and_present_fp16_expanded"] = Float16Compute,
+        ["test_flexattention_fp16_expanded_ver26"] = Float16Compute,
+        ["test_flexattention_double_expanded_ver26"] = "float64 MatMul: the managed backend's MatMul, Gemm and Conv are float32 only",
+
         // Layout / shape ops.
         ["test_range_bfloat16_type_positive_delta"] = "bfloat16 tensors: generated code has no bfloat16 element type, and the harness cannot read bfloat16 test data",
         ["test_training_dropout"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",

@@ -65,7 +65,7 @@ public sealed class NnConstantInputNodeTests
             var outputs = Directory.GetFiles(data, "output_*.pb").OrderBy(f => f, StringComparer.Ordinal)
                 .Select(f => TensorProto.Parser.ParseFrom(File.ReadAllBytes(f))).ToList();
             string dir = Path.Combine(root, c.Name);
-            OnnxModelBuilder.WriteCase(dir, model, new[] { TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(data, "input_0.pb"))) }, outputs);
+            SingleNodeModels.WriteCase(dir, model, new[] { TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(data, "input_0.pb"))) }, outputs);
             cases.Add(c with { Directory = dir, Group = "baked" });
         }
         var group = cases.Count == 0 ? null : CompiledGroup.Build(cases);

@@ -9,7 +9,7 @@ using ModelCompiler.Onnx.Proto;
 using ModelCompiler.Tests.Infrastructure;
 using ModelCompiler.Tests.NodeTests;
 using Xunit;
-using static ModelCompiler.Tests.Ops.Nn.OnnxModelBuilder;
+using static ModelCompiler.Tests.Ops.Nn.SingleNodeModels;
 
 namespace ModelCompiler.Tests.Ops.Nn;
 

@@ -14,7 +14,7 @@ namespace ModelCompiler.Tests.Ops.Nn;
 /// ONNX node tests do not cover, and writes them as node-test directories (model.onnx + test_data_set_0)
 /// that <see cref="NodeTests.CompiledGroup"/> compiles and runs.
 /// </summary>
-internal static class OnnxModelBuilder
+internal static class SingleNodeModels
 {
     /// <summary>A graph input with random data, a constant initializer, or an omitted optional input ("").</summary>
     public sealed record Input(string Name, DataType Type, int[] Shape, Array? Constant, bool Omitted = false)
