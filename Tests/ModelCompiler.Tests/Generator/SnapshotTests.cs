@@ -34,6 +34,33 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Generated_code_does_not_depend_on_the_current_culture()
+    {
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", 1, 4);
+        b.Node("LeakyRelu", new[] { "x" }, "y", "leaky", attributes: ("alpha", 0.125f));
+        b.Output("y");
+        byte[] model = b.Build();
+        string Generate(string culture)
+        {
+            var saved = System.Globalization.CultureInfo.CurrentCulture;
+            try
+            {
+                // de-DE writes 0,125; fa-IR uses a different minus sign and digits in some runtimes.
+                System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo(culture);
+                var harness = new GeneratorHarness();
+                harness.AddModel("leaky.onnx", model);
+                return harness.Run().Run.GeneratedTrees.Single().ToString();
+            }
+            finally { System.Globalization.CultureInfo.CurrentCulture = saved; }
+        }
+        string invariant = Generate("");
+        Assert.Contains("0.125f", invariant);
+        Assert.Equal(invariant, Generate("de-DE"));
+        Assert.Equal(invariant, Generate("fa-IR"));
+    }
+
+    [Fact]
     public void Generation_is_deterministic()
     {
         string Generate()
