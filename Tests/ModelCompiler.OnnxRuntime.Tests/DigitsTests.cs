@@ -7,8 +7,8 @@ using Xunit;
 namespace ModelCompiler.OnnxRuntime.Tests;
 
 /// <summary>
-/// The sample's digit classifier (GlobalAveragePool, Flatten: operators the managed backend need not
-/// support) built with Backend="OnnxRuntime": results, zero allocation per call, many threads at once.
+/// The sample's digit classifier built with Backend="OnnxRuntime": results, zero allocation per call, many
+/// threads at once.
 /// </summary>
 public sealed class DigitsTests
 {
@@ -21,7 +21,9 @@ public sealed class DigitsTests
         Assert.Equal(new[] { 1, 10 }, Digits.OutputShape.ToArray());
         Assert.Equal("OnnxRuntime", Digits.Backend);
         Assert.Equal((64 + 10) * 4, Digits.ScratchBytes);
-        Assert.Equal(-1, Digits.Macs); // the managed backend does not support every operator of this model (yet)
+        // The managed compiler supports every operator of this model, so the count it computes is reported (0.47 M MACs:
+        // the stem convolution, three residual blocks and the classifier of the tiny ResNet).
+        Assert.Equal(467952, Digits.Macs);
     }
 
     [Fact]
