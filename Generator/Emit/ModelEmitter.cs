@@ -23,6 +23,7 @@ internal sealed class ModelEmitter
     private readonly WeightTable _weights;
     private readonly ModelIdentity _identity;
     private readonly CodeWriter _w = new();
+    private readonly PublicApi _api;
     private readonly Dictionary<Value, string> _ioNames = new();
     private readonly List<Node> _layers;
 
@@ -34,7 +35,12 @@ internal sealed class ModelEmitter
         _weights = weights;
         _identity = identity;
         _layers = graph.Nodes;
-        NameInputsAndOutputs();
+        _api = new PublicApi(graph.Inputs.Select(TensorSignature.Of).ToList(), graph.Outputs.Select(TensorSignature.Of).ToList());
+        for (int k = 0; k < graph.Inputs.Count; k++) _ioNames[graph.Inputs[k]] = _api.InputNames[k];
+        // A value listed twice as an output (or passed straight through from an input) is written by its
+        // first owner and copied to the others at the end of Predict.
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            if (!_ioNames.ContainsKey(graph.Outputs[k]) && !graph.Outputs[k].IsConstant) _ioNames[graph.Outputs[k]] = _api.OutputNames[k];
     }
 
     public string ClassName => _options.ResolvedClassName;
@@ -103,56 +109,9 @@ internal sealed class ModelEmitter
         string Describe(Value v) => $"<c>{Literals.Xml(v.Name)}</c> {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}]";
     }
 
-    /// <summary>
-    /// Parameter names: "input"/"output" when there is one of each, else camelCase ONNX names. A value
-    /// listed twice as an output (or passed straight through from an input) is written by its first
-    /// owner and copied to the others at the end of Predict.
-    /// </summary>
-    private void NameInputsAndOutputs()
-    {
-        var used = new HashSet<string>(StringComparer.Ordinal) { "arena" };
-        string Unique(string n)
-        {
-            string c = n;
-            for (int k = 2; !used.Add(c); k++) c = n + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return c;
-        }
-        foreach (var v in _graph.Inputs)
-            _ioNames[v] = Unique(_graph.Inputs.Count == 1 ? "input" : Identifiers.CamelCase(v.Name, "input"));
-        foreach (var v in _graph.Outputs)
-        {
-            string name = Unique(_graph.Outputs.Count == 1 ? "output" : Identifiers.CamelCase(v.Name, "output"));
-            _outputNames.Add(name);
-            if (!_ioNames.ContainsKey(v) && !v.IsConstant) _ioNames[v] = name;
-        }
-    }
-
-    private readonly List<string> _outputNames = new();
-
-    private string PascalOf(string camel) => camel.TrimStart('@').Length == 0 ? camel : char.ToUpperInvariant(camel.TrimStart('@')[0]) + camel.TrimStart('@').Substring(1);
-
     private void EmitConstants()
     {
-        void Pair(string prefix, Value v, string role)
-        {
-            _w.Line($"/// <summary>Number of {v.Type.OnnxName()} elements in {role} <c>{Literals.Xml(v.Name)}</c> (shape {ShapeText.Format(v.Shape)}).</summary>");
-            _w.Line($"public const int {prefix}Length = {v.ElementCount};");
-            _w.Line($"/// <summary>Shape of {role} <c>{Literals.Xml(v.Name)}</c>, outermost dimension first.</summary>");
-            _w.Line($"public static global::System.ReadOnlySpan<int> {prefix}Shape => {Literals.IntSpan(v.Shape!)};");
-            _w.Line();
-        }
-        for (int k = 0; k < _graph.Inputs.Count; k++)
-        {
-            var v = _graph.Inputs[k];
-            if (_graph.Inputs.Count == 1) Pair("Input", v, "the input");
-            else Pair(PascalOf(_ioNames[v]), v, "input");
-        }
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            var v = _graph.Outputs[k];
-            if (_graph.Outputs.Count == 1) Pair("Output", v, "the output");
-            else Pair(PascalOf(_outputNames[k]), v, "output");
-        }
+        _api.EmitShapeConstants(_w);
         _w.Line("/// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors.</summary>");
         _w.Line($"public const int ScratchBytes = {_plan.ArenaBytes};");
         _w.Line();
@@ -161,44 +120,11 @@ internal sealed class ModelEmitter
         _w.Line();
     }
 
-    private string LengthConst(int k, bool input)
-    {
-        var list = input ? _graph.Inputs : _graph.Outputs;
-        if (list.Count == 1) return input ? "InputLength" : "OutputLength";
-        return PascalOf(input ? _ioNames[list[k]] : _outputNames[k]) + "Length";
-    }
-
-    private IEnumerable<string> Parameters() =>
-        _graph.Inputs.Select(v => $"global::System.ReadOnlySpan<{v.Type.CSharpName()}> {_ioNames[v]}")
-            .Concat(_graph.Outputs.Select((v, k) => $"global::System.Span<{v.Type.CSharpName()}> {_outputNames[k]}"));
-
-    private IEnumerable<string> ArgumentNames() => _graph.Inputs.Select(v => _ioNames[v]).Concat(_outputNames);
-
     private void EmitPredict(CodeWriter w)
     {
-        w.Line("/// <summary>Runs the model on one input and writes the result.</summary>");
-        for (int k = 0; k < _graph.Inputs.Count; k++)
-        {
-            var v = _graph.Inputs[k];
-            w.Line($"/// <param name=\"{_ioNames[v].TrimStart('@')}\">Input <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], row-major, exactly <see cref=\"{LengthConst(k, true)}\"/> elements.</param>");
-        }
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            var v = _graph.Outputs[k];
-            w.Line($"/// <param name=\"{_outputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
-        }
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
-        w.Open($"public static void Predict({string.Join(", ", Parameters())})");
-        for (int k = 0; k < _graph.Inputs.Count; k++)
-        {
-            string n = _ioNames[_graph.Inputs[k]];
-            w.Line($"if ({n}.Length != {LengthConst(k, true)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, true)}, {n}.Length, \"{ShapeText.Format(_graph.Inputs[k].Shape)}\");");
-        }
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            string n = _outputNames[k];
-            w.Line($"if ({n}.Length != {LengthConst(k, false)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, false)}, {n}.Length, \"{ShapeText.Format(_graph.Outputs[k].Shape)}\");");
-        }
+        _api.EmitPredictDocs(w);
+        w.Open($"public static void Predict({_api.Parameters})");
+        _api.EmitLengthGuards(w);
         w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
@@ -210,7 +136,7 @@ internal sealed class ModelEmitter
             w.Line();
             return;
         }
-        string args = string.Join(", ", new[] { "arena" }.Concat(ArgumentNames()));
+        string args = "arena, " + _api.Arguments;
         for (int s = 0; s < stages; s++) w.Line($"Stage{s}({args});");
         EmitFinalCopies(w);
         w.Close();
@@ -219,7 +145,7 @@ internal sealed class ModelEmitter
         {
             int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
             w.Line($"// Layers L{from} to L{to - 1}; Predict is split in stages so that each method stays small enough for the JIT to optimize.");
-            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {string.Join(", ", Parameters())})");
+            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {_api.Parameters})");
             EmitCalls(w, from, to);
             w.Close();
             w.Line();
@@ -243,7 +169,7 @@ internal sealed class ModelEmitter
         for (int k = 0; k < _graph.Outputs.Count; k++)
         {
             var v = _graph.Outputs[k];
-            string target = _outputNames[k];
+            string target = _api.OutputNames[k];
             if (_ioNames.TryGetValue(v, out string? owner) && owner == target) continue; // written in place by its layer
             w.Line($"{Expr(v)}.CopyTo({target});");
         }

@@ -26,8 +26,7 @@ internal sealed class OnnxRuntimeEmitter
     private readonly int _nodeCount;
     private readonly IReadOnlyList<string> _unsupported;
     private readonly CodeWriter _w = new();
-    private readonly List<string> _inputNames = new();
-    private readonly List<string> _outputNames = new();
+    private readonly PublicApi _api;
 
     public OnnxRuntimeEmitter(ModelGraph graph, ModelOptions options, OnnxRuntimeSettings settings, IReadOnlyList<IoTensor> inputs,
         IReadOnlyList<IoTensor> outputs, ModelIdentity identity, long macs, int nodeCount, IReadOnlyList<string> unsupported)
@@ -41,43 +40,16 @@ internal sealed class OnnxRuntimeEmitter
         _macs = macs;
         _nodeCount = nodeCount;
         _unsupported = unsupported;
-        NameInputsAndOutputs();
+        _api = new PublicApi(inputs.Select(Signature).ToList(), outputs.Select(Signature).ToList());
     }
+
+    private static TensorSignature Signature(IoTensor t) => new(t.Name, t.Type, t.Shape);
 
     public string ClassName => _options.ResolvedClassName;
     public string Namespace => _options.ResolvedNamespace;
 
     /// <summary>Bytes of the pinned input and output buffers one calling thread keeps.</summary>
     public long ScratchBytes => _inputs.Concat(_outputs.Where((o, k) => FirstOutput(k) == k)).Sum(t => t.Type.ByteSize(t.ElementCount));
-
-    /// <summary>
-    /// Parameter names exactly as <see cref="ModelEmitter"/> chooses them: "input"/"output" when there is one of
-    /// each, else camelCase ONNX names, made unique in graph order ("arena" is reserved there, so here too).
-    /// </summary>
-    private void NameInputsAndOutputs()
-    {
-        var used = new HashSet<string>(StringComparer.Ordinal) { "arena" };
-        string Unique(string n)
-        {
-            string c = n;
-            for (int k = 2; !used.Add(c); k++) c = n + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return c;
-        }
-        foreach (var v in _inputs) _inputNames.Add(Unique(_inputs.Count == 1 ? "input" : Identifiers.CamelCase(v.Name, "input")));
-        foreach (var v in _outputs) _outputNames.Add(Unique(_outputs.Count == 1 ? "output" : Identifiers.CamelCase(v.Name, "output")));
-    }
-
-    private static string PascalOf(string camel)
-    {
-        string t = camel.TrimStart('@');
-        return t.Length == 0 ? camel : char.ToUpperInvariant(t[0]) + t.Substring(1);
-    }
-
-    private string LengthConst(int k, bool input)
-    {
-        if ((input ? _inputs : _outputs).Count == 1) return input ? "InputLength" : "OutputLength";
-        return PascalOf(input ? _inputNames[k] : _outputNames[k]) + "Length";
-    }
 
     private int FirstOutput(int k)
     {
@@ -135,18 +107,7 @@ internal sealed class OnnxRuntimeEmitter
 
     private void EmitConstants()
     {
-        void Pair(string prefix, IoTensor v, string role)
-        {
-            _w.Line($"/// <summary>Number of {v.Type.OnnxName()} elements in {role} <c>{Literals.Xml(v.Name)}</c> (shape {ShapeText.Format(v.Shape)}).</summary>");
-            _w.Line($"public const int {prefix}Length = {v.ElementCount};");
-            _w.Line($"/// <summary>Shape of {role} <c>{Literals.Xml(v.Name)}</c>, outermost dimension first.</summary>");
-            _w.Line($"public static global::System.ReadOnlySpan<int> {prefix}Shape => {Literals.IntSpan(v.Shape)};");
-            _w.Line();
-        }
-        for (int k = 0; k < _inputs.Count; k++)
-            Pair(_inputs.Count == 1 ? "Input" : PascalOf(_inputNames[k]), _inputs[k], _inputs.Count == 1 ? "the input" : "input");
-        for (int k = 0; k < _outputs.Count; k++)
-            Pair(_outputs.Count == 1 ? "Output" : PascalOf(_outputNames[k]), _outputs[k], _outputs.Count == 1 ? "the output" : "output");
+        _api.EmitShapeConstants(_w);
         _w.Line("/// <summary>Bytes of pinned input/output buffers each calling thread keeps (ONNX Runtime's own working memory is not counted).</summary>");
         _w.Line($"public const int ScratchBytes = {ScratchBytes};");
         _w.Line();
@@ -208,38 +169,15 @@ internal sealed class OnnxRuntimeEmitter
 
     private void EmitPredict()
     {
-        _w.Line("/// <summary>Runs the model on one input and writes the result.</summary>");
-        for (int k = 0; k < _inputs.Count; k++)
-        {
-            var v = _inputs[k];
-            _w.Line($"/// <param name=\"{_inputNames[k].TrimStart('@')}\">Input <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], row-major, exactly <see cref=\"{LengthConst(k, true)}\"/> elements.</param>");
-        }
-        for (int k = 0; k < _outputs.Count; k++)
-        {
-            var v = _outputs[k];
-            _w.Line($"/// <param name=\"{_outputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
-        }
-        _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
-        _w.Line($"/// <exception cref=\"{Rt}ExecutionProviderUnavailableException\">First use only, with FallbackToCpu=false: no listed accelerator is available.</exception>");
-        var parameters = _inputs.Select((v, k) => $"global::System.ReadOnlySpan<{v.Type.CSharpName()}> {_inputNames[k]}")
-            .Concat(_outputs.Select((v, k) => $"global::System.Span<{v.Type.CSharpName()}> {_outputNames[k]}"));
-        _w.Open($"public static void Predict({string.Join(", ", parameters)})");
-        for (int k = 0; k < _inputs.Count; k++)
-        {
-            string n = _inputNames[k];
-            _w.Line($"if ({n}.Length != {LengthConst(k, true)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, true)}, {n}.Length, \"{ShapeText.Format(_inputs[k].Shape)}\");");
-        }
-        for (int k = 0; k < _outputs.Count; k++)
-        {
-            string n = _outputNames[k];
-            _w.Line($"if ({n}.Length != {LengthConst(k, false)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, false)}, {n}.Length, \"{ShapeText.Format(_outputs[k].Shape)}\");");
-        }
+        _api.EmitPredictDocs(_w, $"/// <exception cref=\"{Rt}ExecutionProviderUnavailableException\">First use only, with FallbackToCpu=false: no listed accelerator is available.</exception>");
+        _w.Open($"public static void Predict({_api.Parameters})");
+        _api.EmitLengthGuards(_w);
         _w.Line($"{Rt}OnnxRuntimeBinding io = s_runtime.ForCurrentThread();");
         for (int k = 0; k < _inputs.Count; k++)
-            _w.Line($"{_inputNames[k]}.CopyTo(io.Input<{_inputs[k].Type.CSharpName()}>({k}));");
+            _w.Line($"{_api.InputNames[k]}.CopyTo(io.Input<{_inputs[k].Type.CSharpName()}>({k}));");
         _w.Line("io.Run();");
         for (int k = 0; k < _outputs.Count; k++)
-            _w.Line($"io.Output<{_outputs[k].Type.CSharpName()}>({k}).CopyTo({_outputNames[k]});");
+            _w.Line($"io.Output<{_outputs[k].Type.CSharpName()}>({k}).CopyTo({_api.OutputNames[k]});");
         _w.Close();
     }
 }
