@@ -135,6 +135,7 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             InterOpThreads = Meta("InterOpThreads"),
             ProviderOptions = Meta("ProviderOptions"),
             ModelResource = Meta("ModelCompilerModelResource"),
+            Profile = Meta("Profile"),
         });
     }
 }

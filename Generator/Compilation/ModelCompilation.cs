@@ -122,6 +122,8 @@ internal static class ModelCompilation
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Namespace", $"'{options.ResolvedNamespace}' is not a valid C# namespace"));
         if (Backends.Check(options.Backend) is { } reason)
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Backend", reason));
+        if (options.Profile is { } profile && !bool.TryParse(profile, out _))
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Profile", $"'{profile}' is not true or false"));
         return !HasErrors(diagnostics);
     }
 }
