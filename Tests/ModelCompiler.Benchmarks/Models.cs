@@ -72,8 +72,8 @@ public class YuNetBenchmark : ModelBenchmark
 #endif
 
 #if BENCH_NANODET
-/// <summary>NanoDet-m (ShuffleNetV2 0.5x backbone) at 320x320, 6 outputs.</summary>
-[Model("NanoDet-m 320x320", NanoDetM.Macs, NanoDetM.ScratchBytes), Flops(2 * NanoDetM.Macs)]
+/// <summary>NanoDet-m (ShuffleNetV2 1.0x backbone) at 416x416, 6 outputs.</summary>
+[Model("NanoDet-m 416x416", NanoDetM.Macs, NanoDetM.ScratchBytes), Flops(2 * NanoDetM.Macs)]
 public class NanoDetBenchmark : ModelBenchmark
 {
     protected override string ModelPath => Shared("nanodet_hpc203/nanodet_m.onnx");
