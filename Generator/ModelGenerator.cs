@@ -136,6 +136,7 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             InterOpThreads = Meta("InterOpThreads"),
             ProviderOptions = Meta("ProviderOptions"),
             ModelResource = Meta("ModelCompilerModelResource"),
+            Profile = Meta("Profile"),
         });
     }
 }

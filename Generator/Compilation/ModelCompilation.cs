@@ -127,6 +127,8 @@ internal static class ModelCompilation
         if (ModelOptions.ParseThreads(options.Threads) is null)
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Threads",
                 $"'{options.Threads}' is not a thread count; use a whole number from 1 (the default: every layer runs on the calling thread) to {ModelOptions.MaxThreads}"));
+        if (options.Profile is { } profile && !bool.TryParse(profile, out _))
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Profile", $"'{profile}' is not true or false"));
         return !HasErrors(diagnostics);
     }
 }

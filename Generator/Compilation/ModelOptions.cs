@@ -65,6 +65,16 @@ internal sealed record ModelOptions
     /// <summary>OnnxRuntime backend: logical name of the manifest resource holding the .onnx file itself (set by the package's targets).</summary>
     public string? ModelResource { get; init; }
 
+    /// <summary>
+    /// "true" adds <c>PredictProfiled</c> (per-layer timing), <c>LayerCount</c> and <c>LayerNames</c> to the generated
+    /// class; <c>Predict</c> and the layers are the same code either way. Not part of <see cref="Canonical"/>: it
+    /// does not change the weight blob, so the build targets need not pass it to modelc.
+    /// </summary>
+    public string? Profile { get; init; }
+
+    /// <summary>True when <see cref="Profile"/> is "true" (any case).</summary>
+    public bool IsProfiled => string.Equals(Profile, "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>True when <see cref="Backend"/> selects ONNX Runtime.</summary>
     public bool IsOnnxRuntime => string.Equals(Backend, Backends.OnnxRuntime, StringComparison.OrdinalIgnoreCase);
 

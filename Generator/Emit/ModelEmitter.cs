@@ -48,6 +48,7 @@ internal sealed class ModelEmitter
         for (int i = 0; i < _layers.Count; i++) EmitLayer(body, i, _layers[i]);
         var predict = new CodeWriter { Indent = 2 };
         EmitPredict(predict);
+        if (_options.IsProfiled) EmitPredictProfiled(predict);
 
         EmitHeader();
         _w.Line("#nullable enable");
@@ -159,6 +160,17 @@ internal sealed class ModelEmitter
         _w.Line("/// <summary>Multiply-accumulate operations one <see cref=\"Predict\"/> call performs.</summary>");
         _w.Line($"public const long Macs = {TotalMacs}L;");
         _w.Line();
+        if (!_options.IsProfiled) return;
+        _w.Line("/// <summary>Layers of the model: the length of <see cref=\"PredictProfiled\"/>'s ticksPerLayer and of <see cref=\"LayerNames\"/>.</summary>");
+        _w.Line($"public const int LayerCount = {_layers.Count};");
+        _w.Line();
+        _w.Line("/// <summary>\"L&lt;index&gt; &lt;op&gt; &lt;node name&gt;\" for each layer, in <see cref=\"PredictProfiled\"/>'s order.</summary>");
+        _w.Line("public static global::System.Collections.Generic.IReadOnlyList<string> LayerNames { get; } = new string[]");
+        _w.Line("{");
+        for (int i = 0; i < _layers.Count; i++)
+            _w.Line($"    {Literals.String($"L{i} {_layers[i].OpType} {_layers[i].Name}")},");
+        _w.Line("};");
+        _w.Line();
     }
 
     private string LengthConst(int k, bool input)
@@ -177,28 +189,10 @@ internal sealed class ModelEmitter
     private void EmitPredict(CodeWriter w)
     {
         w.Line("/// <summary>Runs the model on one input and writes the result.</summary>");
-        for (int k = 0; k < _graph.Inputs.Count; k++)
-        {
-            var v = _graph.Inputs[k];
-            w.Line($"/// <param name=\"{_ioNames[v].TrimStart('@')}\">Input <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], row-major, exactly <see cref=\"{LengthConst(k, true)}\"/> elements.</param>");
-        }
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            var v = _graph.Outputs[k];
-            w.Line($"/// <param name=\"{_outputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
-        }
+        EmitParameterDocs(w);
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
         w.Open($"public static void Predict({string.Join(", ", Parameters())})");
-        for (int k = 0; k < _graph.Inputs.Count; k++)
-        {
-            string n = _ioNames[_graph.Inputs[k]];
-            w.Line($"if ({n}.Length != {LengthConst(k, true)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, true)}, {n}.Length, \"{ShapeText.Format(_graph.Inputs[k].Shape)}\");");
-        }
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            string n = _outputNames[k];
-            w.Line($"if ({n}.Length != {LengthConst(k, false)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, false)}, {n}.Length, \"{ShapeText.Format(_graph.Outputs[k].Shape)}\");");
-        }
+        EmitGuards(w);
         w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
@@ -226,14 +220,88 @@ internal sealed class ModelEmitter
         }
     }
 
-    private void EmitCalls(CodeWriter w, int from, int to)
+    private void EmitParameterDocs(CodeWriter w)
     {
+        for (int k = 0; k < _graph.Inputs.Count; k++)
+        {
+            var v = _graph.Inputs[k];
+            w.Line($"/// <param name=\"{_ioNames[v].TrimStart('@')}\">Input <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], row-major, exactly <see cref=\"{LengthConst(k, true)}\"/> elements.</param>");
+        }
+        for (int k = 0; k < _graph.Outputs.Count; k++)
+        {
+            var v = _graph.Outputs[k];
+            w.Line($"/// <param name=\"{_outputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
+        }
+    }
+
+    private void EmitGuards(CodeWriter w)
+    {
+        for (int k = 0; k < _graph.Inputs.Count; k++)
+        {
+            string n = _ioNames[_graph.Inputs[k]];
+            w.Line($"if ({n}.Length != {LengthConst(k, true)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, true)}, {n}.Length, \"{ShapeText.Format(_graph.Inputs[k].Shape)}\");");
+        }
+        for (int k = 0; k < _graph.Outputs.Count; k++)
+        {
+            string n = _outputNames[k];
+            w.Line($"if ({n}.Length != {LengthConst(k, false)}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {LengthConst(k, false)}, {n}.Length, \"{ShapeText.Format(_graph.Outputs[k].Shape)}\");");
+        }
+    }
+
+    /// <summary>
+    /// Profile="true": Predict's calls with a timestamp after each layer, in their own methods so that
+    /// Predict stays exactly the code it is without the option.
+    /// </summary>
+    private void EmitPredictProfiled(CodeWriter w)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// <see cref=\"Predict\"/> with a timer around each layer: adds the <see cref=\"global::System.Diagnostics.Stopwatch\"/> ticks");
+        w.Line("/// layer i took to <paramref name=\"ticksPerLayer\"/>[i] (layers that are views or elided copies add 0). Generated");
+        w.Line("/// because the model item has <c>Profile=\"true\"</c>; <see cref=\"Predict\"/> itself has no timers.");
+        w.Line("/// </summary>");
+        EmitParameterDocs(w);
+        w.Line("/// <param name=\"ticksPerLayer\">Accumulates ticks per layer; exactly <see cref=\"LayerCount\"/> elements, named by <see cref=\"LayerNames\"/>.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
+        var parameters = Parameters().Concat(new[] { "global::System.Span<long> ticksPerLayer" }).ToList();
+        w.Open($"public static void PredictProfiled({string.Join(", ", parameters)})");
+        EmitGuards(w);
+        w.Line("if (ticksPerLayer.Length != LayerCount) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
+        if (stages <= 1)
+        {
+            EmitCalls(w, 0, _layers.Count, profiled: true);
+            EmitFinalCopies(w);
+            w.Close();
+            w.Line();
+            return;
+        }
+        string args = string.Join(", ", new[] { "arena" }.Concat(ArgumentNames()).Concat(new[] { "ticksPerLayer" }));
+        for (int s = 0; s < stages; s++) w.Line($"ProfiledStage{s}({args});");
+        EmitFinalCopies(w);
+        w.Close();
+        w.Line();
+        for (int s = 0; s < stages; s++)
+        {
+            int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
+            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {string.Join(", ", parameters)})");
+            EmitCalls(w, from, to, profiled: true);
+            w.Close();
+            w.Line();
+        }
+    }
+
+    private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false)
+    {
+        if (profiled) w.Line("long start = global::System.Diagnostics.Stopwatch.GetTimestamp(), end;");
         for (int i = from; i < to; i++)
         {
             var n = _layers[i];
-            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!)) continue;
+            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
             w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
+            if (profiled)
+                w.Line($"end = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticksPerLayer[{i}] += end - start; start = end;");
         }
     }
 
@@ -257,10 +325,12 @@ internal sealed class ModelEmitter
 
     private string Expr(Value v)
     {
-        var root = _plan.Root(v);
+        var (root, at) = _plan.Locate(v);
         if (root.Constant is { } t) return $"W<{t.Type.CSharpName()}>({_weights.Add(t)}, {t.ElementCount})";
-        if (_ioNames.TryGetValue(root, out string? name)) return name;
-        if (_plan.TryGetOffset(root, out long offset)) return $"Buf<{v.Type.CSharpName()}>(arena, {offset}, {v.ElementCount})";
+        if (_ioNames.TryGetValue(root, out string? name))
+            return at == 0 && v.ElementCount == root.ElementCount ? name : $"{name}.Slice({at}, {v.ElementCount})"; // a concat slice of an output
+        if (_plan.TryGetOffset(root, out long offset))
+            return $"Buf<{v.Type.CSharpName()}>(arena, {offset + v.Type.ByteSize(at)}, {v.ElementCount})";
         throw new InvalidOperationException($"value '{v.Name}' has no storage");
     }
 
@@ -274,10 +344,17 @@ internal sealed class ModelEmitter
         string outShapes = string.Join(", ", outs.Select(o => ShapeText.Format(o.Shape)));
         string summary = kernel.Summary.Length > 0 ? " · " + kernel.Summary : "";
         string macs = kernel.Macs > 0 ? $" · {Literals.Count(kernel.Macs)} MACs" : "";
-        w.Line($"// L{index}  {n.OpType} \"{Literals.Comment(n.Name)}\"  {ins} -> {outShapes}{Literals.Comment(summary)}{macs}");
+        string inPlace = _plan.IsInPlace(n) ? " · in place" : "";
+        w.Line($"// L{index}  {n.OpType} \"{Literals.Comment(n.Name)}\"  {ins} -> {outShapes}{Literals.Comment(summary)}{macs}{inPlace}");
         if (alias)
         {
             w.Line("//     (no code: the output is the input's memory with a new shape)");
+            w.Line();
+            return;
+        }
+        if (_plan.IsElided(n))
+        {
+            w.Line("//     (no code: the layers producing the inputs wrote them into their slices of the output)");
             w.Line();
             return;
         }

@@ -44,9 +44,9 @@ namespace TestApp
             if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x2x6x6");
             global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 0, 72));
-            L1_Relu(Buf<float>(arena, 0, 72), Buf<float>(arena, 320, 72));
-            L2_Conv(Buf<float>(arena, 320, 72), Buf<float>(arena, 0, 72));
-            L3_Add(Buf<float>(arena, 0, 72), input, Buf<float>(arena, 320, 72));
+            L1_Relu(Buf<float>(arena, 0, 72), Buf<float>(arena, 0, 72));
+            L2_Conv(Buf<float>(arena, 0, 72), Buf<float>(arena, 320, 72));
+            L3_Add(Buf<float>(arena, 320, 72), input, Buf<float>(arena, 320, 72));
             L4_Relu(Buf<float>(arena, 320, 72), output);
         }
 
@@ -62,7 +62,7 @@ namespace TestApp
                 dilationHeight: 1, dilationWidth: 1));
         }
 
-        // L1  Relu "block.relu1"  1x2x6x6 -> 1x2x6x6
+        // L1  Relu "block.relu1"  1x2x6x6 -> 1x2x6x6 · in place
         private static void L1_Relu(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.Activations.Relu(x, y);
@@ -80,7 +80,7 @@ namespace TestApp
                 dilationHeight: 1, dilationWidth: 1));
         }
 
-        // L3  Add "block.residual"  1x2x6x6, 1x2x6x6 -> 1x2x6x6
+        // L3  Add "block.residual"  1x2x6x6, 1x2x6x6 -> 1x2x6x6 · in place
         private static void L3_Add(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.Broadcast.Binary<float, float, float, global::ModelCompiler.Runtime.Add<float>>(x0, new int[] { 1, 2, 6, 6 }, x1, new int[] { 1, 2, 6, 6 }, y, new int[] { 1, 2, 6, 6 });
