@@ -54,7 +54,11 @@ public abstract class ModelBenchmark : IDisposable
             if (rel > 1e-3 && Math.Sqrt(err / Outputs[k].Length) > 1e-5)
                 throw new InvalidOperationException($"{GetType().Name}: output {k} differs from ONNX Runtime (relative L2 {rel:g3})");
         }
+        AfterSetup();
     }
+
+    /// <summary>More setup for a model with extra benchmarks (BenchmarkDotNet allows one [GlobalSetup] per class).</summary>
+    protected virtual void AfterSetup() { }
 
     [GlobalCleanup]
     public void Dispose()

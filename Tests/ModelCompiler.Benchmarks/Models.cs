@@ -115,5 +115,25 @@ public class ResNet18Benchmark : ModelBenchmark
     protected override void Predict() => ResNet18.Predict(Input, Outputs[0]);
     public override void PredictProfiled(Span<long> ticks) => ResNet18.PredictProfiled(Input, Outputs[0], ticks);
     public override IReadOnlyList<string> LayerNames => ResNet18.LayerNames;
+
+    private float[] _threads2Output = Array.Empty<float>();
+
+    /// <summary>Checks that the Threads="2" build gives the single-threaded outputs.</summary>
+    protected override void AfterSetup()
+    {
+        _threads2Output = new float[ResNet18Threads2.OutputLength];
+        ResNet18Threads2.Predict(Input, _threads2Output);
+        double err = 0, norm = 0;
+        for (int i = 0; i < _threads2Output.Length; i++)
+        {
+            err += (double)(_threads2Output[i] - Outputs[0][i]) * (_threads2Output[i] - Outputs[0][i]);
+            norm += (double)Outputs[0][i] * Outputs[0][i];
+        }
+        if (Math.Sqrt(err / Math.Max(norm, 1e-30)) > 1e-4) throw new InvalidOperationException("ResNet18Threads2 differs from ResNet18");
+    }
+
+    /// <summary>The same model compiled with Threads="2".</summary>
+    [BenchmarkDotNet.Attributes.Benchmark]
+    public void ModelCompilerThreads2() => ResNet18Threads2.Predict(Input, _threads2Output);
 }
 #endif
