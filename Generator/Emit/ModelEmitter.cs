@@ -293,15 +293,14 @@ internal sealed class ModelEmitter
 
     private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false)
     {
-        if (profiled) w.Line("long start = global::System.Diagnostics.Stopwatch.GetTimestamp(), end;");
+        if (profiled) w.Line("long start = global::System.Diagnostics.Stopwatch.GetTimestamp();");
         for (int i = from; i < to; i++)
         {
             var n = _layers[i];
             if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
             w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
-            if (profiled)
-                w.Line($"end = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticksPerLayer[{i}] += end - start; start = end;");
+            if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
     }
 
@@ -383,6 +382,18 @@ internal sealed class ModelEmitter
 
     private void EmitHelpers()
     {
+        if (_options.IsProfiled)
+        {
+            _w.Line("// PredictProfiled: adds the ticks since start to layer's entry and returns now, the next layer's start.");
+            _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            _w.Line("private static long Lap(global::System.Span<long> ticksPerLayer, int layer, long start)");
+            _w.Line("{");
+            _w.Line("    long now = global::System.Diagnostics.Stopwatch.GetTimestamp();");
+            _w.Line("    ticksPerLayer[layer] += now - start;");
+            _w.Line("    return now;");
+            _w.Line("}");
+            _w.Line();
+        }
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged");
         _w.Line("    => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);");

@@ -71,7 +71,7 @@ internal sealed class MemoryPlan
                 plan._parent[o] = (n.RequiredInput(0), 0);
 
         plan.PlanInPlace(graph, index);
-        plan.PlanConcatSlices(graph);
+        plan.PlanConcatSlices(graph, index);
         plan.Place(graph);
         return plan;
     }
@@ -124,7 +124,7 @@ internal sealed class MemoryPlan
     }
 
     /// <summary>Lets the producers of a Concat's inputs write into their slices of its output when that is safe.</summary>
-    private void PlanConcatSlices(ModelGraph graph)
+    private void PlanConcatSlices(ModelGraph graph, Dictionary<Node, int> index)
     {
         foreach (var n in graph.Nodes)
         {
@@ -140,7 +140,7 @@ internal sealed class MemoryPlan
             {
                 var (r, offset) = Locate(x);
                 if (!IsIntermediate(graph, r) || offset != 0 || r.ByteSize != x.ByteSize || r.Type != x.Type) break;
-                if (roots.Contains(r) || !OnlyReader(graph, r, n)) break;
+                if (roots.Contains(r) || !OnlyReader(graph, r, n, index)) break;
                 roots.Add(r);
             }
             if (roots.Count != inputs.Count) continue;
@@ -167,12 +167,14 @@ internal sealed class MemoryPlan
     /// True when <paramref name="concat"/> is the only layer reading root <paramref name="r"/>'s memory, apart
     /// from the layers that produce another value in that memory (views of it, in-place updates of it).
     /// </summary>
-    private bool OnlyReader(ModelGraph graph, Value r, Node concat)
+    private bool OnlyReader(ModelGraph graph, Value r, Node concat, Dictionary<Node, int> index)
     {
         var members = graph.Values.Values.Where(v => v.Producer is not null && Root(v) == r).ToList();
         if (!members.Contains(r)) members.Add(r);
         // Layers writing into this memory may read it (an in-place update, a view, an elided inner Concat reading its slices).
         var producers = new HashSet<Node>(members.Where(m => m.Producer is not null).Select(m => m.Producer!));
+        // Nothing may write this memory after the Concat: once it is a slice, the Concat's readers need it intact.
+        if (producers.Any(p => index[p] > index[concat])) return false;
         int readsByConcat = concat.Inputs.Count(v => v is not null && members.Contains(v));
         if (readsByConcat != 1) return false;
         foreach (var m in members)
