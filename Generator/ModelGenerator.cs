@@ -128,6 +128,7 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             RootNamespace = ModelOptions.Normalize(rootNamespace),
             InputShape = Meta("InputShape"),
             WeightsResource = Meta("ModelCompilerWeightsResource"),
+            Threads = Meta("Threads"),
             Backend = Meta("Backend"),
             ExecutionProviders = Meta("ExecutionProviders"),
             FallbackToCpu = Meta("FallbackToCpu"),
@@ -135,6 +136,7 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             InterOpThreads = Meta("InterOpThreads"),
             ProviderOptions = Meta("ProviderOptions"),
             ModelResource = Meta("ModelCompilerModelResource"),
+            Profile = Meta("Profile"),
         });
     }
 }

@@ -18,10 +18,11 @@ internal static class Program
         var rootNamespace = new Option<string?>("--root-namespace") { Description = "The project's RootNamespace." };
         var inputShape = new Option<string?>("--input-shape") { Description = "InputShape metadata, e.g. 1,3,224,224." };
         var resource = new Option<string?>("--resource") { Description = "Logical name of the weights resource." };
+        var threads = new Option<string?>("--threads") { Description = "Threads metadata: threads one Predict may use (default 1)." };
 
         var weights = new Command("weights", "Compile a model and write the weight blob that its generated code reads.")
         {
-            model, output, className, ns, rootNamespace, inputShape, resource,
+            model, output, className, ns, rootNamespace, inputShape, resource, threads,
         };
         weights.SetAction(parse => WriteWeights(
             parse.GetValue(model)!, parse.GetValue(output)!,
@@ -33,16 +34,18 @@ internal static class Program
                 RootNamespace = ModelOptions.Normalize(parse.GetValue(rootNamespace)),
                 InputShape = ModelOptions.Normalize(parse.GetValue(inputShape)),
                 WeightsResource = ModelOptions.Normalize(parse.GetValue(resource)),
+                Threads = ModelOptions.Normalize(parse.GetValue(threads)),
             }));
 
         var genModel = new Argument<FileInfo>("model") { Description = "The .onnx file." };
         var genOut = new Option<FileInfo?>("--out") { Description = "Write the C# here instead of standard output." };
         var genShape = new Option<string?>("--input-shape") { Description = "InputShape metadata, e.g. 1,3,224,224." };
+        var genThreads = new Option<string?>("--threads") { Description = "Threads metadata: threads one Predict may use (default 1)." };
         var generate = new Command("generate", "Print the C# the source generator would produce for a model (for inspection).")
         {
-            genModel, genOut, genShape,
+            genModel, genOut, genShape, genThreads,
         };
-        generate.SetAction(parse => Generate(parse.GetValue(genModel)!, parse.GetValue(genOut), parse.GetValue(genShape)));
+        generate.SetAction(parse => Generate(parse.GetValue(genModel)!, parse.GetValue(genOut), parse.GetValue(genShape), parse.GetValue(genThreads)));
 
         var inspectModel = new Argument<FileInfo>("model") { Description = "The .onnx file." };
         var inspect = new Command("inspect", "List a model's opsets, inputs, outputs and nodes (op, name, inputs, outputs, attributes).")
@@ -90,12 +93,13 @@ internal static class Program
         return 0;
     }
 
-    private static int Generate(FileInfo model, FileInfo? output, string? inputShape)
+    private static int Generate(FileInfo model, FileInfo? output, string? inputShape, string? threads)
     {
         var options = new ModelOptions
         {
             FileName = model.Name,
             InputShape = ModelOptions.Normalize(inputShape),
+            Threads = ModelOptions.Normalize(threads),
             WeightsResource = "ModelCompiler///" + model.Name + ".weights",
         };
         var result = ModelCompilation.Compile(File.ReadAllBytes(model.FullName), options);

@@ -43,7 +43,8 @@ internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
 
 /// <summary>
 /// The whole compiler as one call: read -> pin inputs -> check support -> infer shapes and fold constants ->
-/// simplify -> fold BatchNorm -> choose kernels -> plan memory -> emit. The source generator and the
+/// simplify -> fold BatchNorm -> fuse activations and residual Adds into Conv/Gemm/MatMul -> choose kernels ->
+/// plan memory -> emit. The source generator and the
 /// build-time CLI (which writes the weight blob) both call this, so they always agree on the layout.
 /// </summary>
 internal static class ModelCompilation
@@ -70,12 +71,13 @@ internal static class ModelCompilation
 
         Simplify.Run(graph);
         BatchNormFolding.Run(graph);
+        EpilogueFusion.Run(graph);
         foreach (var v in graph.Values.Values)
             if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || graph.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
         if (HasErrors(diagnostics)) return Fail();
 
-        KernelSelection.Run(graph, diagnostics);
+        KernelSelection.Run(graph, diagnostics, options.ThreadCount);
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -122,6 +124,11 @@ internal static class ModelCompilation
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Namespace", $"'{options.ResolvedNamespace}' is not a valid C# namespace"));
         if (Backends.Check(options.Backend) is { } reason)
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Backend", reason));
+        if (ModelOptions.ParseThreads(options.Threads) is null)
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Threads",
+                $"'{options.Threads}' is not a thread count; use a whole number from 1 (the default: every layer runs on the calling thread) to {ModelOptions.MaxThreads}"));
+        if (options.Profile is { } profile && !bool.TryParse(profile, out _))
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, "Profile", $"'{profile}' is not true or false"));
         return !HasErrors(diagnostics);
     }
 }

@@ -27,6 +27,23 @@ internal sealed record ModelOptions
     /// <summary>Logical name of the manifest resource holding the weight blob (set by the package's targets).</summary>
     public string? WeightsResource { get; init; }
 
+    /// <summary>
+    /// Managed backend: threads one <c>Predict</c> may split its large convolutions and matrix products over
+    /// ("1", the default, runs every layer on the calling thread). See <see cref="ThreadCount"/>.
+    /// </summary>
+    public string? Threads { get; init; }
+
+    /// <summary>The most threads the <see cref="Threads"/> option allows.</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary><see cref="Threads"/> as a number: 1 when absent or invalid (an invalid value is reported as MC0006).</summary>
+    public int ThreadCount => ParseThreads(Threads) ?? 1;
+
+    /// <summary>A whole number from 1 to <see cref="MaxThreads"/>, or null.</summary>
+    public static int? ParseThreads(string? value) =>
+        value is null ? 1
+        : int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && n <= MaxThreads ? n : null;
+
     /// <summary>"Managed" (the default: compiled to C#) or "OnnxRuntime" (run through ONNX Runtime); see <see cref="Backends"/>.</summary>
     public string? Backend { get; init; }
 
@@ -48,19 +65,32 @@ internal sealed record ModelOptions
     /// <summary>OnnxRuntime backend: logical name of the manifest resource holding the .onnx file itself (set by the package's targets).</summary>
     public string? ModelResource { get; init; }
 
+    /// <summary>
+    /// "true" adds <c>PredictProfiled</c> (per-layer timing), <c>LayerCount</c> and <c>LayerNames</c> to the generated
+    /// class; <c>Predict</c> and the layers are the same code either way. Not part of <see cref="Canonical"/>: it
+    /// does not change the weight blob, so the build targets need not pass it to modelc.
+    /// </summary>
+    public string? Profile { get; init; }
+
+    /// <summary>True when <see cref="Profile"/> is "true" (any case).</summary>
+    public bool IsProfiled => string.Equals(Profile, "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>True when <see cref="Backend"/> selects ONNX Runtime.</summary>
     public bool IsOnnxRuntime => string.Equals(Backend, Backends.OnnxRuntime, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Metadata values as both the generator and the CLI see them: trimmed, empty means absent.</summary>
     public static string? Normalize(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
 
-    /// <summary>The options that change generated code or weights, in a fixed order, for the fingerprint.</summary>
+    /// <summary>
+    /// The options that change generated code or weights, in a fixed order, for the fingerprint. The thread
+    /// count is only listed when it is not the default, so single-threaded builds keep their fingerprints.
+    /// </summary>
     public string Canonical =>
         string.Join("\n", new[]
         {
             "file=" + FileName, "class=" + ClassName, "namespace=" + Namespace, "root=" + RootNamespace,
             "inputshape=" + InputShape, "resource=" + WeightsResource,
-        });
+        }) + (ThreadCount != 1 ? "\nthreads=" + ThreadCount.ToString(CultureInfo.InvariantCulture) : "");
 
     public string ResolvedClassName => string.IsNullOrWhiteSpace(ClassName) ? Identifiers.PascalCase(StemOf(FileName), "Model") : ClassName!.Trim();
 

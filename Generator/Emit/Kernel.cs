@@ -23,6 +23,14 @@ internal abstract class Kernel
     /// <summary>Multiply-accumulates per call, for the header and the layer comment.</summary>
     public virtual long Macs => 0;
 
+    /// <summary>
+    /// True when output 0 may be the very same memory as input <paramref name="inputIndex"/> (same start, same
+    /// length): every output element is written only after the input elements it depends on have been read,
+    /// and no later element reads an input element already overwritten. Element-wise kernels opt in; the
+    /// memory plan then lets the output reuse an input buffer that dies at this layer.
+    /// </summary>
+    public virtual bool CanRunInPlace(int inputIndex) => false;
+
     public abstract void Emit(LayerWriter w);
 }
 
@@ -40,8 +48,12 @@ internal sealed class CallKernel : Kernel
         _macs = macs;
     }
 
+    /// <summary>Inputs that output 0 may alias exactly (see <see cref="Kernel.CanRunInPlace"/>); none unless set.</summary>
+    public int[] InPlaceInputs { get; init; } = Array.Empty<int>();
+
     public override string Summary => _summary;
     public override long Macs => _macs;
+    public override bool CanRunInPlace(int inputIndex) => Array.IndexOf(InPlaceInputs, inputIndex) >= 0;
     public override void Emit(LayerWriter w) => _emit(w);
 }
 

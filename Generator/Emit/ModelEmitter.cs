@@ -54,6 +54,7 @@ internal sealed class ModelEmitter
         for (int i = 0; i < _layers.Count; i++) EmitLayer(body, i, _layers[i]);
         var predict = new CodeWriter { Indent = 2 };
         EmitPredict(predict);
+        if (_options.IsProfiled) EmitPredictProfiled(predict);
 
         EmitHeader();
         _w.Line("#nullable enable");
@@ -118,6 +119,17 @@ internal sealed class ModelEmitter
         _w.Line("/// <summary>Multiply-accumulate operations one <see cref=\"Predict\"/> call performs.</summary>");
         _w.Line($"public const long Macs = {TotalMacs}L;");
         _w.Line();
+        if (!_options.IsProfiled) return;
+        _w.Line("/// <summary>Layers of the model: the length of <see cref=\"PredictProfiled\"/>'s ticksPerLayer and of <see cref=\"LayerNames\"/>.</summary>");
+        _w.Line($"public const int LayerCount = {_layers.Count};");
+        _w.Line();
+        _w.Line("/// <summary>\"L&lt;index&gt; &lt;op&gt; &lt;node name&gt;\" for each layer, in <see cref=\"PredictProfiled\"/>'s order.</summary>");
+        _w.Line("public static global::System.Collections.Generic.IReadOnlyList<string> LayerNames { get; } = new string[]");
+        _w.Line("{");
+        for (int i = 0; i < _layers.Count; i++)
+            _w.Line($"    {Literals.String($"L{i} {_layers[i].OpType} {_layers[i].Name}")},");
+        _w.Line("};");
+        _w.Line();
     }
 
     private void EmitPredict(CodeWriter w)
@@ -152,14 +164,59 @@ internal sealed class ModelEmitter
         }
     }
 
-    private void EmitCalls(CodeWriter w, int from, int to)
+    /// <summary>
+    /// Profile="true": Predict's calls with a timestamp after each layer, in their own methods so that
+    /// Predict stays exactly the code it is without the option.
+    /// </summary>
+    private void EmitPredictProfiled(CodeWriter w)
     {
+        w.Line("/// <summary>");
+        w.Line("/// <see cref=\"Predict\"/> with a timer around each layer: adds the <see cref=\"global::System.Diagnostics.Stopwatch\"/> ticks");
+        w.Line("/// layer i took to <paramref name=\"ticksPerLayer\"/>[i] (layers that are views or elided copies add 0). Generated");
+        w.Line("/// because the model item has <c>Profile=\"true\"</c>; <see cref=\"Predict\"/> itself has no timers.");
+        w.Line("/// </summary>");
+        _api.EmitParameterDocs(w);
+        w.Line("/// <param name=\"ticksPerLayer\">Accumulates ticks per layer; exactly <see cref=\"LayerCount\"/> elements, named by <see cref=\"LayerNames\"/>.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
+        string parameters = _api.Parameters + ", global::System.Span<long> ticksPerLayer";
+        w.Open($"public static void PredictProfiled({parameters})");
+        _api.EmitLengthGuards(w);
+        w.Line("if (ticksPerLayer.Length != LayerCount) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
+        if (stages <= 1)
+        {
+            EmitCalls(w, 0, _layers.Count, profiled: true);
+            EmitFinalCopies(w);
+            w.Close();
+            w.Line();
+            return;
+        }
+        string args = "arena, " + _api.Arguments + ", ticksPerLayer";
+        for (int s = 0; s < stages; s++) w.Line($"ProfiledStage{s}({args});");
+        EmitFinalCopies(w);
+        w.Close();
+        w.Line();
+        for (int s = 0; s < stages; s++)
+        {
+            int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
+            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {parameters})");
+            EmitCalls(w, from, to, profiled: true);
+            w.Close();
+            w.Line();
+        }
+    }
+
+    private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false)
+    {
+        if (profiled) w.Line("long start = global::System.Diagnostics.Stopwatch.GetTimestamp();");
         for (int i = from; i < to; i++)
         {
             var n = _layers[i];
-            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!)) continue;
+            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
             w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
+            if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
     }
 
@@ -183,10 +240,12 @@ internal sealed class ModelEmitter
 
     private string Expr(Value v)
     {
-        var root = _plan.Root(v);
+        var (root, at) = _plan.Locate(v);
         if (root.Constant is { } t) return $"W<{t.Type.CSharpName()}>({_weights.Add(t)}, {t.ElementCount})";
-        if (_ioNames.TryGetValue(root, out string? name)) return name;
-        if (_plan.TryGetOffset(root, out long offset)) return $"Buf<{v.Type.CSharpName()}>(arena, {offset}, {v.ElementCount})";
+        if (_ioNames.TryGetValue(root, out string? name))
+            return at == 0 && v.ElementCount == root.ElementCount ? name : $"{name}.Slice({at}, {v.ElementCount})"; // a concat slice of an output
+        if (_plan.TryGetOffset(root, out long offset))
+            return $"Buf<{v.Type.CSharpName()}>(arena, {offset + v.Type.ByteSize(at)}, {v.ElementCount})";
         throw new InvalidOperationException($"value '{v.Name}' has no storage");
     }
 
@@ -200,10 +259,17 @@ internal sealed class ModelEmitter
         string outShapes = string.Join(", ", outs.Select(o => ShapeText.Format(o.Shape)));
         string summary = kernel.Summary.Length > 0 ? " · " + kernel.Summary : "";
         string macs = kernel.Macs > 0 ? $" · {Literals.Count(kernel.Macs)} MACs" : "";
-        w.Line($"// L{index}  {n.OpType} \"{Literals.Comment(n.Name)}\"  {ins} -> {outShapes}{Literals.Comment(summary)}{macs}");
+        string inPlace = _plan.IsInPlace(n) ? " · in place" : "";
+        w.Line($"// L{index}  {n.OpType} \"{Literals.Comment(n.Name)}\"  {ins} -> {outShapes}{Literals.Comment(summary)}{macs}{inPlace}");
         if (alias)
         {
             w.Line("//     (no code: the output is the input's memory with a new shape)");
+            w.Line();
+            return;
+        }
+        if (_plan.IsElided(n))
+        {
+            w.Line("//     (no code: the layers producing the inputs wrote them into their slices of the output)");
             w.Line();
             return;
         }
@@ -232,6 +298,18 @@ internal sealed class ModelEmitter
 
     private void EmitHelpers()
     {
+        if (_options.IsProfiled)
+        {
+            _w.Line("// PredictProfiled: adds the ticks since start to layer's entry and returns now, the next layer's start.");
+            _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            _w.Line("private static long Lap(global::System.Span<long> ticksPerLayer, int layer, long start)");
+            _w.Line("{");
+            _w.Line("    long now = global::System.Diagnostics.Stopwatch.GetTimestamp();");
+            _w.Line("    ticksPerLayer[layer] += now - start;");
+            _w.Line("    return now;");
+            _w.Line("}");
+            _w.Line();
+        }
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged");
         _w.Line("    => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);");

@@ -75,6 +75,14 @@ internal sealed class PublicApi
     public void EmitPredictDocs(CodeWriter w, params string[] exceptions)
     {
         w.Line("/// <summary>Runs the model on one input and writes the result.</summary>");
+        EmitParameterDocs(w);
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
+        foreach (string e in exceptions) w.Line(e);
+    }
+
+    /// <summary>A &lt;param&gt; line per input and output span.</summary>
+    public void EmitParameterDocs(CodeWriter w)
+    {
         for (int k = 0; k < _inputs.Count; k++)
         {
             var v = _inputs[k];
@@ -85,8 +93,6 @@ internal sealed class PublicApi
             var v = _outputs[k];
             w.Line($"/// <param name=\"{OutputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
         }
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not have the length its tensor needs.</exception>");
-        foreach (string e in exceptions) w.Line(e);
     }
 
     /// <summary>One check per span: a wrong length throws ArgumentException naming the parameter.</summary>

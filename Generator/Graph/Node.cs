@@ -31,6 +31,9 @@ internal sealed class Node
     /// <summary>The implementation chosen by kernel selection.</summary>
     public Emit.Kernel? Kernel { get; set; }
 
+    /// <summary>Activations and a residual Add fused into this Conv, Gemm or MatMul by <see cref="Passes.EpilogueFusion"/>.</summary>
+    public Passes.FusedEpilogue? Epilogue { get; set; }
+
     public string DomainDisplay => Domain.Length == 0 ? "ai.onnx" : Domain;
 
     public Value? Input(int i) => i < Inputs.Count ? Inputs[i] : null;

@@ -12,6 +12,9 @@ internal sealed class OpContext
     public Node Node { get; }
     public int Opset => Node.Opset;
 
+    /// <summary>Threads a kernel may split this layer over (the model's Threads option; 1 unless set).</summary>
+    public int Threads { get; init; } = 1;
+
     public int InputCount => Node.Inputs.Count;
     public int OutputCount => Node.Outputs.Count;
 

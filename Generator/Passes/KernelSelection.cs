@@ -23,11 +23,12 @@ internal static class KernelSelection
             .ThenBy(p => p.GetType().FullName, StringComparer.Ordinal)
             .ToArray());
 
-    public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    /// <param name="threads">The model's Threads option: how many threads a kernel may split a layer over.</param>
+    public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics, int threads = 1)
     {
         foreach (var node in graph.Nodes)
         {
-            var ctx = new OpContext(node);
+            var ctx = new OpContext(node) { Threads = threads };
             Kernel? kernel = null;
             foreach (var provider in s_providers.Value)
                 if ((kernel = provider.TryCreate(ctx)) is not null) break;

@@ -84,7 +84,7 @@ internal sealed class ClipOp : OpSchema
         if (NoRuntimeType(t) is not null) return null;
         return new CallKernel(c.Node, w =>
             w.Line($"{Runtime}Activations.Clip{TypeArgs(t)}({w.In(0)}, {w.Out(0)}, {Bound(c, w, 1, t)}, {Bound(c, w, 2, t)});"),
-            Summary(c));
+            Summary(c)) { InPlaceInputs = new[] { 0 } }; // Max then Min, element by element: safe in place
     }
 
     /// <summary>The min (i = 1) or max (i = 2) argument: an attribute or constant as a literal, a run-time input's only element, or the type's limit.</summary>

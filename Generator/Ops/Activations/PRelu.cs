@@ -44,7 +44,10 @@ internal sealed class PReluOp : OpSchema
         var t = c.Type(0);
         if (NoRuntimeType(t) is not null) return null;
         return new CallKernel(c.Node, w => w.Line(BinaryCall($"PRelu<{t.CSharpName()}>", t, t, t,
-            w.In(0), w.InShape(0), w.In(1), w.InShape(1), w.Out(0), w.OutShape(0))), "slope " + ShapeText.Format(c.Shape(1)));
+            w.In(0), w.InShape(0), w.In(1), w.InShape(1), w.Out(0), w.OutShape(0))), "slope " + ShapeText.Format(c.Shape(1)))
+        {
+            InPlaceInputs = new[] { 0 }, // element-wise through Broadcast.Binary
+        };
     }
 
     public override string? WhyNoKernel(OpContext c) => NoRuntimeType(c.Type(0));

@@ -72,7 +72,8 @@ internal sealed class UnaryOp : OpSchema
         string extra = _args is null ? "" : ", " + _args(c);
         string generic = _generic ? TypeArgs(c.Type(0)) : "";
         string method = _runtimeMethod(c);
-        return new CallKernel(c.Node, w => w.Line($"{method}{generic}({w.In(0)}, {w.Out(0)}{extra});"));
+        // Every run-time unary method reads x[i] before writing y[i] and nothing else: safe in place.
+        return new CallKernel(c.Node, w => w.Line($"{method}{generic}({w.In(0)}, {w.Out(0)}{extra});")) { InPlaceInputs = new[] { 0 } };
     }
 
     public override string? WhyNoKernel(OpContext c) => NoRuntimeType(c.Type(0));

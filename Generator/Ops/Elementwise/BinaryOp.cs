@@ -101,7 +101,11 @@ internal sealed class BinaryOp : OpSchema
         string? op = _runtimeOp(c.Type(0), c.Type(1));
         if (op is null) return null;
         return new CallKernel(c.Node, w => w.Line(BinaryCall(op, c.Type(0), c.Type(1), y.Type,
-            w.In(0), w.InShape(0), w.In(1), w.InShape(1), w.Out(0), w.OutShape(0))), BroadcastSummary(c, y.Shape!));
+            w.In(0), w.InShape(0), w.In(1), w.InShape(1), w.Out(0), w.OutShape(0))), BroadcastSummary(c, y.Shape!))
+        {
+            // Broadcast.Binary reads the input elements of y[i] before writing y[i], so an input of y's shape may be y itself.
+            InPlaceInputs = new[] { 0, 1 },
+        };
     }
 
     public override string? WhyNoKernel(OpContext c) => NoRuntimeType(c.Type(0), c.Type(1), c.Node.Output(0)!.Type);

@@ -38,27 +38,29 @@ internal sealed class ConvOp : OpSchema
     {
         if (c.Rank(0) > 5) return null;
         if (c.Rank(0) == 5) return CreateKernel3D(c);
-        int[] x = c.Shape(0), w = c.Shape(1), y = c.Node.Output(0)!.Shape!;
-        var kernel = w.Skip(2).ToArray();
-        var g = SpatialGeometry.Compute(c, x.Skip(2).ToArray(), kernel);
-        bool is1D = x.Length == 3;
-        int group = (int)c.Int("group", 1);
-        long macs = ShapeText.Product(y) * (x[1] / group) * ShapeText.Product(kernel);
-        int At(int[] a, int i, int fallback) => is1D ? (i == 0 ? fallback : a[0]) : a[i];
-        string summary = (group == x[1] && group == w[0] && group > 1 ? "depthwise, " : group > 1 ? $"group {group}, " : "") + g.Describe();
-
+        var shape = ConvShape.From(c);
         return new CallKernel(c.Node, lw =>
         {
             string bias = lw.HasInput(2) ? lw.In(2) : "default";
-            lw.Line($"global::ModelCompiler.Runtime.Conv.Conv2D({lw.In(0)}, {lw.In(1)}, {bias}, {lw.Out(0)}, new global::ModelCompiler.Runtime.ConvGeometry(");
-            lw.Line($"    batch: {x[0]}, inChannels: {x[1]}, inHeight: {(is1D ? 1 : x[2])}, inWidth: {x[x.Length - 1]},");
-            lw.Line($"    outChannels: {w[0]}, outHeight: {(is1D ? 1 : y[2])}, outWidth: {y[y.Length - 1]}, groups: {group},");
-            lw.Line($"    kernelHeight: {At(kernel, 0, 1)}, kernelWidth: {kernel[kernel.Length - 1]},");
-            lw.Line($"    strideHeight: {At(g.Strides, 0, 1)}, strideWidth: {g.Strides[g.Rank - 1]},");
-            lw.Line($"    padTop: {At(g.PadsBegin, 0, 0)}, padLeft: {g.PadsBegin[g.Rank - 1]},");
-            lw.Line($"    dilationHeight: {At(g.Dilations, 0, 1)}, dilationWidth: {g.Dilations[g.Rank - 1]}));");
-        }, summary, macs);
+            Kernels.KernelText.Lines(lw, $"global::ModelCompiler.Runtime.Conv.Conv2D({lw.In(0)}, {lw.In(1)}, {bias}, {lw.Out(0)}, {shape.GeometryLiteral()});");
+            EmitUnfusedEpilogue(lw);
+        }, shape.Summary, shape.Macs);
     }
+
+    /// <summary>
+    /// For the straightforward kernels: applies a fused epilogue (<see cref="Node.Epilogue"/>) as a second pass
+    /// over the output, so that fusion never depends on which kernel selection picks.
+    /// </summary>
+    internal static void EmitUnfusedEpilogue(LayerWriter lw)
+    {
+        if (lw.Node.Epilogue is not { HasActivationOrResidual: true } e) return;
+        string residual = e.ResidualInput >= 0 ? lw.In(e.ResidualInput) : "default";
+        lw.Line($"global::ModelCompiler.Runtime.Epilogue.Apply({lw.Out(0)}, {residual}, {e.Code});");
+    }
+
+    /// <summary>The summary plus what was fused ("Conv + Relu").</summary>
+    internal static string WithFusion(OpContext c, string summary) =>
+        c.Node.Epilogue is { } e ? (summary.Length > 0 ? summary + " · " : "") + e.Summary : summary;
 
     private static Kernel CreateKernel3D(OpContext c)
     {
@@ -72,12 +74,73 @@ internal sealed class ConvOp : OpSchema
         return new CallKernel(c.Node, lw =>
         {
             string bias = lw.HasInput(2) ? lw.In(2) : "default";
+            EmitConv3D(lw, bias);
+            EmitUnfusedEpilogue(lw);
+        }, WithFusion(c, summary), macs);
+
+        void EmitConv3D(LayerWriter lw, string bias)
+        {
             lw.Line($"global::ModelCompiler.Runtime.Conv.Conv3D({lw.In(0)}, {lw.In(1)}, {bias}, {lw.Out(0)}, new global::ModelCompiler.Runtime.Conv3DGeometry(");
             lw.Line($"    batch: {x[0]}, inChannels: {x[1]}, {Three("in", g.Input)},");
             lw.Line($"    outChannels: {w[0]}, {Three("out", g.Output)}, groups: {group},");
             lw.Line($"    {Three("kernel", kernel)}, {Three("stride", g.Strides)},");
             lw.Line($"    padFront: {g.PadsBegin[0]}, padTop: {g.PadsBegin[1]}, padLeft: {g.PadsBegin[2]},");
             lw.Line($"    {Three("dilation", g.Dilations)}));");
-        }, summary, macs);
+        }
     }
+}
+
+/// <summary>
+/// A 1-D or 2-D convolution's sizes as the run-time kernels take them (1-D is 2-D with height 1), shared by
+/// the straightforward kernel and the SIMD kernel providers.
+/// </summary>
+internal sealed class ConvShape
+{
+    public int Batch, InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth, Groups;
+    public int KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadLeft, DilationHeight, DilationWidth;
+
+    /// <summary>Multiply-accumulates per call.</summary>
+    public long Macs { get; private set; }
+
+    /// <summary>The layer comment: "depthwise, kernel 3x3, pad 1x1 · Conv + Relu".</summary>
+    public string Summary { get; private set; } = "";
+
+    public int ChannelsPerGroup => InChannels / Groups;
+    public int OutChannelsPerGroup => OutChannels / Groups;
+    public int KPerGroup => ChannelsPerGroup * KernelHeight * KernelWidth;
+    public bool IsDepthwise => Groups > 1 && Groups == InChannels && Groups == OutChannels;
+
+    /// <summary>For rank-3 (1-D) and rank-4 (2-D) inputs.</summary>
+    public static ConvShape From(OpContext c)
+    {
+        int[] x = c.Shape(0), w = c.Shape(1), y = c.Node.Output(0)!.Shape!;
+        var kernel = w.Skip(2).ToArray();
+        var g = SpatialGeometry.Compute(c, x.Skip(2).ToArray(), kernel);
+        bool is1D = x.Length == 3;
+        int At(int[] a, int i, int fallback) => is1D ? (i == 0 ? fallback : a[0]) : a[i];
+        int group = (int)c.Int("group", 1);
+        var s = new ConvShape
+        {
+            Batch = x[0], InChannels = x[1], InHeight = is1D ? 1 : x[2], InWidth = x[x.Length - 1],
+            OutChannels = w[0], OutHeight = is1D ? 1 : y[2], OutWidth = y[y.Length - 1], Groups = group,
+            KernelHeight = At(kernel, 0, 1), KernelWidth = kernel[kernel.Length - 1],
+            StrideHeight = At(g.Strides, 0, 1), StrideWidth = g.Strides[g.Rank - 1],
+            PadTop = At(g.PadsBegin, 0, 0), PadLeft = g.PadsBegin[g.Rank - 1],
+            DilationHeight = At(g.Dilations, 0, 1), DilationWidth = g.Dilations[g.Rank - 1],
+            Macs = ShapeText.Product(y) * (x[1] / group) * ShapeText.Product(kernel),
+        };
+        string summary = (s.IsDepthwise ? "depthwise, " : group > 1 ? $"group {group}, " : "") + g.Describe();
+        s.Summary = ConvOp.WithFusion(c, summary);
+        return s;
+    }
+
+    /// <summary>A <c>new ConvGeometry(...)</c> expression over four lines, with named arguments.</summary>
+    public string GeometryLiteral() =>
+        "new global::ModelCompiler.Runtime.ConvGeometry(\n" +
+        $"    batch: {Batch}, inChannels: {InChannels}, inHeight: {InHeight}, inWidth: {InWidth},\n" +
+        $"    outChannels: {OutChannels}, outHeight: {OutHeight}, outWidth: {OutWidth}, groups: {Groups},\n" +
+        $"    kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth},\n" +
+        $"    strideHeight: {StrideHeight}, strideWidth: {StrideWidth},\n" +
+        $"    padTop: {PadTop}, padLeft: {PadLeft},\n" +
+        $"    dilationHeight: {DilationHeight}, dilationWidth: {DilationWidth})";
 }

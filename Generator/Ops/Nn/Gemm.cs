@@ -43,6 +43,7 @@ internal sealed class GemmOp : OpSchema
                 int rows = cs.Length == 2 ? cs[0] : 1, cols = cs.Length == 0 ? 1 : cs[cs.Length - 1];
                 w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: {rows}, cCols: {cols}, {w.Out(0)}, m: {m}, n: {n}, beta: {LayerWriter.F(beta)});");
             }
-        }, summary, (long)m * n * k);
+            ConvOp.EmitUnfusedEpilogue(w);
+        }, ConvOp.WithFusion(c, summary), (long)m * n * k);
     }
 }

@@ -51,6 +51,13 @@ internal sealed class MatMulOp : OpSchema
                 w.Line($"global::ModelCompiler.Runtime.Gemm.Multiply({w.In(0)}, {w.In(1)}, {w.Out(0)}, m: {p.M}, n: {p.N}, k: {p.K}, transA: false, transB: false, alpha: 1f);");
             else
                 w.Line($"global::ModelCompiler.Runtime.Gemm.BatchedMatMul({w.In(0)}, {w.In(1)}, {w.Out(0)}, m: {p.M}, n: {p.N}, k: {p.K}, {Literals.IntSpan(p.AOffsets)}, {Literals.IntSpan(p.BOffsets)});");
-        }, $"{batch}{p.M}x{p.K} * {p.K}x{p.N}", macs);
+            if (c.Node.Epilogue?.Bias is not null)
+            {
+                // A fused Add of a constant [.., N] bias: the same for every row of every batch.
+                int rows = (int)(ShapeText.Product(c.Node.Output(0)!.Shape!) / p.N);
+                w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: 1, cCols: {p.N}, {w.Out(0)}, m: {rows}, n: {p.N}, beta: 1f);");
+            }
+            ConvOp.EmitUnfusedEpilogue(w);
+        }, ConvOp.WithFusion(c, $"{batch}{p.M}x{p.K} * {p.K}x{p.N}"), macs);
     }
 }

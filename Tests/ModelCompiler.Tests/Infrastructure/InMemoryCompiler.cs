@@ -52,7 +52,7 @@ public static class InMemoryCompiler
     }
 
     /// <summary>Compiles one model through <see cref="ModelCompilation"/> with a weights resource named after it.</summary>
-    internal static (CompileResult Result, Unit? Unit) Generate(byte[] model, string ns, string className = "Model", string? inputShape = null, string fileName = "model.onnx")
+    internal static (CompileResult Result, Unit? Unit) Generate(byte[] model, string ns, string className = "Model", string? inputShape = null, string fileName = "model.onnx", string? threads = null)
     {
         var options = new ModelOptions
         {
@@ -60,6 +60,7 @@ public static class InMemoryCompiler
             ClassName = className,
             Namespace = ns,
             InputShape = inputShape,
+            Threads = threads,
             WeightsResource = $"ModelCompiler/{ns}/{className}/{fileName}.weights",
         };
         var result = ModelCompilation.Compile(model, options);

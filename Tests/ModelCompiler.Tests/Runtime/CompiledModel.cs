@@ -25,9 +25,9 @@ internal sealed class CompiledModel
     public Type ModelType => _assembly.GetType(_ns + ".Model")!;
 
     /// <summary>Compiles a float-in, float-out model; extra adapter members are added for the runtime-property tests.</summary>
-    public static CompiledModel Compile(byte[] model, string ns, string? inputShape = null)
+    public static CompiledModel Compile(byte[] model, string ns, string? inputShape = null, string? threads = null)
     {
-        var (result, unit) = InMemoryCompiler.Generate(model, ns, inputShape: inputShape);
+        var (result, unit) = InMemoryCompiler.Generate(model, ns, inputShape: inputShape, threads: threads);
         Assert.True(unit is not null, string.Join("\n", result.Diagnostics));
         var graph = Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph;
         int inputs = graph.Input.Count(i => !graph.Initializer.Any(t => t.Name == i.Name));
@@ -44,6 +44,14 @@ internal sealed class CompiledModel
                         long before = global::System.GC.GetAllocatedBytesForCurrentThread();
                         for (int i = 0; i < n; i++) global::{{ns}}.Model.Predict(input, output);
                         return global::System.GC.GetAllocatedBytesForCurrentThread() - before;
+                    }
+
+                    // Calls Predict n times and returns the bytes all threads allocated meanwhile (kernel worker threads included).
+                    public static long TotalAllocatedBytes(float[] input, float[] output, int n)
+                    {
+                        long before = global::System.GC.GetTotalAllocatedBytes(precise: true);
+                        for (int i = 0; i < n; i++) global::{{ns}}.Model.Predict(input, output);
+                        return global::System.GC.GetTotalAllocatedBytes(precise: true) - before;
                     }
 
                     // Calls Predict with spans of the given lengths.

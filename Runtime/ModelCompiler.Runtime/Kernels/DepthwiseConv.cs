@@ -1,0 +1,284 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Depthwise 2-D convolution (group = input channels = output channels), 3x3 or 5x5, stride 1 or 2, any
+/// padding, dilation 1: the layers of MobileNet, ShuffleNet and their detectors. Each channel is computed two
+/// output rows at a time, vectorized along the row: every input row loaded feeds both output rows, and the
+/// 2 x (up to 4) vector accumulators keep the FMA pipes busy. Input rows are first copied into a small ring of
+/// zero-padded rows (for stride 2 split into even and odd columns, so every tap is a contiguous vector load);
+/// rows above and below the image read a shared zero row. Bias, activation and residual are applied to each
+/// output row pair while it is in L1.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit]
+public static unsafe class DepthwiseConv
+{
+    /// <summary>True when this kernel computes the convolution (the generator checks the same at build time).</summary>
+    public static bool Supports(in ConvGeometry g) =>
+        g.groups == g.inChannels && g.groups == g.outChannels && g.kernelHeight == g.kernelWidth && (g.kernelHeight == 3 || g.kernelHeight == 5)
+        && g.strideHeight == g.strideWidth && (g.strideHeight == 1 || g.strideHeight == 2) && g.dilationHeight == 1 && g.dilationWidth == 1
+        && g.padTop >= 0 && g.padLeft >= 0 && g.outHeight > 0 && g.outWidth > 0;
+
+    /// <summary>
+    /// y = epilogue(depthwise(x, w) + bias [, residual]); w is [channels][k][k] as ONNX stores it. <paramref name="bias"/>
+    /// and <paramref name="residual"/> may be empty; <paramref name="threads"/> &gt; 1 splits channels over threads.
+    /// </summary>
+    public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads = 1) =>
+        Conv2D(x, w, bias, residual, y, g, epilogue, threads, VectorWidth.Auto);
+
+    /// <summary><see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in ConvGeometry, in Epilogue, int)"/> at a chosen vector width (tests).</summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads, VectorWidth width)
+    {
+        if (!Supports(g)) throw new ArgumentException("DepthwiseConv handles 3x3 and 5x5 depthwise convolutions with stride 1 or 2 and no dilation.");
+        long inLength = (long)g.batch * g.inChannels * g.inHeight * g.inWidth, outLength = (long)g.batch * g.outChannels * g.outHeight * g.outWidth;
+        if (x.Length < inLength || y.Length < outLength || w.Length < (long)g.outChannels * g.kernelHeight * g.kernelWidth
+            || (!bias.IsEmpty && bias.Length < g.outChannels) || (!residual.IsEmpty && residual.Length < outLength))
+            throw new ArgumentException("A span is shorter than the geometry needs.");
+        fixed (float* px = x)
+        fixed (float* pw = w)
+        fixed (float* pb = bias)
+        fixed (float* pr = residual)
+        fixed (float* py = y)
+        {
+            var args = new DwArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue);
+            switch (SimdLevel.Resolve(width))
+            {
+                case VectorWidth.Bits512: Run<Vec512>(args, threads); break;
+                case VectorWidth.Bits256: Run<Vec256>(args, threads); break;
+                case VectorWidth.Bits128: Run<Vec128>(args, threads); break;
+                default: Run<Vec1>(args, threads); break;
+            }
+        }
+    }
+
+    internal readonly struct DwArgs
+    {
+        public readonly float* X, W, Bias, Residual, Y;
+        public readonly ConvGeometry G;
+        public readonly Epilogue E;
+
+        public DwArgs(float* x, float* w, float* bias, float* residual, float* y, in ConvGeometry g, in Epilogue e)
+        {
+            X = x; W = w; Bias = bias; Residual = residual; Y = y; G = g; E = e;
+        }
+    }
+
+    internal static void Run<TV>(in DwArgs a, int threads) where TV : unmanaged, IVec<TV>
+    {
+        int planes = a.G.batch * a.G.outChannels;
+        int items = threads > 1 ? Math.Min(planes, 4 * threads) : 1;
+        if (items <= 1)
+        {
+            Planes<TV>(a, 0, planes);
+            return;
+        }
+        var work = DwWork<TV>.ForThisThread;
+        work.Args = a;
+        work.Items = items;
+        KernelThreads.Run(work, items, threads);
+    }
+
+    private sealed class DwWork<TV> : IKernelWork where TV : unmanaged, IVec<TV>
+    {
+        [ThreadStatic] private static DwWork<TV>? t_instance;
+        public static DwWork<TV> ForThisThread => t_instance ??= new DwWork<TV>();
+
+        public DwArgs Args;
+        public int Items;
+
+        public void Run(int item)
+        {
+            int planes = Args.G.batch * Args.G.outChannels;
+            Planes<TV>(Args, (int)((long)planes * item / Items), (int)((long)planes * (item + 1) / Items));
+        }
+    }
+
+    /// <summary>Computes output planes [first, end) (plane = image * channels + channel).</summary>
+    private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int k = g.kernelHeight, s = g.strideHeight, vc = TV.Count;
+        int outWidthPadded = (g.outWidth + vc - 1) / vc * vc;
+        // Padded row length; for stride 2 each half (even, odd columns) has this length.
+        int rowLength = s == 1 ? outWidthPadded + k - 1 : outWidthPadded + (k - 1) / 2 + 1;
+        int rowFloats = (s * rowLength + 15) & ~15;
+        int slots = k + s;
+        // Ring rows, a zero row, and a spare output row (the row past the last one, and partial last vectors).
+        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + outWidthPadded + 8 * vc) * sizeof(float));
+        float* zeroRow = scratch + (long)slots * rowFloats;
+        float* spare = zeroRow + rowFloats;
+        new Span<float>(zeroRow, rowFloats).Clear();
+        int* slotRow = stackalloc int[slots];
+        float** rows = stackalloc float*[slots];
+
+        int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
+        for (int plane = first; plane < end; plane++)
+        {
+            int channel = plane % g.outChannels;
+            float* x = a.X + (long)plane * inPlane;
+            float* y = a.Y + (long)plane * outPlane;
+            float* residual = a.Residual == null ? null : a.Residual + (long)plane * outPlane;
+            float* w = a.W + (long)channel * k * k;
+            float bias = a.Bias == null ? 0f : a.Bias[channel];
+            for (int i = 0; i < slots; i++) slotRow[i] = -1;
+
+            for (int oh = 0; oh < g.outHeight; oh += 2)
+            {
+                int ih0 = oh * s - g.padTop;
+                for (int j = 0; j < slots; j++)
+                {
+                    int ih = ih0 + j;
+                    if ((uint)ih >= (uint)g.inHeight) { rows[j] = zeroRow; continue; }
+                    int slot = ih % slots;
+                    float* row = scratch + (long)slot * rowFloats;
+                    if (slotRow[slot] != ih)
+                    {
+                        BuildRow(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, s, rowLength, row);
+                        slotRow[slot] = ih;
+                    }
+                    rows[j] = row;
+                }
+                bool second = oh + 1 < g.outHeight;
+                float* y0 = y + (long)oh * g.outWidth;
+                float* y1 = second ? y0 + g.outWidth : spare;
+                if (k == 3)
+                {
+                    if (s == 1) RowPair<TV, Int3, Int1>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                    else RowPair<TV, Int3, Int2>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                }
+                else
+                {
+                    if (s == 1) RowPair<TV, Int5, Int1>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                    else RowPair<TV, Int5, Int2>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                }
+                EpilogueOps.Copy<TV>(y0, y0, residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, a.E);
+                if (second) EpilogueOps.Copy<TV>(y1, y1, residual == null ? null : residual + (long)(oh + 1) * g.outWidth, g.outWidth, a.E);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes input row <paramref name="src"/> zero-padded: stride 1, row[t] = src[t - padLeft]; stride 2, the
+    /// padded row's even columns in row[0, length) and odd columns in row[length, 2 * length).
+    /// </summary>
+    private static void BuildRow(float* src, int width, int padLeft, int stride, int length, float* row)
+    {
+        if (stride == 1)
+        {
+            Copy(src, width, padLeft, 1, length, row);
+            return;
+        }
+        Copy(src, width, padLeft, 2, length, row);
+        Copy(src, width, padLeft - 1, 2, length, row + length);
+    }
+
+    /// <summary>dst[u] = src[u * stride - offset] where that lies in [0, width), else 0, for u &lt; length.</summary>
+    private static void Copy(float* src, int width, int offset, int stride, int length, float* dst)
+    {
+        int first = offset <= 0 ? 0 : (offset + stride - 1) / stride;
+        int lastInput = width - 1 + offset;
+        int end = lastInput < 0 ? 0 : Math.Min(length, lastInput / stride + 1);
+        if (end <= first)
+        {
+            new Span<float>(dst, length).Clear();
+            return;
+        }
+        if (first > 0) new Span<float>(dst, first).Clear();
+        float* from = src + ((long)first * stride - offset);
+        int count = end - first;
+        if (stride == 1)
+        {
+            Buffer.MemoryCopy(from, dst + first, count * sizeof(float), count * sizeof(float));
+        }
+        else
+        {
+            int i = 0;
+            if (SimdLevel.Use512)
+            {
+                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (; i + 17 <= count; i += 16) // the last pair read ends at from[2 * count - 2]
+                {
+                    var lo = Vector512.Load(from + 2 * i);
+                    var hi = Vector512.Load(from + 2 * i + 16);
+                    System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, even, hi).Store(dst + first + i);
+                }
+            }
+            for (; i < count; i++) dst[first + i] = from[2 * i];
+        }
+        if (end < length) new Span<float>(dst + end, length - end).Clear();
+    }
+
+    /// <summary>Two output rows: for each group of up to 4 vectors along the row, all K + S input rows.</summary>
+    private static void RowPair<TV, TK, TS>(float** rows, int half, float* w, float bias, float* y0, float* y1, int outWidth, float* spare)
+        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt
+    {
+        int vc = TV.Count;
+        int ow = 0;
+        for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, y0 + ow, y1 + ow);
+        int left = outWidth - ow;
+        if (left == 0) return;
+        int vectors = (left + vc - 1) / vc;
+        bool exact = vectors * vc == left;
+        // The spare rows take a partial last vector; whole vectors go straight to y.
+        float* o0 = exact ? y0 + ow : spare, o1 = exact ? y1 + ow : spare + 4 * vc;
+        switch (vectors)
+        {
+            case 1: Block<TV, TK, TS, Int1>(rows, half, ow, w, bias, o0, o1); break;
+            case 2: Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, o0, o1); break;
+            case 3: Block<TV, TK, TS, Int3>(rows, half, ow, w, bias, o0, o1); break;
+            default: Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, o0, o1); break;
+        }
+        if (!exact)
+        {
+            Buffer.MemoryCopy(o0, y0 + ow, left * sizeof(float), left * sizeof(float));
+            if (y1 != spare) Buffer.MemoryCopy(o1, y1 + ow, left * sizeof(float), left * sizeof(float));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block<TV, TK, TS, TC>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1)
+        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TC : IConstInt
+    {
+        int vc = TV.Count, k = TK.Value, s = TS.Value;
+        TV b = TV.Splat(bias);
+        TV a00 = b, a01 = b, a02 = b, a03 = b, a10 = b, a11 = b, a12 = b, a13 = b;
+        for (int j = 0; j < k + s; j++)
+        {
+            float* row = rows[j] + ow;
+            for (int kw = 0; kw < k; kw++)
+            {
+                // Stride 2: even taps read the even half at kw / 2, odd taps the odd half.
+                float* p = s == 1 ? row + kw : row + ((kw & 1) == 0 ? kw >> 1 : half + (kw >> 1));
+                TV x0 = TV.Load(p);
+                TV x1 = TC.Value > 1 ? TV.Load(p + vc) : default;
+                TV x2 = TC.Value > 2 ? TV.Load(p + 2 * vc) : default;
+                TV x3 = TC.Value > 3 ? TV.Load(p + 3 * vc) : default;
+                if (j < k)
+                {
+                    TV wv = TV.Splat(w[j * k + kw]);
+                    a00 = TV.MultiplyAdd(wv, x0, a00);
+                    if (TC.Value > 1) a01 = TV.MultiplyAdd(wv, x1, a01);
+                    if (TC.Value > 2) a02 = TV.MultiplyAdd(wv, x2, a02);
+                    if (TC.Value > 3) a03 = TV.MultiplyAdd(wv, x3, a03);
+                }
+                if (j >= s)
+                {
+                    TV wv = TV.Splat(w[(j - s) * k + kw]);
+                    a10 = TV.MultiplyAdd(wv, x0, a10);
+                    if (TC.Value > 1) a11 = TV.MultiplyAdd(wv, x1, a11);
+                    if (TC.Value > 2) a12 = TV.MultiplyAdd(wv, x2, a12);
+                    if (TC.Value > 3) a13 = TV.MultiplyAdd(wv, x3, a13);
+                }
+            }
+        }
+        TV.Store(y0, a00); if (TC.Value > 1) TV.Store(y0 + vc, a01); if (TC.Value > 2) TV.Store(y0 + 2 * vc, a02); if (TC.Value > 3) TV.Store(y0 + 3 * vc, a03);
+        TV.Store(y1, a10); if (TC.Value > 1) TV.Store(y1 + vc, a11); if (TC.Value > 2) TV.Store(y1 + 2 * vc, a12); if (TC.Value > 3) TV.Store(y1 + 3 * vc, a13);
+    }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+
+namespace ModelCompiler.Benchmarks;
+
+/// <summary>
+/// <c>--layers [--top N] [--seconds S]</c>: for every model, calls the generated PredictProfiled (Profile="true")
+/// repeatedly for about S seconds after a warm-up, and prints the N layers that took the most time with their
+/// share of the model's total. This is a breakdown (Stopwatch timestamps between layers), not a benchmark:
+/// speed claims come from the BenchmarkDotNet run.
+/// </summary>
+public static class LayerProfile
+{
+    public static int Run(string[] args)
+    {
+        int top = Option(args, "--top", 5);
+        double seconds = Option(args, "--seconds", 3);
+        var types = typeof(LayerProfile).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(ModelBenchmark).IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var type in types)
+        {
+            var bench = (ModelBenchmark)Activator.CreateInstance(type)!;
+            bench.Setup();
+            var model = (ModelAttribute)type.GetCustomAttributes(typeof(ModelAttribute), false)[0];
+            var ticks = new long[bench.LayerNames.Count];
+            for (int i = 0; i < 3; i++) bench.PredictProfiled(ticks); // warm-up: JIT tiers, arena
+            Array.Clear(ticks);
+            int calls = 0;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < seconds || calls < 5)
+            {
+                bench.PredictProfiled(ticks);
+                calls++;
+            }
+            // Bytes this thread allocates in one plain Predict call (the benchmark's MemoryDiagnoser counts every thread).
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bench.ModelCompiler();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            bench.Dispose();
+            double total = ticks.Sum();
+            Console.WriteLine();
+            Console.WriteLine(string.Format(inv, "{0}: {1} calls, {2:0.000} ms per call in layers; Predict allocated {3} B on the calling thread",
+                model.Name, calls, total / calls * 1e3 / Stopwatch.Frequency, allocated));
+            Console.WriteLine("| layer | time per call | share |");
+            Console.WriteLine("|---|---:|---:|");
+            foreach (int i in Enumerable.Range(0, ticks.Length).OrderByDescending(i => ticks[i]).Take(top))
+                Console.WriteLine(string.Format(inv, "| {0} | {1:0.0} us | {2:0.0}% |", bench.LayerNames[i],
+                    ticks[i] * 1e6 / Stopwatch.Frequency / calls, 100 * ticks[i] / total));
+        }
+        return 0;
+    }
+
+    private static T Option<T>(string[] args, string name, T fallback) where T : IParsable<T>
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && T.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    }
+}

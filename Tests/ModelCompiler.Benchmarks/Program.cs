@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace ModelCompiler.Benchmarks;
+
+/// <summary>
+/// <c>-- --filter '*'</c> (any BenchmarkDotNet arguments): runs the benchmarks, then prints the model report
+/// (ModelCompiler vs ONNX Runtime, allocation, GFLOP/s and share of the measured FMA peak) and writes it to
+/// BenchmarkDotNet.Artifacts/results/ModelCompiler-report.md. <c>-- --layers</c>: the top layers by time of
+/// each model, from the generated PredictProfiled.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Contains("--layers")) return LayerProfile.Run(args.Where(a => a != "--layers").ToArray());
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create()).ToList();
+        if (summaries.Count == 0) return 0;
+        string report = ModelReport.Build(summaries);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        string dir = summaries[0].ResultsDirectoryPath;
+        System.IO.Directory.CreateDirectory(dir);
+        System.IO.File.WriteAllText(System.IO.Path.Combine(dir, "ModelCompiler-report.md"), report);
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+}
+
+/// <summary>The table docs/benchmarks.md records, computed from BenchmarkDotNet's summaries.</summary>
+public static class ModelReport
+{
+    public static string Build(IReadOnlyList<Summary> summaries)
+    {
+        var cases = summaries.SelectMany(s => s.BenchmarksCases.Select(c => (Summary: s, Case: c))).ToList();
+        var sb = new System.Text.StringBuilder();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+
+        double? peak = null;
+        sb.AppendLine("Peak float32 FMA rate, one core:");
+        sb.AppendLine();
+        sb.AppendLine("| variant | median | GFLOP/s |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var (s, c) in cases.Where(x => x.Case.Descriptor.Type == typeof(PeakFma)))
+        {
+            var g = GflopsColumn.Gflops(s, c);
+            if (g is null || double.IsNaN(g.Value)) continue;
+            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2:0.0} |", c.Descriptor.WorkloadMethod.Name, Time(s[c]!.ResultStatistics!.Median), g));
+            peak = Math.Max(peak ?? 0, g.Value);
+        }
+        sb.AppendLine();
+        sb.AppendLine(peak is { } p ? string.Format(inv, "Peak: {0:0.0} GFLOP/s", p) : "Peak: not measured in this run (add --filter '*PeakFma*')");
+        sb.AppendLine();
+
+        sb.AppendLine("| model | MACs | ModelCompiler | ONNX Runtime | ORT / MC | MC allocated per call | MC GFLOP/s | % of peak | scratch bytes |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in cases.Where(x => x.Case.Descriptor.Type.GetCustomAttributes(typeof(ModelAttribute), false).Length > 0)
+                     .GroupBy(x => x.Case.Descriptor.Type))
+        {
+            var model = (ModelAttribute)group.Key.GetCustomAttributes(typeof(ModelAttribute), false)[0];
+            var mc = group.FirstOrDefault(x => x.Case.Descriptor.WorkloadMethod.Name == "ModelCompiler");
+            var ort = group.FirstOrDefault(x => x.Case.Descriptor.WorkloadMethod.Name == "OnnxRuntime");
+            double? mcTime = mc.Case is null ? null : mc.Summary[mc.Case]?.ResultStatistics?.Median;
+            double? ortTime = ort.Case is null ? null : ort.Summary[ort.Case]?.ResultStatistics?.Median;
+            long? allocated = mc.Case is null ? null : mc.Summary[mc.Case]?.GcStats.GetBytesAllocatedPerOperation(mc.Case);
+            double? gflops = mcTime is { } t ? 2.0 * model.Macs / t : null;
+            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2} | {3} | {4} | {5} | {6} | {7} | {8:N0} |",
+                model.Name, Count(model.Macs), Time(mcTime), Time(ortTime),
+                mcTime is { } a && ortTime is { } b ? (b / a).ToString("0.00", inv) + "x" : "-",
+                allocated is { } bytes ? bytes.ToString(inv) + " B" : "-",
+                gflops is { } gf ? gf.ToString("0.00", inv) : "-",
+                gflops is { } gp && peak is { } pk ? (100 * gp / pk).ToString("0.0", inv) + "%" : "-",
+                model.ScratchBytes));
+        }
+        return sb.ToString();
+    }
+
+    private static string Count(long n) => n >= 1_000_000_000 ? (n / 1e9).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " G"
+        : n >= 1_000_000 ? (n / 1e6).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " M"
+        : (n / 1e3).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " K";
+
+    private static string Time(double? ns) => ns switch
+    {
+        null => "-",
+        >= 1e6 => (ns.Value / 1e6).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " ms",
+        >= 1e3 => (ns.Value / 1e3).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " us",
+        _ => ns.Value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " ns",
+    };
+}
