@@ -26,6 +26,9 @@ internal sealed class CompileResult
     public Action<Stream>? WriteWeights { get; init; }
     public long WeightBytes { get; init; }
 
+    /// <summary>Tensors in the weight blob (each starts 64-byte aligned).</summary>
+    public int WeightTensors { get; init; }
+
     /// <summary>The generated Predict's parameters: graph inputs then outputs, with static shapes.</summary>
     public ImmutableArray<TensorSignature> Inputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
     public ImmutableArray<TensorSignature> Outputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
@@ -69,6 +72,9 @@ internal static class ModelCompilation
         cancellationToken.ThrowIfCancellationRequested();
 
         Simplify.Run(graph);
+        try { QdqFusion.Run(graph, diagnostics); }
+        catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
+        if (HasErrors(diagnostics)) return Fail();
         BatchNormFolding.Run(graph);
         foreach (var v in graph.Values.Values)
             if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || graph.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
@@ -104,6 +110,7 @@ internal static class ModelCompilation
             Diagnostics = diagnostics.ToImmutableArray(),
             WriteWeights = stream => weights.WriteTo(stream, identity.Fingerprint),
             WeightBytes = weights.Length,
+            WeightTensors = weights.Count,
             ArenaBytes = plan.ArenaBytes,
             Macs = emitter.TotalMacs,
             Layers = graph.Nodes.Count,

@@ -28,7 +28,7 @@ internal static class TypedModel
     }
 
     /// <summary>Runs Predict on typed inputs (graph order) and returns the outputs as typed tensors.</summary>
-    public static TestTensor[] Run(this CompiledModel model, IReadOnlyList<Array> inputs)
+    public static TestTensor[] RunTyped(this CompiledModel model, IReadOnlyList<Array> inputs)
     {
         var outputs = model.Result.Outputs.Select(o => Adapter.NewArray(o.Type.CSharpName()!, (int)o.Length)).ToArray();
         model.Run(inputs.ToArray(), outputs);
