@@ -76,7 +76,7 @@ internal static class QdqFusion
         public long Quantize(double x)
         {
             float r = (float)((float)x / Scale);
-            if (float.IsNaN(r)) return ZeroPoint;
+            if (float.IsNaN(r)) return Min; // as ONNX Runtime's MLAS (and the run-time kernels) do
             double v = Math.Round((double)r, MidpointRounding.ToEven) + ZeroPoint;
             return v < Min ? Min : v > Max ? Max : (long)v;
         }
