@@ -21,10 +21,11 @@ public static class Quantization
     /// <summary>
     /// y = saturate(round_half_even(x / scale) + zero_point), in float32 as ONNX Runtime's MLAS computes it
     /// (the division, then a clamp to the range shifted by the zero point, which also sends NaN to the minimum).
-    /// x is float or Half (widened exactly), y any of byte, sbyte, ushort, short; an empty zero point is 0.
+    /// x is float, Half or int (converted to float), the scale float or Half, y any of byte, sbyte, ushort, short;
+    /// an empty zero point is 0.
     /// </summary>
-    public static void QuantizeLinear<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> scale, ReadOnlySpan<TY> zeroPoint, Span<TY> y, int inner)
-        where TX : unmanaged where TY : unmanaged
+    public static void QuantizeLinear<TX, TS, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TS> scale, ReadOnlySpan<TY> zeroPoint, Span<TY> y, int inner)
+        where TX : unmanaged where TS : unmanaged where TY : unmanaged
     {
         if (x.Length != y.Length || scale.IsEmpty || (!zeroPoint.IsEmpty && zeroPoint.Length != scale.Length) || inner <= 0 && x.Length > 0)
             throw new ArgumentException("QuantizeLinear: inconsistent lengths");
@@ -220,6 +221,7 @@ public static class Quantization
     {
         if (typeof(T) == typeof(float)) return Unsafe.As<T, float>(ref v);
         if (typeof(T) == typeof(Half)) return (float)Unsafe.As<T, Half>(ref v);
+        if (typeof(T) == typeof(int)) return Unsafe.As<T, int>(ref v);
         throw new NotSupportedException(typeof(T).Name);
     }
 
