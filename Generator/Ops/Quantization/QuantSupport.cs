@@ -24,6 +24,7 @@ internal static class Quant
     public static int Min(DataType t) => t switch
     {
         DataType.Int8 => sbyte.MinValue,
+        DataType.Int4 => -8,
         DataType.Int16 => short.MinValue,
         DataType.Int32 => int.MinValue,
         _ => 0,
@@ -33,6 +34,8 @@ internal static class Quant
     {
         DataType.Int8 => sbyte.MaxValue,
         DataType.UInt8 => byte.MaxValue,
+        DataType.Int4 => 7,
+        DataType.UInt4 => 15,
         DataType.Int16 => short.MaxValue,
         DataType.UInt16 => ushort.MaxValue,
         _ => int.MaxValue,

@@ -71,6 +71,17 @@ internal static class QdqQuantizer
         var graphInfo = Analyze(model);
         var ranges = Calibrate(model, calibration, graphInfo);
         var g = proto.Graph;
+        var originalInitializers = g.Initializer.Select(i => i.Name).ToHashSet();
+        // Weights computed from initializers at build time (a Reshape of a constant...) become initializers themselves.
+        foreach (var n in g.Node)
+            foreach (var i in n.Input)
+                if (i.Length > 0 && !g.Initializer.Any(t => t.Name == i) && graphInfo.TryGetValue(i, out var cv) && cv.Constant is { Type: DataType.Float } ct && ct.ElementCount > 1)
+                {
+                    var t = new TensorProto { Name = i, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(ct.Raw) };
+                    t.Dims.AddRange(ct.Shape.Select(d => (long)d));
+                    g.Initializer.Add(t);
+                }
+        foreach (var n in g.Node.Where(n => n.Output.All(o => g.Initializer.Any(t => t.Name == o))).ToList()) g.Node.Remove(n);
         var initializers = g.Initializer.ToDictionary(i => i.Name);
         var consumers = new Dictionary<string, List<NodeProto>>();
         foreach (var n in g.Node)
@@ -213,6 +224,8 @@ internal static class QdqQuantizer
         g.Node.AddRange(newNodes);
         var used = g.Node.SelectMany(n => n.Input).ToHashSet();
         foreach (var init in g.Initializer.Where(i => !used.Contains(i.Name) && !g.Output.Any(o => o.Name == i.Name)).ToList()) g.Initializer.Remove(init);
+        // Old models list initializers among the graph inputs too; drop those that are gone or unused.
+        foreach (var input in g.Input.Where(i => originalInitializers.Contains(i.Name) && (!used.Contains(i.Name) || !g.Initializer.Any(t => t.Name == i.Name))).ToList()) g.Input.Remove(input);
         return proto.ToByteArray();
     }
 

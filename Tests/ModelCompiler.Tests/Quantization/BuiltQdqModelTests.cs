@@ -62,7 +62,7 @@ public sealed class BuiltQdqModelTests
     {
         var built = Build(id);
         long bound = Catalog.First(x => x.Id == id).OrtSteps;
-        Assert.DoesNotContain(built.Model.Result.Diagnostics, d => d.Id == "MC1002");
+        Assert.True(!built.Model.Result.Diagnostics.Any(d => d.Id == "MC1002"), string.Join("\n", built.Model.Result.Diagnostics));
         int n = built.Shape.Aggregate(1, (a, d) => a * d);
         foreach (var level in new[] { GraphOptimizationLevel.ORT_ENABLE_ALL, GraphOptimizationLevel.ORT_DISABLE_ALL })
         {
