@@ -54,7 +54,7 @@ public static class Quantization
         }
     }
 
-    /// <summary>One float to one quantized value, exactly as <see cref="QuantizeLinear{TX, TY}"/>.</summary>
+    /// <summary>One float to one quantized value, exactly as <see cref="QuantizeLinear{TX, TS, TY}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max)
     {
