@@ -15,6 +15,9 @@ namespace ModelCompiler.Tests.Quantization;
 /// one quantization step (the largest DequantizeLinear scale of the model): tract evaluates f in its own
 /// arithmetic, and a value at a rounding tie can land one step away. Float fixtures use the ONNX tolerance.
 /// Fixtures whose ops are outside ModelCompiler's scope (Scan, ai.onnx.ml) are reported as skipped.
+/// The TDNN fixture's stored output has 10 time steps where ONNX's VALID convolution of 10 steps with a
+/// 3-tap kernel has 8 (tract runs it with one step of context on each side): there the output must equal
+/// ONNX Runtime's exactly, and tract's middle 8 steps.
 /// </summary>
 public sealed class TractFixtureTests
 {
@@ -57,6 +60,17 @@ public sealed class TractFixtureTests
         for (int k = 0; k < outputs.Length; k++)
         {
             var expected = io.First(t => t.Name == proto.Graph.Output[k].Name);
+            if (!expected.Shape.SequenceEqual(outputs[k].Shape))
+            {
+                var ort = OrtReference.RunTyped(QdqQuantizer.Prepare(bytes, inputs.Select(t => t.Shape).ToList()), inputs);
+                Compare.Exact(ort[k].Data, outputs[k].Data, $"{fixture} output {k} vs ONNX Runtime");
+                int rows = outputs[k].Shape[0], cols = outputs[k].Shape[1], skip = (expected.Shape[0] - rows) / 2;
+                Assert.Equal(cols, expected.Shape[1]);
+                var middle = ((float[])expected.Data).Skip(skip * cols).Take(rows * cols).ToArray();
+                Compare.Exact(middle, outputs[k].Data, $"{fixture} output {k} vs tract's middle {rows} steps");
+                TestContext.Current.TestOutputHelper?.WriteLine($"{fixture}: tract stores {expected.Shape[0]} steps, ONNX gives {rows}; equal to ONNX Runtime and to tract's middle steps");
+                continue;
+            }
             if (quantized)
             {
                 double worst = QuantCompare.MaxAbs((float[])expected.Data, (float[])outputs[k].Data);
