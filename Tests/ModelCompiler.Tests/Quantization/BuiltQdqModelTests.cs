@@ -19,21 +19,22 @@ namespace ModelCompiler.Tests.Quantization;
 /// <item>with ONNX Runtime's graph optimizations on (it fuses the groups into QLinearConv, QLinearAdd... as
 /// ModelCompiler does), at most <c>OrtSteps</c> quantization steps apart (see the catalog);</item>
 /// <item>with ONNX Runtime running the graph as written (float ops between real QuantizeLinear/DequantizeLinear),
-/// the same bound: int32 accumulation and one requantization rounding differ from the float sum now and then by
-/// one step at a rounding tie, and such a step propagates.</item>
+/// the same bound. In principle int32 accumulation and one requantization can round differently from the float
+/// sum at a tie (one step, which then propagates); on these models and inputs it never happens, so the catalog
+/// asks for exact equality (0 steps) at every 8-bit tensor, and the float logits agree to float rounding.</item>
 /// </list>
 /// </summary>
 public sealed class BuiltQdqModelTests
 {
     public static readonly (string Id, string Path, int[] Shape, bool Signed, long OrtSteps)[] Catalog =
     {
-        ("tiny_resnet3_u8s8", "torch-exports/tiny_resnet3.onnx", new[] { 1, 1, 8, 8 }, false, 1),
-        ("tiny_resnet3_s8s8", "torch-exports/tiny_resnet3.onnx", new[] { 1, 1, 8, 8 }, true, 1),
-        ("tiny_mobilenet5_u8s8", "torch-exports/tiny_mobilenet5.onnx", new[] { 1, 1, 8, 8 }, false, 1),
-        ("tiny_shufflenet3_u8s8", "torch-exports/tiny_shufflenet3.onnx", new[] { 1, 1, 8, 8 }, false, 1),
-        ("mnist_onnx2c_u8s8", "onnx2c/test/mnist/model.onnx", new[] { 1, 1, 28, 28 }, false, 1),
-        ("mnist_onnx2c_s8s8", "onnx2c/test/mnist/model.onnx", new[] { 1, 1, 28, 28 }, true, 1),
-        ("squeezenet_cifar10_u8s8", "EMCLab-DynBal/dnn-models/squeezenet_cifar10.onnx", new[] { 1, 3, 32, 32 }, false, 1),
+        ("tiny_resnet3_u8s8", "torch-exports/tiny_resnet3.onnx", new[] { 1, 1, 8, 8 }, false, 0),
+        ("tiny_resnet3_s8s8", "torch-exports/tiny_resnet3.onnx", new[] { 1, 1, 8, 8 }, true, 0),
+        ("tiny_mobilenet5_u8s8", "torch-exports/tiny_mobilenet5.onnx", new[] { 1, 1, 8, 8 }, false, 0),
+        ("tiny_shufflenet3_u8s8", "torch-exports/tiny_shufflenet3.onnx", new[] { 1, 1, 8, 8 }, false, 0),
+        ("mnist_onnx2c_u8s8", "onnx2c/test/mnist/model.onnx", new[] { 1, 1, 28, 28 }, false, 0),
+        ("mnist_onnx2c_s8s8", "onnx2c/test/mnist/model.onnx", new[] { 1, 1, 28, 28 }, true, 0),
+        ("squeezenet_cifar10_u8s8", "EMCLab-DynBal/dnn-models/squeezenet_cifar10.onnx", new[] { 1, 3, 32, 32 }, false, 0),
     };
 
     public static TheoryData<string> Ids() => new(Catalog.Select(c => c.Id));

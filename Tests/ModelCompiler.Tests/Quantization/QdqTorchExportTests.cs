@@ -27,13 +27,21 @@ namespace ModelCompiler.Tests.Quantization;
 public sealed class QdqTorchExportTests
 {
     /// <summary>Per model: max |ours - stored| on the logits, and max steps vs ONNX Runtime at 8-bit tensors (see the class comment).</summary>
+    /// <remarks>
+    /// Measured: every 8-bit tensor of every model equals ONNX Runtime's (0 steps). Against the stored float
+    /// simulation the tiny models agree to float rounding (at most 2e-6), so their bound is 1e-5. MobileNetV2
+    /// (random weights) sample 0: one element of its 5th quantized tensor lies at a rounding tie that integer
+    /// accumulation (ONNX Runtime's QLinearConv and ours) and the float32 sum round to neighbouring values; the
+    /// random weights amplify that single step through 50 layers (up to 98 steps in the last ones, 9% of the
+    /// elements) and the logits, which span about +-1, move by up to 0.044: bound 0.05. Sample 1 agrees to 1e-6.
+    /// </remarks>
     public static readonly (string Name, double Logits, long OrtSteps)[] Models =
     {
-        ("tiny_resnet3_int8_qdq", 0.05, 1),
-        ("tiny_shufflenet3_int8_qdq", 0.05, 1),
-        ("mlp_96_48_int8_qdq", 0.05, 1),
+        ("tiny_resnet3_int8_qdq", 1e-5, 0),
+        ("tiny_shufflenet3_int8_qdq", 1e-5, 0),
+        ("mlp_96_48_int8_qdq", 1e-5, 0),
         ("tiny_squeezenet_b_int8_qop", 1e-5, 0),
-        ("mobilenet_v2_w050_160_int8_qdq", 0.05, 1),
+        ("mobilenet_v2_w050_160_int8_qdq", 0.05, 0),
     };
 
     private static (double Logits, long OrtSteps) Bound(string name) { var m = Models.First(x => x.Name == name); return (m.Logits, m.OrtSteps); }
@@ -78,7 +86,7 @@ public sealed class QdqTorchExportTests
             var expected = TestTensor.ReadFloatBin(Path.Combine(Folder, $"{name}.out{sample}.bin"));
             var actual = (float[])model.RunTyped(new Array[] { input })[0].Data;
             double diff = QuantCompare.MaxAbs(expected, actual);
-            TestContext.Current.TestOutputHelper?.WriteLine($"{name} sample {sample}: max |ours - stored| = {diff:G4} (bound {bound:G3})");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{name} sample {sample}: max |ours - stored| = {diff:G4} (bound {bound:G3}), logits in [{expected.Min():G3}, {expected.Max():G3}]");
             Assert.True(diff <= bound, $"{name} sample {sample}: max |ours - stored| = {diff:G4} > {bound:G3}");
             Assert.Equal(Array.IndexOf(expected, expected.Max()), Array.IndexOf(actual, actual.Max()));
         }
@@ -113,6 +121,18 @@ public sealed class QdqTorchExportTests
                 total += ours[k].Data.Length;
             }
             TestContext.Current.TestOutputHelper?.WriteLine($"{name} sample {sample}: {ours.Length - 1} 8-bit tensors, {differing} of {total} elements differ from ONNX Runtime (ORT_ENABLE_ALL), at most {worst} step(s)");
+            // For the record: the graph as written (float ops between QuantizeLinear/DequantizeLinear).
+            var literal = OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("input", shape, input) }, GraphOptimizationLevel.ORT_DISABLE_ALL);
+            long literalWorst = 0;
+            int literalDiffering = 0;
+            for (int k = 0; k < ours.Length; k++)
+            {
+                if (ours[k].Data is float[]) continue;
+                var (steps, count) = QuantCompare.Steps(literal[k].Data, ours[k].Data);
+                literalWorst = Math.Max(literalWorst, steps);
+                literalDiffering += count;
+            }
+            TestContext.Current.TestOutputHelper?.WriteLine($"{name} sample {sample}: vs the graph as written (ORT_DISABLE_ALL): {literalDiffering} of {total} elements differ, at most {literalWorst} step(s)");
             Assert.True(worst <= stepBound, $"{name} sample {sample}: an 8-bit tensor differs from ONNX Runtime by {worst} steps ({differing} of {total} elements differ)");
         }
     }
