@@ -126,13 +126,14 @@ public sealed class QuantizationDiagnosticsTests
     }
 
     [Fact]
-    public void Blocked_quantization_is_MC0003_saying_per_tensor_or_per_axis_was_expected()
+    public void Blocked_quantization_with_a_wrong_scale_shape_is_MC0008_saying_which_shape_was_expected()
     {
+        // Blocked quantization is supported (quant-qdq); a scale that does not cut the axis into blocks is not.
         var c = new QCase("blocked", "QuantizeLinear", "", 21, new TensorData?[]
         {
-            T.Floats("x", new[] { 2, 4 }, new float[8]), T.Floats("s", new[] { 2, 2 }, new[] { 1f, 1f, 1f, 1f }),
+            T.Floats("x", new[] { 2, 4 }, new float[8]), T.Floats("s", new[] { 2, 3 }, new[] { 1f, 1f, 1f, 1f, 1f, 1f }),
         }, DataType.UInt8, new Dictionary<string, object> { ["axis"] = 1, ["block_size"] = 2 }, Constant: new[] { 1 });
-        AssertReported(c, "MC0003", "block_size 2", "expected per-tensor or per-axis scales");
+        AssertReported(c, "MC0008", "blocks of 2 along axis 1", "dimension 1 to be 2");
     }
 
     [Fact]
