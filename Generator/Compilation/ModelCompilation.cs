@@ -46,7 +46,7 @@ internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
 
 /// <summary>
 /// The whole compiler as one call: read -> pin inputs -> check support -> infer shapes and fold constants ->
-/// simplify -> fold BatchNorm -> choose kernels -> plan memory -> emit. The source generator and the
+/// simplify -> fuse QDQ groups into integer ops -> fold BatchNorm -> choose kernels -> plan memory -> emit. The source generator and the
 /// build-time CLI (which writes the weight blob) both call this, so they always agree on the layout.
 /// </summary>
 internal static class ModelCompilation

@@ -94,6 +94,30 @@ public sealed class CompactWeightTests
         }
     }
 
+    /// <summary>
+    /// torch-exports/tiny_densenet4_fp16w (float16 initializers + Cast): the stored outputs and the digits accuracy
+    /// are checked with the float exports (TorchExportTests); here ONNX Runtime on the stored inputs, and the blob.
+    /// </summary>
+    [Fact]
+    public void The_float16_weight_export_matches_onnxruntime_with_2_byte_weights()
+    {
+        string folder = Repo.Shared("models/torch-exports");
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(folder, "tiny_densenet4_fp16w.onnx"));
+        var model = TypedModel.Compile(bytes, "densenet_fp16w");
+        Assert.Contains("DecodedWeights.Widen", model.Source, StringComparison.Ordinal);
+        var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
+        long halfs = proto.Graph.Initializer.Where(t => t.DataType == (int)DataType.Float16).Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{halfs} float16 weights, blob {model.Result.WeightBytes} B in {model.Result.WeightTensors} tensors");
+        Assert.True(model.Result.WeightBytes <= halfs * 2 + 64 * model.Result.WeightTensors);
+        foreach (int sample in new[] { 0, 1 })
+        {
+            var x = TestTensor.ReadFloatBin(System.IO.Path.Combine(folder, $"tiny_densenet4_fp16w.in{sample}.bin"));
+            var ours = (float[])model.RunTyped(new Array[] { x })[0].Data;
+            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("input", new[] { 1, 1, 8, 8 }, x) })[0].Data;
+            Compare.Close(ort, ours, 1e-4, 1e-5, $"sample {sample}");
+        }
+    }
+
     [Fact]
     public void Decoded_and_quantized_weights_allocate_nothing_after_warm_up()
     {
