@@ -110,6 +110,40 @@ public sealed class QdqFusionTests
         MatchesOnnxRuntime(model, bytes, new[] { 1, 2, 5, 5 });
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Asymmetric_uint8_weights_with_per_channel_zero_points_run_on_integers(bool perChannel)
+    {
+        var q = new Qdq();
+        var x = q.B.Input("x", DataType.Float, 1, 3, 5, 5);
+        var xq = q.QDq(x, 0.02f, 128);
+        // uint8 weights, MinMax asymmetric per output channel (or per tensor), zero points away from 128.
+        int[] shape = { 4, 3, 3, 3 };
+        var w = OnnxModelBuilder.RandomFloats(108, 91).Select((v, i) => v * 0.5f + 0.2f * (i / 27)).ToArray();
+        int channels = perChannel ? 4 : 1, per = 108 / channels;
+        var scales = new float[channels];
+        var zps = new byte[channels];
+        var qw = new byte[108];
+        for (int c = 0; c < channels; c++)
+        {
+            var slice = w.Skip(c * per).Take(per).ToArray();
+            var (s, z) = QdqQuantizer.Activation(slice.Min(), slice.Max(), signed: false);
+            scales[c] = s;
+            zps[c] = (byte)z;
+            for (int i = 0; i < per; i++) qw[c * per + i] = (byte)Math.Clamp(Math.Round(slice[i] / s, MidpointRounding.ToEven) + z, 0, 255);
+        }
+        var dqInputs = perChannel
+            ? new[] { q.B.Initializer(shape, qw), q.B.Initializer(new[] { 4 }, scales), q.B.Initializer(new[] { 4 }, zps) }
+            : new[] { q.B.Initializer(shape, qw), q.B.Initializer(Array.Empty<int>(), scales), q.B.Initializer(Array.Empty<int>(), zps) };
+        var wd = q.B.Node("DequantizeLinear", dqInputs, perChannel ? new[] { OnnxBuilder.Int("axis", 0) } : Array.Empty<Onnx.Proto.AttributeProto>());
+        var conv = q.B.Node("Conv", new[] { xq, wd, q.Bias(4, 92, 0.02f, scales) }, OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        var y = q.Dq(q.Q(conv, 0.05f, 120), 0.05f, 120);
+        var (model, bytes) = Compile(q, y, "uint8_weights");
+        Assert.Contains(Layers(model), l => l.StartsWith("QLinearConv", StringComparison.Ordinal));
+        MatchesOnnxRuntime(model, bytes, new[] { 1, 3, 5, 5 });
+    }
+
     [Fact]
     public void Conv_relu6_folds_both_bounds_and_a_saturating_relu_leaves_nothing()
     {
