@@ -7,11 +7,104 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
-/// <summary>Where integer convolution and matmul results go: requantized 8-bit values or raw int32.</summary>
+/// <summary>
+/// Where integer convolution and matmul results go: requantized 8-bit values or raw int32. A GEMM tile
+/// (up to 4 rows x 16 lanes of raw dot products, see <see cref="QGemm"/>) becomes final sums with the
+/// zero-point corrections, then output values, in one vectorized pass.
+/// </summary>
 internal interface IIntegerSink
 {
     /// <summary>Writes <paramref name="values"/> (final int32 sums) at flat output offset <paramref name="offset"/>; <paramref name="channel"/> picks the multiplier.</summary>
     void Store(int channel, int offset, scoped ReadOnlySpan<int> values);
+
+    /// <summary>
+    /// Convolution tile: row r is output channel <paramref name="channel0"/> + r, lanes are pixels.
+    /// Final sum = tile + terms[r] - zeroPoints[r] * sums[lane] (zero points may be empty; sums then unused).
+    /// Row r goes to <paramref name="offset"/> + r * <paramref name="stride"/>, <paramref name="lanes"/> values.
+    /// <paramref name="sums"/> has at least 16 elements when zero points are given.
+    /// </summary>
+    void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride);
+
+    /// <summary>
+    /// Matrix-product tile: lanes are output columns <paramref name="column0"/>.., rows are A rows.
+    /// Final sum = tile + terms[lane] - zeroPoints[lane] * sums[r] (terms and zero points hold <paramref name="lanes"/> values).
+    /// </summary>
+    void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride);
+}
+
+/// <summary>Vector helpers shared by the sinks.</summary>
+internal static class Epilogue
+{
+    /// <summary>Whether the 16-lane tile paths run (Vector256 accelerated: x64 with AVX2).</summary>
+    public static bool Vectorized => Vector256.IsHardwareAccelerated;
+
+    /// <summary>Requantizes 16 sums (two vectors) and stores the first <paramref name="count"/> as 8-bit values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Requant16<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, Span<T> y, int count) where T : unmanaged
+    {
+        var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v0) * m0, lo), hi))) + zp;
+        var i1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v1) * m1, lo), hi))) + zp;
+        var s = Vector256.Narrow(i0, i1);
+        Vector128<byte> b = typeof(T) == typeof(byte)
+            ? Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).GetLower()
+            : Vector256.Narrow(s, s).GetLower().AsByte();
+        Span<byte> target = MemoryMarshal.AsBytes(y);
+        if (count == 16 && target.Length >= 16)
+        {
+            b.StoreUnsafe(ref MemoryMarshal.GetReference(target));
+            return;
+        }
+        Span<byte> tmp = stackalloc byte[16];
+        b.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
+        tmp.Slice(0, count).CopyTo(target);
+    }
+
+    /// <summary>16 ints from <paramref name="source"/>, zero-filled past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load16(scoped ReadOnlySpan<int> source, int count, out Vector256<int> v0, out Vector256<int> v1)
+    {
+        if (count >= 16 && source.Length >= 16)
+        {
+            v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source));
+            v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), 8);
+            return;
+        }
+        Span<int> tmp = stackalloc int[16];
+        tmp.Clear();
+        source.Slice(0, Math.Min(count, source.Length)).CopyTo(tmp);
+        v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp));
+        v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp), 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load16(scoped ReadOnlySpan<float> source, int count, out Vector256<float> v0, out Vector256<float> v1)
+    {
+        if (count >= 16 && source.Length >= 16)
+        {
+            v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source));
+            v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), 8);
+            return;
+        }
+        Span<float> tmp = stackalloc float[16];
+        tmp.Clear();
+        source.Slice(0, Math.Min(count, source.Length)).CopyTo(tmp);
+        v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp));
+        v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp), 8);
+    }
+
+    /// <summary>The scalar form of the tile corrections, for hardware without Vector256.</summary>
+    public static void ChannelRowsScalar(scoped ReadOnlySpan<int> tile, int r, int lanes, int term, int zeroPoint, scoped ReadOnlySpan<int> sums, Span<int> values)
+    {
+        for (int c = 0; c < lanes; c++) values[c] = tile[r * QGemm.TileCols + c] + term - (zeroPoint == 0 ? 0 : zeroPoint * sums[c]);
+    }
+
+    public static void ColumnRowsScalar(scoped ReadOnlySpan<int> tile, int r, int lanes, scoped ReadOnlySpan<int> terms, scoped ReadOnlySpan<int> zeroPoints, int sum, Span<int> values)
+    {
+        for (int c = 0; c < lanes; c++) values[c] = tile[r * QGemm.TileCols + c] + terms[c] - (zeroPoints.IsEmpty ? 0 : zeroPoints[c] * sum);
+    }
 }
 
 /// <summary>Requantizes to byte/sbyte with one multiplier per channel (or one for all).</summary>
@@ -28,8 +121,49 @@ internal ref struct RequantSink<T> : IIntegerSink where T : unmanaged
         _zeroPoint = zeroPoint;
     }
 
+    private float Multiplier(int channel) => _multipliers[_multipliers.Length == 1 ? 0 : channel];
+
     public void Store(int channel, int offset, scoped ReadOnlySpan<int> values) =>
-        Requantize.Store(values, _multipliers[_multipliers.Length == 1 ? 0 : channel], _zeroPoint, _y.Slice(offset, values.Length));
+        Requantize.Store(values, Multiplier(channel), _zeroPoint, _y.Slice(offset, values.Length));
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        if (!Epilogue.Vectorized)
+        {
+            Span<int> values = stackalloc int[QGemm.TileCols];
+            for (int r = 0; r < rows; r++)
+            {
+                Epilogue.ChannelRowsScalar(tile, r, lanes, terms[r], zeroPoints.IsEmpty ? 0 : zeroPoints[r], sums, values);
+                Store(channel0 + r, offset + r * stride, values.Slice(0, lanes));
+            }
+            return;
+        }
+        var lo = Vector256.Create((float)(Requantize.Min<T>() - _zeroPoint));
+        var hi = Vector256.Create((float)(Requantize.Max<T>() - _zeroPoint));
+        var zp = Vector256.Create(_zeroPoint);
+        Vector256<int> s0 = default, s1 = default;
+        if (!zeroPoints.IsEmpty) Epilogue.Load16(sums, QGemm.TileCols, out s0, out s1);
+        ref int t = ref MemoryMarshal.GetReference(tile);
+        for (int r = 0; r < rows; r++)
+        {
+            var add = Vector256.Create(terms[r]);
+            var v0 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols)) + add;
+            var v1 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols + 8)) + add;
+            if (!zeroPoints.IsEmpty && zeroPoints[r] != 0)
+            {
+                var z = Vector256.Create(zeroPoints[r]);
+                v0 -= z * s0;
+                v1 -= z * s1;
+            }
+            var m = Vector256.Create(Multiplier(channel0 + r));
+            Epilogue.Requant16(v0, v1, m, m, lo, hi, zp, _y.Slice(offset + r * stride), lanes);
+        }
+    }
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
+        throw new NotSupportedException("per-channel rows only");
 }
 
 /// <summary>Keeps the int32 sums (ConvInteger, MatMulInteger).</summary>
@@ -37,7 +171,22 @@ internal ref struct IntSink : IIntegerSink
 {
     private readonly Span<int> _y;
     public IntSink(Span<int> y) => _y = y;
+
     public void Store(int channel, int offset, scoped ReadOnlySpan<int> values) => values.CopyTo(_y.Slice(offset, values.Length));
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        for (int r = 0; r < rows; r++)
+            Epilogue.ChannelRowsScalar(tile, r, lanes, terms[r], zeroPoints.IsEmpty ? 0 : zeroPoints[r], sums, _y.Slice(offset + r * stride, lanes));
+    }
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        for (int r = 0; r < rows; r++)
+            Epilogue.ColumnRowsScalar(tile, r, lanes, terms, zeroPoints, zeroPoints.IsEmpty ? 0 : sums[r], _y.Slice(offset + r * stride, lanes));
+    }
 }
 
 /// <summary>
@@ -225,9 +374,8 @@ public static class QuantizedConv
         block = Math.Min(block, (p + QGemm.TileCols - 1) / QGemm.TileCols * QGemm.TileCols);
         Span<int> packed = QuantScratch<int>.Get(SlotPacked, kq * block);
         bool zeroPoints = !weightZeroPoints.IsEmpty;
-        Span<int> sums = zeroPoints ? QuantScratch<int>.Get(SlotSums, block) : default;
+        Span<int> sums = zeroPoints ? QuantScratch<int>.Get(SlotSums, block + QGemm.TileCols) : default;
         Span<int> tile = stackalloc int[QGemm.TileRows * QGemm.TileCols];
-        Span<int> values = stackalloc int[QGemm.TileCols];
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
 
         for (int n = 0; n < g.batch; n++)
@@ -250,17 +398,9 @@ public static class QuantizedConv
                         {
                             QGemm.Tile(path, rows8, rows16, row0, kq, rc, a, ldc, c0, kq, rowsUnsigned: false, tile);
                             int cc = Math.Min(QGemm.TileCols, pc - c0);
-                            for (int r = 0; r < rc; r++)
-                            {
-                                int oc = row0 + r;
-                                int term = columnTerms[oc];
-                                int wz = zeroPoints ? weightZeroPoints[oc] : 0;
-                                var t = tile.Slice(r * QGemm.TileCols, cc);
-                                var v = values.Slice(0, cc);
-                                if (wz == 0) for (int c = 0; c < cc; c++) v[c] = t[c] + term;
-                                else for (int c = 0; c < cc; c++) v[c] = t[c] + term - wz * sums[c0 + c];
-                                sink.Store(oc, (n * m + oc) * p + p0 + c0, v);
-                            }
+                            sink.StoreChannelRows(tile, rc, cc, row0, columnTerms.Slice(row0, rc),
+                                zeroPoints ? weightZeroPoints.Slice(row0, rc) : default, zeroPoints ? sums.Slice(c0) : default,
+                                (n * m + row0) * p + p0 + c0, p);
                         }
                     }
                 }
@@ -298,28 +438,109 @@ public static class QuantizedConv
             PackPointwise(x, flip, k, kq, p0, pc, ldc, hw, a);
             return;
         }
-        Span<byte> ab = MemoryMarshal.AsBytes(a);
         int kk = g.kernelHeight * g.kernelWidth;
-        for (int kIndex = 0; kIndex < k; kIndex++)
+        Span<int> rowOffset = stackalloc int[4], colOffset = stackalloc int[4], planeOffset = stackalloc int[4];
+        Span<bool> used = stackalloc bool[4];
+        bool vector = Sse2.IsSupported && g.strideWidth <= 2;
+        for (int q = 0; q < kq; q++)
         {
-            int ic = kIndex / kk, t = kIndex - ic * kk;
-            int kh = t / g.kernelWidth, kw = t - kh * g.kernelWidth;
-            ReadOnlySpan<byte> plane = x.Slice(ic * hw, hw);
-            int dst = (kIndex >> 2) * ldc * 4 + (kIndex & 3);
-            int oh = p0 / g.outWidth, ow = p0 - oh * g.outWidth;
-            int rowOffset = kh * g.dilationHeight - g.padTop, colOffset = kw * g.dilationWidth - g.padLeft;
-            for (int j = 0; j < pc; j++)
+            for (int t = 0; t < 4; t++)
             {
-                int ih = oh * g.strideHeight + rowOffset, iw = ow * g.strideWidth + colOffset;
-                ab[dst + 4 * j] = (uint)ih < (uint)g.inHeight && (uint)iw < (uint)g.inWidth ? (byte)(plane[ih * g.inWidth + iw] ^ flip) : pad;
-                if (++ow == g.outWidth) { ow = 0; oh++; }
+                int kIndex = 4 * q + t;
+                used[t] = kIndex < k;
+                if (!used[t]) continue;
+                int ic = kIndex / kk, r = kIndex - ic * kk;
+                int kh = r / g.kernelWidth, kw = r - kh * g.kernelWidth;
+                planeOffset[t] = ic * hw;
+                rowOffset[t] = kh * g.dilationHeight - g.padTop;
+                colOffset[t] = kw * g.dilationWidth - g.padLeft;
+            }
+            Span<int> dst = a.Slice(q * ldc, pc);
+            int j = 0, oh = p0 / g.outWidth, ow = p0 - oh * g.outWidth;
+            while (j < pc)
+            {
+                int seg = Math.Min(g.outWidth - ow, pc - j);
+                // Output columns where all four taps read inside the input.
+                int lo = ow, hi = ow + seg;
+                for (int t = 0; t < 4 && lo < hi; t++)
+                {
+                    if (!used[t]) continue;
+                    int ih = oh * g.strideHeight + rowOffset[t];
+                    if ((uint)ih >= (uint)g.inHeight) { hi = lo; break; }
+                    int c = colOffset[t];
+                    int first = c >= 0 ? 0 : (-c + g.strideWidth - 1) / g.strideWidth;
+                    int lastCol = g.inWidth - 1 - c;
+                    int end = lastCol < 0 ? 0 : lastCol / g.strideWidth + 1;
+                    lo = Math.Max(lo, first);
+                    hi = Math.Min(hi, end);
+                }
+                if (hi < lo) hi = lo;
+                for (int o = ow; o < lo; o++) dst[j + o - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o, g);
+                int o2 = lo;
+                if (vector)
+                {
+                    for (; o2 + 16 <= hi; o2 += 16)
+                        if (!PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, o2, g, dst.Slice(j + o2 - ow, 16))) break;
+                }
+                for (; o2 < ow + seg; o2++) dst[j + o2 - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o2, g);
+                j += seg;
+                ow = 0;
+                oh++;
             }
         }
-        for (int kIndex = k; kIndex < kq * 4; kIndex++)
+    }
+
+    /// <summary>The packed int of one pixel: four K-values (padding = the zero point, K past the end = 0).</summary>
+    private static int PackOne(ReadOnlySpan<byte> x, byte flip, byte pad, ReadOnlySpan<bool> used, ReadOnlySpan<int> planeOffset,
+        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g)
+    {
+        int packed = 0;
+        for (int t = 0; t < 4; t++)
         {
-            int dst = (kIndex >> 2) * ldc * 4 + (kIndex & 3);
-            for (int j = 0; j < pc; j++) ab[dst + 4 * j] = 0;
+            if (!used[t]) continue;
+            int ih = oh * g.strideHeight + rowOffset[t], iw = ow * g.strideWidth + colOffset[t];
+            int v = (uint)ih < (uint)g.inHeight && (uint)iw < (uint)g.inWidth ? x[planeOffset[t] + ih * g.inWidth + iw] ^ flip : pad;
+            packed |= v << (8 * t);
         }
+        return packed;
+    }
+
+    /// <summary>16 pixels whose taps are all inside (stride 1 or 2): four byte rows interleaved with SSE2 unpacks.</summary>
+    private static bool PackSixteen(ReadOnlySpan<byte> x, byte flip, ReadOnlySpan<bool> used, ReadOnlySpan<int> planeOffset,
+        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g, Span<int> dst)
+    {
+        int load = g.strideWidth == 1 ? 16 : 32;
+        for (int t = 0; t < 4; t++)
+            if (used[t] && planeOffset[t] + (oh * g.strideHeight + rowOffset[t]) * g.inWidth + ow * g.strideWidth + colOffset[t] + load > x.Length) return false;
+        var f = Vector128.Create(flip);
+        int rowBase = oh * g.strideHeight * g.inWidth + ow * g.strideWidth;
+        Vector128<byte> v0 = SixteenOf(x, used[0], planeOffset[0] + rowBase + rowOffset[0] * g.inWidth + colOffset[0], g.strideWidth, f);
+        Vector128<byte> v1 = SixteenOf(x, used[1], planeOffset[1] + rowBase + rowOffset[1] * g.inWidth + colOffset[1], g.strideWidth, f);
+        Vector128<byte> v2 = SixteenOf(x, used[2], planeOffset[2] + rowBase + rowOffset[2] * g.inWidth + colOffset[2], g.strideWidth, f);
+        Vector128<byte> v3 = SixteenOf(x, used[3], planeOffset[3] + rowBase + rowOffset[3] * g.inWidth + colOffset[3], g.strideWidth, f);
+        var lo01 = Sse2.UnpackLow(v0, v1).AsInt16();
+        var hi01 = Sse2.UnpackHigh(v0, v1).AsInt16();
+        var lo23 = Sse2.UnpackLow(v2, v3).AsInt16();
+        var hi23 = Sse2.UnpackHigh(v2, v3).AsInt16();
+        ref int o = ref MemoryMarshal.GetReference(dst);
+        Sse2.UnpackLow(lo01, lo23).AsInt32().StoreUnsafe(ref o, 0);
+        Sse2.UnpackHigh(lo01, lo23).AsInt32().StoreUnsafe(ref o, 4);
+        Sse2.UnpackLow(hi01, hi23).AsInt32().StoreUnsafe(ref o, 8);
+        Sse2.UnpackHigh(hi01, hi23).AsInt32().StoreUnsafe(ref o, 12);
+        return true;
+    }
+
+    /// <summary>16 bytes at x[at], or every other byte from there (stride 2), shifted; zeros for an unused K slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> SixteenOf(ReadOnlySpan<byte> x, bool used, int at, int stride, Vector128<byte> flip)
+    {
+        if (!used) return default;
+        ref byte src = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), at);
+        if (stride == 1) return Vector128.LoadUnsafe(ref src) ^ flip;
+        var mask = Vector128.Create((short)0xFF);
+        var even0 = Vector128.LoadUnsafe(ref src).AsInt16() & mask;
+        var even1 = Vector128.LoadUnsafe(ref src, 16).AsInt16() & mask;
+        return Sse2.PackUnsignedSaturate(even0, even1) ^ flip;
     }
 
     /// <summary>1x1 stride-1 unpadded convolution: K = channels, so each packed int interleaves 4 channel planes.</summary>
@@ -368,9 +589,10 @@ public static class QuantizedConv
     }
 
     /// <summary>
-    /// Depthwise (one input channel per group, any channel multiplier): per output channel, an int32 plane
-    /// accumulates (x - xz) * (w - wz) tap by tap over the output rows whose input lies inside (padding
-    /// contributes exactly zero), then goes to the sink with the bias.
+    /// Depthwise (one input channel per group, any channel multiplier), directly: each output row is computed in
+    /// registers over all taps. Interior outputs (every tap inside the input) use vectors and the folded form
+    /// sum x·w' - x_zp·sum w' (w' = w - w_zp); outputs whose window touches the padding take the plain
+    /// sum over the taps inside (padding contributes exactly zero). Rows then go to the sink.
     /// </summary>
     private static void Depthwise<TX, TSink>(scoped ReadOnlySpan<TX> x, int xZeroPoint, scoped ReadOnlySpan<sbyte> weights, scoped ReadOnlySpan<int> weightZeroPoints,
         scoped ReadOnlySpan<int> bias, ref TSink sink, in ConvGeometry g)
@@ -382,43 +604,131 @@ public static class QuantizedConv
         if (g.inChannels != g.groups) throw new ArgumentException("depthwise convolution needs one input channel per group");
         if (weights.Length != m * kk) throw new ArgumentException($"depthwise weights have {weights.Length} values, expected {m * kk}");
         if (x.Length != g.batch * g.inChannels * inPlane) throw new ArgumentException("input has the wrong length");
-        Span<int> plane = QuantScratch<int>.Get(SlotPlane, outPlane);
+        if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
         Span<int> taps = QuantScratch<int>.Get(SlotSums, kk);
+        Span<int> row = QuantScratch<int>.Get(SlotPlane, g.outWidth);
+        // Interior columns: every tap column inside [0, inWidth).
+        int span = (g.kernelWidth - 1) * g.dilationWidth;
+        int owLo = (g.padLeft + g.strideWidth - 1) / g.strideWidth;
+        int lastStart = g.inWidth - 1 - span + g.padLeft;
+        int owHi = lastStart < 0 ? 0 : Math.Min(g.outWidth, lastStart / g.strideWidth + 1);
         var path = IntegerPaths.Current;
+        ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
+        bool signed = typeof(TX) == typeof(sbyte);
         for (int n = 0; n < g.batch; n++)
         {
             for (int oc = 0; oc < m; oc++)
             {
                 int ic = oc / mg;
                 int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
-                for (int t = 0; t < kk; t++) taps[t] = weights[oc * kk + t] - wz;
-                plane.Fill(bias.IsEmpty ? 0 : bias[oc]);
-                ReadOnlySpan<TX> xp = x.Slice((n * g.inChannels + ic) * inPlane, inPlane);
-                for (int kh = 0; kh < g.kernelHeight; kh++)
+                int sumW = 0;
+                for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
+                int b = bias.IsEmpty ? 0 : bias[oc];
+                int inner = b - xZeroPoint * sumW;
+                ReadOnlySpan<byte> plane = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
+                for (int oh = 0; oh < g.outHeight; oh++)
                 {
-                    for (int kw = 0; kw < g.kernelWidth; kw++)
-                    {
-                        int wv = taps[kh * g.kernelWidth + kw];
-                        if (wv == 0) continue;
-                        int colOffset = kw * g.dilationWidth - g.padLeft;
-                        int owStart = colOffset >= 0 ? 0 : (-colOffset + g.strideWidth - 1) / g.strideWidth;
-                        int last = g.inWidth - 1 - colOffset;
-                        int owEnd = last < 0 ? 0 : Math.Min(g.outWidth, last / g.strideWidth + 1);
-                        if (owEnd <= owStart) continue;
-                        int count = owEnd - owStart;
-                        int iw0 = owStart * g.strideWidth + colOffset;
-                        for (int oh = 0; oh < g.outHeight; oh++)
-                        {
-                            int ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
-                            if ((uint)ih >= (uint)g.inHeight) continue;
-                            AddScaledRow(path, xp.Slice(ih * g.inWidth, g.inWidth), iw0, g.strideWidth, xZeroPoint, wv,
-                                plane.Slice(oh * g.outWidth + owStart, count));
-                        }
-                    }
+                    int ih0 = oh * g.strideHeight - g.padTop;
+                    bool rowInside = ih0 >= 0 && ih0 + (g.kernelHeight - 1) * g.dilationHeight < g.inHeight;
+                    int vecStart = rowInside && owHi > owLo ? owLo : g.outWidth;
+                    int vecEnd = rowInside && owHi > owLo ? owHi : g.outWidth;
+                    for (int ow = 0; ow < vecStart; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
+                    int done = vecStart;
+                    if (vecEnd > vecStart) done = DepthwiseInterior(path, plane, signed, taps, inner, ih0, vecStart, vecEnd - vecStart, g, row);
+                    for (int ow = done; ow < g.outWidth; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
+                    sink.Store(oc, (n * m + oc) * outPlane + oh * g.outWidth, row);
                 }
-                sink.Store(oc, (n * m + oc) * outPlane, plane);
             }
         }
+    }
+
+    /// <summary>One output of a depthwise convolution: the taps inside the input, (x - x_zp) * w'.</summary>
+    private static int DepthwiseOne(ReadOnlySpan<byte> plane, bool signed, int xZeroPoint, ReadOnlySpan<int> taps, int bias, int ih0, int ow, in ConvGeometry g)
+    {
+        int acc = bias;
+        int iw0 = ow * g.strideWidth - g.padLeft;
+        for (int kh = 0; kh < g.kernelHeight; kh++)
+        {
+            int ih = ih0 + kh * g.dilationHeight;
+            if ((uint)ih >= (uint)g.inHeight) continue;
+            for (int kw = 0; kw < g.kernelWidth; kw++)
+            {
+                int iw = iw0 + kw * g.dilationWidth;
+                if ((uint)iw >= (uint)g.inWidth) continue;
+                byte v = plane[ih * g.inWidth + iw];
+                acc += ((signed ? (sbyte)v : v) - xZeroPoint) * taps[kh * g.kernelWidth + kw];
+            }
+        }
+        return acc;
+    }
+
+    /// <summary>
+    /// Interior outputs [ow0, ow0 + count) of one row, 8 (AVX2) or 4 (Vector128) at a time, all taps in registers;
+    /// returns the first output not computed (the scalar code finishes the row).
+    /// </summary>
+    private static int DepthwiseInterior(IntegerPath path, ReadOnlySpan<byte> plane, bool signed, ReadOnlySpan<int> taps, int inner,
+        int ih0, int ow0, int count, in ConvGeometry g, Span<int> row)
+    {
+        int sw = g.strideWidth, j = 0;
+        ref byte src = ref MemoryMarshal.GetReference(plane);
+        ref int dst = ref MemoryMarshal.GetReference(row);
+        // The furthest byte a block reads, relative to its first tap's start.
+        int reach = (g.kernelHeight - 1) * g.dilationHeight * g.inWidth + (g.kernelWidth - 1) * g.dilationWidth;
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported && sw <= 2)
+        {
+            int load = sw == 1 ? 8 : 16;
+            for (; j + 8 <= count; j += 8)
+            {
+                int start = ih0 * g.inWidth + (ow0 + j) * sw - g.padLeft;
+                if (start + reach + load > plane.Length) break;
+                var acc = Vector256.Create(inner);
+                for (int kh = 0; kh < g.kernelHeight; kh++)
+                {
+                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
+                    for (int kw = 0; kw < g.kernelWidth; kw++)
+                    {
+                        ref byte at = ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth);
+                        Vector256<int> v;
+                        if (sw == 1)
+                        {
+                            var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref at)).AsByte();
+                            v = signed ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
+                        }
+                        else
+                        {
+                            var words = Vector128.LoadUnsafe(ref at).AsInt16();
+                            var even = signed ? Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(words, 8), 8) : words & Vector128.Create((short)0xFF);
+                            v = Avx2.ConvertToVector256Int32(even);
+                        }
+                        acc += Avx2.MultiplyLow(v, Vector256.Create(taps[kh * g.kernelWidth + kw]));
+                    }
+                }
+                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+            }
+        }
+        else if (path is not IntegerPath.Scalar && Vector128.IsHardwareAccelerated && sw == 1)
+        {
+            for (; j + 4 <= count; j += 4)
+            {
+                int start = ih0 * g.inWidth + ow0 + j - g.padLeft;
+                if (start + reach + 4 > plane.Length) break;
+                var acc = Vector128.Create(inner);
+                for (int kh = 0; kh < g.kernelHeight; kh++)
+                {
+                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
+                    for (int kw = 0; kw < g.kernelWidth; kw++)
+                    {
+                        var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth))).AsByte();
+                        Vector128<int> v = signed
+                            ? Vector128.WidenLower(Vector128.WidenLower(bytes.AsSByte()))
+                            : Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32();
+                        acc += v * Vector128.Create(taps[kh * g.kernelWidth + kw]);
+                    }
+                }
+                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+            }
+        }
+        return ow0 + j;
     }
 
     /// <summary>acc[j] += (row[start + j * stride] - zeroPoint) * w.</summary>

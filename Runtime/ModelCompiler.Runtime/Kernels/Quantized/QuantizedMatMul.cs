@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelCompiler.Runtime;
 
@@ -22,6 +23,47 @@ internal ref struct RequantLanesSink<T> : IIntegerSink where T : unmanaged
     {
         if (_multipliers.Length == 1) Requantize.Store(values, _multipliers[0], _zeroPoint, _y.Slice(offset, values.Length));
         else Requantize.StorePerLane(values, _multipliers.Slice(channel, values.Length), _zeroPoint, _y.Slice(offset, values.Length));
+    }
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
+        throw new NotSupportedException("per-column lanes only");
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        if (!Epilogue.Vectorized)
+        {
+            Span<int> values = stackalloc int[QGemm.TileCols];
+            for (int r = 0; r < rows; r++)
+            {
+                Epilogue.ColumnRowsScalar(tile, r, lanes, terms, zeroPoints, zeroPoints.IsEmpty ? 0 : sums[r], values);
+                Store(column0, offset + r * stride, values.Slice(0, lanes));
+            }
+            return;
+        }
+        var lo = Vector256.Create((float)(Requantize.Min<T>() - _zeroPoint));
+        var hi = Vector256.Create((float)(Requantize.Max<T>() - _zeroPoint));
+        var zp = Vector256.Create(_zeroPoint);
+        Epilogue.Load16(terms, lanes, out var a0, out var a1);
+        Vector256<int> z0 = default, z1 = default;
+        if (!zeroPoints.IsEmpty) Epilogue.Load16(zeroPoints, lanes, out z0, out z1);
+        Vector256<float> m0, m1;
+        if (_multipliers.Length == 1) m0 = m1 = Vector256.Create(_multipliers[0]);
+        else Epilogue.Load16(_multipliers.Slice(column0, lanes), lanes, out m0, out m1);
+        ref int t = ref MemoryMarshal.GetReference(tile);
+        for (int r = 0; r < rows; r++)
+        {
+            var v0 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols)) + a0;
+            var v1 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols + 8)) + a1;
+            if (!zeroPoints.IsEmpty)
+            {
+                var s = Vector256.Create(sums[r]);
+                v0 -= z0 * s;
+                v1 -= z1 * s;
+            }
+            Epilogue.Requant16(v0, v1, m0, m1, lo, hi, zp, _y.Slice(offset + r * stride), lanes);
+        }
     }
 }
 
@@ -224,7 +266,6 @@ public static class QuantizedMatMul
         }
 
         Span<int> tile = stackalloc int[QGemm.TileRows * QGemm.TileCols];
-        Span<int> values = stackalloc int[QGemm.TileCols];
         for (int n0 = 0; n0 < n; n0 += QGemm.TileCols)
         {
             int cc = Math.Min(QGemm.TileCols, n - n0);
@@ -232,18 +273,8 @@ public static class QuantizedMatMul
             {
                 int rc = Math.Min(QGemm.TileRows, m - m0);
                 QGemm.Tile(path, rows8, rows16, m0, kq, rc, packedB, ldb, n0, kq, rowsUnsigned: true, tile);
-                for (int r = 0; r < rc; r++)
-                {
-                    var t = tile.Slice(r * QGemm.TileCols, cc);
-                    var v = values.Slice(0, cc);
-                    for (int c = 0; c < cc; c++) v[c] = t[c] + columnTerms[n0 + c];
-                    if (zeroPoints)
-                    {
-                        int s = rowSums[m0 + r];
-                        for (int c = 0; c < cc; c++) v[c] -= bZeroPoints[n0 + c] * s;
-                    }
-                    sink.Store(n0, (m0 + r) * n + n0, v);
-                }
+                sink.StoreColumnRows(tile, rc, cc, n0, columnTerms.Slice(n0, cc), zeroPoints ? bZeroPoints.Slice(n0, cc) : default,
+                    zeroPoints ? rowSums.Slice(m0, rc) : default, m0 * n + n0, n);
             }
         }
     }
