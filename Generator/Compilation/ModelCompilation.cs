@@ -26,6 +26,9 @@ internal sealed class CompileResult
     public Action<Stream>? WriteWeights { get; init; }
     public long WeightBytes { get; init; }
 
+    /// <summary>Tensors in the weight blob (each starts 64-byte aligned).</summary>
+    public int WeightTensors { get; init; }
+
     /// <summary>The generated Predict's parameters: graph inputs then outputs, with static shapes.</summary>
     public ImmutableArray<TensorSignature> Inputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
     public ImmutableArray<TensorSignature> Outputs { get; init; } = ImmutableArray<TensorSignature>.Empty;
@@ -43,8 +46,8 @@ internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
 
 /// <summary>
 /// The whole compiler as one call: read -> pin inputs -> check support -> infer shapes and fold constants ->
-/// simplify -> fold BatchNorm -> fuse activations and residual Adds into Conv/Gemm/MatMul -> choose kernels ->
-/// plan memory -> emit. The source generator and the
+/// simplify -> fuse QDQ groups into integer ops -> fold BatchNorm -> fuse activations and residual Adds into
+/// Conv/Gemm/MatMul -> choose kernels -> plan memory -> emit. The source generator and the
 /// build-time CLI (which writes the weight blob) both call this, so they always agree on the layout.
 /// </summary>
 internal static class ModelCompilation
@@ -70,6 +73,9 @@ internal static class ModelCompilation
         cancellationToken.ThrowIfCancellationRequested();
 
         Simplify.Run(graph);
+        try { QdqFusion.Run(graph, diagnostics); }
+        catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
+        if (HasErrors(diagnostics)) return Fail();
         BatchNormFolding.Run(graph);
         EpilogueFusion.Run(graph);
         foreach (var v in graph.Values.Values)
@@ -106,6 +112,7 @@ internal static class ModelCompilation
             Diagnostics = diagnostics.ToImmutableArray(),
             WriteWeights = stream => weights.WriteTo(stream, identity.Fingerprint),
             WeightBytes = weights.Length,
+            WeightTensors = weights.Count,
             ArenaBytes = plan.ArenaBytes,
             Macs = emitter.TotalMacs,
             Layers = graph.Nodes.Count,

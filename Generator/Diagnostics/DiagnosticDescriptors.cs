@@ -67,6 +67,11 @@ internal static class DiagnosticDescriptors
         "InputShape sets axis {1} of input '{0}' to {3}, but the model declares it as {2}; this is only correct if the graph does not depend on that size",
         Severity.Warning);
 
+    public static readonly DiagnosticDescriptor QdqGroupInFloat = new(
+        "MC1002", "Quantized group runs in float",
+        "Node '{0}' ({1}) sits between DequantizeLinear and QuantizeLinear but cannot run as an integer kernel: {2}. It runs as written (dequantize, float32 {1}, quantize), which is correct but slower. Expected: {3}",
+        Severity.Warning);
+
     public static readonly DiagnosticDescriptor InternalError = new(
         "MC9999", "ModelCompiler internal error",
         "ModelCompiler failed while compiling this model ({0}: {1}). Please report it with the model attached", Severity.Error);

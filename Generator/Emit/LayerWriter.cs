@@ -46,11 +46,10 @@ internal sealed class LayerWriter
     public string OutT(int i) => OutType(i).CSharpName()!;
 
     /// <summary>A span over a tensor stored in the weight blob (registered on first use).</summary>
-    public string Weight(Tensor t)
-    {
-        long offset = _weights.Add(t);
-        return $"W<{t.Type.CSharpName()}>({Literals.Int(offset)}, {Literals.Int(t.ElementCount)})";
-    }
+    public string Weight(Tensor t) => _weights.Span(t);
+
+    /// <summary>A <c>ReadOnlySpan&lt;byte&gt;</c> over an int4/uint4 constant as ONNX packs it (two per byte, low nibble first).</summary>
+    public string PackedWeight(Tensor t) => _weights.PackedSpan(t);
 
     public void Line(string text = "") => _code.Line(text);
     public void Open(string text) => _code.Open(text);

@@ -241,7 +241,7 @@ internal sealed class ModelEmitter
     private string Expr(Value v)
     {
         var (root, at) = _plan.Locate(v);
-        if (root.Constant is { } t) return $"W<{t.Type.CSharpName()}>({_weights.Add(t)}, {t.ElementCount})";
+        if (root.Constant is { } t) return _weights.Span(t);
         if (_ioNames.TryGetValue(root, out string? name))
             return at == 0 && v.ElementCount == root.ElementCount ? name : $"{name}.Slice({at}, {v.ElementCount})"; // a concat slice of an output
         if (_plan.TryGetOffset(root, out long offset))
@@ -325,6 +325,17 @@ internal sealed class ModelEmitter
         _w.Line();
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);");
+        if (_weights.Decoded.Count == 0) return;
+        long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);
+        _w.Line();
+        _w.Line($"// Compact weights: {_weights.Decoded.Count} float32 tensors ({Literals.Size(decoded)}) are stored as float16 or quantized integers ({Literals.Size(stored)})");
+        _w.Line("// and decoded once, on first use, into process-wide arrays (later calls only read them).");
+        foreach (var d in _weights.Decoded)
+        {
+            _w.Line($"private static float[]? {d.Field};");
+            _w.Line($"/// <summary>{Literals.Xml(d.Description)}.</summary>");
+            _w.Line($"private static global::System.ReadOnlySpan<float> {d.Property} => {d.Field} ?? {d.Init};");
+        }
     }
 }
 

@@ -53,6 +53,14 @@ internal static class DataTypeInfo
     /// <summary>Element size in bytes for types the runtime addresses one element at a time.</summary>
     public static int ElementSize(this DataType t) => Math.Max(1, t.BitSize() / 8);
 
+    /// <summary>
+    /// Bytes that <paramref name="count"/> elements take in generated code's spans: int4/uint4 activations are
+    /// held one element per byte (sign-extended for int4); only weights in the blob stay packed two per byte.
+    /// </summary>
+    public static long RuntimeByteSize(this DataType t, long count) => count * t.ElementSize();
+
+    public static bool IsSubByte(this DataType t) => t.BitSize() is > 0 and < 8;
+
     public static bool IsFloat(this DataType t) =>
         t is DataType.Float or DataType.Double or DataType.Float16 or DataType.BFloat16;
 
@@ -66,9 +74,14 @@ internal static class DataTypeInfo
     /// <summary>Types whose tensors generated code can hold in spans.</summary>
     public static bool IsSupportedAtRunTime(this DataType t) => t.CSharpName() is not null;
 
-    /// <summary>The C# element type generated code uses, or null when a tensor of this type cannot be held at run time.</summary>
+    /// <summary>
+    /// The C# element type generated code uses, or null when a tensor of this type cannot be held at run time.
+    /// int4 and uint4 run as sbyte and byte, one element per byte (values in [-8, 7] and [0, 15]).
+    /// </summary>
     public static string? CSharpName(this DataType t) => t switch
     {
+        DataType.Int4 => "sbyte",
+        DataType.UInt4 => "byte",
         DataType.Float => "float",
         DataType.Double => "double",
         DataType.Float16 => "global::System.Half",

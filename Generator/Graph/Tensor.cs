@@ -32,11 +32,22 @@ internal sealed class Tensor
     /// <summary>Fraction of elements that are exactly zero: what pruning leaves behind.</summary>
     public double ZeroFraction => _zeroFraction ??= ComputeZeroFraction();
 
+    /// <summary>
+    /// When set, the weight blob stores this tensor in a narrower form whose decoding gives exactly these
+    /// values (float16 weights widened, integer weights dequantized); generated code decodes it once.
+    /// Constant folding of Cast and DequantizeLinear sets it; tensors derived by other arithmetic lose it.
+    /// </summary>
+    public TensorEncoding? Encoding { get; private set; }
+
+    /// <summary>The same values, stored in the blob as <paramref name="encoding"/> says.</summary>
+    public Tensor WithEncoding(TensorEncoding? encoding) => new(Type, Shape, Raw) { Encoding = encoding };
+
     public Tensor WithShape(int[] shape)
     {
         if (ShapeText.Product(shape) != ElementCount)
             throw new ModelError($"cannot view a tensor of shape {ShapeText.Format(Shape)} as {ShapeText.Format(shape)}");
-        return new Tensor(Type, shape, Raw);
+        // Element order is unchanged, so an encoding that does not depend on the shape carries over.
+        return new Tensor(Type, shape, Raw) { Encoding = Encoding is { IsShapeIndependent: true } ? Encoding : null };
     }
 
     public double GetDouble(long i) => Type switch

@@ -30,7 +30,8 @@ internal sealed class Value
     public QuantParams? Quant { get; set; }
 
     public long ElementCount => Shape is null ? -1 : ShapeText.Product(Shape);
-    public long ByteSize => Type.ByteSize(ElementCount);
+    /// <summary>Bytes the value takes at run time (int4/uint4 one element per byte).</summary>
+    public long ByteSize => Type.RuntimeByteSize(ElementCount);
 
     public override string ToString() => $"{Name}: {Type.OnnxName()}[{ShapeText.Format(Shape)}]";
 }

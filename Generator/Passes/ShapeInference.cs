@@ -38,6 +38,7 @@ internal static class ShapeInference
                 if (schema.CanFold(ctx) && node.Outputs.All(o => o is null || o.ElementCount <= MaxFoldedElements))
                 {
                     var results = schema.Fold(ctx);
+                    ConstantEncodings.Annotate(node, results);
                     for (int i = 0; i < node.Outputs.Count; i++)
                     {
                         var o = node.Outputs[i];

@@ -10,7 +10,8 @@ namespace ModelCompiler.Ops.Elementwise;
 /// (CastLike: the type of its second input). Between float32, float64, float16, bool and 8- to 64-bit
 /// integers as C#'s unchecked casts do: floating-point to integer truncates toward zero (out of range:
 /// saturation for 32/64-bit targets, int32 saturation then wrap for 8/16-bit targets, NaN to 0), integers
-/// wrap, anything to bool is value != 0, bool is 0 or 1. Constants also fold to and from bfloat16 and int4.
+/// wrap, anything to bool is value != 0, bool is 0 or 1. int4/uint4 run one element per byte: casts to them keep
+/// the low 4 bits (sign-extended for int4), as the ONNX reference does. Constants also fold to and from bfloat16.
 /// String, complex and 8-bit float types are not supported ('saturate' only concerns those).
 /// </summary>
 internal abstract class CastBase : OpSchema
@@ -39,6 +40,13 @@ internal abstract class CastBase : OpSchema
         if (Unsupported(from, to) is not null) return null;
         if (from == to) return new CopyKernel(c.Node);
         string summary = $"{from.OnnxName()} to {to.OnnxName()}";
+        if (to is DataType.Int4 or DataType.UInt4)
+        {
+            // 4-bit targets wrap to their low 4 bits (sign-extended for int4); elements stay one per byte at run time.
+            if (from == DataType.Bool) return null;
+            string signed = to == DataType.Int4 ? "true" : "false";
+            return new CallKernel(c.Node, w => w.Line($"global::ModelCompiler.Runtime.SubByteCast.ToInt4<{from.CSharpName()}, {to.CSharpName()}>({w.In(0)}, {w.Out(0)}, signed: {signed});"), summary);
+        }
         string call = to == DataType.Bool ? $"ToBool<{from.CSharpName()}>"
             : from == DataType.Bool ? $"FromBool<{to.CSharpName()}>"
             : $"Convert<{from.CSharpName()}, {to.CSharpName()}>";

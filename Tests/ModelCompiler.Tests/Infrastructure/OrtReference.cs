@@ -69,4 +69,70 @@ public static class OrtReference
             foreach (var v in values) v.Dispose();
         }
     }
+
+    /// <summary>
+    /// Typed inputs in graph order (float, integer, bool arrays); returns every output as a typed tensor.
+    /// <paramref name="level"/> chooses ONNX Runtime's graph optimizations: the default runs the graph as
+    /// written; <see cref="GraphOptimizationLevel.ORT_ENABLE_ALL"/> lets it fuse QDQ groups into its integer
+    /// kernels (QLinearConv, QGemm...), the reference for integer-exact comparisons.
+    /// </summary>
+    public static TestTensor[] RunTyped(byte[] model, IReadOnlyList<TestTensor> inputs, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_DISABLE_ALL)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = level };
+        model = WithoutOpset6(model);
+        using var session = new InferenceSession(model, options);
+        var names = session.InputNames;
+        var values = new List<OrtValue>();
+        try
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                long[] shape = inputs[i].Shape.Select(d => (long)d).ToArray();
+                values.Add(inputs[i].Data switch
+                {
+                    float[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    double[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    byte[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    short[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    ushort[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    int[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    uint[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    long[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    ulong[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    bool[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                    _ => throw new NotSupportedException($"input {i}: {inputs[i].Data.GetType().Name}"),
+                });
+            }
+            using var runOptions = new RunOptions();
+            var outputNames = session.OutputNames;
+            using var results = session.Run(runOptions, names, values, outputNames);
+            var list = new List<TestTensor>();
+            for (int k = 0; k < results.Count; k++)
+            {
+                var r = results[k];
+                var info = r.GetTensorTypeAndShape();
+                int[] shape = info.Shape.Select(d => (int)d).ToArray();
+                (ModelCompiler.Graph.DataType type, Array data) = info.ElementDataType switch
+                {
+                    TensorElementType.Float => (ModelCompiler.Graph.DataType.Float, (Array)r.GetTensorDataAsSpan<float>().ToArray()),
+                    TensorElementType.Double => (ModelCompiler.Graph.DataType.Double, r.GetTensorDataAsSpan<double>().ToArray()),
+                    TensorElementType.Int8 => (ModelCompiler.Graph.DataType.Int8, r.GetTensorDataAsSpan<sbyte>().ToArray()),
+                    TensorElementType.UInt8 => (ModelCompiler.Graph.DataType.UInt8, r.GetTensorDataAsSpan<byte>().ToArray()),
+                    TensorElementType.Int16 => (ModelCompiler.Graph.DataType.Int16, r.GetTensorDataAsSpan<short>().ToArray()),
+                    TensorElementType.UInt16 => (ModelCompiler.Graph.DataType.UInt16, r.GetTensorDataAsSpan<ushort>().ToArray()),
+                    TensorElementType.Int32 => (ModelCompiler.Graph.DataType.Int32, r.GetTensorDataAsSpan<int>().ToArray()),
+                    TensorElementType.Int64 => (ModelCompiler.Graph.DataType.Int64, r.GetTensorDataAsSpan<long>().ToArray()),
+                    TensorElementType.Bool => (ModelCompiler.Graph.DataType.Bool, r.GetTensorDataAsSpan<bool>().ToArray()),
+                    var t => throw new NotSupportedException($"output {k}: element type {t}"),
+                };
+                list.Add(new TestTensor(outputNames[k], (int)type, shape, data));
+            }
+            return list.ToArray();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
 }

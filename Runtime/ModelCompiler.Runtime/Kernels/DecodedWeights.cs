@@ -1,0 +1,82 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Threading;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Decodes compactly stored weights once: float16 weights widened to float32, and quantized integer weights
+/// (int8/uint8/int16/uint16/int32, and int4/uint4 packed two per byte, low nibble first) dequantized as ONNX
+/// DequantizeLinear does, <c>(float)(q - zero_point) * scale</c> in float32, per tensor, per slice along an
+/// axis, or per block along an axis. Generated code keeps the result in a static field; concurrent first calls
+/// may both decode, one result wins, and both are identical.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class DecodedWeights
+{
+    /// <summary>float16 to float32, exactly.</summary>
+    public static float[] Widen(ref float[]? cache, ReadOnlySpan<Half> source)
+    {
+        var y = new float[source.Length];
+        TensorPrimitives.ConvertToSingle(source, y);
+        return Publish(ref cache, y);
+    }
+
+    /// <summary>
+    /// DequantizeLinear of an integer tensor seen as [outer, axisLength, inner]: element (o, d, j) uses scale
+    /// <c>d</c> when <paramref name="blockSize"/> is 0 (per tensor is outer = axisLength = 1), else scale
+    /// <c>(o * ceil(axisLength / blockSize) + d / blockSize) * inner + j</c>. An empty zero point means 0.
+    /// </summary>
+    public static float[] Dequantize<T>(ref float[]? cache, ReadOnlySpan<T> q, ReadOnlySpan<float> scale, ReadOnlySpan<T> zeroPoint,
+        int outer, int axisLength, int inner, int blockSize) where T : unmanaged, IBinaryInteger<T>
+    {
+        var y = new float[q.Length];
+        int blocks = Blocks(axisLength, blockSize);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int d = 0; d < axisLength; d++)
+                for (int j = 0; j < inner; j++, i++)
+                {
+                    int s = ScaleIndex(o, d, j, inner, blocks, blockSize);
+                    long zp = zeroPoint.IsEmpty ? 0 : long.CreateTruncating(zeroPoint[s]);
+                    y[i] = (float)(long.CreateTruncating(q[i]) - zp) * scale[s];
+                }
+        return Publish(ref cache, y);
+    }
+
+    /// <summary>As <see cref="Dequantize{T}"/> for int4 (<paramref name="signed"/>) or uint4 values packed two per byte.</summary>
+    public static float[] DequantizePacked4<TZero>(ref float[]? cache, ReadOnlySpan<byte> packed, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
+        int outer, int axisLength, int inner, int blockSize) where TZero : unmanaged, IBinaryInteger<TZero>
+    {
+        var y = new float[(long)outer * axisLength * inner];
+        int blocks = Blocks(axisLength, blockSize);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int d = 0; d < axisLength; d++)
+                for (int j = 0; j < inner; j++, i++)
+                {
+                    int s = ScaleIndex(o, d, j, inner, blocks, blockSize);
+                    int zp = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[s]);
+                    y[i] = (float)(Nibble(packed, i, signed) - zp) * scale[s];
+                }
+        return Publish(ref cache, y);
+    }
+
+    /// <summary>Element <paramref name="i"/> of a packed int4/uint4 tensor.</summary>
+    public static int Nibble(ReadOnlySpan<byte> packed, int i, bool signed)
+    {
+        int n = (packed[i >> 1] >> ((i & 1) * 4)) & 0xF;
+        return signed && n >= 8 ? n - 16 : n;
+    }
+
+    /// <summary>Number of blocks along the axis (0 when not blocked).</summary>
+    public static int Blocks(int axisLength, int blockSize) => blockSize > 0 ? (axisLength + blockSize - 1) / blockSize : 0;
+
+    /// <summary>Scale/zero-point index of element (o, d, j): per slice d, or per block of d.</summary>
+    public static int ScaleIndex(int o, int d, int j, int inner, int blocks, int blockSize) =>
+        blockSize > 0 ? (o * blocks + d / blockSize) * inner + j : d;
+
+    private static float[] Publish(ref float[]? cache, float[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
+}

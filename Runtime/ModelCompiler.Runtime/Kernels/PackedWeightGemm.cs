@@ -1,0 +1,158 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Float32 matrix products whose B operand is a constant quantized weight, int4/uint4 kept packed two per byte
+/// (low nibble first) or int8/uint8, with its DequantizeLinear parameters: what "DequantizeLinear(weight) ->
+/// MatMul/Gemm" computes, without ever holding the float weights. Each stored row of B is dequantized in chunks into a
+/// stack buffer, exactly as DequantizeLinear does (<c>(float)(q - zero_point) * scale</c>), and used for every
+/// row of A before moving on, so the work of unpacking is shared by all rows of A.
+/// Quantization layout of the stored B matrix [rows, cols]: per tensor (<c>axis</c> -1), per row
+/// (axis 0) or per column (axis 1) when <c>blockSize</c> is 0, else in blocks of
+/// <c>blockSize</c> along that axis (scale shape [ceil(rows/bs), cols] or [rows, ceil(cols/bs)]).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class PackedWeightGemm
+{
+    private const int Chunk = 256;
+
+    /// <summary>
+    /// y[m,n] = alpha * a[m,k] * op(B), B stored [k,n] (or [n,k] when <paramref name="transB"/>), then
+    /// y += beta * c where c ([cRows, cCols], broadcast) is given.
+    /// </summary>
+    public static void Multiply<TZero>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
+        int axis, int blockSize, Span<float> y, int m, int n, int k, bool transB, float alpha)
+        where TZero : unmanaged, IBinaryInteger<TZero>
+    {
+        int rows = transB ? n : k, cols = transB ? k : n;
+        Span<float> row = stackalloc float[Chunk];
+        if (!transB)
+        {
+            y.Slice(0, m * n).Clear();
+            for (int p = 0; p < k; p++)
+            {
+                for (int c0 = 0; c0 < n; c0 += Chunk)
+                {
+                    int len = Math.Min(Chunk, n - c0);
+                    var w = row.Slice(0, len);
+                    DequantizeRow(b, signed, scale, zeroPoint, axis, blockSize, rows, cols, p, c0, w);
+                    for (int i = 0; i < m; i++)
+                        TensorPrimitives.MultiplyAdd(w, a[i * k + p], y.Slice(i * n + c0, len), y.Slice(i * n + c0, len));
+                }
+            }
+        }
+        else
+        {
+            y.Slice(0, m * n).Clear();
+            for (int j = 0; j < n; j++)
+            {
+                for (int c0 = 0; c0 < k; c0 += Chunk)
+                {
+                    int len = Math.Min(Chunk, k - c0);
+                    var w = row.Slice(0, len);
+                    DequantizeRow(b, signed, scale, zeroPoint, axis, blockSize, rows, cols, j, c0, w);
+                    for (int i = 0; i < m; i++)
+                        y[i * n + j] += TensorPrimitives.Dot(a.Slice(i * k + c0, len), w);
+                }
+            }
+        }
+        if (alpha != 1f) TensorPrimitives.Multiply(y.Slice(0, m * n), alpha, y.Slice(0, m * n));
+    }
+
+    /// <summary>
+    /// As <see cref="Multiply{TZero}"/> for 8-bit weights (int8 or uint8, one per byte): DequantizeLinear(int8 weight)
+    /// -> MatMul/Gemm without a float copy of the weight.
+    /// </summary>
+    public static void Multiply8<TW>(ReadOnlySpan<float> a, ReadOnlySpan<TW> b, ReadOnlySpan<float> scale, ReadOnlySpan<TW> zeroPoint,
+        int axis, int blockSize, Span<float> y, int m, int n, int k, bool transB, float alpha)
+        where TW : unmanaged, IBinaryInteger<TW>
+    {
+        int rows = transB ? n : k, cols = transB ? k : n;
+        Span<float> row = stackalloc float[Chunk];
+        y.Slice(0, m * n).Clear();
+        if (!transB)
+        {
+            for (int p = 0; p < k; p++)
+                for (int c0 = 0; c0 < n; c0 += Chunk)
+                {
+                    int len = Math.Min(Chunk, n - c0);
+                    var w = row.Slice(0, len);
+                    DequantizeRow8(b, scale, zeroPoint, axis, blockSize, rows, cols, p, c0, w);
+                    for (int i = 0; i < m; i++)
+                        TensorPrimitives.MultiplyAdd(w, a[i * k + p], y.Slice(i * n + c0, len), y.Slice(i * n + c0, len));
+                }
+        }
+        else
+        {
+            for (int j = 0; j < n; j++)
+                for (int c0 = 0; c0 < k; c0 += Chunk)
+                {
+                    int len = Math.Min(Chunk, k - c0);
+                    var w = row.Slice(0, len);
+                    DequantizeRow8(b, scale, zeroPoint, axis, blockSize, rows, cols, j, c0, w);
+                    for (int i = 0; i < m; i++)
+                        y[i * n + j] += TensorPrimitives.Dot(a.Slice(i * k + c0, len), w);
+                }
+        }
+        if (alpha != 1f) TensorPrimitives.Multiply(y.Slice(0, m * n), alpha, y.Slice(0, m * n));
+    }
+
+    /// <summary>Batched MatMul a[batch, m, k] * B[k, n] (B shared by every batch).</summary>
+    public static void BatchedMatMul<TZero>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
+        int axis, int blockSize, Span<float> y, int batch, int m, int n, int k)
+        where TZero : unmanaged, IBinaryInteger<TZero> =>
+        // Rows of all batches share B, so the batch is just more rows of A.
+        Multiply(a, b, signed, scale, zeroPoint, axis, blockSize, y, batch * m, n, k, transB: false, alpha: 1f);
+
+    /// <summary>Dequantizes stored row <paramref name="r"/>, columns [c0, c0 + w.Length), of an 8-bit [rows, cols] matrix.</summary>
+    private static void DequantizeRow8<TW>(ReadOnlySpan<TW> b, ReadOnlySpan<float> scale, ReadOnlySpan<TW> zeroPoint,
+        int axis, int blockSize, int rows, int cols, int r, int c0, Span<float> w)
+        where TW : unmanaged, IBinaryInteger<TW>
+    {
+        bool hasZero = !zeroPoint.IsEmpty;
+        int blocksPerRow = axis == 1 && blockSize > 0 ? (cols + blockSize - 1) / blockSize : 0;
+        ReadOnlySpan<TW> src = b.Slice(r * cols + c0, w.Length);
+        if (axis < 0 || axis == 0 && blockSize == 0)
+        {
+            // One scale for the whole row.
+            int s = axis < 0 ? 0 : r;
+            float scaleValue = scale[s];
+            int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
+            for (int t = 0; t < w.Length; t++) w[t] = (float)(int.CreateTruncating(src[t]) - zp) * scaleValue;
+            return;
+        }
+        for (int t = 0; t < w.Length; t++)
+        {
+            int c = c0 + t;
+            int s = axis == 0 ? (r / blockSize) * cols + c : (blockSize > 0 ? r * blocksPerRow + c / blockSize : c);
+            int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
+            w[t] = (float)(int.CreateTruncating(src[t]) - zp) * scale[s];
+        }
+    }
+
+    /// <summary>Dequantizes stored row <paramref name="r"/>, columns [c0, c0 + w.Length), of a packed [rows, cols] matrix.</summary>
+    private static void DequantizeRow<TZero>(ReadOnlySpan<byte> b, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
+        int axis, int blockSize, int rows, int cols, int r, int c0, Span<float> w)
+        where TZero : unmanaged, IBinaryInteger<TZero>
+    {
+        bool hasZero = !zeroPoint.IsEmpty;
+        int blocksPerRow = axis == 1 && blockSize > 0 ? (cols + blockSize - 1) / blockSize : 0;
+        long start = (long)r * cols + c0;
+        for (int t = 0; t < w.Length; t++)
+        {
+            int c = c0 + t;
+            int s = axis < 0 ? 0
+                : axis == 0 ? (blockSize > 0 ? (r / blockSize) * cols + c : r)
+                : (blockSize > 0 ? r * blocksPerRow + c / blockSize : c);
+            long i = start + t;
+            int q = (b[(int)(i >> 1)] >> (int)((i & 1) * 4)) & 0xF;
+            if (signed && q >= 8) q -= 16;
+            int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
+            w[t] = (float)(q - zp) * scale[s];
+        }
+    }
+}

@@ -1,0 +1,793 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Where integer convolution and matmul results go: requantized 8-bit values or raw int32. A GEMM tile
+/// (up to 4 rows x 16 lanes of raw dot products, see <see cref="QGemm"/>) becomes final sums with the
+/// zero-point corrections, then output values, in one vectorized pass.
+/// </summary>
+internal interface IIntegerSink
+{
+    /// <summary>Writes <paramref name="values"/> (final int32 sums) at flat output offset <paramref name="offset"/>; <paramref name="channel"/> picks the multiplier.</summary>
+    void Store(int channel, int offset, scoped ReadOnlySpan<int> values);
+
+    /// <summary>
+    /// Convolution tile: row r is output channel <paramref name="channel0"/> + r, lanes are pixels.
+    /// Final sum = tile + terms[r] - zeroPoints[r] * sums[lane] (zero points may be empty; sums then unused).
+    /// Row r goes to <paramref name="offset"/> + r * <paramref name="stride"/>, <paramref name="lanes"/> values.
+    /// <paramref name="sums"/> has at least 16 elements when zero points are given.
+    /// </summary>
+    void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride);
+
+    /// <summary>
+    /// Matrix-product tile: lanes are output columns <paramref name="column0"/>.., rows are A rows.
+    /// Final sum = tile + terms[lane] - zeroPoints[lane] * sums[r] (terms and zero points hold <paramref name="lanes"/> values).
+    /// </summary>
+    void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride);
+}
+
+/// <summary>Vector helpers shared by the sinks.</summary>
+internal static class QuantizedEpilogue
+{
+    /// <summary>Whether the 16-lane tile paths run (Vector256 accelerated: x64 with AVX2).</summary>
+    public static bool Vectorized => Vector256.IsHardwareAccelerated;
+
+    /// <summary>Requantizes 16 sums (two vectors) and stores the first <paramref name="count"/> as 8-bit values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Requant16<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, Span<T> y, int count) where T : unmanaged
+    {
+        var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v0) * m0, lo), hi))) + zp;
+        var i1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v1) * m1, lo), hi))) + zp;
+        var s = Vector256.Narrow(i0, i1);
+        Vector128<byte> b = typeof(T) == typeof(byte)
+            ? Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).GetLower()
+            : Vector256.Narrow(s, s).GetLower().AsByte();
+        Span<byte> target = MemoryMarshal.AsBytes(y);
+        if (count == 16 && target.Length >= 16)
+        {
+            b.StoreUnsafe(ref MemoryMarshal.GetReference(target));
+            return;
+        }
+        Span<byte> tmp = stackalloc byte[16];
+        b.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
+        tmp.Slice(0, count).CopyTo(target);
+    }
+
+    /// <summary>16 ints from <paramref name="source"/>, zero-filled past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load16(scoped ReadOnlySpan<int> source, int count, out Vector256<int> v0, out Vector256<int> v1)
+    {
+        if (count >= 16 && source.Length >= 16)
+        {
+            v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source));
+            v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), 8);
+            return;
+        }
+        Span<int> tmp = stackalloc int[16];
+        tmp.Clear();
+        source.Slice(0, Math.Min(count, source.Length)).CopyTo(tmp);
+        v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp));
+        v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp), 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load16(scoped ReadOnlySpan<float> source, int count, out Vector256<float> v0, out Vector256<float> v1)
+    {
+        if (count >= 16 && source.Length >= 16)
+        {
+            v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source));
+            v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), 8);
+            return;
+        }
+        Span<float> tmp = stackalloc float[16];
+        tmp.Clear();
+        source.Slice(0, Math.Min(count, source.Length)).CopyTo(tmp);
+        v0 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp));
+        v1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tmp), 8);
+    }
+
+    /// <summary>The scalar form of the tile corrections, for hardware without Vector256.</summary>
+    public static void ChannelRowsScalar(scoped ReadOnlySpan<int> tile, int r, int lanes, int term, int zeroPoint, scoped ReadOnlySpan<int> sums, Span<int> values)
+    {
+        for (int c = 0; c < lanes; c++) values[c] = tile[r * QGemm.TileCols + c] + term - (zeroPoint == 0 ? 0 : zeroPoint * sums[c]);
+    }
+
+    public static void ColumnRowsScalar(scoped ReadOnlySpan<int> tile, int r, int lanes, scoped ReadOnlySpan<int> terms, scoped ReadOnlySpan<int> zeroPoints, int sum, Span<int> values)
+    {
+        for (int c = 0; c < lanes; c++) values[c] = tile[r * QGemm.TileCols + c] + terms[c] - (zeroPoints.IsEmpty ? 0 : zeroPoints[c] * sum);
+    }
+}
+
+/// <summary>Requantizes to byte/sbyte with one multiplier per channel (or one for all).</summary>
+internal ref struct RequantSink<T> : IIntegerSink where T : unmanaged
+{
+    private readonly Span<T> _y;
+    private readonly ReadOnlySpan<float> _multipliers;
+    private readonly int _zeroPoint;
+
+    public RequantSink(Span<T> y, ReadOnlySpan<float> multipliers, int zeroPoint)
+    {
+        _y = y;
+        _multipliers = multipliers;
+        _zeroPoint = zeroPoint;
+    }
+
+    private float Multiplier(int channel) => _multipliers[_multipliers.Length == 1 ? 0 : channel];
+
+    public void Store(int channel, int offset, scoped ReadOnlySpan<int> values) =>
+        Requantize.Store(values, Multiplier(channel), _zeroPoint, _y.Slice(offset, values.Length));
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        if (!QuantizedEpilogue.Vectorized)
+        {
+            Span<int> values = stackalloc int[QGemm.TileCols];
+            for (int r = 0; r < rows; r++)
+            {
+                QuantizedEpilogue.ChannelRowsScalar(tile, r, lanes, terms[r], zeroPoints.IsEmpty ? 0 : zeroPoints[r], sums, values);
+                Store(channel0 + r, offset + r * stride, values.Slice(0, lanes));
+            }
+            return;
+        }
+        var lo = Vector256.Create((float)(Requantize.Min<T>() - _zeroPoint));
+        var hi = Vector256.Create((float)(Requantize.Max<T>() - _zeroPoint));
+        var zp = Vector256.Create(_zeroPoint);
+        Vector256<int> s0 = default, s1 = default;
+        if (!zeroPoints.IsEmpty) QuantizedEpilogue.Load16(sums, QGemm.TileCols, out s0, out s1);
+        ref int t = ref MemoryMarshal.GetReference(tile);
+        for (int r = 0; r < rows; r++)
+        {
+            var add = Vector256.Create(terms[r]);
+            var v0 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols)) + add;
+            var v1 = Vector256.LoadUnsafe(ref t, (nuint)(r * QGemm.TileCols + 8)) + add;
+            if (!zeroPoints.IsEmpty && zeroPoints[r] != 0)
+            {
+                var z = Vector256.Create(zeroPoints[r]);
+                v0 -= z * s0;
+                v1 -= z * s1;
+            }
+            var m = Vector256.Create(Multiplier(channel0 + r));
+            QuantizedEpilogue.Requant16(v0, v1, m, m, lo, hi, zp, _y.Slice(offset + r * stride), lanes);
+        }
+    }
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
+        throw new NotSupportedException("per-channel rows only");
+}
+
+/// <summary>Keeps the int32 sums (ConvInteger, MatMulInteger).</summary>
+internal ref struct IntSink : IIntegerSink
+{
+    private readonly Span<int> _y;
+    public IntSink(Span<int> y) => _y = y;
+
+    public void Store(int channel, int offset, scoped ReadOnlySpan<int> values) => values.CopyTo(_y.Slice(offset, values.Length));
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        for (int r = 0; r < rows; r++)
+            QuantizedEpilogue.ChannelRowsScalar(tile, r, lanes, terms[r], zeroPoints.IsEmpty ? 0 : zeroPoints[r], sums, _y.Slice(offset + r * stride, lanes));
+    }
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        for (int r = 0; r < rows; r++)
+            QuantizedEpilogue.ColumnRowsScalar(tile, r, lanes, terms, zeroPoints, zeroPoints.IsEmpty ? 0 : sums[r], _y.Slice(offset + r * stride, lanes));
+    }
+}
+
+/// <summary>
+/// Quantized 2-D convolution (NCHW; 1-D convolutions use height 1) with int32 accumulation: QLinearConv
+/// (requantized to 8 bits) and ConvInteger (int32 out).
+/// <para>
+/// Grouped/full convolutions run as a GEMM (<see cref="QGemm"/>): blocks of output pixels are packed (im2col)
+/// into [K/4][pixels] ints, padding taking the input zero point; weights are [M][K padded to 4] int8. With
+/// x' = x shifted to uint8 (int8 inputs + 128) and w' = w shifted to int8 (uint8 weights - 128),
+/// sum (x - xz)(w - wz) = sum x'w' - wz'·sum x' - xz'·sum w' + K·xz'·wz': the last two terms and the bias are
+/// one precomputed int per output channel (<c>columnTerms</c>), the second is needed only for nonzero weight
+/// zero points. Depthwise convolutions (one input channel per group) run directly on (x - xz)(w - wz).
+/// </para>
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class QuantizedConv
+{
+    // Scratch slots (int): packed activations, pixel sums / accumulator plane; (long): widened weights.
+    private const int SlotPacked = 0, SlotSums = 1, SlotPlane = 2;
+    // Slots used by the run-time-parameter entry points for their prepared parameters.
+    private const int SlotPrepWeights = 3, SlotPrepTerms = 4, SlotPrepZeroPoints = 5;
+
+    /// <summary>Bytes of packed activations one pixel block aims at (the block stays in L2).</summary>
+    private const int PackedBlockBytes = 128 * 1024;
+
+    /// <summary>The packed weight layout's row length: K rounded up to a multiple of 4.</summary>
+    public static int PaddedK(int k) => (k + 3) & ~3;
+
+    /// <summary>QLinearConv, GEMM form (weights prepared at build time; see the class remarks).</summary>
+    public static void QLinearConv<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
+        ReadOnlySpan<int> columnTerms, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
+        Gemm(x, xZeroPoint, weights, weightZeroPoints, columnTerms, ref sink, g);
+    }
+
+    /// <summary>ConvInteger, GEMM form.</summary>
+    public static void ConvInteger<TX>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
+        ReadOnlySpan<int> columnTerms, Span<int> y, in ConvGeometry g) where TX : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        var sink = new IntSink(y);
+        Gemm(x, xZeroPoint, weights, weightZeroPoints, columnTerms, ref sink, g);
+    }
+
+    /// <summary>
+    /// QLinearConv, depthwise form: weights [M][kh*kw] int8 (uint8 weights shifted by -128, their zero points too),
+    /// <paramref name="weightZeroPoints"/> per channel in that shifted domain (empty: all zero), bias [M] or empty.
+    /// </summary>
+    public static void QLinearDepthwise<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
+        Depthwise(x, xZeroPoint, weights, weightZeroPoints, bias, ref sink, g);
+    }
+
+    /// <summary>ConvInteger, depthwise form.</summary>
+    public static void DepthwiseInteger<TX>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
+        Span<int> y, in ConvGeometry g) where TX : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        var sink = new IntSink(y);
+        Depthwise(x, xZeroPoint, weights, weightZeroPoints, default, ref sink, g);
+    }
+
+    /// <summary>
+    /// QLinearConv with every parameter known only at run time (scales, zero points, weights as graph inputs):
+    /// prepares what the build-time path precomputes, on this thread's scratch memory, then runs the same kernels.
+    /// Multipliers are float32 (x_scale * w_scale) / y_scale, as ONNX Runtime computes them.
+    /// </summary>
+    public static void QLinearConvDynamic<TX, TW, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<float> xScale, ReadOnlySpan<TX> xZeroPoint,
+        ReadOnlySpan<TW> w, ReadOnlySpan<float> wScale, ReadOnlySpan<TW> wZeroPoint, ReadOnlySpan<float> yScale, ReadOnlySpan<TY> yZeroPoint,
+        ReadOnlySpan<int> bias, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TW : unmanaged where TY : unmanaged
+    {
+        int m = g.outChannels;
+        if (xScale.Length != 1 || yScale.Length != 1 || xZeroPoint.Length != 1 || yZeroPoint.Length != 1)
+            throw new ArgumentException("QLinearConv: x and y scales and zero points must be single values");
+        if ((wScale.Length != 1 && wScale.Length != m) || (wZeroPoint.Length > 1 && wZeroPoint.Length != m))
+            throw new ArgumentException($"QLinearConv: w_scale and w_zero_point must have 1 or {m} values");
+        if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException($"QLinearConv: the bias must have {m} values");
+        Span<float> multipliers = QuantScratch<float>.Get(0, wScale.Length);
+        for (int i = 0; i < multipliers.Length; i++) multipliers[i] = xScale[0] * wScale[i] / yScale[0];
+        int xz = Requantize.Widen(xZeroPoint[0]), yz = Requantize.Widen(yZeroPoint[0]);
+        var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), bias, g);
+        var sink = new RequantSink<TY>(y, multipliers, yz);
+        CheckOutput(y.Length, g);
+        if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, ref sink, g);
+        else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
+    }
+
+    /// <summary>ConvInteger with run-time weights and zero points (either zero point may be empty: 0).</summary>
+    public static void ConvIntegerDynamic<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> w, ReadOnlySpan<TW> wZeroPoint,
+        Span<int> y, in ConvGeometry g) where TX : unmanaged where TW : unmanaged
+    {
+        int m = g.outChannels;
+        if (xZeroPoint.Length > 1) throw new ArgumentException("ConvInteger: x_zero_point must be a single value");
+        if (wZeroPoint.Length > 1 && wZeroPoint.Length != m) throw new ArgumentException($"ConvInteger: w_zero_point must have 1 or {m} values");
+        int xz = xZeroPoint.IsEmpty ? 0 : Requantize.Widen(xZeroPoint[0]);
+        var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), default, g);
+        var sink = new IntSink(y);
+        CheckOutput(y.Length, g);
+        if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, default, ref sink, g);
+        else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
+    }
+
+    private readonly ref struct Prepared
+    {
+        public Prepared(bool depthwise, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> zeroPoints, ReadOnlySpan<int> terms)
+        {
+            Depthwise = depthwise; Weights = weights; ZeroPoints = zeroPoints; Terms = terms;
+        }
+        public bool Depthwise { get; }
+        public ReadOnlySpan<sbyte> Weights { get; }
+        public ReadOnlySpan<int> ZeroPoints { get; }
+        public ReadOnlySpan<int> Terms { get; }
+    }
+
+    /// <summary>What the generator computes at build time, computed here: shifted, packed weights and per-channel terms.</summary>
+    private static Prepared Prepare<TW>(ReadOnlySpan<TW> w, ReadOnlySpan<TW> wZeroPoint, int xZeroPoint, bool xSigned, ReadOnlySpan<int> bias, in ConvGeometry g)
+        where TW : unmanaged
+    {
+        int m = g.outChannels, cg = g.inChannels / g.groups;
+        int k = cg * g.kernelHeight * g.kernelWidth;
+        if (w.Length != m * k) throw new ArgumentException($"the weight has {w.Length} values, expected {m * k}");
+        bool depthwise = cg == 1;
+        int shiftW = typeof(TW) == typeof(byte) ? 128 : 0;
+        int kp = depthwise ? k : PaddedK(k);
+        Span<sbyte> packed = QuantScratch<sbyte>.Get(SlotPrepWeights, m * kp);
+        packed.Clear();
+        Span<int> zeroPoints = QuantScratch<int>.Get(SlotPrepZeroPoints, m);
+        Span<int> terms = QuantScratch<int>.Get(SlotPrepTerms, m);
+        bool anyZeroPoint = false;
+        int xzShifted = xZeroPoint + (xSigned ? 128 : 0);
+        for (int oc = 0; oc < m; oc++)
+        {
+            int wz = (wZeroPoint.IsEmpty ? 0 : Requantize.Widen(wZeroPoint[wZeroPoint.Length == 1 ? 0 : oc])) - shiftW;
+            zeroPoints[oc] = wz;
+            anyZeroPoint |= wz != 0;
+            int sum = 0;
+            for (int i = 0; i < k; i++)
+            {
+                int v = Requantize.Widen(w[oc * k + i]) - shiftW;
+                packed[oc * kp + i] = (sbyte)v;
+                sum += v;
+            }
+            terms[oc] = (bias.IsEmpty ? 0 : bias[oc]) - xzShifted * sum + k * xzShifted * wz;
+        }
+        return new Prepared(depthwise, packed, anyZeroPoint ? zeroPoints : default, terms);
+    }
+
+    private static void CheckOutput(int length, in ConvGeometry g)
+    {
+        if ((long)g.batch * g.outChannels * g.outHeight * g.outWidth != length) throw new ArgumentException("output has the wrong length");
+    }
+
+    private static void Gemm<TX, TSink>(scoped ReadOnlySpan<TX> x, int xZeroPoint, scoped ReadOnlySpan<sbyte> weights, scoped ReadOnlySpan<int> weightZeroPoints,
+        scoped ReadOnlySpan<int> columnTerms, ref TSink sink, in ConvGeometry g)
+        where TX : unmanaged where TSink : IIntegerSink, allows ref struct
+    {
+        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException(typeof(TX).Name);
+        int m = g.outChannels, cg = g.inChannels / g.groups, mg = m / g.groups;
+        int k = cg * g.kernelHeight * g.kernelWidth, kq = PaddedK(k) / 4;
+        int p = g.outHeight * g.outWidth;
+        if (weights.Length != m * kq * 4) throw new ArgumentException($"packed weights have {weights.Length} bytes, expected {m * kq * 4}");
+        if (columnTerms.Length != m) throw new ArgumentException("column terms have the wrong length");
+        if (x.Length != g.batch * g.inChannels * g.inHeight * g.inWidth) throw new ArgumentException("input has the wrong length");
+
+        bool signedX = typeof(TX) == typeof(sbyte);
+        byte pad = (byte)(xZeroPoint + (signedX ? 128 : 0));
+        var path = IntegerPaths.Current;
+        ReadOnlySpan<int> rows8 = MemoryMarshal.Cast<sbyte, int>(weights);
+        Span<long> rows16 = default;
+        if (QGemm.NeedsWideRows(path))
+        {
+            rows16 = QuantScratch<long>.Get(0, rows8.Length);
+            QGemm.WidenRows(rows8, unsigned: false, rows16);
+        }
+
+        int block = Math.Clamp(PackedBlockBytes / (kq * 4) / QGemm.TileCols * QGemm.TileCols, QGemm.TileCols, 256);
+        block = Math.Min(block, (p + QGemm.TileCols - 1) / QGemm.TileCols * QGemm.TileCols);
+        Span<int> packed = QuantScratch<int>.Get(SlotPacked, kq * block);
+        bool zeroPoints = !weightZeroPoints.IsEmpty;
+        Span<int> sums = zeroPoints ? QuantScratch<int>.Get(SlotSums, block + QGemm.TileCols) : default;
+        Span<int> tile = stackalloc int[QGemm.TileRows * QGemm.TileCols];
+        ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
+
+        for (int n = 0; n < g.batch; n++)
+        {
+            for (int grp = 0; grp < g.groups; grp++)
+            {
+                ReadOnlySpan<byte> xg = xb.Slice((n * g.inChannels + grp * cg) * g.inHeight * g.inWidth, cg * g.inHeight * g.inWidth);
+                for (int p0 = 0; p0 < p; p0 += block)
+                {
+                    int pc = Math.Min(block, p - p0);
+                    int ldc = (pc + QGemm.TileCols - 1) / QGemm.TileCols * QGemm.TileCols;
+                    Span<int> a = packed.Slice(0, kq * ldc);
+                    Pack(xg, signedX, pad, k, kq, p0, pc, ldc, a, g);
+                    if (zeroPoints) PixelSums(a, kq, ldc, pc, sums);
+                    for (int m0 = 0; m0 < mg; m0 += QGemm.TileRows)
+                    {
+                        int rc = Math.Min(QGemm.TileRows, mg - m0);
+                        int row0 = grp * mg + m0;
+                        for (int c0 = 0; c0 < pc; c0 += QGemm.TileCols)
+                        {
+                            QGemm.Tile(path, rows8, rows16, row0, kq, rc, a, ldc, c0, kq, rowsUnsigned: false, tile);
+                            int cc = Math.Min(QGemm.TileCols, pc - c0);
+                            sink.StoreChannelRows(tile, rc, cc, row0, columnTerms.Slice(row0, rc),
+                                zeroPoints ? weightZeroPoints.Slice(row0, rc) : default, zeroPoints ? sums.Slice(c0) : default,
+                                (n * m + row0) * p + p0 + c0, p);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>pixel sums of the packed (shifted) activations: the sum x' term for nonzero weight zero points.</summary>
+    private static void PixelSums(ReadOnlySpan<int> a, int kq, int ldc, int pc, Span<int> sums)
+    {
+        sums.Slice(0, pc).Clear();
+        for (int q = 0; q < kq; q++)
+        {
+            var row = a.Slice(q * ldc, pc);
+            for (int j = 0; j < pc; j++)
+            {
+                int v = row[j];
+                sums[j] += (v & 0xFF) + ((v >> 8) & 0xFF) + ((v >> 16) & 0xFF) + ((v >>> 24) & 0xFF);
+            }
+        }
+    }
+
+    /// <summary>
+    /// im2col of pixels [p0, p0 + pc) into a[q * ldc + j] (4 K-values per int, K padded with zeros); input bytes
+    /// are shifted to uint8 (XOR 0x80 for int8), padding positions take the shifted zero point.
+    /// </summary>
+    internal static void Pack(ReadOnlySpan<byte> x, bool signedX, byte pad, int k, int kq, int p0, int pc, int ldc, Span<int> a, in ConvGeometry g)
+    {
+        byte flip = signedX ? (byte)0x80 : (byte)0;
+        int hw = g.inHeight * g.inWidth;
+        bool pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1 &&
+            g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth;
+        if (pointwise)
+        {
+            PackPointwise(x, flip, k, kq, p0, pc, ldc, hw, a);
+            return;
+        }
+        int kk = g.kernelHeight * g.kernelWidth;
+        Span<int> rowOffset = stackalloc int[4], colOffset = stackalloc int[4], planeOffset = stackalloc int[4];
+        Span<bool> used = stackalloc bool[4];
+        bool vector = Sse2.IsSupported && g.strideWidth <= 2;
+        for (int q = 0; q < kq; q++)
+        {
+            for (int t = 0; t < 4; t++)
+            {
+                int kIndex = 4 * q + t;
+                used[t] = kIndex < k;
+                if (!used[t]) continue;
+                int ic = kIndex / kk, r = kIndex - ic * kk;
+                int kh = r / g.kernelWidth, kw = r - kh * g.kernelWidth;
+                planeOffset[t] = ic * hw;
+                rowOffset[t] = kh * g.dilationHeight - g.padTop;
+                colOffset[t] = kw * g.dilationWidth - g.padLeft;
+            }
+            Span<int> dst = a.Slice(q * ldc, pc);
+            int j = 0, oh = p0 / g.outWidth, ow = p0 - oh * g.outWidth;
+            while (j < pc)
+            {
+                int seg = Math.Min(g.outWidth - ow, pc - j);
+                // Output columns where all four taps read inside the input.
+                int lo = ow, hi = ow + seg;
+                for (int t = 0; t < 4 && lo < hi; t++)
+                {
+                    if (!used[t]) continue;
+                    int ih = oh * g.strideHeight + rowOffset[t];
+                    if ((uint)ih >= (uint)g.inHeight) { hi = lo; break; }
+                    int c = colOffset[t];
+                    int first = c >= 0 ? 0 : (-c + g.strideWidth - 1) / g.strideWidth;
+                    int lastCol = g.inWidth - 1 - c;
+                    int end = lastCol < 0 ? 0 : lastCol / g.strideWidth + 1;
+                    lo = Math.Max(lo, first);
+                    hi = Math.Min(hi, end);
+                }
+                if (hi < lo) hi = lo;
+                for (int o = ow; o < lo; o++) dst[j + o - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o, g);
+                int o2 = lo;
+                if (vector)
+                {
+                    for (; o2 + 16 <= hi; o2 += 16)
+                        if (!PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, o2, g, dst.Slice(j + o2 - ow, 16))) break;
+                }
+                for (; o2 < ow + seg; o2++) dst[j + o2 - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o2, g);
+                j += seg;
+                ow = 0;
+                oh++;
+            }
+        }
+    }
+
+    /// <summary>The packed int of one pixel: four K-values (padding = the zero point, K past the end = 0).</summary>
+    private static int PackOne(ReadOnlySpan<byte> x, byte flip, byte pad, ReadOnlySpan<bool> used, ReadOnlySpan<int> planeOffset,
+        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g)
+    {
+        int packed = 0;
+        for (int t = 0; t < 4; t++)
+        {
+            if (!used[t]) continue;
+            int ih = oh * g.strideHeight + rowOffset[t], iw = ow * g.strideWidth + colOffset[t];
+            int v = (uint)ih < (uint)g.inHeight && (uint)iw < (uint)g.inWidth ? x[planeOffset[t] + ih * g.inWidth + iw] ^ flip : pad;
+            packed |= v << (8 * t);
+        }
+        return packed;
+    }
+
+    /// <summary>16 pixels whose taps are all inside (stride 1 or 2): four byte rows interleaved with SSE2 unpacks.</summary>
+    private static bool PackSixteen(ReadOnlySpan<byte> x, byte flip, ReadOnlySpan<bool> used, ReadOnlySpan<int> planeOffset,
+        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g, Span<int> dst)
+    {
+        int load = g.strideWidth == 1 ? 16 : 32;
+        for (int t = 0; t < 4; t++)
+            if (used[t] && planeOffset[t] + (oh * g.strideHeight + rowOffset[t]) * g.inWidth + ow * g.strideWidth + colOffset[t] + load > x.Length) return false;
+        var f = Vector128.Create(flip);
+        int rowBase = oh * g.strideHeight * g.inWidth + ow * g.strideWidth;
+        Vector128<byte> v0 = SixteenOf(x, used[0], planeOffset[0] + rowBase + rowOffset[0] * g.inWidth + colOffset[0], g.strideWidth, f);
+        Vector128<byte> v1 = SixteenOf(x, used[1], planeOffset[1] + rowBase + rowOffset[1] * g.inWidth + colOffset[1], g.strideWidth, f);
+        Vector128<byte> v2 = SixteenOf(x, used[2], planeOffset[2] + rowBase + rowOffset[2] * g.inWidth + colOffset[2], g.strideWidth, f);
+        Vector128<byte> v3 = SixteenOf(x, used[3], planeOffset[3] + rowBase + rowOffset[3] * g.inWidth + colOffset[3], g.strideWidth, f);
+        var lo01 = Sse2.UnpackLow(v0, v1).AsInt16();
+        var hi01 = Sse2.UnpackHigh(v0, v1).AsInt16();
+        var lo23 = Sse2.UnpackLow(v2, v3).AsInt16();
+        var hi23 = Sse2.UnpackHigh(v2, v3).AsInt16();
+        ref int o = ref MemoryMarshal.GetReference(dst);
+        Sse2.UnpackLow(lo01, lo23).AsInt32().StoreUnsafe(ref o, 0);
+        Sse2.UnpackHigh(lo01, lo23).AsInt32().StoreUnsafe(ref o, 4);
+        Sse2.UnpackLow(hi01, hi23).AsInt32().StoreUnsafe(ref o, 8);
+        Sse2.UnpackHigh(hi01, hi23).AsInt32().StoreUnsafe(ref o, 12);
+        return true;
+    }
+
+    /// <summary>16 bytes at x[at], or every other byte from there (stride 2), shifted; zeros for an unused K slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> SixteenOf(ReadOnlySpan<byte> x, bool used, int at, int stride, Vector128<byte> flip)
+    {
+        if (!used) return default;
+        ref byte src = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), at);
+        if (stride == 1) return Vector128.LoadUnsafe(ref src) ^ flip;
+        var mask = Vector128.Create((short)0xFF);
+        var even0 = Vector128.LoadUnsafe(ref src).AsInt16() & mask;
+        var even1 = Vector128.LoadUnsafe(ref src, 16).AsInt16() & mask;
+        return Sse2.PackUnsignedSaturate(even0, even1) ^ flip;
+    }
+
+    /// <summary>1x1 stride-1 unpadded convolution: K = channels, so each packed int interleaves 4 channel planes.</summary>
+    private static void PackPointwise(ReadOnlySpan<byte> x, byte flip, int k, int kq, int p0, int pc, int ldc, int hw, Span<int> a)
+    {
+        for (int q = 0; q < kq; q++)
+        {
+            int c = 4 * q;
+            ReadOnlySpan<byte> s0 = x.Slice(c * hw + p0, pc);
+            ReadOnlySpan<byte> s1 = c + 1 < k ? x.Slice((c + 1) * hw + p0, pc) : default;
+            ReadOnlySpan<byte> s2 = c + 2 < k ? x.Slice((c + 2) * hw + p0, pc) : default;
+            ReadOnlySpan<byte> s3 = c + 3 < k ? x.Slice((c + 3) * hw + p0, pc) : default;
+            Span<int> row = a.Slice(q * ldc, pc);
+            int j = 0;
+            if (Sse2.IsSupported && c + 3 < k)
+            {
+                var f = Vector128.Create(flip);
+                ref byte r0 = ref MemoryMarshal.GetReference(s0), r1 = ref MemoryMarshal.GetReference(s1);
+                ref byte r2 = ref MemoryMarshal.GetReference(s2), r3 = ref MemoryMarshal.GetReference(s3);
+                ref int o = ref MemoryMarshal.GetReference(row);
+                for (; j <= pc - 16; j += 16)
+                {
+                    var v0 = Vector128.LoadUnsafe(ref r0, (nuint)j) ^ f;
+                    var v1 = Vector128.LoadUnsafe(ref r1, (nuint)j) ^ f;
+                    var v2 = Vector128.LoadUnsafe(ref r2, (nuint)j) ^ f;
+                    var v3 = Vector128.LoadUnsafe(ref r3, (nuint)j) ^ f;
+                    var lo01 = Sse2.UnpackLow(v0, v1).AsInt16();
+                    var hi01 = Sse2.UnpackHigh(v0, v1).AsInt16();
+                    var lo23 = Sse2.UnpackLow(v2, v3).AsInt16();
+                    var hi23 = Sse2.UnpackHigh(v2, v3).AsInt16();
+                    Sse2.UnpackLow(lo01, lo23).AsInt32().StoreUnsafe(ref o, (nuint)j);
+                    Sse2.UnpackHigh(lo01, lo23).AsInt32().StoreUnsafe(ref o, (nuint)(j + 4));
+                    Sse2.UnpackLow(hi01, hi23).AsInt32().StoreUnsafe(ref o, (nuint)(j + 8));
+                    Sse2.UnpackHigh(hi01, hi23).AsInt32().StoreUnsafe(ref o, (nuint)(j + 12));
+                }
+            }
+            for (; j < pc; j++)
+            {
+                int b0 = s0[j] ^ flip;
+                int b1 = s1.IsEmpty ? 0 : s1[j] ^ flip;
+                int b2 = s2.IsEmpty ? 0 : s2[j] ^ flip;
+                int b3 = s3.IsEmpty ? 0 : s3[j] ^ flip;
+                row[j] = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depthwise (one input channel per group, any channel multiplier), directly: each output row is computed in
+    /// registers over all taps. Interior outputs (every tap inside the input) use vectors and the folded form
+    /// sum x·w' - x_zp·sum w' (w' = w - w_zp); outputs whose window touches the padding take the plain
+    /// sum over the taps inside (padding contributes exactly zero). Rows then go to the sink.
+    /// </summary>
+    private static void Depthwise<TX, TSink>(scoped ReadOnlySpan<TX> x, int xZeroPoint, scoped ReadOnlySpan<sbyte> weights, scoped ReadOnlySpan<int> weightZeroPoints,
+        scoped ReadOnlySpan<int> bias, ref TSink sink, in ConvGeometry g)
+        where TX : unmanaged where TSink : IIntegerSink, allows ref struct
+    {
+        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException(typeof(TX).Name);
+        int m = g.outChannels, mg = m / g.groups, kk = g.kernelHeight * g.kernelWidth;
+        int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
+        if (g.inChannels != g.groups) throw new ArgumentException("depthwise convolution needs one input channel per group");
+        if (weights.Length != m * kk) throw new ArgumentException($"depthwise weights have {weights.Length} values, expected {m * kk}");
+        if (x.Length != g.batch * g.inChannels * inPlane) throw new ArgumentException("input has the wrong length");
+        if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
+        Span<int> taps = QuantScratch<int>.Get(SlotSums, kk);
+        Span<int> row = QuantScratch<int>.Get(SlotPlane, g.outWidth);
+        // Interior columns: every tap column inside [0, inWidth).
+        int span = (g.kernelWidth - 1) * g.dilationWidth;
+        int owLo = (g.padLeft + g.strideWidth - 1) / g.strideWidth;
+        int lastStart = g.inWidth - 1 - span + g.padLeft;
+        int owHi = lastStart < 0 ? 0 : Math.Min(g.outWidth, lastStart / g.strideWidth + 1);
+        var path = IntegerPaths.Current;
+        ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
+        bool signed = typeof(TX) == typeof(sbyte);
+        for (int n = 0; n < g.batch; n++)
+        {
+            for (int oc = 0; oc < m; oc++)
+            {
+                int ic = oc / mg;
+                int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
+                int sumW = 0;
+                for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
+                int b = bias.IsEmpty ? 0 : bias[oc];
+                int inner = b - xZeroPoint * sumW;
+                ReadOnlySpan<byte> plane = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
+                for (int oh = 0; oh < g.outHeight; oh++)
+                {
+                    int ih0 = oh * g.strideHeight - g.padTop;
+                    bool rowInside = ih0 >= 0 && ih0 + (g.kernelHeight - 1) * g.dilationHeight < g.inHeight;
+                    int vecStart = rowInside && owHi > owLo ? owLo : g.outWidth;
+                    int vecEnd = rowInside && owHi > owLo ? owHi : g.outWidth;
+                    for (int ow = 0; ow < vecStart; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
+                    int done = vecStart;
+                    if (vecEnd > vecStart) done = DepthwiseInterior(path, plane, signed, taps, inner, ih0, vecStart, vecEnd - vecStart, g, row);
+                    for (int ow = done; ow < g.outWidth; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
+                    sink.Store(oc, (n * m + oc) * outPlane + oh * g.outWidth, row);
+                }
+            }
+        }
+    }
+
+    /// <summary>One output of a depthwise convolution: the taps inside the input, (x - x_zp) * w'.</summary>
+    private static int DepthwiseOne(ReadOnlySpan<byte> plane, bool signed, int xZeroPoint, ReadOnlySpan<int> taps, int bias, int ih0, int ow, in ConvGeometry g)
+    {
+        int acc = bias;
+        int iw0 = ow * g.strideWidth - g.padLeft;
+        for (int kh = 0; kh < g.kernelHeight; kh++)
+        {
+            int ih = ih0 + kh * g.dilationHeight;
+            if ((uint)ih >= (uint)g.inHeight) continue;
+            for (int kw = 0; kw < g.kernelWidth; kw++)
+            {
+                int iw = iw0 + kw * g.dilationWidth;
+                if ((uint)iw >= (uint)g.inWidth) continue;
+                byte v = plane[ih * g.inWidth + iw];
+                acc += ((signed ? (sbyte)v : v) - xZeroPoint) * taps[kh * g.kernelWidth + kw];
+            }
+        }
+        return acc;
+    }
+
+    /// <summary>
+    /// Interior outputs [ow0, ow0 + count) of one row, 8 (AVX2) or 4 (Vector128) at a time, all taps in registers;
+    /// returns the first output not computed (the scalar code finishes the row).
+    /// </summary>
+    private static int DepthwiseInterior(IntegerPath path, ReadOnlySpan<byte> plane, bool signed, ReadOnlySpan<int> taps, int inner,
+        int ih0, int ow0, int count, in ConvGeometry g, Span<int> row)
+    {
+        int sw = g.strideWidth, j = 0;
+        ref byte src = ref MemoryMarshal.GetReference(plane);
+        ref int dst = ref MemoryMarshal.GetReference(row);
+        // The furthest byte a block reads, relative to its first tap's start.
+        int reach = (g.kernelHeight - 1) * g.dilationHeight * g.inWidth + (g.kernelWidth - 1) * g.dilationWidth;
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported && sw <= 2)
+        {
+            int load = sw == 1 ? 8 : 16;
+            for (; j + 8 <= count; j += 8)
+            {
+                int start = ih0 * g.inWidth + (ow0 + j) * sw - g.padLeft;
+                if (start + reach + load > plane.Length) break;
+                var acc = Vector256.Create(inner);
+                for (int kh = 0; kh < g.kernelHeight; kh++)
+                {
+                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
+                    for (int kw = 0; kw < g.kernelWidth; kw++)
+                    {
+                        ref byte at = ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth);
+                        Vector256<int> v;
+                        if (sw == 1)
+                        {
+                            var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref at)).AsByte();
+                            v = signed ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
+                        }
+                        else
+                        {
+                            var words = Vector128.LoadUnsafe(ref at).AsInt16();
+                            var even = signed ? Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(words, 8), 8) : words & Vector128.Create((short)0xFF);
+                            v = Avx2.ConvertToVector256Int32(even);
+                        }
+                        acc += Avx2.MultiplyLow(v, Vector256.Create(taps[kh * g.kernelWidth + kw]));
+                    }
+                }
+                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+            }
+        }
+        else if (path is not IntegerPath.Scalar && Vector128.IsHardwareAccelerated && sw == 1)
+        {
+            for (; j + 4 <= count; j += 4)
+            {
+                int start = ih0 * g.inWidth + ow0 + j - g.padLeft;
+                if (start + reach + 4 > plane.Length) break;
+                var acc = Vector128.Create(inner);
+                for (int kh = 0; kh < g.kernelHeight; kh++)
+                {
+                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
+                    for (int kw = 0; kw < g.kernelWidth; kw++)
+                    {
+                        var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth))).AsByte();
+                        Vector128<int> v = signed
+                            ? Vector128.WidenLower(Vector128.WidenLower(bytes.AsSByte()))
+                            : Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32();
+                        acc += v * Vector128.Create(taps[kh * g.kernelWidth + kw]);
+                    }
+                }
+                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+            }
+        }
+        return ow0 + j;
+    }
+
+    /// <summary>acc[j] += (row[start + j * stride] - zeroPoint) * w.</summary>
+    internal static void AddScaledRow<TX>(IntegerPath path, ReadOnlySpan<TX> row, int start, int stride, int zeroPoint, int w, Span<int> acc)
+        where TX : unmanaged
+    {
+        int count = acc.Length;
+        if (count == 0) return;
+        if (start < 0 || start + (long)(count - 1) * stride >= row.Length) throw new ArgumentException("row out of range");
+        ref byte src = ref Unsafe.As<TX, byte>(ref MemoryMarshal.GetReference(row));
+        ref int dst = ref MemoryMarshal.GetReference(acc);
+        bool signed = typeof(TX) == typeof(sbyte);
+        int j = 0;
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported)
+        {
+            var vz = Vector256.Create(zeroPoint);
+            var vw = Vector256.Create(w);
+            if (stride == 1)
+            {
+                for (; j <= count - 8; j += 8)
+                {
+                    var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, start + j))).AsByte();
+                    var v = signed ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
+                    var sum = Vector256.LoadUnsafe(ref dst, (nuint)j) + Avx2.MultiplyLow(v - vz, vw);
+                    sum.StoreUnsafe(ref dst, (nuint)j);
+                }
+            }
+            else if (stride == 2)
+            {
+                // 16 bytes hold 8 even-indexed elements; the last load must stay inside the row.
+                for (; j <= count - 8 && start + 2 * j + 16 <= row.Length; j += 8)
+                {
+                    var words = Vector128.LoadUnsafe(ref Unsafe.Add(ref src, start + 2 * j)).AsInt16();
+                    var even = signed ? Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(words, 8), 8) : words & Vector128.Create((short)0xFF);
+                    var v = Avx2.ConvertToVector256Int32(even);
+                    var sum = Vector256.LoadUnsafe(ref dst, (nuint)j) + Avx2.MultiplyLow(v - vz, vw);
+                    sum.StoreUnsafe(ref dst, (nuint)j);
+                }
+            }
+        }
+        else if (path is not IntegerPath.Scalar && Vector128.IsHardwareAccelerated && stride == 1)
+        {
+            var vz = Vector128.Create(zeroPoint);
+            var vw = Vector128.Create(w);
+            for (; j <= count - 4; j += 4)
+            {
+                var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref src, start + j))).AsByte();
+                Vector128<int> v = signed
+                    ? Vector128.WidenLower(Vector128.WidenLower(bytes.AsSByte()))
+                    : Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32();
+                var sum = Vector128.LoadUnsafe(ref dst, (nuint)j) + (v - vz) * vw;
+                sum.StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+        for (; j < count; j++)
+        {
+            byte b = Unsafe.Add(ref src, start + j * stride);
+            int v = signed ? (sbyte)b : b;
+            Unsafe.Add(ref dst, j) += (v - zeroPoint) * w;
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// com.microsoft QLinearAdd and QLinearMul with numpy broadcasting. The float32 arithmetic follows ONNX
+/// Runtime's x64 kernels step for step, so results match it bit for bit (the ONNX formula
+/// C = (A_scale (A - A_zp) op B_scale (B - B_zp)) / C_scale + C_zp, rounded half to even, saturated):
+/// <list type="bullet">
+/// <item>Add: rA = sA / sC, rB = sB / sC, f = zC - (rA zA + rB zB); c = fma(a, rA, fma(b, rB, f)). Where one
+/// input is constant along the innermost run it is folded into f first (f + b rB, not fused) and the other
+/// is the fma; when A is the constant one the roles of A and B swap.</item>
+/// <item>Mul: the exact int32 product (a - zA)(b - zB), times m = sA sB / sC, plus zC, in float32.</item>
+/// </list>
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class QuantizedElementwise
+{
+    private const int MaxRank = 8;
+
+    /// <summary>QLinearAdd; empty zero points are 0; scales and zero points are single values.</summary>
+    public static void QLinearAdd<T>(ReadOnlySpan<T> a, ReadOnlySpan<float> aScale, ReadOnlySpan<T> aZeroPoint, ReadOnlySpan<int> aShape,
+        ReadOnlySpan<T> b, ReadOnlySpan<float> bScale, ReadOnlySpan<T> bZeroPoint, ReadOnlySpan<int> bShape,
+        ReadOnlySpan<float> cScale, ReadOnlySpan<T> cZeroPoint, Span<T> c, ReadOnlySpan<int> cShape) where T : unmanaged =>
+        Binary(a, aScale, aZeroPoint, aShape, b, bScale, bZeroPoint, bShape, cScale, cZeroPoint, c, cShape, mul: false);
+
+    /// <summary>QLinearMul; empty zero points are 0; scales and zero points are single values.</summary>
+    public static void QLinearMul<T>(ReadOnlySpan<T> a, ReadOnlySpan<float> aScale, ReadOnlySpan<T> aZeroPoint, ReadOnlySpan<int> aShape,
+        ReadOnlySpan<T> b, ReadOnlySpan<float> bScale, ReadOnlySpan<T> bZeroPoint, ReadOnlySpan<int> bShape,
+        ReadOnlySpan<float> cScale, ReadOnlySpan<T> cZeroPoint, Span<T> c, ReadOnlySpan<int> cShape) where T : unmanaged =>
+        Binary(a, aScale, aZeroPoint, aShape, b, bScale, bZeroPoint, bShape, cScale, cZeroPoint, c, cShape, mul: true);
+
+    private readonly struct Params
+    {
+        public readonly float SA, SB, SC;
+        public readonly int ZA, ZB, ZC, Min, Max;
+        public Params(float sa, int za, float sb, int zb, float sc, int zc, int min, int max)
+        {
+            SA = sa; ZA = za; SB = sb; ZB = zb; SC = sc; ZC = zc; Min = min; Max = max;
+        }
+    }
+
+    private static void Binary<T>(ReadOnlySpan<T> a, ReadOnlySpan<float> aScale, ReadOnlySpan<T> aZeroPoint, ReadOnlySpan<int> aShape,
+        ReadOnlySpan<T> b, ReadOnlySpan<float> bScale, ReadOnlySpan<T> bZeroPoint, ReadOnlySpan<int> bShape,
+        ReadOnlySpan<float> cScale, ReadOnlySpan<T> cZeroPoint, Span<T> c, ReadOnlySpan<int> cShape, bool mul) where T : unmanaged
+    {
+        if (aScale.Length != 1 || bScale.Length != 1 || cScale.Length != 1 || aZeroPoint.Length > 1 || bZeroPoint.Length > 1 || cZeroPoint.Length > 1)
+            throw new ArgumentException("QLinearAdd/QLinearMul: scales and zero points must be single values");
+        var p = new Params(aScale[0], aZeroPoint.IsEmpty ? 0 : Requantize.Widen(aZeroPoint[0]),
+            bScale[0], bZeroPoint.IsEmpty ? 0 : Requantize.Widen(bZeroPoint[0]),
+            cScale[0], cZeroPoint.IsEmpty ? 0 : Requantize.Widen(cZeroPoint[0]), Requantize.Min<T>(), Requantize.Max<T>());
+
+        // As ONNX Runtime: a whole-tensor scalar input takes the scalar path everywhere.
+        if (a.Length == 1 && c.Length >= 1) { Run(b, a, c, p, mode: Mode.AScalar, mul); return; }
+        if (b.Length == 1) { Run(a, b, c, p, mode: Mode.BScalar, mul); return; }
+        if (a.Length == c.Length && b.Length == c.Length) { Run(a, b, c, p, Mode.Both, mul); return; }
+
+        Span<int> dims = stackalloc int[MaxRank];
+        Span<int> sa = stackalloc int[MaxRank];
+        Span<int> sb = stackalloc int[MaxRank];
+        int rank = Broadcast.Collapse(cShape, aShape, bShape, dims, sa, sb);
+        int inner = dims[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+        Span<int> index = stackalloc int[MaxRank];
+        index.Clear();
+        int offA = 0, offB = 0;
+        for (int outer = 0; outer < c.Length; outer += inner)
+        {
+            Span<T> row = c.Slice(outer, inner);
+            if (ia == 1 && ib == 1) Run(a.Slice(offA, inner), b.Slice(offB, inner), row, p, Mode.Both, mul);
+            else if (ia == 1) Run(a.Slice(offA, inner), b.Slice(offB, 1), row, p, Mode.BScalar, mul);
+            else Run(b.Slice(offB, ib == 1 ? inner : 1), a.Slice(offA, 1), row, p, Mode.AScalar, mul);
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                index[d]++;
+                offA += sa[d];
+                offB += sb[d];
+                if (index[d] < dims[d]) break;
+                offA -= sa[d] * dims[d];
+                offB -= sb[d] * dims[d];
+                index[d] = 0;
+            }
+        }
+    }
+
+    private enum Mode { Both, BScalar, AScalar }
+
+    /// <summary>
+    /// Both: c[i] = f(x[i], s[i]); BScalar: x is A, s[0] is B; AScalar: x is B (a span, or one value repeated when
+    /// both are scalar), s[0] is A.
+    /// </summary>
+    private static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> s, Span<T> c, in Params p, Mode mode, bool mul) where T : unmanaged
+    {
+        if (mul)
+        {
+            float m = p.SA * p.SB / p.SC;
+            float zc = p.ZC;
+            for (int i = 0; i < c.Length; i++)
+            {
+                int xa, xb;
+                switch (mode)
+                {
+                    case Mode.Both: xa = Requantize.Widen(x[i]); xb = Requantize.Widen(s[i]); break;
+                    case Mode.BScalar: xa = Requantize.Widen(x[i]); xb = Requantize.Widen(s[0]); break;
+                    default: xa = Requantize.Widen(s[0]); xb = Requantize.Widen(x[x.Length == 1 ? 0 : i]); break;
+                }
+                int product = (xa - p.ZA) * (xb - p.ZB);
+                c[i] = Saturate<T>((float)product * m + zc, p);
+            }
+            return;
+        }
+
+        float rA = p.SA / p.SC, rB = p.SB / p.SC;
+        switch (mode)
+        {
+            case Mode.Both:
+            {
+                float f = FixedPart(rA, p.ZA, rB, p.ZB, p.ZC);
+                for (int i = 0; i < c.Length; i++)
+                    c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[i]), rA, MathF.FusedMultiplyAdd(Requantize.Widen(s[i]), rB, f)), p);
+                break;
+            }
+            case Mode.BScalar:
+            {
+                float f = FixedPart(rA, p.ZA, rB, p.ZB, p.ZC) + (float)Requantize.Widen(s[0]) * rB;
+                for (int i = 0; i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[i]), rA, f), p);
+                break;
+            }
+            default:
+            {
+                // ONNX Runtime swaps the inputs so that the scalar is its second one.
+                float f = FixedPart(rB, p.ZB, rA, p.ZA, p.ZC) + (float)Requantize.Widen(s[0]) * rA;
+                for (int i = 0; i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[x.Length == 1 ? 0 : i]), rB, f), p);
+                break;
+            }
+        }
+    }
+
+    /// <summary>zC - (r1 z1 + r2 z2), each operation rounded to float32.</summary>
+    internal static float FixedPart(float r1, int z1, float r2, int z2, int zc)
+    {
+        float t1 = r1 * z1;
+        float t2 = r2 * z2;
+        return zc - (t1 + t2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Saturate<T>(float v, in Params p) where T : unmanaged
+    {
+        // cvtps2dq rounds half to even; out-of-range floats give int.MinValue there, which saturates to the minimum.
+        int r = float.IsNaN(v) || v >= 2147483648f || v < -2147483648f ? int.MinValue : (int)MathF.Round(v);
+        return Quantization.FromInt<T>(Math.Clamp(r, p.Min, p.Max));
+    }
+
+    /// <summary>
+    /// QLinearConcat: copies each input's rows along the axis into the output; inputs whose scale or zero point
+    /// differ from the output's go through a 256-entry requantization table (null table: plain copy).
+    /// <paramref name="outer"/> rows; this input contributes <paramref name="pitch"/> elements per row, written at
+    /// <paramref name="offset"/> within each output row of <paramref name="outputPitch"/> elements.
+    /// </summary>
+    public static void ConcatRows<T>(ReadOnlySpan<T> x, ReadOnlySpan<byte> table, Span<T> y, int outer, int pitch, int outputPitch, int offset)
+        where T : unmanaged
+    {
+        for (int r = 0; r < outer; r++)
+        {
+            var src = x.Slice(r * pitch, pitch);
+            var dst = y.Slice(r * outputPitch + offset, pitch);
+            if (table.IsEmpty) src.CopyTo(dst);
+            else Quantization.Lookup(src, table, dst);
+        }
+    }
+
+    /// <summary>QLinearConcat's rescaling with parameters known only at run time: copy when they match, else a table.</summary>
+    public static void ConcatRowsDynamic<T>(ReadOnlySpan<T> x, ReadOnlySpan<float> xScale, ReadOnlySpan<T> xZeroPoint, ReadOnlySpan<float> yScale,
+        ReadOnlySpan<T> yZeroPoint, Span<T> y, int outer, int pitch, int outputPitch, int offset) where T : unmanaged
+    {
+        int xz = xZeroPoint.IsEmpty ? 0 : Requantize.Widen(xZeroPoint[0]), yz = yZeroPoint.IsEmpty ? 0 : Requantize.Widen(yZeroPoint[0]);
+        if (xScale[0] == yScale[0] && xz == yz)
+        {
+            ConcatRows(x, default, y, outer, pitch, outputPitch, offset);
+            return;
+        }
+        Span<byte> table = stackalloc byte[256];
+        Quantization.BuildTable<T>(xScale[0], xz, yScale[0], yz, Quantization.TableFunction.Identity, 0, table);
+        ConcatRows(x, table, y, outer, pitch, outputPitch, offset);
+    }
+}

@@ -1,0 +1,143 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// int32 accumulators to 8-bit outputs, as ONNX Runtime's MLAS requantizes: the float32 product
+/// <c>(float)acc * multiplier</c>, clamped to the output range shifted by the zero point, rounded half to
+/// even, plus the zero point. Clamping before rounding equals saturating after it (the bounds are integers).
+/// </summary>
+internal static class Requantize
+{
+    public static int Min<T>() => typeof(T) == typeof(sbyte) ? sbyte.MinValue : typeof(T) == typeof(short) ? short.MinValue : typeof(T) == typeof(int) ? int.MinValue : 0;
+
+    public static int Max<T>() => typeof(T) == typeof(sbyte) ? sbyte.MaxValue : typeof(T) == typeof(byte) ? byte.MaxValue
+        : typeof(T) == typeof(short) ? short.MaxValue : typeof(T) == typeof(ushort) ? ushort.MaxValue : int.MaxValue;
+
+    /// <summary>One value: saturate(round_half_even((float)acc * m) + zp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int One(int acc, float multiplier, int zeroPoint, int min, int max)
+    {
+        float f = acc * multiplier;
+        f = Math.Clamp(f, min - zeroPoint, max - zeroPoint);
+        return (int)MathF.Round(f) + zeroPoint;
+    }
+
+    /// <summary>An 8-bit value from an int already in range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Narrow<T>(int v) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte)) { byte b = (byte)v; return Unsafe.As<byte, T>(ref b); }
+        if (typeof(T) == typeof(sbyte)) { sbyte s = (sbyte)v; return Unsafe.As<sbyte, T>(ref s); }
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary>Reads an 8-bit element as an int (sign-extending int8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Widen<T>(T v) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte)) return Unsafe.As<T, byte>(ref v);
+        if (typeof(T) == typeof(sbyte)) return Unsafe.As<T, sbyte>(ref v);
+        if (typeof(T) == typeof(short)) return Unsafe.As<T, short>(ref v);
+        if (typeof(T) == typeof(ushort)) return Unsafe.As<T, ushort>(ref v);
+        if (typeof(T) == typeof(int)) return Unsafe.As<T, int>(ref v);
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary>y[i] = requantized acc[i], one multiplier for all (y is byte or sbyte).</summary>
+    public static void Store<T>(ReadOnlySpan<int> acc, float multiplier, int zeroPoint, Span<T> y) where T : unmanaged
+    {
+        int n = acc.Length;
+        if (y.Length < n) throw new ArgumentException("output too short");
+        int min = Min<T>(), max = Max<T>();
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated && n >= 8)
+        {
+            var m = Vector128.Create(multiplier);
+            var lo = Vector128.Create((float)(min - zeroPoint));
+            var hi = Vector128.Create((float)(max - zeroPoint));
+            var zp = Vector128.Create(zeroPoint);
+            ref int a = ref MemoryMarshal.GetReference(acc);
+            ref byte o = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            for (; i <= n - 8; i += 8)
+            {
+                var r0 = Convert(Vector128.LoadUnsafe(ref a, (nuint)i), m, lo, hi) + zp;
+                var r1 = Convert(Vector128.LoadUnsafe(ref a, (nuint)(i + 4)), m, lo, hi) + zp;
+                StoreNarrow<T>(r0, r1, ref Unsafe.Add(ref o, i));
+            }
+        }
+        for (; i < n; i++) y[i] = Narrow<T>(One(acc[i], multiplier, zeroPoint, min, max));
+    }
+
+    /// <summary>y[i] = requantized acc[i] with multiplier m[i] (per output column).</summary>
+    public static void StorePerLane<T>(ReadOnlySpan<int> acc, ReadOnlySpan<float> multipliers, int zeroPoint, Span<T> y) where T : unmanaged
+    {
+        int n = acc.Length;
+        if (y.Length < n || multipliers.Length < n) throw new ArgumentException("output too short");
+        int min = Min<T>(), max = Max<T>();
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated && n >= 8)
+        {
+            var lo = Vector128.Create((float)(min - zeroPoint));
+            var hi = Vector128.Create((float)(max - zeroPoint));
+            var zp = Vector128.Create(zeroPoint);
+            ref int a = ref MemoryMarshal.GetReference(acc);
+            ref float mm = ref MemoryMarshal.GetReference(multipliers);
+            ref byte o = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            for (; i <= n - 8; i += 8)
+            {
+                var r0 = Convert(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref mm, (nuint)i), lo, hi) + zp;
+                var r1 = Convert(Vector128.LoadUnsafe(ref a, (nuint)(i + 4)), Vector128.LoadUnsafe(ref mm, (nuint)(i + 4)), lo, hi) + zp;
+                StoreNarrow<T>(r0, r1, ref Unsafe.Add(ref o, i));
+            }
+        }
+        for (; i < n; i++) y[i] = Narrow<T>(One(acc[i], multipliers[i], zeroPoint, min, max));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Convert(Vector128<int> acc, Vector128<float> m, Vector128<float> lo, Vector128<float> hi)
+    {
+        var f = Vector128.ConvertToSingle(acc) * m;
+        f = Vector128.Min(Vector128.Max(f, lo), hi);
+        return Vector128.ConvertToInt32(Vector128.Round(f));
+    }
+
+    /// <summary>Stores 8 in-range ints as 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreNarrow<T>(Vector128<int> a, Vector128<int> b, ref byte target)
+    {
+        var s = Vector128.Narrow(a, b); // 8 shorts, values already in range
+        if (typeof(T) == typeof(byte))
+        {
+            var bytes = Vector128.Narrow(s.AsUInt16(), s.AsUInt16());
+            Unsafe.WriteUnaligned(ref target, bytes.AsUInt64().ToScalar());
+        }
+        else
+        {
+            var bytes = Vector128.Narrow(s, s);
+            Unsafe.WriteUnaligned(ref target, bytes.AsUInt64().ToScalar());
+        }
+    }
+}
+
+/// <summary>
+/// Per-thread scratch arrays for the integer kernels (packed activations, widened weights, accumulator planes,
+/// parameters prepared at run time). Each slot grows to the largest size asked on its thread and is kept, so
+/// steady-state calls allocate nothing; threads never share one.
+/// </summary>
+internal static class QuantScratch<T> where T : unmanaged
+{
+    public const int Slots = 6;
+    [ThreadStatic] private static T[]?[]? t_arrays;
+
+    public static Span<T> Get(int slot, int length)
+    {
+        var arrays = t_arrays ??= new T[]?[Slots];
+        var a = arrays[slot];
+        if (a is null || a.Length < length) arrays[slot] = a = new T[Math.Max(length, (a?.Length ?? 0) * 3 / 2)];
+        return a.AsSpan(0, length);
+    }
+}

@@ -1,0 +1,134 @@
+using System;
+using System.Linq;
+using ModelCompiler.Graph;
+using ModelCompiler.Tests.Infrastructure;
+using Xunit;
+
+namespace ModelCompiler.Tests.Quantization;
+
+/// <summary>
+/// Weights that stay narrow in the assembly, on models built here (no ../shared needed): float16 initializers
+/// behind Cast (2 bytes per weight in the blob, widened once on first use), int4 weights behind a blocked
+/// DequantizeLinear (half a byte per weight, multiplied straight from the nibbles) and int8 QDQ weights
+/// (1 byte). Results equal ONNX Runtime running the same graph; Predict still allocates nothing after warm-up.
+/// </summary>
+public sealed class CompactWeightTests
+{
+    /// <summary>x[1,3,6,6] -> Conv(float16 weights, 4x3x3x3) -> Relu -> Flatten -> Gemm(float16 weights 10x144, bias) -> y.</summary>
+    private static byte[] Float16Model()
+    {
+        var b = new OnnxBuilder(13);
+        var x = b.Input("x", DataType.Float, 1, 3, 6, 6);
+        Half[] H(int n, uint seed) => OnnxModelBuilder.RandomFloats(n, seed).Select(v => (Half)v).ToArray();
+        string Widen(string name) => b.Node("Cast", new[] { name }, OnnxBuilder.Int("to", (int)DataType.Float));
+        var w = Widen(b.Initializer(new[] { 4, 3, 3, 3 }, H(108, 1)));
+        var conv = b.Node("Conv", new[] { x, w }, OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        var flat = b.Node("Flatten", new[] { b.Node("Relu", new[] { conv }) });
+        var y = b.Node("Gemm", new[] { flat, Widen(b.Initializer(new[] { 10, 144 }, H(1440, 2))), Widen(b.Initializer(new[] { 10 }, H(10, 3))) }, OnnxBuilder.Int("transB", 1));
+        b.Output(y, DataType.Float);
+        return WithOutputShape(b.Build(), 1, 10);
+    }
+
+    /// <summary>Declares the graph output's shape (the allocation probe sizes its buffers from it).</summary>
+    private static byte[] WithOutputShape(byte[] model, params int[] shape)
+    {
+        var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(model);
+        var tensor = proto.Graph.Output[0].Type.TensorType;
+        tensor.Shape = new Onnx.Proto.TensorShapeProto();
+        foreach (int d in shape) tensor.Shape.Dim.Add(new Onnx.Proto.TensorShapeProto.Types.Dimension { DimValue = d });
+        return Google.Protobuf.MessageExtensions.ToByteArray(proto);
+    }
+
+    /// <summary>x[2,32] -> MatMul(B int4 [32,8] in blocks of 16 along K, DequantizeLinear opset 21) -> y[2,8].</summary>
+    private static byte[] Int4Model(bool asymmetric)
+    {
+        var b = new OnnxBuilder(21);
+        var x = b.Input("x", DataType.Float, 2, 32);
+        var m = OnnxModelBuilder.RandomFloats(32 * 8, 5);
+        var (packed, scales, zps, scaleShape) = Int4Quantizer.Blocked(m, new[] { 32, 8 }, 0, 16, asymmetric);
+        var type = asymmetric ? DataType.UInt4 : DataType.Int4;
+        var inputs = new[] { b.Initializer(type, new[] { 32, 8 }, packed), b.Initializer(scaleShape, scales) }.ToList();
+        if (zps is not null) inputs.Add(b.Initializer(type, scaleShape, zps));
+        var w = b.Node("DequantizeLinear", inputs.ToArray(), OnnxBuilder.Int("axis", 0), OnnxBuilder.Int("block_size", 16));
+        b.Output(b.Node("MatMul", new[] { x, w }), DataType.Float);
+        var bytes = WithOutputShape(b.Build(), 2, 8);
+        var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
+        proto.IrVersion = 10; // int4 tensors need IR 10
+        return Google.Protobuf.MessageExtensions.ToByteArray(proto);
+    }
+
+    [Fact]
+    public void Float16_weights_take_2_bytes_each_and_compute_in_float32()
+    {
+        var bytes = Float16Model();
+        var model = TypedModel.Compile(bytes, "fp16w");
+        Assert.Contains("DecodedWeights.Widen", model.Source, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cast", string.Join("\n", model.Source.Split('\n').Where(l => l.TrimStart().StartsWith("// L", StringComparison.Ordinal))), StringComparison.Ordinal);
+        long weights = 108 + 1440 + 10;
+        Assert.True(model.Result.WeightBytes <= weights * 2 + 64 * model.Result.WeightTensors, $"blob {model.Result.WeightBytes} B for {weights} float16 weights");
+        for (int s = 0; s < 3; s++)
+        {
+            var x = QuantCompare.Uniform(108, (uint)(70 + s), -1, 1);
+            var ours = (float[])model.RunTyped(new Array[] { x })[0].Data;
+            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("x", new[] { 1, 3, 6, 6 }, x) })[0].Data;
+            Compare.Close(ort, ours, 1e-4, 1e-6, $"sample {s}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Int4_weights_stay_packed_and_match_onnxruntime(bool asymmetric)
+    {
+        var bytes = Int4Model(asymmetric);
+        var model = TypedModel.Compile(bytes, "int4w");
+        Assert.Contains("PackedWeightGemm.Multiply", model.Source, StringComparison.Ordinal);
+        // 256 weights in 128 bytes, 16 scales (64 bytes), 16 zero points one per byte: three 64-byte-aligned tensors.
+        Assert.True(model.Result.WeightBytes <= 128 + 64 + 64 + 16, $"blob {model.Result.WeightBytes} B");
+        for (int s = 0; s < 3; s++)
+        {
+            var x = QuantCompare.Uniform(64, (uint)(80 + s), -1, 1);
+            var ours = (float[])model.RunTyped(new Array[] { x })[0].Data;
+            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("x", new[] { 2, 32 }, x) })[0].Data;
+            Compare.Close(ort, ours, 1e-4, 1e-5, $"sample {s}");
+        }
+    }
+
+    /// <summary>
+    /// torch-exports/tiny_densenet4_fp16w (float16 initializers + Cast): the stored outputs and the digits accuracy
+    /// are checked with the float exports (TorchExportTests); here ONNX Runtime on the stored inputs, and the blob.
+    /// </summary>
+    [Fact]
+    public void The_float16_weight_export_matches_onnxruntime_with_2_byte_weights()
+    {
+        string folder = Repo.Shared("models/torch-exports");
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(folder, "tiny_densenet4_fp16w.onnx"));
+        var model = TypedModel.Compile(bytes, "densenet_fp16w");
+        Assert.Contains("DecodedWeights.Widen", model.Source, StringComparison.Ordinal);
+        var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
+        long halfs = proto.Graph.Initializer.Where(t => t.DataType == (int)DataType.Float16).Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{halfs} float16 weights, blob {model.Result.WeightBytes} B in {model.Result.WeightTensors} tensors");
+        Assert.True(model.Result.WeightBytes <= halfs * 2 + 64 * model.Result.WeightTensors);
+        foreach (int sample in new[] { 0, 1 })
+        {
+            var x = TestTensor.ReadFloatBin(System.IO.Path.Combine(folder, $"tiny_densenet4_fp16w.in{sample}.bin"));
+            var ours = (float[])model.RunTyped(new Array[] { x })[0].Data;
+            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("input", new[] { 1, 1, 8, 8 }, x) })[0].Data;
+            Compare.Close(ort, ours, 1e-4, 1e-5, $"sample {sample}");
+        }
+    }
+
+    [Fact]
+    public void Decoded_and_quantized_weights_allocate_nothing_after_warm_up()
+    {
+        foreach (var (name, bytes) in new[] { ("fp16", Float16Model()), ("int4", Int4Model(false)) })
+        {
+            var model = Runtime.CompiledModel.Compile(bytes, "Compact.Allocation." + name);
+            var input = OnnxModelBuilder.RandomFloats(model.InputLengths[0], 1);
+            var output = new float[model.OutputLengths[0]];
+            model.Call("AllocatedBytes", input, output, 10); // warm-up: JIT, arena, weight blob, decoded weights
+            long allocated = (long)model.Call("AllocatedBytes", input, output, 100)!;
+            Assert.True(allocated == 0, $"{name}: {allocated} bytes allocated in 100 calls");
+        }
+    }
+}

@@ -1,0 +1,293 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelCompiler.Runtime;
+using Xunit;
+
+namespace ModelCompiler.Tests.Quantization;
+
+/// <summary>
+/// The integer kernels on every instruction path (AVX-VNNI, AVX-512BW, AVX2, portable Vector128, scalar),
+/// forced on the test's thread, against straightforward references written here: random shapes with odd
+/// channel counts, padding, strides, dilations, groups, depthwise multipliers, per-channel weight zero points
+/// that differ per channel, uint8/int8 on both sides. Paths this machine lacks are skipped with the reason.
+/// </summary>
+public sealed class IntegerKernelTests
+{
+    public static TheoryData<string> Paths() => new(Enum.GetValues<IntegerPath>().Where(p => p != IntegerPath.Auto).Select(p => p.ToString()));
+
+    private static IntegerPaths.Scope Force(string path)
+    {
+        var p = Enum.Parse<IntegerPath>(path);
+        if (!IntegerPaths.IsSupported(p)) Assert.Skip($"{p} is not supported on this machine");
+        return IntegerPaths.Force(p);
+    }
+
+    [Fact]
+    public void Best_path_is_reported_and_portable_paths_exist()
+    {
+        Assert.True(IntegerPaths.IsSupported(IntegerPaths.Best));
+        Assert.True(IntegerPaths.IsSupported(IntegerPath.Scalar));
+        using (IntegerPaths.Force(IntegerPath.Scalar)) Assert.Equal(IntegerPath.Scalar, IntegerPaths.Current);
+        Assert.Equal(IntegerPaths.Best, IntegerPaths.Current);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Gemm_tiles_match_the_scalar_reference(string path)
+    {
+        var r = new Rng(7);
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int kq = r.Int(0, 40), rows = r.Int(1, 9), ldc = 16 * r.Int(1, 4) + 16, rowStart = r.Int(0, rows - 1);
+            int rowCount = Math.Min(r.Int(1, 4), rows - rowStart);
+            int colStart = r.Int(0, ldc - 16);
+            bool rowsUnsigned = trial % 2 == 0;
+            var rows8 = Enumerable.Range(0, rows * Math.Max(kq, 1)).Select(_ => (int)r.Next()).ToArray();
+            var cols8 = Enumerable.Range(0, Math.Max(kq, 1) * ldc).Select(_ => (int)r.Next()).ToArray();
+            // Extreme bytes: saturating int8 instructions would go wrong on these.
+            if (trial % 3 == 0) { Array.Fill(rows8, rowsUnsigned ? unchecked((int)0xFFFFFFFF) : unchecked((int)0x80808080)); Array.Fill(cols8, rowsUnsigned ? unchecked((int)0x80808080) : unchecked((int)0xFFFFFFFF)); }
+            var rows16 = new long[rows8.Length];
+            QGemm.WidenRows(rows8, rowsUnsigned, rows16);
+            var expected = new int[64];
+            var actual = new int[64];
+            QGemm.Tile(IntegerPath.Scalar, rows8, rows16, rowStart, Math.Max(kq, 1), rowCount, cols8, ldc, colStart, kq, rowsUnsigned, expected);
+            using (Force(path))
+                QGemm.Tile(IntegerPaths.Current, rows8, rows16, rowStart, Math.Max(kq, 1), rowCount, cols8, ldc, colStart, kq, rowsUnsigned, actual);
+            Assert.Equal(expected.Take(rowCount * 16), actual.Take(rowCount * 16));
+
+            // The scalar tile against a byte-by-byte sum.
+            for (int rr = 0; rr < rowCount; rr++)
+                for (int c = 0; c < 16; c++)
+                {
+                    long sum = 0;
+                    for (int q = 0; q < kq; q++)
+                        for (int t = 0; t < 4; t++)
+                        {
+                            int a = (rows8[(rowStart + rr) * Math.Max(kq, 1) + q] >> (8 * t)) & 0xFF;
+                            int b = (cols8[q * ldc + colStart + c] >> (8 * t)) & 0xFF;
+                            sum += rowsUnsigned ? a * (sbyte)b : (sbyte)a * b;
+                        }
+                    Assert.Equal(sum, expected[rr * 16 + c]);
+                }
+        }
+    }
+
+    private sealed record ConvCase(int N, int C, int H, int W, int M, int KH, int KW, int Group, int SH, int SW, int PT, int PL, int PB, int PR, int DH, int DW)
+    {
+        public int OH => (H + PT + PB - ((KH - 1) * DH + 1)) / SH + 1;
+        public int OW => (W + PL + PR - ((KW - 1) * DW + 1)) / SW + 1;
+        public ConvGeometry Geometry => new(N, C, H, W, M, OH, OW, Group, KH, KW, SH, SW, PT, PL, DH, DW);
+    }
+
+    private static IEnumerable<ConvCase> ConvCases()
+    {
+        var r = new Rng(11);
+        yield return new ConvCase(1, 5, 9, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(2, 33, 6, 5, 17, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);      // pointwise, odd channels
+        yield return new ConvCase(1, 13, 12, 11, 13, 3, 3, 13, 2, 2, 1, 1, 1, 1, 1, 1);   // depthwise stride 2
+        yield return new ConvCase(1, 9, 20, 19, 9, 3, 3, 9, 1, 1, 1, 1, 1, 1, 1, 1);      // depthwise stride 1, long rows
+        yield return new ConvCase(1, 4, 9, 9, 12, 3, 3, 4, 1, 1, 0, 1, 2, 1, 1, 1);       // depth multiplier 3
+        yield return new ConvCase(1, 6, 13, 13, 4, 3, 3, 2, 1, 1, 2, 2, 2, 2, 2, 2);      // groups, dilation
+        yield return new ConvCase(1, 3, 17, 15, 10, 5, 5, 1, 2, 1, 2, 2, 2, 2, 1, 1);     // 5x5, stride 2x1
+        yield return new ConvCase(1, 7, 1, 40, 6, 1, 5, 1, 1, 3, 0, 2, 0, 2, 1, 1);       // 1-D
+        for (int i = 0; i < 6; i++)
+        {
+            int group = r.Int(1, 3), cg = r.Int(1, 9), mg = r.Int(1, 9);
+            int kh = r.Int(1, 4), kw = r.Int(1, 4), h = r.Int(kh + 2, 14), w = r.Int(kw + 2, 14);
+            yield return new ConvCase(r.Int(1, 2), cg * group, h, w, mg * group, kh, kw, group, r.Int(1, 2), r.Int(1, 3),
+                r.Int(0, kh - 1), r.Int(0, kw - 1), r.Int(0, kh - 1), r.Int(0, kw - 1), 1, r.Int(1, 2));
+        }
+    }
+
+    /// <summary>Direct convolution with exact int32 sums and float32 requantization.</summary>
+    private static int[] ReferenceConv(ConvCase k, int[] x, int xz, int[] w, int[] wz, int[] bias)
+    {
+        int cg = k.C / k.Group, mg = k.M / k.Group;
+        var acc = new int[k.N * k.M * k.OH * k.OW];
+        for (int n = 0; n < k.N; n++)
+            for (int oc = 0; oc < k.M; oc++)
+                for (int oh = 0; oh < k.OH; oh++)
+                    for (int ow = 0; ow < k.OW; ow++)
+                    {
+                        int s = bias.Length == 0 ? 0 : bias[oc];
+                        for (int ic = 0; ic < cg; ic++)
+                            for (int kh = 0; kh < k.KH; kh++)
+                                for (int kw = 0; kw < k.KW; kw++)
+                                {
+                                    int ih = oh * k.SH - k.PT + kh * k.DH, iw = ow * k.SW - k.PL + kw * k.DW;
+                                    if (ih < 0 || ih >= k.H || iw < 0 || iw >= k.W) continue;
+                                    int xv = x[((n * k.C + oc / mg * cg + ic) * k.H + ih) * k.W + iw];
+                                    int wv = w[((oc * cg + ic) * k.KH + kh) * k.KW + kw];
+                                    s += (xv - xz) * (wv - wz[oc]);
+                                }
+                        acc[((n * k.M + oc) * k.OH + oh) * k.OW + ow] = s;
+                    }
+        return acc;
+    }
+
+    private static int Requant(int acc, float m, int zp, int min, int max) =>
+        Math.Clamp((int)MathF.Round(Math.Clamp(acc * m, min - zp, max - zp)) + zp, min, max);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Convolution_matches_a_direct_reference(string path)
+    {
+        using var scope = Force(path);
+        int index = 0;
+        foreach (var k in ConvCases())
+        {
+            var r = new Rng((uint)(100 + index++));
+            bool signedX = index % 2 == 0, unsignedW = index % 3 == 0;
+            int cg = k.C / k.Group, kk = cg * k.KH * k.KW;
+            int[] x = Enumerable.Range(0, k.N * k.C * k.H * k.W).Select(_ => signedX ? r.Int(-128, 127) : r.Int(0, 255)).ToArray();
+            int[] w = Enumerable.Range(0, k.M * kk).Select(_ => unsignedW ? r.Int(0, 255) : r.Int(-128, 127)).ToArray();
+            int xz = signedX ? r.Int(-128, 127) : r.Int(0, 255);
+            // Per-channel weight zero points that differ per channel (ONNX allows it; ONNX Runtime does not).
+            int[] wz = Enumerable.Range(0, k.M).Select(_ => index % 4 == 0 ? 0 : unsignedW ? r.Int(0, 255) : r.Int(-128, 127)).ToArray();
+            int[] bias = index % 2 == 0 ? Enumerable.Range(0, k.M).Select(_ => r.Int(-50000, 50000)).ToArray() : Array.Empty<int>();
+            float xs = r.Float(0.01f, 0.05f), ys = r.Float(0.5f, 2f);
+            float[] ws = Enumerable.Range(0, k.M).Select(_ => r.Float(0.002f, 0.02f)).ToArray();
+            int yz = r.Int(0, 255);
+
+            var expectedAcc = ReferenceConv(k, x, xz, w, wz, bias);
+            int outPlane = k.OH * k.OW;
+            var expected = expectedAcc.Select((a, i) => Requant(a, xs * ws[i / outPlane % k.M] / ys, yz, 0, 255)).ToArray();
+
+            var xb = x.Select(v => signedX ? (byte)(sbyte)v : (byte)v).ToArray();
+            var wb = w.Select(v => unsignedW ? (byte)v : (byte)(sbyte)v).ToArray();
+            var wzb = wz.Select(v => unsignedW ? (byte)v : (byte)(sbyte)v).ToArray();
+            var y = new byte[expected.Length];
+            var yInt = new int[expected.Length];
+            var g = k.Geometry;
+            if (signedX)
+            {
+                var xs8 = (sbyte[])(Array)xb;
+                if (unsignedW) QuantizedConv.QLinearConvDynamic<sbyte, byte, byte>(xs8, new[] { xs }, new[] { (sbyte)xz }, wb, ws, wzb, new[] { ys }, new[] { (byte)yz }, bias, y, g);
+                else QuantizedConv.QLinearConvDynamic<sbyte, sbyte, byte>(xs8, new[] { xs }, new[] { (sbyte)xz }, (sbyte[])(Array)wb, ws, (sbyte[])(Array)wzb, new[] { ys }, new[] { (byte)yz }, bias, y, g);
+            }
+            else
+            {
+                if (unsignedW) QuantizedConv.QLinearConvDynamic<byte, byte, byte>(xb, new[] { xs }, new[] { (byte)xz }, wb, ws, wzb, new[] { ys }, new[] { (byte)yz }, bias, y, g);
+                else QuantizedConv.QLinearConvDynamic<byte, sbyte, byte>(xb, new[] { xs }, new[] { (byte)xz }, (sbyte[])(Array)wb, ws, (sbyte[])(Array)wzb, new[] { ys }, new[] { (byte)yz }, bias, y, g);
+            }
+            int first = Enumerable.Range(0, y.Length).FirstOrDefault(i => expected[i] != y[i], -1);
+            Assert.True(first < 0, $"QLinearConv {k} ({path}, x {(signedX ? "int8" : "uint8")}, w {(unsignedW ? "uint8" : "int8")}): element {first} is {(first < 0 ? 0 : y[first])}, expected {(first < 0 ? 0 : expected[first])}");
+
+            if (bias.Length == 0)
+            {
+                if (signedX) QuantizedConv.ConvIntegerDynamic<sbyte, sbyte>((sbyte[])(Array)xb, new[] { (sbyte)xz }, (sbyte[])(Array)wb, (sbyte[])(Array)wzb, yInt, g);
+                else QuantizedConv.ConvIntegerDynamic<byte, sbyte>(xb, new[] { (byte)xz }, (sbyte[])(Array)wb, (sbyte[])(Array)wzb, yInt, g);
+                if (!unsignedW) Assert.Equal(expectedAcc, yInt);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matrix_multiplication_matches_a_direct_reference(string path)
+    {
+        using var scope = Force(path);
+        var r = new Rng(23);
+        for (int trial = 0; trial < 12; trial++)
+        {
+            int m = r.Int(1, 9), n = r.Int(1, 40), k = r.Int(1, 70);
+            bool signedA = trial % 2 == 1, unsignedB = trial % 3 == 0, perRow = trial % 4 == 1;
+            int[] a = Enumerable.Range(0, m * k).Select(_ => signedA ? r.Int(-128, 127) : r.Int(0, 255)).ToArray();
+            int[] b = Enumerable.Range(0, k * n).Select(_ => unsignedB ? r.Int(0, 255) : r.Int(-128, 127)).ToArray();
+            int[] az = Enumerable.Range(0, perRow ? m : 1).Select(_ => signedA ? r.Int(-128, 127) : r.Int(0, 255)).ToArray();
+            int[] bz = Enumerable.Range(0, n).Select(_ => unsignedB ? r.Int(0, 255) : r.Int(-128, 127)).ToArray();
+            float[] aScale = Enumerable.Range(0, perRow ? m : 1).Select(_ => r.Float(0.01f, 0.05f)).ToArray();
+            float[] bScale = Enumerable.Range(0, n).Select(_ => r.Float(0.002f, 0.02f)).ToArray();
+            float ys = r.Float(0.05f, 1f);
+            int yz = r.Int(-128, 127);
+            var expectedAcc = new int[m * n];
+            var expected = new int[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    int s = 0;
+                    for (int t = 0; t < k; t++) s += (a[i * k + t] - az[perRow ? i : 0]) * (b[t * n + j] - bz[j]);
+                    expectedAcc[i * n + j] = s;
+                    expected[i * n + j] = Requant(s, aScale[perRow ? i : 0] * bScale[j] / ys, yz, -128, 127);
+                }
+            var y = new sbyte[m * n];
+            var yInt = new int[m * n];
+            var offsets = new[] { 0 };
+            var bb = b.Select(v => unsignedB ? (byte)v : (byte)(sbyte)v).ToArray();
+            var bzb = bz.Select(v => unsignedB ? (byte)v : (byte)(sbyte)v).ToArray();
+            if (signedA)
+            {
+                var a8 = a.Select(v => (sbyte)v).ToArray();
+                var az8 = az.Select(v => (sbyte)v).ToArray();
+                if (unsignedB)
+                {
+                    QuantizedMatMul.QLinearMatMulDynamic<sbyte, byte, sbyte, float>(a8, aScale, az8, bb, bScale, bzb, new[] { ys }, new[] { (sbyte)yz }, y, m, n, k, offsets, offsets);
+                    QuantizedMatMul.MatMulIntegerDynamic<sbyte, byte>(a8, az8, bb, bzb, yInt, m, n, k, offsets, offsets);
+                }
+                else
+                {
+                    QuantizedMatMul.QLinearMatMulDynamic<sbyte, sbyte, sbyte, float>(a8, aScale, az8, (sbyte[])(Array)bb, bScale, (sbyte[])(Array)bzb, new[] { ys }, new[] { (sbyte)yz }, y, m, n, k, offsets, offsets);
+                    QuantizedMatMul.MatMulIntegerDynamic<sbyte, sbyte>(a8, az8, (sbyte[])(Array)bb, (sbyte[])(Array)bzb, yInt, m, n, k, offsets, offsets);
+                }
+            }
+            else
+            {
+                var a8 = a.Select(v => (byte)v).ToArray();
+                var az8 = az.Select(v => (byte)v).ToArray();
+                if (unsignedB)
+                {
+                    QuantizedMatMul.QLinearMatMulDynamic<byte, byte, sbyte, float>(a8, aScale, az8, bb, bScale, bzb, new[] { ys }, new[] { (sbyte)yz }, y, m, n, k, offsets, offsets);
+                    QuantizedMatMul.MatMulIntegerDynamic<byte, byte>(a8, az8, bb, bzb, yInt, m, n, k, offsets, offsets);
+                }
+                else
+                {
+                    QuantizedMatMul.QLinearMatMulDynamic<byte, sbyte, sbyte, float>(a8, aScale, az8, (sbyte[])(Array)bb, bScale, (sbyte[])(Array)bzb, new[] { ys }, new[] { (sbyte)yz }, y, m, n, k, offsets, offsets);
+                    QuantizedMatMul.MatMulIntegerDynamic<byte, sbyte>(a8, az8, (sbyte[])(Array)bb, (sbyte[])(Array)bzb, yInt, m, n, k, offsets, offsets);
+                }
+            }
+            Assert.Equal(expected, y.Select(v => (int)v).ToArray());
+            Assert.Equal(expectedAcc, yInt);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Depthwise_rows_match_the_scalar_reference(string path)
+    {
+        using var scope = Force(path);
+        var r = new Rng(31);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int stride = r.Int(1, 3), count = r.Int(0, 40), start = r.Int(0, 5);
+            int length = start + Math.Max(0, count - 1) * stride + 1 + r.Int(0, 2);
+            var row = Enumerable.Range(0, length).Select(_ => (byte)r.Int(0, 255)).ToArray();
+            int zp = r.Int(0, 255), w = r.Int(-255, 255);
+            var acc = Enumerable.Range(0, count).Select(_ => r.Int(-1000, 1000)).ToArray();
+            var expected = acc.Select((v, j) => v + (row[start + j * stride] - zp) * w).ToArray();
+            QuantizedConv.AddScaledRow<byte>(IntegerPaths.Current, row, start, stride, zp, w, acc);
+            Assert.Equal(expected, acc);
+
+            var srow = row.Select(b => (sbyte)b).ToArray();
+            var acc2 = new int[count];
+            QuantizedConv.AddScaledRow<sbyte>(IntegerPaths.Current, srow, start, stride, zp - 128, w, acc2);
+            Assert.Equal(Enumerable.Range(0, count).Select(j => (srow[start + j * stride] - (zp - 128)) * w), acc2);
+        }
+    }
+
+    [Fact]
+    public void Requantization_rounds_half_to_even_and_saturates()
+    {
+        // acc * 0.5 = k + 0.5 exactly: ties go to the even neighbour, on the vector and the scalar path alike.
+        var acc = new[] { 1, 3, 5, -1, -3, -5, 7, 9, 2, 4, 1000, -1000, 0, 11, 13, 15, 17 };
+        var y = new sbyte[acc.Length];
+        Requantize.Store<sbyte>(acc, 0.5f, 0, y);
+        Assert.Equal(new sbyte[] { 0, 2, 2, 0, -2, -2, 4, 4, 1, 2, 127, -128, 0, 6, 6, 8, 8 }, y);
+        var u = new byte[acc.Length];
+        Requantize.Store<byte>(acc, 0.5f, 10, u);
+        Assert.Equal(new byte[] { 10, 12, 12, 10, 8, 8, 14, 14, 11, 12, 255, 0, 10, 16, 16, 18, 18 }, u);
+        var lanes = new byte[acc.Length];
+        Requantize.StorePerLane<byte>(acc, Enumerable.Repeat(0.5f, acc.Length).ToArray(), 10, lanes);
+        Assert.Equal(u, lanes);
+    }
+}
