@@ -74,12 +74,12 @@ internal sealed class WeightTable
         int k = _decodedList.Count;
         string field = "s_decoded" + k.ToString(CultureInfo.InvariantCulture);
         string property = "Decoded" + k.ToString(CultureInfo.InvariantCulture);
-        string init;
+        string decode; // an expression giving a new float[] of the decoded values
         string what;
         if (e.Quant is not { } q)
         {
-            init = $"global::ModelCompiler.Runtime.DecodedWeights.Widen(ref {field}, W<global::System.Half>({Literals.Int(Add(e.Source))}, {Literals.Int(e.Source.ElementCount)}))";
-            what = $"float16[{ShapeText.Format(t.Shape)}] widened to float32";
+            decode = $"global::ModelCompiler.Runtime.DecodedWeights.Widen(W<global::System.Half>({Literals.Int(Add(e.Source))}, {Literals.Int(e.Source.ElementCount)}))";
+            what = $"float16[{ShapeText.Format(e.Source.Shape)}] widened to float32";
         }
         else
         {
@@ -92,10 +92,16 @@ internal sealed class WeightTable
             string zp = q.ZeroPoint is { } z ? $"W<{zpType}>({Literals.Int(Add(z))}, {Literals.Int(z.ElementCount)})" : "default";
             var (outer, axisLength, inner) = QuantLayout(src.Shape, q);
             string method = src.Type.IsSubByte() ? "DequantizePacked4" : "Dequantize";
-            init = $"global::ModelCompiler.Runtime.DecodedWeights.{method}(ref {field}, {values}, {scale}, {zp}, outer: {outer}, axisLength: {axisLength}, inner: {inner}, blockSize: {q.BlockSize})";
+            decode = $"global::ModelCompiler.Runtime.DecodedWeights.{method}({values}, {scale}, {zp}, outer: {outer}, axisLength: {axisLength}, inner: {inner}, blockSize: {q.BlockSize})";
             string how = q.IsPerTensor ? "per tensor" : q.BlockSize > 0 ? $"axis {q.Axis}, blocks of {q.BlockSize}" : $"per channel on axis {q.Axis}";
-            what = $"{src.Type.OnnxName()}[{ShapeText.Format(t.Shape)}] dequantized ({how})";
+            what = $"{src.Type.OnnxName()}[{ShapeText.Format(src.Shape)}] dequantized ({how})";
         }
+        if (e.Layout is { } layout)
+        {
+            decode = $"global::ModelCompiler.Runtime.WeightLayouts.{layout.Method}({decode}, {layout.Arguments})";
+            what += ", " + layout.Description;
+        }
+        string init = $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {field}, {decode})";
         d = new DecodedWeight(field, property, init, what, e.StoredBytes, t.Raw.Length);
         _decoded.Add(t, d);
         _decodedList.Add(d);

@@ -10,10 +10,11 @@ namespace ModelCompiler.Graph;
 /// </summary>
 internal sealed class TensorEncoding
 {
-    private TensorEncoding(Tensor source, QuantParams? quant)
+    private TensorEncoding(Tensor source, QuantParams? quant, WeightLayout? layout = null)
     {
         Source = source;
         Quant = quant;
+        Layout = layout;
     }
 
     /// <summary>What the blob holds: a float16 tensor, or an integer tensor (int4/uint4 packed two per byte).</summary>
@@ -24,8 +25,17 @@ internal sealed class TensorEncoding
 
     public bool IsWidening => Quant is null;
 
+    /// <summary>
+    /// Null when the decoded values are the constant itself; otherwise the constant is a kernel's packed layout
+    /// of the decoded values, which generated code builds on first use (<c>WeightLayouts</c>).
+    /// </summary>
+    public WeightLayout? Layout { get; }
+
+    /// <summary>This encoding, decoded and then rearranged into <paramref name="layout"/>.</summary>
+    public TensorEncoding WithLayout(WeightLayout layout) => new(Source, Quant, layout);
+
     /// <summary>Decoding reads elements in flat order only (widening, per-tensor dequantization).</summary>
-    public bool IsShapeIndependent => Quant is null || Quant.IsPerTensor && Quant.BlockSize == 0;
+    public bool IsShapeIndependent => Layout is null && (Quant is null || Quant.IsPerTensor && Quant.BlockSize == 0);
 
     public static TensorEncoding Widened(Tensor half)
     {
@@ -37,4 +47,24 @@ internal sealed class TensorEncoding
 
     /// <summary>Bytes the blob spends on this tensor (source, scales and zero points), before alignment.</summary>
     public long StoredBytes => Source.Raw.Length + (Quant is null ? 0 : Quant.Scale.Raw.Length + (Quant.ZeroPoint?.Raw.Length ?? 0));
+}
+
+/// <summary>
+/// A packed kernel layout built at run time from decoded weights: <see cref="Method"/> of the run-time
+/// <c>WeightLayouts</c> class, called with the decoded float array and then <see cref="Arguments"/>.
+/// </summary>
+internal sealed class WeightLayout
+{
+    public WeightLayout(string method, string arguments, string description)
+    {
+        Method = method;
+        Arguments = arguments;
+        Description = description;
+    }
+
+    public string Method { get; }
+    public string Arguments { get; }
+
+    /// <summary>For the comment beside the decoded field ("conv panels").</summary>
+    public string Description { get; }
 }

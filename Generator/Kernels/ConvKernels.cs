@@ -53,7 +53,8 @@ internal sealed class PackedConvKernel : Kernel
 
     public override void Emit(LayerWriter w)
     {
-        _packed ??= WeightPacking.ToTensor(WeightPacking.ConvPanels(Node.RequiredInput(1).Constant!.ToFloats(), _shape.OutChannels, _shape.Groups, _shape.KPerGroup));
+        _packed ??= WeightPacking.Pack(Node.RequiredInput(1).Constant!, weights => WeightPacking.ConvPanels(weights, _shape.OutChannels, _shape.Groups, _shape.KPerGroup),
+            new WeightLayout("ConvPanels", $"outChannels: {_shape.OutChannels}, groups: {_shape.Groups}, kPerGroup: {_shape.KPerGroup}", "packed into conv panels"));
         string bias = w.HasInput(2) ? w.In(2) : "default";
         KernelText.Lines(w, $"{KernelText.Runtime}PackedConv.Conv2D({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
         w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads});");

@@ -85,7 +85,10 @@ internal sealed class PackedGemmKernel : Kernel
 
     public override void Emit(LayerWriter w)
     {
-        _packed ??= WeightPacking.ToTensor(WeightPacking.GemmStrips(Node.RequiredInput(1).Constant!.ToFloats(), _k, _n, _transposedB, _alpha));
+        _packed ??= _alpha == 1f
+            ? WeightPacking.Pack(Node.RequiredInput(1).Constant!, b => WeightPacking.GemmStrips(b, _k, _n, _transposedB, 1f),
+                new WeightLayout("GemmStrips", $"k: {_k}, n: {_n}, transposed: {(_transposedB ? "true" : "false")}", "packed into gemm strips"))
+            : WeightPacking.ToTensor(WeightPacking.GemmStrips(Node.RequiredInput(1).Constant!.ToFloats(), _k, _n, _transposedB, _alpha));
         if (_bias is not null) _paddedBias ??= WeightPacking.ToTensor(WeightPacking.PadColumns(_bias, _n));
         string bias = _paddedBias is null ? "default" : w.Weight(_paddedBias);
         w.Line($"{KernelText.Runtime}PackedGemm.Multiply({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, m: {_m}, n: {_n}, k: {_k},");

@@ -70,6 +70,18 @@ internal static class WeightPacking
         return padded;
     }
 
+    /// <summary>
+    /// Packs a constant with <paramref name="pack"/>. A constant the blob keeps compactly (float16, quantized
+    /// integers) stays compact: the packed tensor carries the constant's encoding plus <paramref name="layout"/>,
+    /// and generated code decodes and packs it on first use, so the assembly holds neither float32 copies nor
+    /// padding. (The float values are still computed here for constant folding and checks.)
+    /// </summary>
+    public static Tensor Pack(Tensor constant, Func<float[], float[]> pack, WeightLayout layout)
+    {
+        var floats = ToTensor(pack(constant.ToFloats()));
+        return constant.Encoding is { Layout: null } e ? floats.WithEncoding(e.WithLayout(layout)) : floats;
+    }
+
     /// <summary>A float32 tensor of shape [length] holding <paramref name="values"/>.</summary>
     public static Tensor ToTensor(float[] values)
     {

@@ -14,7 +14,9 @@ namespace ModelCompiler.Ops.Qdq;
 /// </summary>
 internal sealed class PackedWeightKernels : IKernelProvider
 {
-    public int Priority => 50;
+    /// <summary>Above the float packed-panel kernels (100): those would widen the integers to float at build time
+    /// and the assembly would carry 4 bytes per weight instead of 1 (or half).</summary>
+    public int Priority => 150;
 
     public Kernel? TryCreate(OpContext c)
     {
@@ -33,8 +35,13 @@ internal sealed class PackedWeightKernels : IKernelProvider
             if (a.Length < 1) return null;
             int k = b.Shape[0], n = b.Shape[1];
             int rows = a.Length == 1 ? 1 : (int)ShapeText.Product(a.Take(a.Length - 1).ToArray());
-            return new CallKernel(node, w => w.Line(Call(w, e, q, zpType, signed, axis, rows, n, k, false, 1f)),
-                $"{rows}x{k} * {k}x{n}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})", (long)rows * n * k);
+            return new CallKernel(node, w =>
+            {
+                w.Line(Call(w, e, q, zpType, signed, axis, rows, n, k, false, 1f));
+                if (node.Epilogue?.Bias is not null) // a fused Add of a constant [.., N] bias
+                    w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: 1, cCols: {n}, {w.Out(0)}, m: {rows}, n: {n}, beta: 1f);");
+                Nn.ConvOp.EmitUnfusedEpilogue(w);
+            }, Nn.ConvOp.WithFusion(c, $"{rows}x{k} * {k}x{n}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)rows * n * k);
         }
 
         if (c.Int("transA", 0) != 0 || a.Length != 2) return null;
@@ -50,7 +57,8 @@ internal sealed class PackedWeightKernels : IKernelProvider
                 int cRows = cs.Length == 2 ? cs[0] : 1, cCols = cs.Length == 0 ? 1 : cs[cs.Length - 1];
                 w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: {cRows}, cCols: {cCols}, {w.Out(0)}, m: {m}, n: {nn}, beta: {LayerWriter.F(beta)});");
             }
-        }, $"{m}x{kk} * {kk}x{nn}{(tb ? ", B transposed" : "")}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})", (long)m * nn * kk);
+            Nn.ConvOp.EmitUnfusedEpilogue(w);
+        }, Nn.ConvOp.WithFusion(c, $"{m}x{kk} * {kk}x{nn}{(tb ? ", B transposed" : "")}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)m * nn * kk);
     }
 
     private static string Call(LayerWriter w, TensorEncoding e, QuantParams q, string zpType, string signed, int axis, int m, int n, int k, bool transB, float alpha)

@@ -17,11 +17,14 @@ namespace ModelCompiler.Runtime;
 public static class DecodedWeights
 {
     /// <summary>float16 to float32, exactly.</summary>
-    public static float[] Widen(ref float[]? cache, ReadOnlySpan<Half> source)
+    public static float[] Widen(ref float[]? cache, ReadOnlySpan<Half> source) => Publish(ref cache, Widen(source));
+
+    /// <summary>float16 to float32, exactly, into a new array (for a packed layout to rearrange before publishing).</summary>
+    public static float[] Widen(ReadOnlySpan<Half> source)
     {
         var y = new float[source.Length];
         TensorPrimitives.ConvertToSingle(source, y);
-        return Publish(ref cache, y);
+        return y;
     }
 
     /// <summary>
@@ -30,6 +33,11 @@ public static class DecodedWeights
     /// <c>(o * ceil(axisLength / blockSize) + d / blockSize) * inner + j</c>. An empty zero point means 0.
     /// </summary>
     public static float[] Dequantize<T>(ref float[]? cache, ReadOnlySpan<T> q, ReadOnlySpan<float> scale, ReadOnlySpan<T> zeroPoint,
+        int outer, int axisLength, int inner, int blockSize) where T : unmanaged, IBinaryInteger<T> =>
+        Publish(ref cache, Dequantize(q, scale, zeroPoint, outer, axisLength, inner, blockSize));
+
+    /// <summary>As <see cref="Dequantize{T}(ref float[], ReadOnlySpan{T}, ReadOnlySpan{float}, ReadOnlySpan{T}, int, int, int, int)"/>, into a new array.</summary>
+    public static float[] Dequantize<T>(ReadOnlySpan<T> q, ReadOnlySpan<float> scale, ReadOnlySpan<T> zeroPoint,
         int outer, int axisLength, int inner, int blockSize) where T : unmanaged, IBinaryInteger<T>
     {
         var y = new float[q.Length];
@@ -43,11 +51,16 @@ public static class DecodedWeights
                     long zp = zeroPoint.IsEmpty ? 0 : long.CreateTruncating(zeroPoint[s]);
                     y[i] = (float)(long.CreateTruncating(q[i]) - zp) * scale[s];
                 }
-        return Publish(ref cache, y);
+        return y;
     }
 
-    /// <summary>As <see cref="Dequantize{T}"/> for int4 (<paramref name="signed"/>) or uint4 values packed two per byte.</summary>
+    /// <summary>As Dequantize for int4 (<paramref name="signed"/>) or uint4 values packed two per byte.</summary>
     public static float[] DequantizePacked4<TZero>(ref float[]? cache, ReadOnlySpan<byte> packed, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
+        int outer, int axisLength, int inner, int blockSize) where TZero : unmanaged, IBinaryInteger<TZero> =>
+        Publish(ref cache, DequantizePacked4(packed, signed, scale, zeroPoint, outer, axisLength, inner, blockSize));
+
+    /// <summary>As <see cref="DequantizePacked4{TZero}(ref float[], ReadOnlySpan{byte}, bool, ReadOnlySpan{float}, ReadOnlySpan{TZero}, int, int, int, int)"/>, into a new array.</summary>
+    public static float[] DequantizePacked4<TZero>(ReadOnlySpan<byte> packed, bool signed, ReadOnlySpan<float> scale, ReadOnlySpan<TZero> zeroPoint,
         int outer, int axisLength, int inner, int blockSize) where TZero : unmanaged, IBinaryInteger<TZero>
     {
         var y = new float[(long)outer * axisLength * inner];
@@ -61,7 +74,7 @@ public static class DecodedWeights
                     int zp = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[s]);
                     y[i] = (float)(Nibble(packed, i, signed) - zp) * scale[s];
                 }
-        return Publish(ref cache, y);
+        return y;
     }
 
     /// <summary>Element <paramref name="i"/> of a packed int4/uint4 tensor.</summary>
@@ -78,5 +91,6 @@ public static class DecodedWeights
     public static int ScaleIndex(int o, int d, int j, int inner, int blocks, int blockSize) =>
         blockSize > 0 ? (o * blocks + d / blockSize) * inner + j : d;
 
-    private static float[] Publish(ref float[]? cache, float[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
+    /// <summary>Stores a decoded array in its cache field unless another thread got there first; returns the one stored.</summary>
+    public static float[] Publish(ref float[]? cache, float[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
 }
