@@ -114,6 +114,7 @@ public static unsafe class PackedConv
         public int* Offsets;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<TV, TR, TC>(in ConvArgs a, int threads)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -220,6 +221,7 @@ public static unsafe class PackedConv
     /// (kh, kw) of output (oh, ow) is P[oh + kh*dh/sh, ow + kw*dw/sw] in plane (kh*dh % sh, kw*dw % sw).
     /// Only phases some tap reads are written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BuildPlanes<TV>(float* x, in ConvGeometry g, in ConvLayout l) where TV : unmanaged, IVec<TV>
     {
         int sh = g.strideHeight, sw = g.strideWidth;
@@ -290,6 +292,7 @@ public static unsafe class PackedConv
     /// <summary>
     /// One work item: one strip of output columns (nr wide) of one group, for one chunk of its weight panels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Item<TV, TR, TC>(in ConvArgs a, in ConvLayout l, int item)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -371,6 +374,7 @@ public static unsafe class PackedConv
     }
 
     /// <summary>Copies the last, partial strip of an in-place (1x1) B into zero-padded item scratch, with its offset table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* PackTail(float* b, in ConvLayout l, int width, int padded, out int* offsets)
     {
         long offsetBytes = ((long)l.Kg * sizeof(int) + 63) / 64 * 64;

@@ -101,6 +101,7 @@ public static unsafe class DepthwiseConv
     }
 
     /// <summary>Computes output planes [first, end) (plane = image * channels + channel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
         ref readonly ConvGeometry g = ref a.G;
@@ -108,12 +109,16 @@ public static unsafe class DepthwiseConv
         int outWidthPadded = (g.outWidth + vc - 1) / vc * vc;
         // Padded row length; for stride 2 each half (even, odd columns) has this length.
         int rowLength = s == 1 ? outWidthPadded + k - 1 : outWidthPadded + (k - 1) / 2 + 1;
-        int rowFloats = (s * rowLength + 15) & ~15;
+        // Whole 16-float lines, plus one vector of slack for the deinterleave's last store.
+        int rowFloats = ((s * rowLength + 15) & ~15) + 16;
         int slots = k + s;
-        // Ring rows, a zero row, and a spare output row (the row past the last one, and partial last vectors).
-        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + outWidthPadded + 8 * vc) * sizeof(float));
+        // Ring rows, a zero row, a spare output row (the row past the last one, and partial last vectors), and
+        // for stride 2 the padded row before it is split (read up to two vectors past its end).
+        int tempFloats = s == 2 ? 2 * rowFloats + 64 : 0;
+        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + outWidthPadded + 8 * vc + tempFloats) * sizeof(float));
         float* zeroRow = scratch + (long)slots * rowFloats;
         float* spare = zeroRow + rowFloats;
+        float* temp = spare + outWidthPadded + 8 * vc;
         new Span<float>(zeroRow, rowFloats).Clear();
         int* slotRow = stackalloc int[slots];
         float** rows = stackalloc float*[slots];
@@ -140,7 +145,7 @@ public static unsafe class DepthwiseConv
                     float* row = scratch + (long)slot * rowFloats;
                     if (slotRow[slot] != ih)
                     {
-                        BuildRow(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, s, rowLength, row);
+                        BuildRow<TV>(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, s, rowLength, row, temp);
                         slotRow[slot] = ih;
                     }
                     rows[j] = row;
@@ -165,57 +170,84 @@ public static unsafe class DepthwiseConv
     }
 
     /// <summary>
-    /// Writes input row <paramref name="src"/> zero-padded: stride 1, row[t] = src[t - padLeft]; stride 2, the
-    /// padded row's even columns in row[0, length) and odd columns in row[length, 2 * length).
+    /// Writes input row <paramref name="src"/> zero-padded: stride 1, row[t] = src[t - padLeft] for t &lt; length;
+    /// stride 2, the padded row's even columns in row[0, length) and odd ones in row[length, 2 * length), through
+    /// <paramref name="temp"/> (the padded row, then split with vector permutes).
     /// </summary>
-    private static void BuildRow(float* src, int width, int padLeft, int stride, int length, float* row)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BuildRow<TV>(float* src, int width, int padLeft, int stride, int length, float* row, float* temp)
+        where TV : unmanaged, IVec<TV>
     {
         if (stride == 1)
         {
-            Copy(src, width, padLeft, 1, length, row);
+            PadCopy<TV>(src, width, padLeft, length, row);
             return;
         }
-        Copy(src, width, padLeft, 2, length, row);
-        Copy(src, width, padLeft - 1, 2, length, row + length);
+        PadCopy<TV>(src, width, padLeft, 2 * length, temp);
+        Deinterleave<TV>(temp, length, row, row + length);
     }
 
-    /// <summary>dst[u] = src[u * stride - offset] where that lies in [0, width), else 0, for u &lt; length.</summary>
-    private static void Copy(float* src, int width, int offset, int stride, int length, float* dst)
+    /// <summary>
+    /// dst[t] = src[t - padLeft] where that lies in [0, width), else 0, for t &lt; length. Whole vectors only where
+    /// it can: the copy's last vector ends exactly at the row's last element (overlapping the one before), and
+    /// the zeros after it are stored as whole vectors, up to one vector past length (the buffers have the slack).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PadCopy<TV>(float* src, int width, int padLeft, int length, float* dst) where TV : unmanaged, IVec<TV>
     {
-        int first = offset <= 0 ? 0 : (offset + stride - 1) / stride;
-        int lastInput = width - 1 + offset;
-        int end = lastInput < 0 ? 0 : Math.Min(length, lastInput / stride + 1);
-        if (end <= first)
+        int vc = TV.Count;
+        int first = Math.Min(padLeft, length);
+        for (int t = 0; t < first; t++) dst[t] = 0;
+        int count = Math.Min(width, length - first), end = first + count;
+        float* from = src - padLeft;
+        if (count >= vc)
         {
-            new Span<float>(dst, length).Clear();
-            return;
-        }
-        if (first > 0) new Span<float>(dst, first).Clear();
-        float* from = src + ((long)first * stride - offset);
-        int count = end - first;
-        if (stride == 1)
-        {
-            Buffer.MemoryCopy(from, dst + first, count * sizeof(float), count * sizeof(float));
+            int t = first;
+            for (; t <= end - vc; t += vc) TV.Store(dst + t, TV.Load(from + t));
+            if (t < end) TV.Store(dst + end - vc, TV.Load(from + end - vc));
         }
         else
         {
-            int i = 0;
-            if (SimdLevel.Use512)
-            {
-                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                for (; i + 17 <= count; i += 16) // the last pair read ends at from[2 * count - 2]
-                {
-                    var lo = Vector512.Load(from + 2 * i);
-                    var hi = Vector512.Load(from + 2 * i + 16);
-                    System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, even, hi).Store(dst + first + i);
-                }
-            }
-            for (; i < count; i++) dst[first + i] = from[2 * i];
+            for (int t = first; t < end; t++) dst[t] = from[t];
         }
-        if (end < length) new Span<float>(dst + end, length - end).Clear();
+        for (int t = end; t < length; t += vc) TV.Store(dst + t, TV.Zero);
+    }
+
+    /// <summary>
+    /// even[u] = p[2u], odd[u] = p[2u + 1] for u &lt; count. The vector paths store whole vectors, up to one past
+    /// count: all even values first, whose overflow lands on the start of <paramref name="odd"/> (the row's odd half),
+    /// then all odd values over it. They read up to two vectors past 2 * count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deinterleave<TV>(float* p, int count, float* even, float* odd) where TV : unmanaged, IVec<TV>
+    {
+        if (typeof(TV) == typeof(Vec512))
+        {
+            var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var oddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            for (int u = 0; u < count; u += 16)
+                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(Vector512.Load(p + 2 * u), evenLanes, Vector512.Load(p + 2 * u + 16)).Store(even + u);
+            for (int u = 0; u < count; u += 16)
+                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(Vector512.Load(p + 2 * u), oddLanes, Vector512.Load(p + 2 * u + 16)).Store(odd + u);
+            return;
+        }
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && typeof(TV) == typeof(Vec128))
+        {
+            for (int u = 0; u < count; u += 4)
+                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipEven(Vector128.Load(p + 2 * u), Vector128.Load(p + 2 * u + 4)).Store(even + u);
+            for (int u = 0; u < count; u += 4)
+                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipOdd(Vector128.Load(p + 2 * u), Vector128.Load(p + 2 * u + 4)).Store(odd + u);
+            return;
+        }
+        for (int u = 0; u < count; u++)
+        {
+            even[u] = p[2 * u];
+            odd[u] = p[2 * u + 1];
+        }
     }
 
     /// <summary>Two output rows: for each group of up to 4 vectors along the row, all K + S input rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowPair<TV, TK, TS>(float** rows, int half, float* w, float bias, float* y0, float* y1, int outWidth, float* spare)
         where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt
     {

@@ -134,6 +134,7 @@ internal static unsafe class EpilogueOps
         CopyLoop<TV>(src, dst, r, count, e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyLoop<TV>(float* src, float* dst, float* r, nint count, in Epilogue e) where TV : unmanaged, IVec<TV>
     {
         Act before = e.BeforeAdd, after = e.AfterAdd;
