@@ -314,12 +314,13 @@ public static unsafe class PackedConv
             b = l.Planes + (long)group * l.Cg * l.ChannelStride + j0;
         }
 
-        // Output segments of this strip: wide columns q in [j0, j0 + width) with q % Wq < outWidth.
+        // Output segments of this strip: wide columns q in [j0, j0 + width) with q % Wq < outWidth, as
+        // (q, output position, count); the tile holds column q at q - j0.
         int segmentCount = 0;
         int* segments = stackalloc int[3 * (nr + 2)];
         if (l.Wq == g.outWidth)
         {
-            segments[0] = 0; segments[1] = j0; segments[2] = width;
+            segments[0] = j0; segments[1] = j0; segments[2] = width;
             segmentCount = 1;
         }
         else
@@ -331,7 +332,7 @@ public static unsafe class PackedConv
                 if (ow < g.outWidth)
                 {
                     int count = Math.Min(g.outWidth - ow, rowEnd - q);
-                    segments[3 * segmentCount] = q - j0;
+                    segments[3 * segmentCount] = q;
                     segments[3 * segmentCount + 1] = oh * g.outWidth + ow;
                     segments[3 * segmentCount + 2] = count;
                     segmentCount++;
@@ -351,24 +352,18 @@ public static unsafe class PackedConv
             float* bias = a.Bias == null ? null : a.Bias + oc;
             float* yTile = a.Y + (long)oc * l.N;
             float* rTile = a.Residual == null ? null : a.Residual + (long)oc * l.N;
-            // The kernels write whole groups of 4 rows: straight into y when those are all real rows and columns.
+            // The kernels write whole groups of 4 rows: straight into y when those are all real rows and columns;
+            // otherwise into the tile, from which the epilogue copies the real ones.
             if (fullColumns && rows % 4 == 0)
             {
                 Panel<TV, TR>(rows, vectors, panel, b, offsets, l.Kg, bias, yTile + j0, l.N);
-                for (int r = 0; r < rows; r++)
-                    EpilogueOps.Copy<TV>(yTile + (long)r * l.N + j0, yTile + (long)r * l.N + j0, rTile == null ? null : rTile + (long)r * l.N + j0, width, a.E);
+                if (rTile != null || !a.E.IsIdentity)
+                    EpilogueOps.Rows<TV>(yTile, l.N, yTile, rTile, l.N, rows, segments, segmentCount, a.E);
             }
             else
             {
                 Panel<TV, TR>(rows, vectors, panel, b, offsets, l.Kg, bias, tile, nr);
-                for (int r = 0; r < rows; r++)
-                {
-                    for (int s = 0; s < segmentCount; s++)
-                    {
-                        long dst = (long)r * l.N + segments[3 * s + 1];
-                        EpilogueOps.Copy<TV>(tile + r * nr + segments[3 * s], yTile + dst, rTile == null ? null : rTile + dst, segments[3 * s + 2], a.E);
-                    }
-                }
+                EpilogueOps.Rows<TV>(tile - j0, nr, yTile, rTile, l.N, rows, segments, segmentCount, a.E);
             }
         }
     }

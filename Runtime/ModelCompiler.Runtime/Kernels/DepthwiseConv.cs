@@ -121,6 +121,7 @@ public static unsafe class DepthwiseConv
         float* temp = spare + outWidthPadded + 8 * vc;
         new Span<float>(zeroRow, rowFloats).Clear();
         int* slotRow = stackalloc int[slots];
+        int* segment = stackalloc int[3] { 0, 0, g.outWidth };
         float** rows = stackalloc float*[slots];
 
         int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
@@ -163,8 +164,8 @@ public static unsafe class DepthwiseConv
                     if (s == 1) RowPair<TV, Int5, Int1>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
                     else RowPair<TV, Int5, Int2>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
                 }
-                EpilogueOps.Copy<TV>(y0, y0, residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, a.E);
-                if (second) EpilogueOps.Copy<TV>(y1, y1, residual == null ? null : residual + (long)(oh + 1) * g.outWidth, g.outWidth, a.E);
+                if (residual != null || !a.E.IsIdentity)
+                    EpilogueOps.Rows<TV>(y0, g.outWidth, y0, residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, second ? 2 : 1, segment, 1, a.E);
             }
         }
     }
