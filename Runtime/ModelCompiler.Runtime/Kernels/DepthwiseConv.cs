@@ -7,12 +7,12 @@ namespace ModelCompiler.Runtime;
 
 /// <summary>
 /// Depthwise 2-D convolution (group = input channels = output channels), 3x3 or 5x5, stride 1 or 2, any
-/// padding, dilation 1: the layers of MobileNet, ShuffleNet and their detectors. Each channel is computed two
-/// output rows at a time, vectorized along the row: every input row loaded feeds both output rows, and the
-/// 2 x (up to 4) vector accumulators keep the FMA pipes busy. Input rows are first copied into a small ring of
+/// padding, dilation 1: the layers of MobileNet, ShuffleNet and their detectors. Each channel is computed four
+/// output rows at a time, vectorized along the row: every input row loaded feeds up to 4 / stride output rows,
+/// and the 4 x (up to 4) vector accumulators keep the FMA pipes busy. Input rows are first copied into a small ring of
 /// zero-padded rows (for stride 2 split into even and odd columns, so every tap is a contiguous vector load);
 /// rows above and below the image read a shared zero row. Bias, activation and residual are applied to each
-/// output row pair while it is in L1.
+/// block of output rows while it is in L1.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
@@ -111,14 +111,17 @@ public static unsafe class DepthwiseConv
         int rowLength = s == 1 ? outWidthPadded + k - 1 : outWidthPadded + (k - 1) / 2 + 1;
         // Whole 16-float lines, plus one vector of slack for the deinterleave's last store.
         int rowFloats = ((s * rowLength + 15) & ~15) + 16;
-        int slots = k + s;
-        // Ring rows, a zero row, a spare output row (the row past the last one, and partial last vectors), and
-        // for stride 2 the padded row before it is split (read up to two vectors past its end).
+        int slots = (Rows - 1) * s + k; // input rows one step of Rows output rows reads
+        // Ring rows, a zero row, spare output rows (rows past the last one), a tail block (partial last vectors of
+        // each row), and for stride 2 the padded row before it is split (read up to two vectors past its end).
         int tempFloats = s == 2 ? 2 * rowFloats + 64 : 0;
-        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + outWidthPadded + 8 * vc + tempFloats) * sizeof(float));
+        int spareFloats = (Rows - 1) * outWidthPadded, tailFloats = Rows * 4 * vc;
+        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + spareFloats + tailFloats + tempFloats) * sizeof(float));
         float* zeroRow = scratch + (long)slots * rowFloats;
         float* spare = zeroRow + rowFloats;
-        float* temp = spare + outWidthPadded + 8 * vc;
+        float* tail = spare + spareFloats;
+        float* temp = tail + tailFloats;
+        float** outRows = stackalloc float*[Rows];
         new Span<float>(zeroRow, rowFloats).Clear();
         int* slotRow = stackalloc int[slots];
         int* segment = stackalloc int[3] { 0, 0, g.outWidth };
@@ -135,7 +138,7 @@ public static unsafe class DepthwiseConv
             float bias = a.Bias == null ? 0f : a.Bias[channel];
             for (int i = 0; i < slots; i++) slotRow[i] = -1;
 
-            for (int oh = 0; oh < g.outHeight; oh += 2)
+            for (int oh = 0; oh < g.outHeight; oh += Rows)
             {
                 int ih0 = oh * s - g.padTop;
                 for (int j = 0; j < slots; j++)
@@ -151,21 +154,20 @@ public static unsafe class DepthwiseConv
                     }
                     rows[j] = row;
                 }
-                bool second = oh + 1 < g.outHeight;
-                float* y0 = y + (long)oh * g.outWidth;
-                float* y1 = second ? y0 + g.outWidth : spare;
+                int real = Math.Min(Rows, g.outHeight - oh);
+                for (int r = 0; r < Rows; r++) outRows[r] = r < real ? y + (long)(oh + r) * g.outWidth : spare + (r - 1) * outWidthPadded;
                 if (k == 3)
                 {
-                    if (s == 1) RowPair<TV, Int3, Int1>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
-                    else RowPair<TV, Int3, Int2>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                    if (s == 1) RowBlock<TV, Int3, Int1>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
+                    else RowBlock<TV, Int3, Int2>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
                 }
                 else
                 {
-                    if (s == 1) RowPair<TV, Int5, Int1>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
-                    else RowPair<TV, Int5, Int2>(rows, rowLength, w, bias, y0, y1, g.outWidth, spare);
+                    if (s == 1) RowBlock<TV, Int5, Int1>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
+                    else RowBlock<TV, Int5, Int2>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
                 }
                 if (residual != null || !a.E.IsIdentity)
-                    EpilogueOps.Rows<TV>(y0, g.outWidth, y0, residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, second ? 2 : 1, segment, 1, a.E);
+                    EpilogueOps.Rows<TV>(outRows[0], g.outWidth, outRows[0], residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, real, segment, 1, a.E);
             }
         }
     }
@@ -247,44 +249,63 @@ public static unsafe class DepthwiseConv
         }
     }
 
-    /// <summary>Two output rows: for each group of up to 4 vectors along the row, all K + S input rows.</summary>
+    /// <summary>Output rows computed together: each input row loaded feeds up to Rows / stride of them.</summary>
+    private const int Rows = 4;
+
+    /// <summary>
+    /// Rows output rows (<paramref name="outRows"/>; <paramref name="real"/> of them are y's, the rest spare), in
+    /// blocks of up to four vectors along the row; a partial last vector goes through <paramref name="tail"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowPair<TV, TK, TS>(float** rows, int half, float* w, float bias, float* y0, float* y1, int outWidth, float* spare)
+    private static void RowBlock<TV, TK, TS>(float** rows, int half, float* w, float bias, float** outRows, int real, int outWidth, float* tail)
         where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt
     {
-        int vc = TV.Count;
-        int ow = 0;
-        for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, y0 + ow, y1 + ow);
+        int vc = TV.Count, ow = 0;
+        float* o0 = outRows[0], o1 = outRows[1], o2 = outRows[2], o3 = outRows[3];
+        // 4 rows x 4 vectors of accumulators fill half the AVX-512 registers; with 16 registers, 4 x 2.
+        if (TV.Count == 16)
+        {
+            for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow);
+        }
+        else
+        {
+            for (; ow + 2 * vc <= outWidth; ow += 2 * vc) Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow);
+        }
         int left = outWidth - ow;
         if (left == 0) return;
         int vectors = (left + vc - 1) / vc;
         bool exact = vectors * vc == left;
-        // The spare rows take a partial last vector; whole vectors go straight to y.
-        float* o0 = exact ? y0 + ow : spare, o1 = exact ? y1 + ow : spare + 4 * vc;
+        // The tail block takes a partial last vector; whole vectors go straight to the rows.
+        int step = 4 * vc;
+        float* t0 = exact ? o0 + ow : tail, t1 = exact ? o1 + ow : tail + step, t2 = exact ? o2 + ow : tail + 2 * step, t3 = exact ? o3 + ow : tail + 3 * step;
         switch (vectors)
         {
-            case 1: Block<TV, TK, TS, Int1>(rows, half, ow, w, bias, o0, o1); break;
-            case 2: Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, o0, o1); break;
-            case 3: Block<TV, TK, TS, Int3>(rows, half, ow, w, bias, o0, o1); break;
-            default: Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, o0, o1); break;
+            case 1: Block<TV, TK, TS, Int1>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
+            case 2: Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
+            case 3: Block<TV, TK, TS, Int3>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
+            default: Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
         }
         if (!exact)
-        {
-            Buffer.MemoryCopy(o0, y0 + ow, left * sizeof(float), left * sizeof(float));
-            if (y1 != spare) Buffer.MemoryCopy(o1, y1 + ow, left * sizeof(float), left * sizeof(float));
-        }
+            for (int r = 0; r < real; r++) Buffer.MemoryCopy(tail + r * step, outRows[r] + ow, left * sizeof(float), left * sizeof(float));
     }
 
+    /// <summary>
+    /// Four output rows times TC vectors: input row j of the block feeds output row r through kernel row j - r * stride
+    /// when that is one of the kernel's rows.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block<TV, TK, TS, TC>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1)
+    private static void Block<TV, TK, TS, TC>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1, float* y2, float* y3)
         where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TC : IConstInt
     {
         int vc = TV.Count, k = TK.Value, s = TS.Value;
         TV b = TV.Splat(bias);
         TV a00 = b, a01 = b, a02 = b, a03 = b, a10 = b, a11 = b, a12 = b, a13 = b;
-        for (int j = 0; j < k + s; j++)
+        TV a20 = b, a21 = b, a22 = b, a23 = b, a30 = b, a31 = b, a32 = b, a33 = b;
+        for (int j = 0; j < 3 * s + k; j++)
         {
             float* row = rows[j] + ow;
+            // Kernel rows of this input row for output rows 0..3 (valid when in [0, k)).
+            int k0 = j, k1 = j - s, k2 = j - 2 * s, k3 = j - 3 * s;
             for (int kw = 0; kw < k; kw++)
             {
                 // Stride 2: even taps read the even half at kw / 2, odd taps the odd half.
@@ -293,25 +314,52 @@ public static unsafe class DepthwiseConv
                 TV x1 = TC.Value > 1 ? TV.Load(p + vc) : default;
                 TV x2 = TC.Value > 2 ? TV.Load(p + 2 * vc) : default;
                 TV x3 = TC.Value > 3 ? TV.Load(p + 3 * vc) : default;
-                if (j < k)
+                if ((uint)k0 < (uint)k)
                 {
-                    TV wv = TV.Splat(w[j * k + kw]);
+                    TV wv = TV.Splat(w[k0 * k + kw]);
                     a00 = TV.MultiplyAdd(wv, x0, a00);
                     if (TC.Value > 1) a01 = TV.MultiplyAdd(wv, x1, a01);
                     if (TC.Value > 2) a02 = TV.MultiplyAdd(wv, x2, a02);
                     if (TC.Value > 3) a03 = TV.MultiplyAdd(wv, x3, a03);
                 }
-                if (j >= s)
+                if ((uint)k1 < (uint)k)
                 {
-                    TV wv = TV.Splat(w[(j - s) * k + kw]);
+                    TV wv = TV.Splat(w[k1 * k + kw]);
                     a10 = TV.MultiplyAdd(wv, x0, a10);
                     if (TC.Value > 1) a11 = TV.MultiplyAdd(wv, x1, a11);
                     if (TC.Value > 2) a12 = TV.MultiplyAdd(wv, x2, a12);
                     if (TC.Value > 3) a13 = TV.MultiplyAdd(wv, x3, a13);
                 }
+                if ((uint)k2 < (uint)k)
+                {
+                    TV wv = TV.Splat(w[k2 * k + kw]);
+                    a20 = TV.MultiplyAdd(wv, x0, a20);
+                    if (TC.Value > 1) a21 = TV.MultiplyAdd(wv, x1, a21);
+                    if (TC.Value > 2) a22 = TV.MultiplyAdd(wv, x2, a22);
+                    if (TC.Value > 3) a23 = TV.MultiplyAdd(wv, x3, a23);
+                }
+                if ((uint)k3 < (uint)k)
+                {
+                    TV wv = TV.Splat(w[k3 * k + kw]);
+                    a30 = TV.MultiplyAdd(wv, x0, a30);
+                    if (TC.Value > 1) a31 = TV.MultiplyAdd(wv, x1, a31);
+                    if (TC.Value > 2) a32 = TV.MultiplyAdd(wv, x2, a32);
+                    if (TC.Value > 3) a33 = TV.MultiplyAdd(wv, x3, a33);
+                }
             }
         }
-        TV.Store(y0, a00); if (TC.Value > 1) TV.Store(y0 + vc, a01); if (TC.Value > 2) TV.Store(y0 + 2 * vc, a02); if (TC.Value > 3) TV.Store(y0 + 3 * vc, a03);
-        TV.Store(y1, a10); if (TC.Value > 1) TV.Store(y1 + vc, a11); if (TC.Value > 2) TV.Store(y1 + 2 * vc, a12); if (TC.Value > 3) TV.Store(y1 + 3 * vc, a13);
+        Store<TV, TC>(y0, vc, a00, a01, a02, a03);
+        Store<TV, TC>(y1, vc, a10, a11, a12, a13);
+        Store<TV, TC>(y2, vc, a20, a21, a22, a23);
+        Store<TV, TC>(y3, vc, a30, a31, a32, a33);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TV, TC>(float* y, int vc, TV v0, TV v1, TV v2, TV v3) where TV : unmanaged, IVec<TV> where TC : IConstInt
+    {
+        TV.Store(y, v0);
+        if (TC.Value > 1) TV.Store(y + vc, v1);
+        if (TC.Value > 2) TV.Store(y + 2 * vc, v2);
+        if (TC.Value > 3) TV.Store(y + 3 * vc, v3);
     }
 }
