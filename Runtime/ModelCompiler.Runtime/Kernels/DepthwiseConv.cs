@@ -101,8 +101,28 @@ public static unsafe class DepthwiseConv
     }
 
     /// <summary>Computes output planes [first, end) (plane = image * channels + channel).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Computes output planes [first, end). Without a residual, a lone activation is applied in registers as the
+    /// blocks are stored (a loop specialized per activation); otherwise the epilogue runs over each block of rows.
+    /// </summary>
     private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
+    {
+        if (a.Residual == null && a.E.AfterAdd.Kind == ActivationKind.None)
+        {
+            switch (a.E.BeforeAdd.Kind)
+            {
+                case ActivationKind.None: Planes<TV, NoActivation>(a, first, end, false); return;
+                case ActivationKind.Relu: Planes<TV, ReluActivation>(a, first, end, false); return;
+                case ActivationKind.Clip: Planes<TV, ClipActivation>(a, first, end, false); return;
+                case ActivationKind.LeakyRelu: Planes<TV, LeakyReluActivation>(a, first, end, false); return;
+                case ActivationKind.HardSwish: Planes<TV, HardSwishActivation>(a, first, end, false); return;
+            }
+        }
+        Planes<TV, NoActivation>(a, first, end, true);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Planes<TV, TAct>(in DwArgs a, int first, int end, bool epiloguePass) where TV : unmanaged, IVec<TV> where TAct : IActivationOp
     {
         ref readonly ConvGeometry g = ref a.G;
         int k = g.kernelHeight, s = g.strideHeight, vc = TV.Count;
@@ -158,15 +178,15 @@ public static unsafe class DepthwiseConv
                 for (int r = 0; r < Rows; r++) outRows[r] = r < real ? y + (long)(oh + r) * g.outWidth : spare + (r - 1) * outWidthPadded;
                 if (k == 3)
                 {
-                    if (s == 1) RowBlock<TV, Int3, Int1>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
-                    else RowBlock<TV, Int3, Int2>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
+                    if (s == 1) RowBlock<TV, Int3, Int1, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
+                    else RowBlock<TV, Int3, Int2, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
                 }
                 else
                 {
-                    if (s == 1) RowBlock<TV, Int5, Int1>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
-                    else RowBlock<TV, Int5, Int2>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail);
+                    if (s == 1) RowBlock<TV, Int5, Int1, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
+                    else RowBlock<TV, Int5, Int2, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
                 }
-                if (residual != null || !a.E.IsIdentity)
+                if (epiloguePass && (residual != null || !a.E.IsIdentity))
                     EpilogueOps.Rows<TV>(outRows[0], g.outWidth, outRows[0], residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, real, segment, 1, a.E);
             }
         }
@@ -257,19 +277,19 @@ public static unsafe class DepthwiseConv
     /// blocks of up to four vectors along the row; a partial last vector goes through <paramref name="tail"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlock<TV, TK, TS>(float** rows, int half, float* w, float bias, float** outRows, int real, int outWidth, float* tail)
-        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt
+    private static void RowBlock<TV, TK, TS, TAct>(float** rows, int half, float* w, float bias, float** outRows, int real, int outWidth, float* tail, Act act)
+        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TAct : IActivationOp
     {
         int vc = TV.Count, ow = 0;
         float* o0 = outRows[0], o1 = outRows[1], o2 = outRows[2], o3 = outRows[3];
         // 4 rows x 4 vectors of accumulators fill half the AVX-512 registers; with 16 registers, 4 x 2.
         if (TV.Count == 16)
         {
-            for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow);
+            for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4, TAct>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow, act);
         }
         else
         {
-            for (; ow + 2 * vc <= outWidth; ow += 2 * vc) Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow);
+            for (; ow + 2 * vc <= outWidth; ow += 2 * vc) Block<TV, TK, TS, Int2, TAct>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow, act);
         }
         int left = outWidth - ow;
         if (left == 0) return;
@@ -280,10 +300,10 @@ public static unsafe class DepthwiseConv
         float* t0 = exact ? o0 + ow : tail, t1 = exact ? o1 + ow : tail + step, t2 = exact ? o2 + ow : tail + 2 * step, t3 = exact ? o3 + ow : tail + 3 * step;
         switch (vectors)
         {
-            case 1: Block<TV, TK, TS, Int1>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
-            case 2: Block<TV, TK, TS, Int2>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
-            case 3: Block<TV, TK, TS, Int3>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
-            default: Block<TV, TK, TS, Int4>(rows, half, ow, w, bias, t0, t1, t2, t3); break;
+            case 1: Block<TV, TK, TS, Int1, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
+            case 2: Block<TV, TK, TS, Int2, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
+            case 3: Block<TV, TK, TS, Int3, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
+            default: Block<TV, TK, TS, Int4, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
         }
         if (!exact)
             for (int r = 0; r < real; r++) Buffer.MemoryCopy(tail + r * step, outRows[r] + ow, left * sizeof(float), left * sizeof(float));
@@ -294,8 +314,8 @@ public static unsafe class DepthwiseConv
     /// when that is one of the kernel's rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block<TV, TK, TS, TC>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1, float* y2, float* y3)
-        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TC : IConstInt
+    private static void Block<TV, TK, TS, TC, TAct>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1, float* y2, float* y3, Act act)
+        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TC : IConstInt where TAct : IActivationOp
     {
         int vc = TV.Count, k = TK.Value, s = TS.Value;
         TV b = TV.Splat(bias);
@@ -348,18 +368,19 @@ public static unsafe class DepthwiseConv
                 }
             }
         }
-        Store<TV, TC>(y0, vc, a00, a01, a02, a03);
-        Store<TV, TC>(y1, vc, a10, a11, a12, a13);
-        Store<TV, TC>(y2, vc, a20, a21, a22, a23);
-        Store<TV, TC>(y3, vc, a30, a31, a32, a33);
+        Store<TV, TC, TAct>(y0, vc, a00, a01, a02, a03, act);
+        Store<TV, TC, TAct>(y1, vc, a10, a11, a12, a13, act);
+        Store<TV, TC, TAct>(y2, vc, a20, a21, a22, a23, act);
+        Store<TV, TC, TAct>(y3, vc, a30, a31, a32, a33, act);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TV, TC>(float* y, int vc, TV v0, TV v1, TV v2, TV v3) where TV : unmanaged, IVec<TV> where TC : IConstInt
+    private static void Store<TV, TC, TAct>(float* y, int vc, TV v0, TV v1, TV v2, TV v3, in Act act)
+        where TV : unmanaged, IVec<TV> where TC : IConstInt where TAct : IActivationOp
     {
-        TV.Store(y, v0);
-        if (TC.Value > 1) TV.Store(y + vc, v1);
-        if (TC.Value > 2) TV.Store(y + 2 * vc, v2);
-        if (TC.Value > 3) TV.Store(y + 3 * vc, v3);
+        TV.Store(y, TAct.Apply(v0, act));
+        if (TC.Value > 1) TV.Store(y + vc, TAct.Apply(v1, act));
+        if (TC.Value > 2) TV.Store(y + 2 * vc, TAct.Apply(v2, act));
+        if (TC.Value > 3) TV.Store(y + 3 * vc, TAct.Apply(v3, act));
     }
 }
