@@ -83,6 +83,8 @@ public static unsafe class PackedConv
         if (g.outHeight <= 0 || g.outWidth <= 0 || g.kernelHeight <= 0 || g.kernelWidth <= 0) throw new ArgumentException("Empty output or kernel.");
     }
 
+    private const int MaxTileMajorStrips = 4;
+
     /// <summary>Pointers and sizes of one call, shared by the items (and threads) that compute it.</summary>
     internal readonly struct ConvArgs
     {
@@ -105,6 +107,11 @@ public static unsafe class PackedConv
         /// <summary>Columns of B: Ho * Wq.</summary>
         public int Nw;
         public int Strips, MChunks, TilesPerChunk;
+        /// <summary>
+        /// Few strips (a small image): each item runs all strips per weight panel, so a panel streams from memory
+        /// once and is reused from cache for the other strips (at 7x7 the 512-channel layers stream 9 MB of weights).
+        /// </summary>
+        public bool TileMajor;
         /// <summary>True when B is the input itself (1x1, stride 1, no padding).</summary>
         public bool Direct;
         public int Hq, PlaneSize, ChannelStride;
@@ -114,6 +121,7 @@ public static unsafe class PackedConv
         public int* Offsets;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<TV, TR, TC>(in ConvArgs a, int threads)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -145,7 +153,8 @@ public static unsafe class PackedConv
         }
         layout.Nw = g.outHeight * layout.Wq;
         layout.Strips = (layout.Nw + nr - 1) / nr;
-        int perImage = g.groups * layout.Strips;
+        layout.TileMajor = layout.Strips <= MaxTileMajorStrips;
+        int perImage = layout.TileMajor ? g.groups : g.groups * layout.Strips;
         layout.MChunks = threads > 1 ? Math.Clamp((3 * threads + perImage - 1) / perImage, 1, layout.Tiles) : 1;
         layout.TilesPerChunk = (layout.Tiles + layout.MChunks - 1) / layout.MChunks;
         layout.MChunks = (layout.Tiles + layout.TilesPerChunk - 1) / layout.TilesPerChunk;
@@ -220,6 +229,7 @@ public static unsafe class PackedConv
     /// (kh, kw) of output (oh, ow) is P[oh + kh*dh/sh, ow + kw*dw/sw] in plane (kh*dh % sh, kw*dw % sw).
     /// Only phases some tap reads are written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BuildPlanes<TV>(float* x, in ConvGeometry g, in ConvLayout l) where TV : unmanaged, IVec<TV>
     {
         int sh = g.strideHeight, sw = g.strideWidth;
@@ -287,56 +297,43 @@ public static unsafe class PackedConv
         for (; i < count; i++) dst[i] = src[(long)i * stride];
     }
 
+    /// <summary>Where one strip of output columns reads B and writes its output segments.</summary>
+    private struct StripSetup
+    {
+        public float* B;
+        public int* Offsets;
+        public int* Segments;
+        public int J0, Width, Vectors, SegmentCount;
+        public bool FullColumns;
+    }
+
     /// <summary>
-    /// One work item: one strip of output columns (nr wide) of one group, for one chunk of its weight panels.
+    /// One work item: one chunk of a group's weight panels, times one strip of output columns (nr wide), or
+    /// times all strips when the layout is tile-major.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Item<TV, TR, TC>(in ConvArgs a, in ConvLayout l, int item)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
-        ref readonly ConvGeometry g = ref a.G;
-        int vc = TV.Count, nr = TC.Value * vc;
+        int nr = TC.Value * TV.Count;
         int chunk = item % l.MChunks, rest = item / l.MChunks;
-        int strip = rest % l.Strips, group = rest / l.Strips;
-        int j0 = strip * nr, width = Math.Min(nr, l.Nw - j0), vectors = (width + vc - 1) / vc;
-
-        float* b;
-        int* offsets = l.Offsets;
-        if (l.Direct)
+        int group, firstStrip, strips;
+        if (l.TileMajor)
         {
-            b = a.X + (long)group * l.Cg * l.N + j0;
-            if (vectors * vc > width) b = PackTail(b, l, width, vectors * vc, out offsets);
+            group = rest;
+            firstStrip = 0;
+            strips = l.Strips;
         }
         else
         {
-            b = l.Planes + (long)group * l.Cg * l.ChannelStride + j0;
+            group = rest / l.Strips;
+            firstStrip = rest % l.Strips;
+            strips = 1;
         }
 
-        // Output segments of this strip: wide columns q in [j0, j0 + width) with q % Wq < outWidth.
-        int segmentCount = 0;
-        int* segments = stackalloc int[3 * (nr + 2)];
-        if (l.Wq == g.outWidth)
-        {
-            segments[0] = 0; segments[1] = j0; segments[2] = width;
-            segmentCount = 1;
-        }
-        else
-        {
-            for (int q = j0; q < j0 + width;)
-            {
-                int oh = q / l.Wq, ow = q % l.Wq;
-                int rowEnd = Math.Min(j0 + width, (oh + 1) * l.Wq);
-                if (ow < g.outWidth)
-                {
-                    int count = Math.Min(g.outWidth - ow, rowEnd - q);
-                    segments[3 * segmentCount] = q - j0;
-                    segments[3 * segmentCount + 1] = oh * g.outWidth + ow;
-                    segments[3 * segmentCount + 2] = count;
-                    segmentCount++;
-                }
-                q = rowEnd;
-            }
-        }
-        bool fullColumns = l.Wq == g.outWidth && vectors * vc == width;
+        var setups = stackalloc StripSetup[MaxTileMajorStrips];
+        int* segments = stackalloc int[MaxTileMajorStrips * 3 * (nr + 2)];
+        for (int s = 0; s < strips; s++) Setup<TV, TC>(a, l, group, firstStrip + s, segments + s * 3 * (nr + 2), ref setups[s]);
 
         float* tile = stackalloc float[PanelRows * nr];
         int firstTile = chunk * l.TilesPerChunk, lastTile = Math.Min(l.Tiles, firstTile + l.TilesPerChunk);
@@ -348,29 +345,78 @@ public static unsafe class PackedConv
             float* bias = a.Bias == null ? null : a.Bias + oc;
             float* yTile = a.Y + (long)oc * l.N;
             float* rTile = a.Residual == null ? null : a.Residual + (long)oc * l.N;
-            // The kernels write whole groups of 4 rows: straight into y when those are all real rows and columns.
-            if (fullColumns && rows % 4 == 0)
+            for (int s = 0; s < strips; s++)
             {
-                Panel<TV, TR>(rows, vectors, panel, b, offsets, l.Kg, bias, yTile + j0, l.N);
-                for (int r = 0; r < rows; r++)
-                    EpilogueOps.Copy<TV>(yTile + (long)r * l.N + j0, yTile + (long)r * l.N + j0, rTile == null ? null : rTile + (long)r * l.N + j0, width, a.E);
-            }
-            else
-            {
-                Panel<TV, TR>(rows, vectors, panel, b, offsets, l.Kg, bias, tile, nr);
-                for (int r = 0; r < rows; r++)
+                ref StripSetup st = ref setups[s];
+                // The kernels write whole groups of 4 rows: straight into y when those are all real rows and
+                // columns; otherwise into the tile, from which the epilogue copies the real ones.
+                if (st.FullColumns && rows % 4 == 0)
                 {
-                    for (int s = 0; s < segmentCount; s++)
-                    {
-                        long dst = (long)r * l.N + segments[3 * s + 1];
-                        EpilogueOps.Copy<TV>(tile + r * nr + segments[3 * s], yTile + dst, rTile == null ? null : rTile + dst, segments[3 * s + 2], a.E);
-                    }
+                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, yTile + st.J0, l.N);
+                    if (rTile != null || !a.E.IsIdentity)
+                        EpilogueOps.Rows<TV>(yTile, l.N, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, a.E);
+                }
+                else
+                {
+                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, tile, nr);
+                    EpilogueOps.Rows<TV>(tile - st.J0, nr, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, a.E);
                 }
             }
         }
     }
 
+    /// <summary>B's start and offsets for a strip (packing a partial in-place strip), and its output segments.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Setup<TV, TC>(in ConvArgs a, in ConvLayout l, int group, int strip, int* segments, ref StripSetup st)
+        where TV : unmanaged, IVec<TV> where TC : IConstInt
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int vc = TV.Count, nr = TC.Value * vc;
+        int j0 = strip * nr, width = Math.Min(nr, l.Nw - j0), vectors = (width + vc - 1) / vc;
+        st.J0 = j0;
+        st.Width = width;
+        st.Vectors = vectors;
+        st.Offsets = l.Offsets;
+        st.Segments = segments;
+        if (l.Direct)
+        {
+            st.B = a.X + (long)group * l.Cg * l.N + j0;
+            // Only the last strip can be partial, so one item packs at most one tail into its scratch.
+            if (vectors * vc > width) st.B = PackTail(st.B, l, width, vectors * vc, out st.Offsets);
+        }
+        else
+        {
+            st.B = l.Planes + (long)group * l.Cg * l.ChannelStride + j0;
+        }
+        st.FullColumns = l.Wq == g.outWidth && vectors * vc == width;
+
+        // Output segments: wide columns q in [j0, j0 + width) with q % Wq < outWidth, as (q, output position,
+        // count); a tile holds column q at q - j0.
+        if (l.Wq == g.outWidth)
+        {
+            segments[0] = j0; segments[1] = j0; segments[2] = width;
+            st.SegmentCount = 1;
+            return;
+        }
+        int count = 0;
+        for (int q = j0; q < j0 + width;)
+        {
+            int oh = q / l.Wq, ow = q % l.Wq;
+            int rowEnd = Math.Min(j0 + width, (oh + 1) * l.Wq);
+            if (ow < g.outWidth)
+            {
+                segments[3 * count] = q;
+                segments[3 * count + 1] = oh * g.outWidth + ow;
+                segments[3 * count + 2] = Math.Min(g.outWidth - ow, rowEnd - q);
+                count++;
+            }
+            q = rowEnd;
+        }
+        st.SegmentCount = count;
+    }
+
     /// <summary>Copies the last, partial strip of an in-place (1x1) B into zero-padded item scratch, with its offset table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* PackTail(float* b, in ConvLayout l, int width, int padded, out int* offsets)
     {
         long offsetBytes = ((long)l.Kg * sizeof(int) + 63) / 64 * 64;

@@ -101,7 +101,11 @@ public readonly struct Epilogue
     }
 }
 
-/// <summary>The vectorized epilogue over contiguous output segments, for every vector width.</summary>
+/// <summary>
+/// The vectorized epilogue over output segments, for every vector width. The activation kinds are dispatched
+/// once per call to loops specialized for them (<see cref="IActivationOp"/>), and segment tails use masked
+/// vector loads and stores, so a tile of short rows costs a few vector operations per row.
+/// </summary>
 internal static unsafe class EpilogueOps
 {
     /// <summary>y[i] = AfterAdd(BeforeAdd(y[i]) + r[i]) for i &lt; count (r may be null: no residual).</summary>
@@ -125,57 +129,122 @@ internal static unsafe class EpilogueOps
             if (src != dst) Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
             return;
         }
-        if (e.BeforeAdd.Kind == ActivationKind.Sigmoid || e.AfterAdd.Kind == ActivationKind.Sigmoid)
-        {
-            if (src != dst) Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
-            SegmentWithSigmoid(dst, r, count, e);
-            return;
-        }
-        CopyLoop<TV>(src, dst, r, count, e);
+        int* segment = stackalloc int[3] { 0, 0, checked((int)count) };
+        Rows<TV>(src, 0, dst, r, 0, 1, segment, 1, e);
     }
 
-    private static void CopyLoop<TV>(float* src, float* dst, float* r, nint count, in Epilogue e) where TV : unmanaged, IVec<TV>
+    /// <summary>
+    /// The epilogue of a block of rows: for each row and each segment (source offset, destination offset, count)
+    /// in <paramref name="segments"/>, dst[row * dstStride + d + i] = AfterAdd(BeforeAdd(src[row * srcStride + s + i])
+    /// + residual[same as dst]). This is how a convolution's output tile leaves scratch for the output (the
+    /// segments drop the padding columns of wide rows). src may be dst; residual may be null.
+    /// </summary>
+    public static void Rows<TV>(float* src, nint srcStride, float* dst, float* residual, nint dstStride, int rows, int* segments, int segmentCount, in Epilogue e)
+        where TV : unmanaged, IVec<TV>
     {
         Act before = e.BeforeAdd, after = e.AfterAdd;
-        nint i = 0;
-        if (r == null)
+        if (before.Kind == ActivationKind.Sigmoid || after.Kind == ActivationKind.Sigmoid)
         {
-            for (; i <= count - TV.Count; i += TV.Count) TV.Store(dst + i, Apply(Apply(TV.Load(src + i), before), after));
-            for (; i < count; i++) Vec1.Store(dst + i, Apply(Apply(Vec1.Load(src + i), before), after));
+            for (int row = 0; row < rows; row++)
+                for (int s = 0; s < segmentCount; s++)
+                {
+                    float* d = dst + row * dstStride + segments[3 * s + 1];
+                    int count = segments[3 * s + 2];
+                    float* from = src + row * srcStride + segments[3 * s];
+                    if (from != d) Buffer.MemoryCopy(from, d, count * sizeof(float), count * sizeof(float));
+                    SegmentWithSigmoid(d, residual == null ? null : residual + row * dstStride + segments[3 * s + 1], count, e);
+                }
+            return;
         }
-        else
+        var job = new RowJob(src, srcStride, dst, residual, dstStride, rows, segments, segmentCount, before, after);
+        if (after.Kind == ActivationKind.None)
         {
-            for (; i <= count - TV.Count; i += TV.Count) TV.Store(dst + i, Apply(TV.Add(Apply(TV.Load(src + i), before), TV.Load(r + i)), after));
-            for (; i < count; i++) Vec1.Store(dst + i, Apply(Vec1.Add(Apply(Vec1.Load(src + i), before), Vec1.Load(r + i)), after));
+            switch (before.Kind)
+            {
+                case ActivationKind.None: RowsLoop<TV, NoActivation, NoActivation>(job); return;
+                case ActivationKind.Relu: RowsLoop<TV, ReluActivation, NoActivation>(job); return;
+                case ActivationKind.Clip: RowsLoop<TV, ClipActivation, NoActivation>(job); return;
+                case ActivationKind.LeakyRelu: RowsLoop<TV, LeakyReluActivation, NoActivation>(job); return;
+                case ActivationKind.HardSwish: RowsLoop<TV, HardSwishActivation, NoActivation>(job); return;
+            }
+        }
+        else if (before.Kind == ActivationKind.None)
+        {
+            switch (after.Kind)
+            {
+                case ActivationKind.Relu: RowsLoop<TV, NoActivation, ReluActivation>(job); return;
+                case ActivationKind.Clip: RowsLoop<TV, NoActivation, ClipActivation>(job); return;
+                case ActivationKind.LeakyRelu: RowsLoop<TV, NoActivation, LeakyReluActivation>(job); return;
+                case ActivationKind.HardSwish: RowsLoop<TV, NoActivation, HardSwishActivation>(job); return;
+            }
+        }
+        RowsLoop<TV, AnyActivation, AnyActivation>(job);
+    }
+
+    private readonly struct RowJob(float* src, nint srcStride, float* dst, float* residual, nint dstStride, int rows, int* segments, int segmentCount, Act before, Act after)
+    {
+        public readonly float* Src = src, Dst = dst, Residual = residual;
+        public readonly nint SrcStride = srcStride, DstStride = dstStride;
+        public readonly int Rows = rows, SegmentCount = segmentCount;
+        public readonly int* Segments = segments;
+        public readonly Act Before = before, After = after;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowsLoop<TV, TBefore, TAfter>(in RowJob j)
+        where TV : unmanaged, IVec<TV> where TBefore : IActivationOp where TAfter : IActivationOp
+    {
+        Act before = j.Before, after = j.After;
+        int vc = TV.Count;
+        for (int row = 0; row < j.Rows; row++)
+        {
+            for (int s = 0; s < j.SegmentCount; s++)
+            {
+                float* src = j.Src + row * j.SrcStride + j.Segments[3 * s];
+                nint offset = row * j.DstStride + j.Segments[3 * s + 1];
+                float* dst = j.Dst + offset;
+                float* r = j.Residual == null ? null : j.Residual + offset;
+                int count = j.Segments[3 * s + 2], i = 0;
+                if (r == null)
+                {
+                    for (; i <= count - vc; i += vc) TV.Store(dst + i, TAfter.Apply(TBefore.Apply(TV.Load(src + i), before), after));
+                    if (i < count)
+                    {
+                        if (vc == 1) TV.Store(dst + i, TAfter.Apply(TBefore.Apply(TV.Load(src + i), before), after));
+                        else TV.StorePartial(dst + i, TAfter.Apply(TBefore.Apply(TV.LoadPartial(src + i, count - i), before), after), count - i);
+                    }
+                }
+                else
+                {
+                    for (; i <= count - vc; i += vc) TV.Store(dst + i, TAfter.Apply(TV.Add(TBefore.Apply(TV.Load(src + i), before), TV.Load(r + i)), after));
+                    if (i < count)
+                    {
+                        if (vc == 1) TV.Store(dst + i, TAfter.Apply(TV.Add(TBefore.Apply(TV.Load(src + i), before), TV.Load(r + i)), after));
+                        else TV.StorePartial(dst + i, TAfter.Apply(TV.Add(TBefore.Apply(TV.LoadPartial(src + i, count - i), before), TV.LoadPartial(r + i, count - i)), after), count - i);
+                    }
+                }
+            }
         }
     }
 
-    /// <summary>One activation on one vector (Sigmoid is handled span-wise by the caller).</summary>
+    /// <summary>One activation on one vector (Sigmoid is handled span-wise by the callers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV>
     {
         switch (a.Kind)
         {
-            case ActivationKind.None:
-                return x;
-            case ActivationKind.Relu:
-                return TV.MaxKeepNaN(TV.Zero, x);
-            case ActivationKind.Clip:
-                return TV.MinKeepNaN(TV.Splat(a.Beta), TV.MaxKeepNaN(TV.Splat(a.Alpha), x));
-            case ActivationKind.LeakyRelu:
-                return TV.LeakyRelu(x, TV.Splat(a.Alpha));
-            case ActivationKind.HardSwish:
-                // The same operations as Activations.HardSwish (multiply, then add: no FMA), so fusing does not change results.
-                return TV.Multiply(x, HardSigmoid(x, 1f / 6f, 0.5f));
-            case ActivationKind.HardSigmoid:
-                return HardSigmoid(x, a.Alpha, a.Beta);
-            default:
-                throw new NotSupportedException($"Activation {a.Kind} is applied span-wise.");
+            case ActivationKind.None: return x;
+            case ActivationKind.Relu: return ReluActivation.Apply(x, a);
+            case ActivationKind.Clip: return ClipActivation.Apply(x, a);
+            case ActivationKind.LeakyRelu: return LeakyReluActivation.Apply(x, a);
+            case ActivationKind.HardSwish: return HardSwishActivation.Apply(x, a);
+            case ActivationKind.HardSigmoid: return HardSigmoid(x, a.Alpha, a.Beta);
+            default: throw new NotSupportedException($"Activation {a.Kind} is applied span-wise.");
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV HardSigmoid<TV>(TV x, float alpha, float beta) where TV : unmanaged, IVec<TV> =>
+    internal static TV HardSigmoid<TV>(TV x, float alpha, float beta) where TV : unmanaged, IVec<TV> =>
         TV.MaxKeepNaN(TV.Zero, TV.MinKeepNaN(TV.Splat(1f), TV.Add(TV.Multiply(x, TV.Splat(alpha)), TV.Splat(beta))));
 
     /// <summary>Sigmoid goes through TensorPrimitives.Sigmoid, the routine the unfused Sigmoid layer uses, so results match it.</summary>
@@ -191,6 +260,46 @@ internal static unsafe class EpilogueOps
     {
         if (a.Kind == ActivationKind.None) return;
         if (a.Kind == ActivationKind.Sigmoid) { TensorPrimitives.Sigmoid(y, y); return; }
-        fixed (float* p = y) CopyLoop<Vec1>(p, p, null, y.Length, new Epilogue(a));
+        for (int i = 0; i < y.Length; i++) y[i] = Apply(new Vec1 { V = y[i] }, a).V;
     }
+}
+
+/// <summary>An activation as a type, so the epilogue loops are compiled once per activation with no branch per vector.</summary>
+internal interface IActivationOp
+{
+    static abstract TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV>;
+}
+
+internal struct NoActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => x;
+}
+
+internal struct ReluActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => TV.MaxKeepNaN(TV.Zero, x);
+}
+
+internal struct ClipActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => TV.MinKeepNaN(TV.Splat(a.Beta), TV.MaxKeepNaN(TV.Splat(a.Alpha), x));
+}
+
+internal struct LeakyReluActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => TV.LeakyRelu(x, TV.Splat(a.Alpha));
+}
+
+/// <summary>The same operations as Activations.HardSwish (multiply, then add: no FMA), so fusing does not change results.</summary>
+internal struct HardSwishActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => TV.Multiply(x, EpilogueOps.HardSigmoid(x, 1f / 6f, 0.5f));
+}
+
+/// <summary>Any kind but Sigmoid, chosen per vector: for the rare epilogues with an activation on both sides of the Add.</summary>
+internal struct AnyActivation : IActivationOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Apply<TV>(TV x, in Act a) where TV : unmanaged, IVec<TV> => EpilogueOps.Apply(x, a);
 }

@@ -110,6 +110,7 @@ public static unsafe class PackedGemm
     }
 
     /// <summary>One column tile (TC vectors wide) for one chunk of row blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Item<TV, TC>(in GemmArgs a, int item, int rowChunks, int blocksPerChunk) where TV : unmanaged, IVec<TV> where TC : IConstInt
     {
         int vc = TV.Count, width = TC.Value * vc;
@@ -120,6 +121,7 @@ public static unsafe class PackedGemm
         float* b = a.B + (long)(j0 / StripWidth) * stripStride + j0 % StripWidth;
         float* bias = a.Bias == null ? null : a.Bias + j0;
         float* tile = stackalloc float[TileRows * width];
+        int* segment = stackalloc int[3] { 0, 0, columns };
         int firstRow = chunk * blocksPerChunk * TileRows, endRow = Math.Min(a.M, firstRow + blocksPerChunk * TileRows);
         for (int i = firstRow; i < endRow; i += TileRows)
         {
@@ -131,8 +133,8 @@ public static unsafe class PackedGemm
             float* c = inPlace ? y : tile;
             nint cStride = inPlace ? a.N : width;
             Tile<TV>(rows, vectors, aRows, a.K, b, stripStride, a.K, bias, c, cStride);
-            for (int row = 0; row < rows; row++)
-                EpilogueOps.Copy<TV>(c + row * cStride, y + (long)row * a.N, r == null ? null : r + (long)row * a.N, columns, a.E);
+            if (!inPlace || r != null || !a.E.IsIdentity)
+                EpilogueOps.Rows<TV>(c, cStride, y, r, a.N, rows, segment, 1, a.E);
         }
     }
 

@@ -35,6 +35,12 @@ internal unsafe interface IVec<TSelf> where TSelf : unmanaged, IVec<TSelf>
 
     /// <summary>x &lt; 0 ? x * alpha : x.</summary>
     static abstract TSelf LeakyRelu(TSelf x, TSelf alpha);
+
+    /// <summary>The first <paramref name="count"/> (0 &lt; count &lt; Count) floats at p, zero above; reads nothing past them.</summary>
+    static abstract TSelf LoadPartial(float* p, int count);
+
+    /// <summary>Stores the first <paramref name="count"/> (0 &lt; count &lt; Count) lanes at p; writes nothing past them.</summary>
+    static abstract void StorePartial(float* p, TSelf v, int count);
 }
 
 /// <summary>A compile-time integer, so generic kernels can unroll by it (the JIT folds <c>T.Value</c>).</summary>
@@ -68,6 +74,14 @@ internal unsafe struct Vec512 : IVec<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec512 LeakyRelu(Vec512 x, Vec512 alpha) =>
         new() { V = Vector512.ConditionalSelect(Vector512.LessThan(x.V, Vector512<float>.Zero), Avx512F.Multiply(x.V, alpha.V), x.V) };
+    // Masked loads and stores suppress faults on the lanes they leave out.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec512 LoadPartial(float* p, int count) => new() { V = Avx512F.MaskLoad(p, Mask(count), Vector512<float>.Zero) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(float* p, Vec512 v, int count) => Avx512F.MaskStore(p, Mask(count), v.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 }
 
 /// <summary>AVX: 8 floats; FMA where <see cref="Fma.IsSupported"/>. Only used where <see cref="Avx.IsSupported"/>.</summary>
@@ -90,6 +104,12 @@ internal unsafe struct Vec256 : IVec<Vec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 LeakyRelu(Vec256 x, Vec256 alpha) =>
         new() { V = Vector256.ConditionalSelect(Vector256.LessThan(x.V, Vector256<float>.Zero), Avx.Multiply(x.V, alpha.V), x.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec256 LoadPartial(float* p, int count) => new() { V = Avx.MaskLoad(p, Mask(count)) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(float* p, Vec256 v, int count) => Avx.MaskStore(p, Mask(count), v.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Mask(int count) => Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
 }
 
 /// <summary>
@@ -131,6 +151,22 @@ internal unsafe struct Vec128 : IVec<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec128 LeakyRelu(Vec128 x, Vec128 alpha) =>
         new() { V = Vector128.ConditionalSelect(Vector128.LessThan(x.V, Vector128<float>.Zero), x.V * alpha.V, x.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec128 LoadPartial(float* p, int count)
+    {
+        if (Avx.IsSupported) return new() { V = Avx.MaskLoad(p, Mask(count)) };
+        var v = Vector128<float>.Zero;
+        for (int i = 0; i < count; i++) v = v.WithElement(i, p[i]);
+        return new() { V = v };
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(float* p, Vec128 v, int count)
+    {
+        if (Avx.IsSupported) { Avx.MaskStore(p, Mask(count), v.V); return; }
+        for (int i = 0; i < count; i++) p[i] = v.V.GetElement(i);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Mask(int count) => Vector128.LessThan(Vector128.Create(0, 1, 2, 3), Vector128.Create(count)).AsSingle();
 }
 
 /// <summary>One float: the scalar fallback where no SIMD is accelerated. Multiply then add, as plain C# does.</summary>
@@ -149,6 +185,9 @@ internal unsafe struct Vec1 : IVec<Vec1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 MaxKeepNaN(Vec1 lower, Vec1 x) => new() { V = lower.V > x.V ? lower.V : x.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 MinKeepNaN(Vec1 upper, Vec1 x) => new() { V = upper.V < x.V ? upper.V : x.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 LeakyRelu(Vec1 x, Vec1 alpha) => new() { V = x.V < 0 ? x.V * alpha.V : x.V };
+    // A one-lane vector has no partial loads (count is always 0 < count < 1): never called.
+    public static Vec1 LoadPartial(float* p, int count) => default;
+    public static void StorePartial(float* p, Vec1 v, int count) { }
 }
 
 /// <summary>A vector width a kernel can run at; <see cref="Auto"/> is the widest this machine accelerates.</summary>
