@@ -5,7 +5,7 @@ using System.Linq;
 namespace ModelCompiler.Benchmarks;
 
 /// <summary>
-/// <c>--layers [--top N] [--seconds S]</c>: for every model, calls the generated PredictProfiled (Profile="true")
+/// <c>--layers [--top N] [--seconds S] [--model TEXT]</c>: for every model (or those whose class name contains TEXT), calls the generated PredictProfiled (Profile="true")
 /// repeatedly for about S seconds after a warm-up, and prints the N layers that took the most time with their
 /// share of the model's total. This is a breakdown (Stopwatch timestamps between layers), not a benchmark:
 /// speed claims come from the BenchmarkDotNet run.
@@ -16,8 +16,11 @@ public static class LayerProfile
     {
         int top = Option(args, "--top", 5);
         double seconds = Option(args, "--seconds", 3);
+        int at = Array.IndexOf(args, "--model");
+        string only = at >= 0 && at + 1 < args.Length ? args[at + 1] : "";
         var types = typeof(LayerProfile).Assembly.GetTypes()
             .Where(t => !t.IsAbstract && typeof(ModelBenchmark).IsAssignableFrom(t))
+            .Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
             .OrderBy(t => t.Name, StringComparer.Ordinal);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         foreach (var type in types)

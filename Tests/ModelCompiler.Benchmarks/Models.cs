@@ -104,6 +104,48 @@ public class YoloFastestV2Benchmark : ModelBenchmark
 }
 #endif
 
+#if BENCH_MBV2_FLOAT
+/// <summary>torchvision MobileNetV2 width 0.5 at 160x160, float32 (the reference for the int8 QDQ model below).</summary>
+[Model("MobileNetV2 0.5x 160 float32", MobileNetV2Float.Macs, MobileNetV2Float.ScratchBytes), Flops(2 * MobileNetV2Float.Macs)]
+public class MobileNetV2FloatBenchmark : ModelBenchmark
+{
+    protected override string ModelPath => Shared("torch-exports/mobilenet_v2_w050_160.onnx");
+    protected override int[] InputShape => MobileNetV2Float.InputShape.ToArray();
+    protected override int[][] OutputShapes => new[] { MobileNetV2Float.OutputShape.ToArray() };
+    protected override void Predict() => MobileNetV2Float.Predict(Input, Outputs[0]);
+    public override void PredictProfiled(Span<long> ticks) => MobileNetV2Float.PredictProfiled(Input, Outputs[0], ticks);
+    public override IReadOnlyList<string> LayerNames => MobileNetV2Float.LayerNames;
+}
+#endif
+
+#if BENCH_MBV2_QDQ
+/// <summary>The same MobileNetV2 statically quantized to int8 in QDQ form (ORT-style): integer kernels, against ONNX Runtime's int8 path.</summary>
+[Model("MobileNetV2 0.5x 160 int8 QDQ", MobileNetV2Int8Qdq.Macs, MobileNetV2Int8Qdq.ScratchBytes), Flops(2 * MobileNetV2Int8Qdq.Macs)]
+public class MobileNetV2Int8QdqBenchmark : ModelBenchmark
+{
+    protected override string ModelPath => Shared("torch-exports/mobilenet_v2_w050_160_int8_qdq.onnx");
+    protected override int[] InputShape => MobileNetV2Int8Qdq.InputShape.ToArray();
+    protected override int[][] OutputShapes => new[] { MobileNetV2Int8Qdq.OutputShape.ToArray() };
+    protected override void Predict() => MobileNetV2Int8Qdq.Predict(Input, Outputs[0]);
+    public override void PredictProfiled(Span<long> ticks) => MobileNetV2Int8Qdq.PredictProfiled(Input, Outputs[0], ticks);
+    public override IReadOnlyList<string> LayerNames => MobileNetV2Int8Qdq.LayerNames;
+}
+#endif
+
+#if BENCH_MBV2_ZOO
+/// <summary>The ONNX model zoo's mobilenetv2-12-int8 (QLinearConv/QLinearAdd...), pinned to 1x3x224x224.</summary>
+[Model("MobileNetV2 1.0 224 int8 (model zoo, QOperator)", MobileNetV2Int8Zoo.Macs, MobileNetV2Int8Zoo.ScratchBytes), Flops(2 * MobileNetV2Int8Zoo.Macs)]
+public class MobileNetV2Int8ZooBenchmark : ModelBenchmark
+{
+    protected override string ModelPath => Shared("mlperf-tiny-int8_Lawrence-lugs-MARP/mobilenetv2-12-int8.onnx");
+    protected override int[] InputShape => MobileNetV2Int8Zoo.InputShape.ToArray();
+    protected override int[][] OutputShapes => new[] { MobileNetV2Int8Zoo.OutputShape.ToArray() };
+    protected override void Predict() => MobileNetV2Int8Zoo.Predict(Input, Outputs[0]);
+    public override void PredictProfiled(Span<long> ticks) => MobileNetV2Int8Zoo.PredictProfiled(Input, Outputs[0], ticks);
+    public override IReadOnlyList<string> LayerNames => MobileNetV2Int8Zoo.LayerNames;
+}
+#endif
+
 #if BENCH_RESNET18
 /// <summary>ResNet-18 (ImageNet, 224x224) from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18.</summary>
 [Model("ResNet-18 224x224 (NuGet)", ResNet18.Macs, ResNet18.ScratchBytes), Flops(2 * ResNet18.Macs)]

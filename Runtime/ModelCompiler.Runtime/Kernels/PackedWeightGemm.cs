@@ -2,6 +2,9 @@ using System;
 using System.ComponentModel;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelCompiler.Runtime;
 
@@ -116,13 +119,28 @@ public static class PackedWeightGemm
         bool hasZero = !zeroPoint.IsEmpty;
         int blocksPerRow = axis == 1 && blockSize > 0 ? (cols + blockSize - 1) / blockSize : 0;
         ReadOnlySpan<TW> src = b.Slice(r * cols + c0, w.Length);
+        // (float)(q - zp) * scale, as DequantizeLinear: q and zp are small integers, so (float)q - (float)zp is
+        // exactly (float)(q - zp) and the vectorized subtract-then-multiply gives the same bits.
         if (axis < 0 || axis == 0 && blockSize == 0)
         {
             // One scale for the whole row.
             int s = axis < 0 ? 0 : r;
-            float scaleValue = scale[s];
-            int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
-            for (int t = 0; t < w.Length; t++) w[t] = (float)(int.CreateTruncating(src[t]) - zp) * scaleValue;
+            Widen(src, w);
+            if (hasZero) TensorPrimitives.Subtract(w, (float)int.CreateTruncating(zeroPoint[s]), w);
+            TensorPrimitives.Multiply(w, scale[s], w);
+            return;
+        }
+        if (axis == 1 && blockSize == 0)
+        {
+            // One scale per column.
+            Widen(src, w);
+            if (hasZero)
+            {
+                Span<float> zp = stackalloc float[w.Length];
+                Widen(zeroPoint.Slice(c0, w.Length), zp);
+                TensorPrimitives.Subtract(w, zp, w);
+            }
+            TensorPrimitives.Multiply(w, scale.Slice(c0, w.Length), w);
             return;
         }
         for (int t = 0; t < w.Length; t++)
@@ -132,6 +150,35 @@ public static class PackedWeightGemm
             int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
             w[t] = (float)(int.CreateTruncating(src[t]) - zp) * scale[s];
         }
+    }
+
+    /// <summary>8-bit integers to float32 (exact), 16 at a time where vectors are accelerated.</summary>
+    private static void Widen<TW>(ReadOnlySpan<TW> src, Span<float> w) where TW : unmanaged, IBinaryInteger<TW>
+    {
+        int t = 0;
+        if (Vector256.IsHardwareAccelerated && (typeof(TW) == typeof(sbyte) || typeof(TW) == typeof(byte)))
+        {
+            ref byte from = ref Unsafe.As<TW, byte>(ref MemoryMarshal.GetReference(src));
+            ref float to = ref MemoryMarshal.GetReference(w);
+            for (; t + 16 <= src.Length; t += 16)
+            {
+                var bytes = Vector128.LoadUnsafe(ref from, (nuint)t).ToVector256Unsafe();
+                Vector256<int> lo, hi;
+                if (typeof(TW) == typeof(sbyte))
+                {
+                    var words = Vector256.WidenLower(bytes.AsSByte());
+                    (lo, hi) = (Vector256.WidenLower(words), Vector256.WidenUpper(words));
+                }
+                else
+                {
+                    var words = Vector256.WidenLower(bytes).AsInt16();
+                    (lo, hi) = (Vector256.WidenLower(words), Vector256.WidenUpper(words));
+                }
+                Vector256.ConvertToSingle(lo).StoreUnsafe(ref to, (nuint)t);
+                Vector256.ConvertToSingle(hi).StoreUnsafe(ref to, (nuint)(t + 8));
+            }
+        }
+        for (; t < src.Length; t++) w[t] = int.CreateTruncating(src[t]);
     }
 
     /// <summary>Dequantizes stored row <paramref name="r"/>, columns [c0, c0 + w.Length), of a packed [rows, cols] matrix.</summary>

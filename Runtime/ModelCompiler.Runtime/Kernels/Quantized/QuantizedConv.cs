@@ -45,18 +45,26 @@ internal static class QuantizedEpilogue
     public static void Requant16<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
         Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, Span<T> y, int count) where T : unmanaged
     {
+        var b = Requant16Bytes<T>(v0, v1, m0, m1, lo, hi, zp);
+        if (count == 16 && y.Length >= 16) b.StoreUnsafe(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y)));
+        else StorePartial(b, MemoryMarshal.AsBytes(y), count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Requant16Bytes<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) where T : unmanaged
+    {
         var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v0) * m0, lo), hi))) + zp;
         var i1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v1) * m1, lo), hi))) + zp;
         var s = Vector256.Narrow(i0, i1);
-        Vector128<byte> b = typeof(T) == typeof(byte)
+        return typeof(T) == typeof(byte)
             ? Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).GetLower()
             : Vector256.Narrow(s, s).GetLower().AsByte();
-        Span<byte> target = MemoryMarshal.AsBytes(y);
-        if (count == 16 && target.Length >= 16)
-        {
-            b.StoreUnsafe(ref MemoryMarshal.GetReference(target));
-            return;
-        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StorePartial(Vector128<byte> b, Span<byte> target, int count)
+    {
         Span<byte> tmp = stackalloc byte[16];
         b.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
         tmp.Slice(0, count).CopyTo(target);
@@ -477,10 +485,20 @@ public static class QuantizedConv
                 if (hi < lo) hi = lo;
                 for (int o = ow; o < lo; o++) dst[j + o - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o, g);
                 int o2 = lo;
-                if (vector)
+                if (vector && hi - lo >= 16)
                 {
                     for (; o2 + 16 <= hi; o2 += 16)
                         if (!PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, o2, g, dst.Slice(j + o2 - ow, 16))) break;
+                    // Overlap the last block with the previous one rather than packing a scalar tail.
+                    if (o2 < hi && o2 + 16 > hi && PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, hi - 16, g, dst.Slice(j + hi - 16 - ow, 16)))
+                        o2 = hi;
+                }
+                else if (vector && hi - lo >= 8)
+                {
+                    // Narrow rows (8 to 15 inside): two overlapping 8-pixel blocks.
+                    if (PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, lo, g, dst.Slice(j + lo - ow, 8), eight: true) &&
+                        PackSixteen(x, flip, used, planeOffset, rowOffset, colOffset, oh, hi - 8, g, dst.Slice(j + hi - 8 - ow, 8), eight: true))
+                        o2 = hi;
                 }
                 for (; o2 < ow + seg; o2++) dst[j + o2 - ow] = PackOne(x, flip, pad, used, planeOffset, rowOffset, colOffset, oh, o2, g);
                 j += seg;
@@ -507,8 +525,9 @@ public static class QuantizedConv
 
     /// <summary>16 pixels whose taps are all inside (stride 1 or 2): four byte rows interleaved with SSE2 unpacks.</summary>
     private static bool PackSixteen(ReadOnlySpan<byte> x, byte flip, ReadOnlySpan<bool> used, ReadOnlySpan<int> planeOffset,
-        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g, Span<int> dst)
+        ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> colOffset, int oh, int ow, in ConvGeometry g, Span<int> dst, bool eight = false)
     {
+        if (dst.Length < (eight ? 8 : 16)) return false;
         int load = g.strideWidth == 1 ? 16 : 32;
         for (int t = 0; t < 4; t++)
             if (used[t] && planeOffset[t] + (oh * g.strideHeight + rowOffset[t]) * g.inWidth + ow * g.strideWidth + colOffset[t] + load > x.Length) return false;
@@ -525,6 +544,7 @@ public static class QuantizedConv
         ref int o = ref MemoryMarshal.GetReference(dst);
         Sse2.UnpackLow(lo01, lo23).AsInt32().StoreUnsafe(ref o, 0);
         Sse2.UnpackHigh(lo01, lo23).AsInt32().StoreUnsafe(ref o, 4);
+        if (eight) return true;
         Sse2.UnpackLow(hi01, hi23).AsInt32().StoreUnsafe(ref o, 8);
         Sse2.UnpackHigh(hi01, hi23).AsInt32().StoreUnsafe(ref o, 12);
         return true;
@@ -607,36 +627,41 @@ public static class QuantizedConv
         if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
         Span<int> taps = QuantScratch<int>.Get(SlotSums, kk);
         Span<int> row = QuantScratch<int>.Get(SlotPlane, g.outWidth);
-        // Interior columns: every tap column inside [0, inWidth).
-        int span = (g.kernelWidth - 1) * g.dilationWidth;
-        int owLo = (g.padLeft + g.strideWidth - 1) / g.strideWidth;
-        int lastStart = g.inWidth - 1 - span + g.padLeft;
-        int owHi = lastStart < 0 ? 0 : Math.Min(g.outWidth, lastStart / g.strideWidth + 1);
+        // Each input plane is copied once into a plane padded with the zero point (plus slack for the widest
+        // vector load), so every output is "interior": sum x·w' - x_zp·sum w' with no bounds to check.
+        int needW = (g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1;
+        int needH = (g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1;
+        int paddedW = Math.Max(needW, g.padLeft + g.inWidth), paddedH = Math.Max(needH, g.padTop + g.inHeight);
+        const int Slack = 64;
+        Span<byte> padded = QuantScratch<byte>.Get(0, paddedW * paddedH + Slack);
+        var pg = new ConvGeometry(1, 1, paddedH, paddedW, 1, g.outHeight, g.outWidth, 1, g.kernelHeight, g.kernelWidth,
+            g.strideHeight, g.strideWidth, 0, 0, g.dilationHeight, g.dilationWidth);
         var path = IntegerPaths.Current;
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
         bool signed = typeof(TX) == typeof(sbyte);
+        byte padByte = (byte)xZeroPoint;
         for (int n = 0; n < g.batch; n++)
         {
-            for (int oc = 0; oc < m; oc++)
+            for (int ic = 0; ic < g.inChannels; ic++)
             {
-                int ic = oc / mg;
-                int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
-                int sumW = 0;
-                for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
-                int b = bias.IsEmpty ? 0 : bias[oc];
-                int inner = b - xZeroPoint * sumW;
                 ReadOnlySpan<byte> plane = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
-                for (int oh = 0; oh < g.outHeight; oh++)
+                padded.Fill(padByte);
+                for (int ih = 0; ih < g.inHeight; ih++)
+                    plane.Slice(ih * g.inWidth, g.inWidth).CopyTo(padded.Slice((ih + g.padTop) * paddedW + g.padLeft));
+                ReadOnlySpan<byte> source = padded.Slice(0, paddedW * paddedH + Slack);
+                for (int oc = ic * mg; oc < (ic + 1) * mg; oc++)
                 {
-                    int ih0 = oh * g.strideHeight - g.padTop;
-                    bool rowInside = ih0 >= 0 && ih0 + (g.kernelHeight - 1) * g.dilationHeight < g.inHeight;
-                    int vecStart = rowInside && owHi > owLo ? owLo : g.outWidth;
-                    int vecEnd = rowInside && owHi > owLo ? owHi : g.outWidth;
-                    for (int ow = 0; ow < vecStart; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
-                    int done = vecStart;
-                    if (vecEnd > vecStart) done = DepthwiseInterior(path, plane, signed, taps, inner, ih0, vecStart, vecEnd - vecStart, g, row);
-                    for (int ow = done; ow < g.outWidth; ow++) row[ow] = DepthwiseOne(plane, signed, xZeroPoint, taps, b, ih0, ow, g);
-                    sink.Store(oc, (n * m + oc) * outPlane + oh * g.outWidth, row);
+                    int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
+                    int sumW = 0;
+                    for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
+                    int inner = (bias.IsEmpty ? 0 : bias[oc]) - xZeroPoint * sumW;
+                    for (int oh = 0; oh < g.outHeight; oh++)
+                    {
+                        int ih0 = oh * g.strideHeight;
+                        int done = DepthwiseInterior(path, source, signed, taps, inner, ih0, 0, g.outWidth, pg, row);
+                        for (int ow = done; ow < g.outWidth; ow++) row[ow] = DepthwiseOne(source, signed, 0, taps, inner, ih0, ow, pg);
+                        sink.Store(oc, (n * m + oc) * outPlane + oh * g.outWidth, row);
+                    }
                 }
             }
         }
@@ -666,7 +691,7 @@ public static class QuantizedConv
     /// Interior outputs [ow0, ow0 + count) of one row, 8 (AVX2) or 4 (Vector128) at a time, all taps in registers;
     /// returns the first output not computed (the scalar code finishes the row).
     /// </summary>
-    private static int DepthwiseInterior(IntegerPath path, ReadOnlySpan<byte> plane, bool signed, ReadOnlySpan<int> taps, int inner,
+    internal static int DepthwiseInterior(IntegerPath path, ReadOnlySpan<byte> plane, bool signed, ReadOnlySpan<int> taps, int inner,
         int ih0, int ow0, int count, in ConvGeometry g, Span<int> row)
     {
         int sw = g.strideWidth, j = 0;
@@ -674,7 +699,40 @@ public static class QuantizedConv
         ref int dst = ref MemoryMarshal.GetReference(row);
         // The furthest byte a block reads, relative to its first tap's start.
         int reach = (g.kernelHeight - 1) * g.dilationHeight * g.inWidth + (g.kernelWidth - 1) * g.dilationWidth;
-        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported && sw <= 2)
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW && Avx512F.IsSupported && Avx512BW.IsSupported && sw <= 2 && count >= 16)
+        {
+            int load = sw == 1 ? 16 : 32;
+            for (; j + 16 <= count; j += 16)
+            {
+                int start = ih0 * g.inWidth + (ow0 + j) * sw - g.padLeft;
+                if (start + reach + load > plane.Length) break;
+                var acc = Vector512.Create(inner);
+                for (int kh = 0; kh < g.kernelHeight; kh++)
+                {
+                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
+                    for (int kw = 0; kw < g.kernelWidth; kw++)
+                    {
+                        ref byte at = ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth);
+                        Vector512<int> v;
+                        if (sw == 1)
+                        {
+                            var bytes = Vector128.LoadUnsafe(ref at);
+                            v = signed ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
+                        }
+                        else
+                        {
+                            var words = Vector256.LoadUnsafe(ref at).AsInt16();
+                            var even = signed ? Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 8), 8) : words & Vector256.Create((short)0xFF);
+                            v = Avx512F.ConvertToVector512Int32(even);
+                        }
+                        acc += Avx512F.MultiplyLow(v, Vector512.Create(taps[kh * g.kernelWidth + kw]));
+                    }
+                }
+                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+                if (j + 16 < count && j + 32 > count) j = count - 32;
+            }
+        }
+        else if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported && sw <= 2)
         {
             int load = sw == 1 ? 8 : 16;
             for (; j + 8 <= count; j += 8)
@@ -704,6 +762,8 @@ public static class QuantizedConv
                     }
                 }
                 acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+                // A last block that overlaps the previous one beats a scalar tail (it recomputes the same values).
+                if (j + 8 < count && j + 16 > count) j = count - 16;
             }
         }
         else if (path is not IntegerPath.Scalar && Vector128.IsHardwareAccelerated && sw == 1)

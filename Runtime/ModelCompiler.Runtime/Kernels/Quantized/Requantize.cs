@@ -54,7 +54,27 @@ internal static class Requantize
         if (y.Length < n) throw new ArgumentException("output too short");
         int min = Min<T>(), max = Max<T>();
         int i = 0;
-        if (Vector128.IsHardwareAccelerated && n >= 8)
+        if (Vector256.IsHardwareAccelerated && n >= 16)
+        {
+            var m = Vector256.Create(multiplier);
+            var lo = Vector256.Create((float)(min - zeroPoint));
+            var hi = Vector256.Create((float)(max - zeroPoint));
+            var zp = Vector256.Create(zeroPoint);
+            ref int a = ref MemoryMarshal.GetReference(acc);
+            ref byte o = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            for (; i <= n - 16; i += 16)
+                QuantizedEpilogue.Requant16Bytes<T>(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), m, m, lo, hi, zp)
+                    .StoreUnsafe(ref o, (nuint)i);
+            // The tail as one more overlapping block when there is room before it.
+            if (i < n && n >= 16)
+            {
+                int last = n - 16;
+                QuantizedEpilogue.Requant16Bytes<T>(Vector256.LoadUnsafe(ref a, (nuint)last), Vector256.LoadUnsafe(ref a, (nuint)(last + 8)), m, m, lo, hi, zp)
+                    .StoreUnsafe(ref o, (nuint)last);
+                i = n;
+            }
+        }
+        if (Vector128.IsHardwareAccelerated && n - i >= 8)
         {
             var m = Vector128.Create(multiplier);
             var lo = Vector128.Create((float)(min - zeroPoint));
