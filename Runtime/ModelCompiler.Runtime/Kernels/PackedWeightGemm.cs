@@ -75,6 +75,21 @@ public static class PackedWeightGemm
         where TW : unmanaged, IBinaryInteger<TW>
     {
         int rows = transB ? n : k, cols = transB ? k : n;
+        if (transB && blockSize == 0 && axis <= 0 && Vector256.IsHardwareAccelerated && (typeof(TW) == typeof(sbyte) || typeof(TW) == typeof(byte)))
+        {
+            // One scale per stored row (an output column): y = alpha * scale * Σ a · (q - zp), the integers widened
+            // and multiplied in one pass (the weights are read once, 1 byte each). The scale is applied once per
+            // sum instead of to every weight: a float32 rounding difference, well inside the float tolerance.
+            for (int j = 0; j < n; j++)
+            {
+                int s = axis < 0 ? 0 : j;
+                int zp = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[s]);
+                ReadOnlySpan<byte> q = MemoryMarshal.AsBytes(b.Slice(j * k, k));
+                for (int i = 0; i < m; i++)
+                    y[i * n + j] = alpha * scale[s] * DotWidened(a.Slice(i * k, k), q, typeof(TW) == typeof(sbyte), zp);
+            }
+            return;
+        }
         Span<float> row = stackalloc float[Chunk];
         y.Slice(0, m * n).Clear();
         if (!transB)
@@ -150,6 +165,29 @@ public static class PackedWeightGemm
             int zp = hasZero ? int.CreateTruncating(zeroPoint[s]) : 0;
             w[t] = (float)(int.CreateTruncating(src[t]) - zp) * scale[s];
         }
+    }
+
+    /// <summary>Σ a[i] · (q[i] - zp), q read as int8 or uint8; 16 at a time with Vector256.</summary>
+    private static float DotWidened(ReadOnlySpan<float> a, ReadOnlySpan<byte> q, bool signed, int zp)
+    {
+        int i = 0, k = q.Length;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var zero = Vector256.Create(zp);
+        ref byte qs = ref MemoryMarshal.GetReference(q);
+        ref float af = ref MemoryMarshal.GetReference(a);
+        for (; i + 16 <= k; i += 16)
+        {
+            var bytes = Vector128.LoadUnsafe(ref qs, (nuint)i).ToVector256Unsafe();
+            Vector256<short> words = signed ? Vector256.WidenLower(bytes.AsSByte()) : Vector256.WidenLower(bytes).AsInt16();
+            var lo = Vector256.ConvertToSingle(Vector256.WidenLower(words) - zero);
+            var hi = Vector256.ConvertToSingle(Vector256.WidenUpper(words) - zero);
+            acc0 += Vector256.LoadUnsafe(ref af, (nuint)i) * lo;
+            acc1 += Vector256.LoadUnsafe(ref af, (nuint)(i + 8)) * hi;
+        }
+        float sum = Vector256.Sum(acc0 + acc1);
+        for (; i < k; i++) sum += a[i] * ((signed ? (sbyte)q[i] : q[i]) - zp);
+        return sum;
     }
 
     /// <summary>8-bit integers to float32 (exact), 16 at a time where vectors are accelerated.</summary>

@@ -142,15 +142,6 @@ public sealed class QuantizedPieceTimingProbe
         var fq = new byte[fx.Length];
         double quant = Time(() => ModelCompiler.Runtime.Quantization.QuantizeLinear<float, float, byte>(fx, new[] { 0.0186f }, new byte[] { 114 }, fq, fx.Length));
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "modelcompiler-qperf.txt"), $"QLinearAdd 75264 u8: {add:F3} ms; QuantizeLinear 150528: {quant:F3} ms\n");
-        // Depthwise 144 @56: the interior rows alone, and the row requantization alone.
-        var plane = Enumerable.Range(0, 58 * 58 + 64).Select(_ => (byte)r.Int(0, 255)).ToArray();
-        var taps = Enumerable.Range(0, 9).Select(_ => r.Int(-128, 127)).ToArray();
-        var rowAcc = new int[56];
-        var pg = new ModelCompiler.Runtime.ConvGeometry(1, 1, 58, 58, 1, 56, 56, 1, 3, 3, 1, 1, 0, 0, 1, 1);
-        double interior = Time(() => { for (int ch = 0; ch < 144; ch++) for (int oh = 0; oh < 56; oh++) ModelCompiler.Runtime.QuantizedConv.DepthwiseInterior(path, plane, false, taps, 5, oh, 0, 56, pg, rowAcc); });
-        var rowOut = new byte[56];
-        double rowRequant = Time(() => { for (int ch = 0; ch < 144; ch++) for (int oh = 0; oh < 56; oh++) ModelCompiler.Runtime.Requantize.Store<byte>(rowAcc, 0.01f, 3, rowOut); });
-        File.AppendAllText(Path.Combine(Path.GetTempPath(), "modelcompiler-qperf.txt"), $"depthwise 144 @56 pieces: interior rows {interior:F3} ms, row requantization {rowRequant:F3} ms\n");
     }
 }
 

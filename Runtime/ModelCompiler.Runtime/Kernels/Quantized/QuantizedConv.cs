@@ -626,7 +626,6 @@ public static class QuantizedConv
         if (x.Length != g.batch * g.inChannels * inPlane) throw new ArgumentException("input has the wrong length");
         if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
         Span<int> taps = QuantScratch<int>.Get(SlotSums, kk);
-        Span<int> row = QuantScratch<int>.Get(SlotPlane, g.outWidth);
         // Each input plane is copied once into a plane padded with the zero point (plus slack for the widest
         // vector load), so every output is "interior": sum x·w' - x_zp·sum w' with no bounds to check.
         int needW = (g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1;
@@ -634,161 +633,109 @@ public static class QuantizedConv
         int paddedW = Math.Max(needW, g.padLeft + g.inWidth), paddedH = Math.Max(needH, g.padTop + g.inHeight);
         const int Slack = 64;
         Span<byte> padded = QuantScratch<byte>.Get(0, paddedW * paddedH + Slack);
-        var pg = new ConvGeometry(1, 1, paddedH, paddedW, 1, g.outHeight, g.outWidth, 1, g.kernelHeight, g.kernelWidth,
-            g.strideHeight, g.strideWidth, 0, 0, g.dilationHeight, g.dilationWidth);
-        var path = IntegerPaths.Current;
+        // Tap t reads the padded plane at a fixed distance from its output's anchor (oh * sh * Wp + ow * sw).
+        Span<int> tapOffsets = stackalloc int[kk];
+        for (int kh = 0, t = 0; kh < g.kernelHeight; kh++)
+            for (int kw = 0; kw < g.kernelWidth; kw++, t++)
+                tapOffsets[t] = kh * g.dilationHeight * paddedW + kw * g.dilationWidth;
+        // Stride 1: the anchors of a whole plane are contiguous (output (oh, ow) at oh * Wp + ow, the columns
+        // past outWidth are computed and dropped), so the plane is one run of vectors whatever its width; a 5x5
+        // plane is two AVX-512 vectors instead of 25 scalar outputs. Other strides: one run per output row over
+        // the stride-1 anchors it spans, every sw-th kept.
+        bool wholePlane = g.strideHeight == 1 && g.strideWidth == 1;
+        int runLength = wholePlane ? (g.outHeight - 1) * paddedW + g.outWidth : (g.outWidth - 1) * g.strideWidth + 1;
+        Span<int> sums = QuantScratch<int>.Get(SlotPacked, runLength + 16);
+        Span<int> plane = QuantScratch<int>.Get(SlotPlane, outPlane);
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
         bool signed = typeof(TX) == typeof(sbyte);
         byte padByte = (byte)xZeroPoint;
+        var path = IntegerPaths.Current;
         for (int n = 0; n < g.batch; n++)
         {
             for (int ic = 0; ic < g.inChannels; ic++)
             {
-                ReadOnlySpan<byte> plane = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
+                ReadOnlySpan<byte> input = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
                 padded.Fill(padByte);
                 for (int ih = 0; ih < g.inHeight; ih++)
-                    plane.Slice(ih * g.inWidth, g.inWidth).CopyTo(padded.Slice((ih + g.padTop) * paddedW + g.padLeft));
-                ReadOnlySpan<byte> source = padded.Slice(0, paddedW * paddedH + Slack);
+                    input.Slice(ih * g.inWidth, g.inWidth).CopyTo(padded.Slice((ih + g.padTop) * paddedW + g.padLeft));
                 for (int oc = ic * mg; oc < (ic + 1) * mg; oc++)
                 {
                     int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
                     int sumW = 0;
                     for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
                     int inner = (bias.IsEmpty ? 0 : bias[oc]) - xZeroPoint * sumW;
-                    for (int oh = 0; oh < g.outHeight; oh++)
+                    if (wholePlane)
                     {
-                        int ih0 = oh * g.strideHeight;
-                        int done = DepthwiseInterior(path, source, signed, taps, inner, ih0, 0, g.outWidth, pg, row);
-                        for (int ow = done; ow < g.outWidth; ow++) row[ow] = DepthwiseOne(source, signed, 0, taps, inner, ih0, ow, pg);
-                        sink.Store(oc, (n * m + oc) * outPlane + oh * g.outWidth, row);
+                        ShiftedSums(path, padded, signed, tapOffsets, taps, inner, 0, runLength, sums);
+                        for (int oh = 0; oh < g.outHeight; oh++)
+                            sums.Slice(oh * paddedW, g.outWidth).CopyTo(plane.Slice(oh * g.outWidth));
                     }
+                    else
+                    {
+                        for (int oh = 0; oh < g.outHeight; oh++)
+                        {
+                            ShiftedSums(path, padded, signed, tapOffsets, taps, inner, oh * g.strideHeight * paddedW, runLength, sums);
+                            Span<int> row = plane.Slice(oh * g.outWidth, g.outWidth);
+                            for (int ow = 0; ow < row.Length; ow++) row[ow] = sums[ow * g.strideWidth];
+                        }
+                    }
+                    sink.Store(oc, (n * m + oc) * outPlane, plane);
                 }
             }
         }
-    }
-
-    /// <summary>One output of a depthwise convolution: the taps inside the input, (x - x_zp) * w'.</summary>
-    private static int DepthwiseOne(ReadOnlySpan<byte> plane, bool signed, int xZeroPoint, ReadOnlySpan<int> taps, int bias, int ih0, int ow, in ConvGeometry g)
-    {
-        int acc = bias;
-        int iw0 = ow * g.strideWidth - g.padLeft;
-        for (int kh = 0; kh < g.kernelHeight; kh++)
-        {
-            int ih = ih0 + kh * g.dilationHeight;
-            if ((uint)ih >= (uint)g.inHeight) continue;
-            for (int kw = 0; kw < g.kernelWidth; kw++)
-            {
-                int iw = iw0 + kw * g.dilationWidth;
-                if ((uint)iw >= (uint)g.inWidth) continue;
-                byte v = plane[ih * g.inWidth + iw];
-                acc += ((signed ? (sbyte)v : v) - xZeroPoint) * taps[kh * g.kernelWidth + kw];
-            }
-        }
-        return acc;
     }
 
     /// <summary>
-    /// Interior outputs [ow0, ow0 + count) of one row, 8 (AVX2) or 4 (Vector128) at a time, all taps in registers;
-    /// returns the first output not computed (the scalar code finishes the row).
+    /// sums[i] = inner + Σ_t taps[t] · P[start + i + offsets[t]] for i in [0, length), P the padded byte plane read as
+    /// uint8 or int8: 16 at a time (AVX-512), 8 (AVX2) or 4 (Vector128), then scalar. Reads at most 64 bytes past
+    /// the last anchor's furthest tap (the padded plane's slack); writes up to 15 ints past <paramref name="length"/>.
     /// </summary>
-    internal static int DepthwiseInterior(IntegerPath path, ReadOnlySpan<byte> plane, bool signed, ReadOnlySpan<int> taps, int inner,
-        int ih0, int ow0, int count, in ConvGeometry g, Span<int> row)
+    private static void ShiftedSums(IntegerPath path, ReadOnlySpan<byte> padded, bool signed, ReadOnlySpan<int> offsets, ReadOnlySpan<int> taps, int inner,
+        int start, int length, Span<int> sums)
     {
-        int sw = g.strideWidth, j = 0;
-        ref byte src = ref MemoryMarshal.GetReference(plane);
-        ref int dst = ref MemoryMarshal.GetReference(row);
-        // The furthest byte a block reads, relative to its first tap's start.
-        int reach = (g.kernelHeight - 1) * g.dilationHeight * g.inWidth + (g.kernelWidth - 1) * g.dilationWidth;
-        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW && Avx512F.IsSupported && Avx512BW.IsSupported && sw <= 2 && count >= 16)
+        int kk = taps.Length, i = 0;
+        ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), start);
+        ref int o = ref MemoryMarshal.GetReference(sums);
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW && Avx512F.IsSupported)
         {
-            int load = sw == 1 ? 16 : 32;
-            for (; j + 16 <= count; j += 16)
+            for (; i < length; i += 16)
             {
-                int start = ih0 * g.inWidth + (ow0 + j) * sw - g.padLeft;
-                if (start + reach + load > plane.Length) break;
                 var acc = Vector512.Create(inner);
-                for (int kh = 0; kh < g.kernelHeight; kh++)
+                for (int t = 0; t < kk; t++)
                 {
-                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
-                    for (int kw = 0; kw < g.kernelWidth; kw++)
-                    {
-                        ref byte at = ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth);
-                        Vector512<int> v;
-                        if (sw == 1)
-                        {
-                            var bytes = Vector128.LoadUnsafe(ref at);
-                            v = signed ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
-                        }
-                        else
-                        {
-                            var words = Vector256.LoadUnsafe(ref at).AsInt16();
-                            var even = signed ? Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 8), 8) : words & Vector256.Create((short)0xFF);
-                            v = Avx512F.ConvertToVector512Int32(even);
-                        }
-                        acc += Avx512F.MultiplyLow(v, Vector512.Create(taps[kh * g.kernelWidth + kw]));
-                    }
+                    var bytes = Vector128.LoadUnsafe(ref p, (nuint)(i + offsets[t]));
+                    var v = signed ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
+                    acc += Avx512F.MultiplyLow(v, Vector512.Create(taps[t]));
                 }
-                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
-                if (j + 16 < count && j + 32 > count) j = count - 32;
+                acc.StoreUnsafe(ref o, (nuint)i);
             }
+            return;
         }
-        else if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW or IntegerPath.Avx2 && Avx2.IsSupported && sw <= 2)
+        if (path is not IntegerPath.Scalar && Avx2.IsSupported)
         {
-            int load = sw == 1 ? 8 : 16;
-            for (; j + 8 <= count; j += 8)
+            for (; i < length; i += 8)
             {
-                int start = ih0 * g.inWidth + (ow0 + j) * sw - g.padLeft;
-                if (start + reach + load > plane.Length) break;
                 var acc = Vector256.Create(inner);
-                for (int kh = 0; kh < g.kernelHeight; kh++)
+                for (int t = 0; t < kk; t++)
                 {
-                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
-                    for (int kw = 0; kw < g.kernelWidth; kw++)
-                    {
-                        ref byte at = ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth);
-                        Vector256<int> v;
-                        if (sw == 1)
-                        {
-                            var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref at)).AsByte();
-                            v = signed ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
-                        }
-                        else
-                        {
-                            var words = Vector128.LoadUnsafe(ref at).AsInt16();
-                            var even = signed ? Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(words, 8), 8) : words & Vector128.Create((short)0xFF);
-                            v = Avx2.ConvertToVector256Int32(even);
-                        }
-                        acc += Avx2.MultiplyLow(v, Vector256.Create(taps[kh * g.kernelWidth + kw]));
-                    }
+                    var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref p, i + offsets[t]))).AsByte();
+                    var v = signed ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
+                    acc += Avx2.MultiplyLow(v, Vector256.Create(taps[t]));
                 }
-                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
-                // A last block that overlaps the previous one beats a scalar tail (it recomputes the same values).
-                if (j + 8 < count && j + 16 > count) j = count - 16;
+                acc.StoreUnsafe(ref o, (nuint)i);
             }
+            return;
         }
-        else if (path is not IntegerPath.Scalar && Vector128.IsHardwareAccelerated && sw == 1)
+        for (; i < length; i++)
         {
-            for (; j + 4 <= count; j += 4)
+            int acc = inner;
+            for (int t = 0; t < kk; t++)
             {
-                int start = ih0 * g.inWidth + ow0 + j - g.padLeft;
-                if (start + reach + 4 > plane.Length) break;
-                var acc = Vector128.Create(inner);
-                for (int kh = 0; kh < g.kernelHeight; kh++)
-                {
-                    int rowStart = start + kh * g.dilationHeight * g.inWidth;
-                    for (int kw = 0; kw < g.kernelWidth; kw++)
-                    {
-                        var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref src, rowStart + kw * g.dilationWidth))).AsByte();
-                        Vector128<int> v = signed
-                            ? Vector128.WidenLower(Vector128.WidenLower(bytes.AsSByte()))
-                            : Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32();
-                        acc += v * Vector128.Create(taps[kh * g.kernelWidth + kw]);
-                    }
-                }
-                acc.StoreUnsafe(ref dst, (nuint)(ow0 + j));
+                byte v = Unsafe.Add(ref p, i + offsets[t]);
+                acc += (signed ? (sbyte)v : v) * taps[t];
             }
+            Unsafe.Add(ref o, i) = acc;
         }
-        return ow0 + j;
     }
 
     /// <summary>acc[j] += (row[start + j * stride] - zeroPoint) * w.</summary>
