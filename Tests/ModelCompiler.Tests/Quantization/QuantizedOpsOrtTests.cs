@@ -179,6 +179,11 @@ public sealed class QuantizedOpsOrtTests
         yield return Conv("conv_u8s8_depthwise_s1", 6, U8, S8, U8, new[] { 1, 8, 21, 19 }, 8, new[] { 3, 3 }, 8, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 });
         yield return Conv("conv_s8s8_depthwise_multiplier2", 7, S8, S8, S8, new[] { 1, 4, 9, 9 }, 8, new[] { 3, 3 }, 4, perChannel: true, bias: false, pads: new[] { 0, 1, 2, 1 });
         yield return Conv("conv_u8u8_depthwise_wzp", 8, U8, U8, U8, new[] { 1, 6, 10, 10 }, 6, new[] { 5, 5 }, 6, perChannel: false, bias: true, pads: new[] { 2, 2, 2, 2 }, weightZeroPoint: true);
+        // Depthwise through the phase planes: wide rows (the vector even/odd split), pads of both parities, stride 3, dilation.
+        yield return Conv("conv_u8s8_depthwise_s2_wide_pad0", 10, U8, S8, U8, new[] { 1, 5, 9, 70 }, 5, new[] { 3, 3 }, 5, perChannel: true, bias: true, strides: new[] { 2, 2 }, pads: new[] { 0, 0, 1, 1 });
+        yield return Conv("conv_s8s8_depthwise_s2_wide_pad2", 11, S8, S8, S8, new[] { 1, 3, 11, 67 }, 3, new[] { 5, 5 }, 3, perChannel: true, bias: true, strides: new[] { 2, 2 }, pads: new[] { 2, 2, 2, 2 });
+        yield return Conv("conv_u8s8_depthwise_s3_dilated", 12, U8, S8, U8, new[] { 1, 4, 17, 23 }, 4, new[] { 3, 3 }, 4, perChannel: false, bias: true, strides: new[] { 3, 3 }, pads: new[] { 1, 2, 1, 0 }, dilations: new[] { 2, 2 });
+        yield return Conv("conv_u8s8_depthwise_s1x2", 13, U8, S8, U8, new[] { 1, 6, 7, 40 }, 6, new[] { 3, 3 }, 6, perChannel: true, bias: false, strides: new[] { 1, 2 }, pads: new[] { 1, 1, 1, 1 });
         yield return Conv("conv_u8s8_groups_dilation", 9, U8, S8, U8, new[] { 1, 6, 13, 13 }, 4, new[] { 3, 3 }, 2, perChannel: true, bias: true, dilations: new[] { 2, 2 }, pads: new[] { 2, 2, 2, 2 });
         yield return Conv("conv_u8s8_1d", 10, U8, S8, U8, new[] { 2, 5, 30 }, 7, new[] { 5 }, 1, perChannel: true, bias: true, strides: new[] { 2 }, pads: new[] { 2, 1 });
         yield return Conv("conv_u8s8_5x5_3ch_same", 11, U8, S8, U8, new[] { 1, 3, 17, 15 }, 10, new[] { 5, 5 }, 1, perChannel: true, bias: true, autoPad: "SAME_UPPER");

@@ -626,24 +626,27 @@ public static class QuantizedConv
         if (x.Length != g.batch * g.inChannels * inPlane) throw new ArgumentException("input has the wrong length");
         if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
         Span<int> taps = QuantScratch<int>.Get(SlotSums, kk);
-        // Each input plane is copied once into a plane padded with the zero point (plus slack for the widest
-        // vector load), so every output is "interior": sum x·w' - x_zp·sum w' with no bounds to check.
-        int needW = (g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1;
-        int needH = (g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1;
+        // Each input plane is copied once into a plane padded with the zero point, so every output is "interior":
+        // sum x·w' - x_zp·sum w' with no bounds to check. The padded plane is stored as sh x sw phase planes (rows
+        // and columns split by their remainder modulo the stride), so that with any stride the outputs' anchors
+        // are contiguous: output (oh, ow) reads phase (kh·dh mod sh, kw·dw mod sw) at (oh + kh·dh / sh) * Wp +
+        // ow + kw·dw / sw. A whole plane is then one run of vectors whatever its width (a 5x5 plane is two
+        // AVX-512 vectors instead of 25 scalar outputs); the columns past outWidth are computed and dropped.
+        int sh = g.strideHeight, sw = g.strideWidth;
+        int needW = (g.outWidth - 1) * sw + (g.kernelWidth - 1) * g.dilationWidth + 1;
+        int needH = (g.outHeight - 1) * sh + (g.kernelHeight - 1) * g.dilationHeight + 1;
         int paddedW = Math.Max(needW, g.padLeft + g.inWidth), paddedH = Math.Max(needH, g.padTop + g.inHeight);
-        const int Slack = 64;
-        Span<byte> padded = QuantScratch<byte>.Get(0, paddedW * paddedH + Slack);
-        // Tap t reads the padded plane at a fixed distance from its output's anchor (oh * sh * Wp + ow * sw).
+        int phaseW = (paddedW + sw - 1) / sw, phaseH = (paddedH + sh - 1) / sh, phaseSize = phaseW * phaseH;
+        const int Slack = 64; // the widest vector load past the last anchor's furthest tap
+        Span<byte> padded = QuantScratch<byte>.Get(0, sh * sw * phaseSize + Slack);
         Span<int> tapOffsets = stackalloc int[kk];
         for (int kh = 0, t = 0; kh < g.kernelHeight; kh++)
             for (int kw = 0; kw < g.kernelWidth; kw++, t++)
-                tapOffsets[t] = kh * g.dilationHeight * paddedW + kw * g.dilationWidth;
-        // Stride 1: the anchors of a whole plane are contiguous (output (oh, ow) at oh * Wp + ow, the columns
-        // past outWidth are computed and dropped), so the plane is one run of vectors whatever its width; a 5x5
-        // plane is two AVX-512 vectors instead of 25 scalar outputs. Other strides: one run per output row over
-        // the stride-1 anchors it spans, every sw-th kept.
-        bool wholePlane = g.strideHeight == 1 && g.strideWidth == 1;
-        int runLength = wholePlane ? (g.outHeight - 1) * paddedW + g.outWidth : (g.outWidth - 1) * g.strideWidth + 1;
+            {
+                int r = kh * g.dilationHeight, c = kw * g.dilationWidth;
+                tapOffsets[t] = (r % sh * sw + c % sw) * phaseSize + r / sh * phaseW + c / sw;
+            }
+        int runLength = (g.outHeight - 1) * phaseW + g.outWidth;
         Span<int> sums = QuantScratch<int>.Get(SlotPacked, runLength + 16);
         Span<int> plane = QuantScratch<int>.Get(SlotPlane, outPlane);
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
@@ -657,31 +660,67 @@ public static class QuantizedConv
                 ReadOnlySpan<byte> input = xb.Slice((n * g.inChannels + ic) * inPlane, inPlane);
                 padded.Fill(padByte);
                 for (int ih = 0; ih < g.inHeight; ih++)
-                    input.Slice(ih * g.inWidth, g.inWidth).CopyTo(padded.Slice((ih + g.padTop) * paddedW + g.padLeft));
+                {
+                    int r = ih + g.padTop;
+                    Span<byte> rowPhases = padded.Slice(r % sh * sw * phaseSize + r / sh * phaseW);
+                    ScatterRow(input.Slice(ih * g.inWidth, g.inWidth), g.padLeft, sw, phaseSize, rowPhases);
+                }
                 for (int oc = ic * mg; oc < (ic + 1) * mg; oc++)
                 {
                     int wz = weightZeroPoints.IsEmpty ? 0 : weightZeroPoints[oc];
                     int sumW = 0;
                     for (int t = 0; t < kk; t++) sumW += taps[t] = weights[oc * kk + t] - wz;
                     int inner = (bias.IsEmpty ? 0 : bias[oc]) - xZeroPoint * sumW;
-                    if (wholePlane)
-                    {
-                        ShiftedSums(path, padded, signed, tapOffsets, taps, inner, 0, runLength, sums);
-                        for (int oh = 0; oh < g.outHeight; oh++)
-                            sums.Slice(oh * paddedW, g.outWidth).CopyTo(plane.Slice(oh * g.outWidth));
-                    }
-                    else
-                    {
-                        for (int oh = 0; oh < g.outHeight; oh++)
-                        {
-                            ShiftedSums(path, padded, signed, tapOffsets, taps, inner, oh * g.strideHeight * paddedW, runLength, sums);
-                            Span<int> row = plane.Slice(oh * g.outWidth, g.outWidth);
-                            for (int ow = 0; ow < row.Length; ow++) row[ow] = sums[ow * g.strideWidth];
-                        }
-                    }
+                    ShiftedSums(path, padded, signed, tapOffsets, taps, inner, 0, runLength, sums);
+                    for (int oh = 0; oh < g.outHeight; oh++)
+                        sums.Slice(oh * phaseW, g.outWidth).CopyTo(plane.Slice(oh * g.outWidth));
                     sink.Store(oc, (n * m + oc) * outPlane, plane);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes an input row at padded column <paramref name="padLeft"/> into its column phases: padded column c goes
+    /// to phase c mod <paramref name="stride"/> (phases <paramref name="phaseSize"/> apart) at column c / stride.
+    /// Stride 2 splits even and odd bytes 32 at a time.
+    /// </summary>
+    private static void ScatterRow(ReadOnlySpan<byte> row, int padLeft, int stride, int phaseSize, Span<byte> phases)
+    {
+        if (stride == 1)
+        {
+            row.CopyTo(phases.Slice(padLeft));
+            return;
+        }
+        if (stride == 2)
+        {
+            // Input column 2t lands in phase padLeft % 2 at column t + padLeft / 2; column 2t + 1 in phase
+            // (padLeft + 1) % 2 at column t + (padLeft + 1) / 2.
+            Span<byte> even = phases.Slice(padLeft % 2 * phaseSize + padLeft / 2);
+            Span<byte> odd = phases.Slice((padLeft + 1) % 2 * phaseSize + (padLeft + 1) / 2);
+            int t = 0;
+            if (Vector128.IsHardwareAccelerated)
+            {
+                var low = Vector128.Create((ushort)0xFF);
+                for (; 2 * t + 32 <= row.Length; t += 16)
+                {
+                    var a = Vector128.Create(row.Slice(2 * t, 16)).AsUInt16();
+                    var b = Vector128.Create(row.Slice(2 * t + 16, 16)).AsUInt16();
+                    Vector128.Narrow(a & low, b & low).CopyTo(even.Slice(t, 16));
+                    Vector128.Narrow(a >> 8, b >> 8).CopyTo(odd.Slice(t, 16));
+                }
+            }
+            for (; 2 * t < row.Length; t++)
+            {
+                even[t] = row[2 * t];
+                if (2 * t + 1 < row.Length) odd[t] = row[2 * t + 1];
+            }
+            return;
+        }
+        for (int iw = 0; iw < row.Length; iw++)
+        {
+            int c = iw + padLeft;
+            phases[c % stride * phaseSize + c / stride] = row[iw];
         }
     }
 
