@@ -680,6 +680,14 @@ public static class QuantizedConv
         }
     }
 
+    /// <summary>16 bytes at <paramref name="at"/> + <paramref name="offset"/> as int32 (zero- or sign-extended).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Widen16(ref byte at, int offset, bool signed)
+    {
+        var bytes = Vector128.LoadUnsafe(ref Unsafe.Add(ref at, offset));
+        return signed ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
+    }
+
     /// <summary>
     /// Writes an input row at padded column <paramref name="padLeft"/> into its column phases: padded column c goes
     /// to phase c mod <paramref name="stride"/> (phases <paramref name="phaseSize"/> apart) at column c / stride.
@@ -735,6 +743,26 @@ public static class QuantizedConv
         int kk = taps.Length, i = 0;
         ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), start);
         ref int o = ref MemoryMarshal.GetReference(sums);
+        if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW && Avx512F.IsSupported && kk == 9)
+        {
+            // 3x3, the common case: offsets and broadcast taps held in registers, the nine taps unrolled.
+            int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+            Vector512<int> w0 = Vector512.Create(taps[0]), w1 = Vector512.Create(taps[1]), w2 = Vector512.Create(taps[2]),
+                w3 = Vector512.Create(taps[3]), w4 = Vector512.Create(taps[4]), w5 = Vector512.Create(taps[5]),
+                w6 = Vector512.Create(taps[6]), w7 = Vector512.Create(taps[7]), w8 = Vector512.Create(taps[8]), start0 = Vector512.Create(inner);
+            for (; i < length; i += 16)
+            {
+                ref byte a = ref Unsafe.Add(ref p, i);
+                var acc0 = start0 + Avx512F.MultiplyLow(Widen16(ref a, o0, signed), w0) + Avx512F.MultiplyLow(Widen16(ref a, o1, signed), w1)
+                    + Avx512F.MultiplyLow(Widen16(ref a, o2, signed), w2);
+                var acc1 = Avx512F.MultiplyLow(Widen16(ref a, o3, signed), w3) + Avx512F.MultiplyLow(Widen16(ref a, o4, signed), w4)
+                    + Avx512F.MultiplyLow(Widen16(ref a, o5, signed), w5);
+                var acc2 = Avx512F.MultiplyLow(Widen16(ref a, o6, signed), w6) + Avx512F.MultiplyLow(Widen16(ref a, o7, signed), w7)
+                    + Avx512F.MultiplyLow(Widen16(ref a, o8, signed), w8);
+                (acc0 + acc1 + acc2).StoreUnsafe(ref o, (nuint)i);
+            }
+            return;
+        }
         if (path is IntegerPath.AvxVnni or IntegerPath.Avx512BW && Avx512F.IsSupported)
         {
             for (; i < length; i += 16)

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
@@ -54,6 +55,29 @@ internal static class Requantize
         if (y.Length < n) throw new ArgumentException("output too short");
         int min = Min<T>(), max = Max<T>();
         int i = 0;
+        if (Avx512F.IsSupported && n >= 16)
+        {
+            // 16 per step in one register: clamp in float, round half to even, add the zero point, vpmovdb (the
+            // value is already in the type's range, so keeping the low byte is exact for byte and sbyte).
+            var m = Vector512.Create(multiplier);
+            var lo = Vector512.Create((float)(min - zeroPoint));
+            var hi = Vector512.Create((float)(max - zeroPoint));
+            var zp = Vector512.Create(zeroPoint);
+            ref int a = ref MemoryMarshal.GetReference(acc);
+            ref byte o = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            for (; ; i += 16)
+            {
+                if (i > n - 16)
+                {
+                    if (i == n) break;
+                    i = n - 16; // the tail as one more overlapping block
+                }
+                var f = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(Vector512.LoadUnsafe(ref a, (nuint)i)) * m, lo), hi);
+                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(Vector512.Round(f)) + zp).StoreUnsafe(ref o, (nuint)i);
+                if (i == n - 16) break;
+            }
+            return;
+        }
         if (Vector256.IsHardwareAccelerated && n >= 16)
         {
             var m = Vector256.Create(multiplier);
