@@ -25,6 +25,14 @@ internal sealed class ModelGraph
 
     public int DefaultOpset => Opsets.TryGetValue("", out int v) ? v : 0;
 
+    /// <summary><paramref name="name"/>, or with "_2", "_3"... appended when a value already has it (for values a pass creates).</summary>
+    public string UniqueName(string name)
+    {
+        string candidate = name;
+        for (int k = 2; Values.ContainsKey(candidate); k++) candidate = name + "_" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return candidate;
+    }
+
     public Value GetOrAddValue(string name)
     {
         if (!Values.TryGetValue(name, out var v))

@@ -58,9 +58,9 @@ internal static class BatchNormFolding
             var bf = b?.ToFloats() ?? new float[channels];
             for (int c = 0; c < channels; c++) bf[c] = (bf[c] - mean[c]) * s[c] + shift[c];
 
-            var newW = graph.GetOrAddValue(Unique(graph, producer.Input(1)!.Name + "_bn"));
+            var newW = graph.GetOrAddValue(graph.UniqueName(producer.Input(1)!.Name + "_bn"));
             newW.Constant = Tensor.FromFloats(w.Shape, wf); newW.Type = DataType.Float; newW.Shape = w.Shape;
-            var newB = graph.GetOrAddValue(Unique(graph, (producer.Input(2)?.Name ?? producer.Name + "_bias") + "_bn"));
+            var newB = graph.GetOrAddValue(graph.UniqueName((producer.Input(2)?.Name ?? producer.Name + "_bias") + "_bn"));
             newB.Constant = Tensor.FromFloats(new[] { channels }, bf); newB.Type = DataType.Float; newB.Shape = new[] { channels };
 
             producer.Inputs[1] = newW;
@@ -72,12 +72,5 @@ internal static class BatchNormFolding
             folded++;
         }
         return folded;
-    }
-
-    private static string Unique(ModelGraph graph, string name)
-    {
-        string candidate = name;
-        for (int k = 2; graph.Values.ContainsKey(candidate); k++) candidate = name + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return candidate;
     }
 }

@@ -269,7 +269,7 @@ internal static class QdqFusion
                     }
                 }
 
-                var integerOut = _graph.GetOrAddValue(Unique(output.Name + "_quantized"));
+                var integerOut = _graph.GetOrAddValue(_graph.UniqueName(output.Name + "_quantized"));
                 node.Inputs[0] = q;
                 if (padValue is not null)
                 {
@@ -291,7 +291,7 @@ internal static class QdqFusion
                     continue;
                 }
                 integerOut.Quant = grid.Params;
-                var moved = new Node(Unique(dq.Name + "_after_" + node.Name), "DequantizeLinear", dq.Domain) { Opset = dq.Opset };
+                var moved = new Node(_graph.UniqueName(dq.Name + "_after_" + node.Name), "DequantizeLinear", dq.Domain) { Opset = dq.Opset };
                 foreach (var a in dq.Attributes) moved.Attributes[a.Key] = a.Value;
                 moved.Inputs.Add(integerOut);
                 moved.Inputs.Add(dq.Input(1));
@@ -615,7 +615,7 @@ internal static class QdqFusion
             var output = new Output(q, outGrid, null, outGrid.Min, outGrid.Max);
             var table = Table(grid, output, v => v)!;
             var lookup = NewNode(dq, "QLinearLookup", QLinearLookupOp.DomainName, 1);
-            lookup.Name = Unique(q.Name + "_requantize");
+            lookup.Name = _graph.UniqueName(q.Name + "_requantize");
             lookup.Attributes["function"] = new Graph.Attribute("function", AttributeKind.String) { S = "requantize" };
             lookup.Inputs.Add(x);
             lookup.Inputs.Add(Constant(q.Name + "_table", table));
@@ -638,11 +638,11 @@ internal static class QdqFusion
         private Value Lookup(Node at, Operand x, Output output, Func<float, float> f, string what)
         {
             var table = Table(x.Grid, output, v => v.Select(f).ToArray())!;
-            var lookup = new Node(Unique(at.Name + "_" + what), "QLinearLookup", QLinearLookupOp.DomainName) { Opset = 1 };
+            var lookup = new Node(_graph.UniqueName(at.Name + "_" + what), "QLinearLookup", QLinearLookupOp.DomainName) { Opset = 1 };
             lookup.Attributes["function"] = new Graph.Attribute("function", AttributeKind.String) { S = what };
             lookup.Inputs.Add(x.Quantized);
             lookup.Inputs.Add(Constant(at.Name + "_" + what + "_table", table));
-            var y = _graph.GetOrAddValue(Unique(at.Name + "_" + what + "d"));
+            var y = _graph.GetOrAddValue(_graph.UniqueName(at.Name + "_" + what + "d"));
             y.Type = output.Grid.Type;
             y.Shape = x.Quantized.Shape;
             y.Quant = output.Grid.Params;
@@ -673,7 +673,7 @@ internal static class QdqFusion
             if (viewShape is not null)
             {
                 var shape = Constant(original.Name + "_shape", Tensor.Int64Vector(finalShape!.Select(d => (long)d).ToArray()));
-                var reshape = new Node(Unique(original.Name + "_reshape"), "Reshape", "") { Opset = Math.Max(5, _graph.DefaultOpset) };
+                var reshape = new Node(_graph.UniqueName(original.Name + "_reshape"), "Reshape", "") { Opset = Math.Max(5, _graph.DefaultOpset) };
                 var next = clamp && output.NeedsClamp ? NewValue(original.Name + "_reshaped", output.Grid, finalShape!) : y;
                 reshape.Inputs.Add(target);
                 reshape.Inputs.Add(shape);
@@ -683,7 +683,7 @@ internal static class QdqFusion
             }
             if (clamp && output.NeedsClamp)
             {
-                var clip = new Node(Unique(original.Name + "_clamp"), "Clip", "") { Opset = Math.Max(13, _graph.DefaultOpset) };
+                var clip = new Node(_graph.UniqueName(original.Name + "_clamp"), "Clip", "") { Opset = Math.Max(13, _graph.DefaultOpset) };
                 clip.Inputs.Add(target);
                 clip.Inputs.Add(Constant(original.Name + "_min", Tensor.FromLongs(output.Grid.Type, Array.Empty<int>(), new[] { output.Low })));
                 clip.Inputs.Add(Constant(original.Name + "_max", Tensor.FromLongs(output.Grid.Type, Array.Empty<int>(), new[] { output.High })));
@@ -703,7 +703,7 @@ internal static class QdqFusion
 
         private Value NewValue(string name, Grid grid, int[] shape)
         {
-            var v = _graph.GetOrAddValue(Unique(name));
+            var v = _graph.GetOrAddValue(_graph.UniqueName(name));
             v.Type = grid.Type;
             v.Shape = shape;
             v.Quant = grid.Params;
@@ -713,7 +713,7 @@ internal static class QdqFusion
         private Value Reshape(Node at, Value x, int[] shape, Grid grid)
         {
             var y = NewValue(at.Name + "_as_nchw", grid, shape);
-            var reshape = new Node(Unique(at.Name + "_to_nchw"), "Reshape", "") { Opset = Math.Max(5, _graph.DefaultOpset) };
+            var reshape = new Node(_graph.UniqueName(at.Name + "_to_nchw"), "Reshape", "") { Opset = Math.Max(5, _graph.DefaultOpset) };
             reshape.Inputs.Add(x);
             reshape.Inputs.Add(Constant(at.Name + "_nchw_shape", Tensor.Int64Vector(shape.Select(d => (long)d).ToArray())));
             reshape.Outputs.Add(y);
@@ -734,19 +734,13 @@ internal static class QdqFusion
 
         private Value Constant(string name, Tensor t)
         {
-            var v = _graph.GetOrAddValue(Unique(name));
+            var v = _graph.GetOrAddValue(_graph.UniqueName(name));
             v.Constant = t;
             v.Type = t.Type;
             v.Shape = t.Shape;
             return v;
         }
 
-        private string Unique(string name)
-        {
-            string candidate = name;
-            for (int k = 2; _graph.Values.ContainsKey(candidate); k++) candidate = name + "_" + k.ToString(CultureInfo.InvariantCulture);
-            return candidate;
-        }
 
         private static Graph.Attribute Ints(string name, params long[] values) => new(name, AttributeKind.Ints) { Ints = values };
 
