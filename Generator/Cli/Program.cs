@@ -17,7 +17,7 @@ internal static class Program
         var ns = new Option<string?>("--namespace") { Description = "Namespace metadata of the AdditionalFiles item." };
         var rootNamespace = new Option<string?>("--root-namespace") { Description = "The project's RootNamespace." };
         var inputShape = new Option<string?>("--input-shape") { Description = "InputShape metadata, e.g. 1,3,224,224." };
-        var resource = new Option<string?>("--resource") { Description = "Logical name of the weights resource." };
+        var resource = new Option<string?>("--resource") { Description = "Logical name of the weights resource (the build targets pass it; by hand it defaults to ModelCompiler/<file>.weights)." };
         var threads = new Option<string?>("--threads") { Description = "Threads metadata: threads one Predict may use (default 1)." };
 
         var weights = new Command("weights", "Compile a model and write the weight blob that its generated code reads.")
@@ -33,7 +33,7 @@ internal static class Program
                 Namespace = ModelOptions.Normalize(parse.GetValue(ns)),
                 RootNamespace = ModelOptions.Normalize(parse.GetValue(rootNamespace)),
                 InputShape = ModelOptions.Normalize(parse.GetValue(inputShape)),
-                WeightsResource = ModelOptions.Normalize(parse.GetValue(resource)),
+                WeightsResource = ModelOptions.Normalize(parse.GetValue(resource)) ?? "ModelCompiler/" + parse.GetValue(model)!.Name + ".weights",
                 Threads = ModelOptions.Normalize(parse.GetValue(threads)),
             }));
 
@@ -81,7 +81,9 @@ internal static class Program
         if (!result.Success)
         {
             WritePlaceholder(output);
-            Console.WriteLine($"modelc: {model.Name} has errors; the build reports them.");
+            // Inside a build the generator reports these on the .onnx file; run by hand, say what they are.
+            Console.WriteLine($"modelc: {model.Name} has errors; the build reports them:");
+            foreach (var d in result.Diagnostics) Console.WriteLine("  " + d);
             return 0;
         }
 
