@@ -2,17 +2,18 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
 /// <summary>
 /// Depthwise 2-D convolution (group = input channels = output channels), 3x3 or 5x5, stride 1 or 2, any
-/// padding, dilation 1: the layers of MobileNet, ShuffleNet and their detectors. Each channel is computed four
-/// output rows at a time, vectorized along the row: every input row loaded feeds up to 4 / stride output rows,
-/// and the 4 x (up to 4) vector accumulators keep the FMA pipes busy. Input rows are first copied into a small ring of
-/// zero-padded rows (for stride 2 split into even and odd columns, so every tap is a contiguous vector load);
-/// rows above and below the image read a shared zero row. Bias, activation and residual are applied to each
-/// block of output rows while it is in L1.
+/// padding, dilation 1: the layers of MobileNet, ShuffleNet and their detectors. Each channel's input plane is
+/// copied into zero-padded stride phases, where the outputs' anchors are contiguous: the whole plane is one run of
+/// vectors (no per-row blocks or partial vectors, which dominated small planes such as 5x5 and 20x20), k * k FMAs
+/// per vector with the weights in registers; with AVX-512 a 3x3 kernel loads each input vector once and shifts it
+/// (valignd) for the next columns. The rows then leave through the epilogue (bias is in the sums; activation and
+/// residual are applied as the padding columns are dropped).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
@@ -100,287 +101,233 @@ public static unsafe class DepthwiseConv
         }
     }
 
-    /// <summary>Computes output planes [first, end) (plane = image * channels + channel).</summary>
     /// <summary>
-    /// Computes output planes [first, end). Without a residual, a lone activation is applied in registers as the
-    /// blocks are stored (a loop specialized per activation); otherwise the epilogue runs over each block of rows.
+    /// Computes output planes [first, end) (plane = image * channels + channel). Each input plane is copied once
+    /// into zero-padded stride phases (rows and columns split by their remainder modulo the stride), where output
+    /// (oh, ow) reads tap (kh, kw) at phase (kh mod s, kw mod s), position (oh + kh / s) * Wp + ow + kw / s. The
+    /// outputs' anchors oh * Wp + ow are then contiguous, so a whole plane is one run of vectors whatever its width
+    /// and stride (a 5x5 plane is two AVX-512 vectors, a 20-wide row needs no partial block), each vector k * k
+    /// FMAs with the weights held in registers; the columns past outWidth are computed and dropped when the rows
+    /// leave through the epilogue (bias first, then activation and residual).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
-        if (a.Residual == null && a.E.AfterAdd.Kind == ActivationKind.None)
-        {
-            switch (a.E.BeforeAdd.Kind)
-            {
-                case ActivationKind.None: Planes<TV, NoActivation>(a, first, end, false); return;
-                case ActivationKind.Relu: Planes<TV, ReluActivation>(a, first, end, false); return;
-                case ActivationKind.Clip: Planes<TV, ClipActivation>(a, first, end, false); return;
-                case ActivationKind.LeakyRelu: Planes<TV, LeakyReluActivation>(a, first, end, false); return;
-                case ActivationKind.HardSwish: Planes<TV, HardSwishActivation>(a, first, end, false); return;
-            }
-        }
-        Planes<TV, NoActivation>(a, first, end, true);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Planes<TV, TAct>(in DwArgs a, int first, int end, bool epiloguePass) where TV : unmanaged, IVec<TV> where TAct : IActivationOp
-    {
         ref readonly ConvGeometry g = ref a.G;
-        int k = g.kernelHeight, s = g.strideHeight, vc = TV.Count;
-        int outWidthPadded = (g.outWidth + vc - 1) / vc * vc;
-        // Padded row length; for stride 2 each half (even, odd columns) has this length.
-        int rowLength = s == 1 ? outWidthPadded + k - 1 : outWidthPadded + (k - 1) / 2 + 1;
-        // Whole 16-float lines, plus one vector of slack for the deinterleave's last store.
-        int rowFloats = ((s * rowLength + 15) & ~15) + 16;
-        int slots = (Rows - 1) * s + k; // input rows one step of Rows output rows reads
-        // Ring rows, a zero row, spare output rows (rows past the last one), a tail block (partial last vectors of
-        // each row), and for stride 2 the padded row before it is split (read up to two vectors past its end).
-        int tempFloats = s == 2 ? 2 * rowFloats + 64 : 0;
-        int spareFloats = (Rows - 1) * outWidthPadded, tailFloats = Rows * 4 * vc;
-        float* scratch = (float*)KernelScratch.Get(KernelScratch.ItemSlot, ((long)(slots + 1) * rowFloats + spareFloats + tailFloats + tempFloats) * sizeof(float));
-        float* zeroRow = scratch + (long)slots * rowFloats;
-        float* spare = zeroRow + rowFloats;
-        float* tail = spare + spareFloats;
-        float* temp = tail + tailFloats;
-        float** outRows = stackalloc float*[Rows];
-        new Span<float>(zeroRow, rowFloats).Clear();
-        int* slotRow = stackalloc int[slots];
+        int k = g.kernelHeight, s = g.strideHeight, vc = TV.Count, taps = k * k;
+        int needW = (g.outWidth - 1) * s + k, needH = (g.outHeight - 1) * s + k;
+        int paddedW = Math.Max(needW, g.padLeft + g.inWidth), paddedH = Math.Max(needH, g.padTop + g.inHeight);
+        int phaseW = (paddedW + s - 1) / s, phaseH = (paddedH + s - 1) / s;
+        long phaseSize = (long)phaseW * phaseH;
+        int runLength = (g.outHeight - 1) * phaseW + g.outWidth;
+        int runPadded = (runLength + vc - 1) / vc * vc;
+        int* offsets = stackalloc int[taps];
+        int maxOffset = 0;
+        for (int kh = 0; kh < k; kh++)
+            for (int kw = 0; kw < k; kw++)
+            {
+                int o = (int)(((kh % s) * s + kw % s) * phaseSize) + kh / s * phaseW + kw / s;
+                offsets[kh * k + kw] = o;
+                maxOffset = Math.Max(maxOffset, o);
+            }
+        // The phases, with room for the last vector's furthest tap; then the run's sums (one vector of slack: the
+        // epilogue reads whole vectors).
+        long planeFloats = (Math.Max(s * s * phaseSize, (long)runPadded + maxOffset) + 2 * vc + 15) & ~15L;
+        float* phases = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (planeFloats + runPadded + 2L * vc + 16) * sizeof(float));
+        float* sums = phases + planeFloats;
         int* segment = stackalloc int[3] { 0, 0, g.outWidth };
-        float** rows = stackalloc float*[slots];
-
         int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
+        TV* weights = stackalloc TV[taps];
+        // Zeroed once: every plane writes the same interior positions, so the padding stays zero.
+        for (long i = 0; i < planeFloats; i += vc) TV.Store(phases + i, TV.Zero);
         for (int plane = first; plane < end; plane++)
         {
             int channel = plane % g.outChannels;
             float* x = a.X + (long)plane * inPlane;
-            float* y = a.Y + (long)plane * outPlane;
-            float* residual = a.Residual == null ? null : a.Residual + (long)plane * outPlane;
-            float* w = a.W + (long)channel * k * k;
-            float bias = a.Bias == null ? 0f : a.Bias[channel];
-            for (int i = 0; i < slots; i++) slotRow[i] = -1;
-
-            for (int oh = 0; oh < g.outHeight; oh += Rows)
+            float* w = a.W + (long)channel * taps;
+            for (int ih = 0; ih < g.inHeight; ih++)
             {
-                int ih0 = oh * s - g.padTop;
-                for (int j = 0; j < slots; j++)
-                {
-                    int ih = ih0 + j;
-                    if ((uint)ih >= (uint)g.inHeight) { rows[j] = zeroRow; continue; }
-                    int slot = ih % slots;
-                    float* row = scratch + (long)slot * rowFloats;
-                    if (slotRow[slot] != ih)
-                    {
-                        BuildRow<TV>(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, s, rowLength, row, temp);
-                        slotRow[slot] = ih;
-                    }
-                    rows[j] = row;
-                }
-                int real = Math.Min(Rows, g.outHeight - oh);
-                for (int r = 0; r < Rows; r++) outRows[r] = r < real ? y + (long)(oh + r) * g.outWidth : spare + (r - 1) * outWidthPadded;
-                if (k == 3)
-                {
-                    if (s == 1) RowBlock<TV, Int3, Int1, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
-                    else RowBlock<TV, Int3, Int2, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
-                }
-                else
-                {
-                    if (s == 1) RowBlock<TV, Int5, Int1, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
-                    else RowBlock<TV, Int5, Int2, TAct>(rows, rowLength, w, bias, outRows, real, g.outWidth, tail, a.E.BeforeAdd);
-                }
-                if (epiloguePass && (residual != null || !a.E.IsIdentity))
-                    EpilogueOps.Rows<TV>(outRows[0], g.outWidth, outRows[0], residual == null ? null : residual + (long)oh * g.outWidth, g.outWidth, real, segment, 1, a.E);
+                int r = ih + g.padTop;
+                float* rowPhases = phases + (r % s) * s * phaseSize + (long)(r / s) * phaseW;
+                if (s == 1) Copy<TV>(x + (long)ih * g.inWidth, rowPhases + g.padLeft, g.inWidth);
+                else Split<TV>(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, phaseSize, rowPhases);
             }
+            for (int t = 0; t < taps; t++) weights[t] = TV.Splat(w[t]);
+            TV bias = TV.Splat(a.Bias == null ? 0f : a.Bias[channel]);
+            if (k == 3 && typeof(TV) == typeof(Vec512)) Run3x3Avx512(phases, offsets, (Vec512*)weights, ((Vec512*)&bias)->V, sums, runPadded, s);
+            else if (k == 3) Run3x3<TV>(phases, offsets, weights, bias, sums, runPadded);
+            else RunAny<TV>(phases, offsets, weights, taps, bias, sums, runPadded);
+            float* residual = a.Residual == null ? null : a.Residual + (long)plane * outPlane;
+            EpilogueOps.Rows<TV>(sums, phaseW, a.Y + (long)plane * outPlane, residual, g.outWidth, g.outHeight, segment, 1, a.E);
+        }
+    }
+
+    /// <summary>sums[i] = bias + Σ_t w_t · p[i + offsets[t]] for the nine taps of a 3x3 kernel, i &lt; length (whole vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run3x3<TV>(float* p, int* offsets, TV* w, TV bias, float* sums, int length) where TV : unmanaged, IVec<TV>
+    {
+        int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+        TV w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+        for (int i = 0; i < length; i += TV.Count)
+        {
+            float* q = p + i;
+            // Three independent chains, so the FMA latency overlaps.
+            TV a0 = TV.MultiplyAdd(w0, TV.Load(q + o0), bias);
+            TV a1 = TV.Multiply(w1, TV.Load(q + o1));
+            TV a2 = TV.Multiply(w2, TV.Load(q + o2));
+            a0 = TV.MultiplyAdd(w3, TV.Load(q + o3), a0);
+            a1 = TV.MultiplyAdd(w4, TV.Load(q + o4), a1);
+            a2 = TV.MultiplyAdd(w5, TV.Load(q + o5), a2);
+            a0 = TV.MultiplyAdd(w6, TV.Load(q + o6), a0);
+            a1 = TV.MultiplyAdd(w7, TV.Load(q + o7), a1);
+            a2 = TV.MultiplyAdd(w8, TV.Load(q + o8), a2);
+            TV.Store(sums + i, TV.Add(TV.Add(a0, a1), a2));
         }
     }
 
     /// <summary>
-    /// Writes input row <paramref name="src"/> zero-padded: stride 1, row[t] = src[t - padLeft] for t &lt; length;
-    /// stride 2, the padded row's even columns in row[0, length) and odd ones in row[length, 2 * length), through
-    /// <paramref name="temp"/> (the padded row, then split with vector permutes).
+    /// <see cref="Run3x3{TV}"/> with AVX-512, loading each input vector once: the taps of one kernel row that sit in
+    /// the same phase are the same vector shifted by one column (valignd of it and the next vector, which is also
+    /// the next step's vector). Stride 1: 3 loads per 16 outputs instead of 9; stride 2: 6 (kw 0 and 2 share the
+    /// even phase). Reads up to 16 floats past the last vector's furthest tap (the phase buffer's slack).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BuildRow<TV>(float* src, int width, int padLeft, int stride, int length, float* row, float* temp)
-        where TV : unmanaged, IVec<TV>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run3x3Avx512(float* p, int* offsets, Vec512* w, Vector512<float> bias, float* sums, int length, int stride)
     {
+        Vector512<float> w0 = w[0].V, w1 = w[1].V, w2 = w[2].V, w3 = w[3].V, w4 = w[4].V, w5 = w[5].V, w6 = w[6].V, w7 = w[7].V, w8 = w[8].V;
+        // Row kh's first tap (kw = 0); with stride 2 its kw = 2 tap is the same phase one column on, kw = 1 the other phase.
+        float* r0 = p + offsets[0], r1 = p + offsets[3], r2 = p + offsets[6];
+        var a0 = Vector512.Load(r0);
+        var a1 = Vector512.Load(r1);
+        var a2 = Vector512.Load(r2);
         if (stride == 1)
         {
-            PadCopy<TV>(src, width, padLeft, length, row);
+            for (int i = 0; i < length; i += 16)
+            {
+                var b0 = Vector512.Load(r0 + i + 16);
+                var b1 = Vector512.Load(r1 + i + 16);
+                var b2 = Vector512.Load(r2 + i + 16);
+                var c0 = Avx512F.FusedMultiplyAdd(w0, a0, bias);
+                var c1 = Avx512F.Multiply(w3, a1);
+                var c2 = Avx512F.Multiply(w6, a2);
+                c0 = Avx512F.FusedMultiplyAdd(w1, Shift1(b0, a0), c0);
+                c1 = Avx512F.FusedMultiplyAdd(w4, Shift1(b1, a1), c1);
+                c2 = Avx512F.FusedMultiplyAdd(w7, Shift1(b2, a2), c2);
+                c0 = Avx512F.FusedMultiplyAdd(w2, Shift2(b0, a0), c0);
+                c1 = Avx512F.FusedMultiplyAdd(w5, Shift2(b1, a1), c1);
+                c2 = Avx512F.FusedMultiplyAdd(w8, Shift2(b2, a2), c2);
+                (c0 + c1 + c2).Store(sums + i);
+                a0 = b0; a1 = b1; a2 = b2;
+            }
             return;
         }
-        PadCopy<TV>(src, width, padLeft, 2 * length, temp);
-        Deinterleave<TV>(temp, length, row, row + length);
+        float* q0 = p + offsets[1], q1 = p + offsets[4], q2 = p + offsets[7];
+        for (int i = 0; i < length; i += 16)
+        {
+            var b0 = Vector512.Load(r0 + i + 16);
+            var b1 = Vector512.Load(r1 + i + 16);
+            var b2 = Vector512.Load(r2 + i + 16);
+            var c0 = Avx512F.FusedMultiplyAdd(w0, a0, bias);
+            var c1 = Avx512F.Multiply(w3, a1);
+            var c2 = Avx512F.Multiply(w6, a2);
+            c0 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(q0 + i), c0);
+            c1 = Avx512F.FusedMultiplyAdd(w4, Vector512.Load(q1 + i), c1);
+            c2 = Avx512F.FusedMultiplyAdd(w7, Vector512.Load(q2 + i), c2);
+            c0 = Avx512F.FusedMultiplyAdd(w2, Shift1(b0, a0), c0);
+            c1 = Avx512F.FusedMultiplyAdd(w5, Shift1(b1, a1), c1);
+            c2 = Avx512F.FusedMultiplyAdd(w8, Shift1(b2, a2), c2);
+            (c0 + c1 + c2).Store(sums + i);
+            a0 = b0; a1 = b1; a2 = b2;
+        }
+    }
+
+    /// <summary>Lanes j + 1 of the pair (<paramref name="low"/>, <paramref name="high"/>): the vector one float on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Shift1(Vector512<float> high, Vector512<float> low) =>
+        Avx512F.AlignRight32(high.AsUInt32(), low.AsUInt32(), 1).AsSingle();
+
+    /// <summary>Lanes j + 2 of the pair (<paramref name="low"/>, <paramref name="high"/>): the vector two floats on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Shift2(Vector512<float> high, Vector512<float> low) =>
+        Avx512F.AlignRight32(high.AsUInt32(), low.AsUInt32(), 2).AsSingle();
+
+    /// <summary>As <see cref="Run3x3{TV}"/> for any number of taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunAny<TV>(float* p, int* offsets, TV* w, int taps, TV bias, float* sums, int length) where TV : unmanaged, IVec<TV>
+    {
+        for (int i = 0; i < length; i += TV.Count)
+        {
+            float* q = p + i;
+            TV a0 = bias, a1 = TV.Zero;
+            int t = 0;
+            for (; t + 1 < taps; t += 2)
+            {
+                a0 = TV.MultiplyAdd(w[t], TV.Load(q + offsets[t]), a0);
+                a1 = TV.MultiplyAdd(w[t + 1], TV.Load(q + offsets[t + 1]), a1);
+            }
+            if (t < taps) a0 = TV.MultiplyAdd(w[t], TV.Load(q + offsets[t]), a0);
+            TV.Store(sums + i, TV.Add(a0, a1));
+        }
+    }
+
+    /// <summary>dst[i] = src[i] for i &lt; count, reading only those.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<TV>(float* src, float* dst, int count) where TV : unmanaged, IVec<TV>
+    {
+        int vc = TV.Count, i = 0;
+        for (; i <= count - vc; i += vc) TV.Store(dst + i, TV.Load(src + i));
+        if (i == count) return;
+        if (vc > 1) TV.StorePartial(dst + i, TV.LoadPartial(src + i, count - i), count - i);
+        else dst[i] = src[i];
     }
 
     /// <summary>
-    /// dst[t] = src[t - padLeft] where that lies in [0, width), else 0, for t &lt; length. Whole vectors only where
-    /// it can: the copy's last vector ends exactly at the row's last element (overlapping the one before), and
-    /// the zeros after it are stored as whole vectors, up to one vector past length (the buffers have the slack).
+    /// Writes an input row at padded column <paramref name="padLeft"/> into its two column phases (stride 2): input
+    /// column 2t lands in phase padLeft % 2 at column t + padLeft / 2, column 2t + 1 in phase (padLeft + 1) % 2 at
+    /// column t + (padLeft + 1) / 2. Reads only the row's own elements.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PadCopy<TV>(float* src, int width, int padLeft, int length, float* dst) where TV : unmanaged, IVec<TV>
+    private static void Split<TV>(float* src, int width, int padLeft, long phaseSize, float* phases) where TV : unmanaged, IVec<TV>
     {
-        int vc = TV.Count;
-        int first = Math.Min(padLeft, length);
-        for (int t = 0; t < first; t++) dst[t] = 0;
-        int count = Math.Min(width, length - first), end = first + count;
-        float* from = src - padLeft;
-        if (count >= vc)
-        {
-            int t = first;
-            for (; t <= end - vc; t += vc) TV.Store(dst + t, TV.Load(from + t));
-            if (t < end) TV.Store(dst + end - vc, TV.Load(from + end - vc));
-        }
-        else
-        {
-            for (int t = first; t < end; t++) dst[t] = from[t];
-        }
-        for (int t = end; t < length; t += vc) TV.Store(dst + t, TV.Zero);
-    }
-
-    /// <summary>
-    /// even[u] = p[2u], odd[u] = p[2u + 1] for u &lt; count. The vector paths store whole vectors, up to one past
-    /// count: all even values first, whose overflow lands on the start of <paramref name="odd"/> (the row's odd half),
-    /// then all odd values over it. They read up to two vectors past 2 * count.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Deinterleave<TV>(float* p, int count, float* even, float* odd) where TV : unmanaged, IVec<TV>
-    {
+        float* even = phases + (padLeft % 2) * phaseSize + padLeft / 2;
+        float* odd = phases + ((padLeft + 1) % 2) * phaseSize + (padLeft + 1) / 2;
+        int u = 0;
         if (typeof(TV) == typeof(Vec512))
         {
             var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var oddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            for (int u = 0; u < count; u += 16)
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(Vector512.Load(p + 2 * u), evenLanes, Vector512.Load(p + 2 * u + 16)).Store(even + u);
-            for (int u = 0; u < count; u += 16)
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(Vector512.Load(p + 2 * u), oddLanes, Vector512.Load(p + 2 * u + 16)).Store(odd + u);
-            return;
-        }
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && typeof(TV) == typeof(Vec128))
-        {
-            for (int u = 0; u < count; u += 4)
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipEven(Vector128.Load(p + 2 * u), Vector128.Load(p + 2 * u + 4)).Store(even + u);
-            for (int u = 0; u < count; u += 4)
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipOdd(Vector128.Load(p + 2 * u), Vector128.Load(p + 2 * u + 4)).Store(odd + u);
-            return;
-        }
-        for (int u = 0; u < count; u++)
-        {
-            even[u] = p[2 * u];
-            odd[u] = p[2 * u + 1];
-        }
-    }
-
-    /// <summary>Output rows computed together: each input row loaded feeds up to Rows / stride of them.</summary>
-    private const int Rows = 4;
-
-    /// <summary>
-    /// Rows output rows (<paramref name="outRows"/>; <paramref name="real"/> of them are y's, the rest spare), in
-    /// blocks of up to four vectors along the row; a partial last vector goes through <paramref name="tail"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlock<TV, TK, TS, TAct>(float** rows, int half, float* w, float bias, float** outRows, int real, int outWidth, float* tail, Act act)
-        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TAct : IActivationOp
-    {
-        int vc = TV.Count, ow = 0;
-        float* o0 = outRows[0], o1 = outRows[1], o2 = outRows[2], o3 = outRows[3];
-        // 4 rows x 4 vectors of accumulators fill half the AVX-512 registers; with 16 registers, 4 x 2.
-        if (TV.Count == 16)
-        {
-            for (; ow + 4 * vc <= outWidth; ow += 4 * vc) Block<TV, TK, TS, Int4, TAct>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow, act);
-        }
-        else
-        {
-            for (; ow + 2 * vc <= outWidth; ow += 2 * vc) Block<TV, TK, TS, Int2, TAct>(rows, half, ow, w, bias, o0 + ow, o1 + ow, o2 + ow, o3 + ow, act);
-        }
-        int left = outWidth - ow;
-        if (left == 0) return;
-        int vectors = (left + vc - 1) / vc;
-        bool exact = vectors * vc == left;
-        // The tail block takes a partial last vector; whole vectors go straight to the rows.
-        int step = 4 * vc;
-        float* t0 = exact ? o0 + ow : tail, t1 = exact ? o1 + ow : tail + step, t2 = exact ? o2 + ow : tail + 2 * step, t3 = exact ? o3 + ow : tail + 3 * step;
-        switch (vectors)
-        {
-            case 1: Block<TV, TK, TS, Int1, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
-            case 2: Block<TV, TK, TS, Int2, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
-            case 3: Block<TV, TK, TS, Int3, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
-            default: Block<TV, TK, TS, Int4, TAct>(rows, half, ow, w, bias, t0, t1, t2, t3, act); break;
-        }
-        if (!exact)
-            for (int r = 0; r < real; r++) Buffer.MemoryCopy(tail + r * step, outRows[r] + ow, left * sizeof(float), left * sizeof(float));
-    }
-
-    /// <summary>
-    /// Four output rows times TC vectors: input row j of the block feeds output row r through kernel row j - r * stride
-    /// when that is one of the kernel's rows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block<TV, TK, TS, TC, TAct>(float** rows, int half, int ow, float* w, float bias, float* y0, float* y1, float* y2, float* y3, Act act)
-        where TV : unmanaged, IVec<TV> where TK : IConstInt where TS : IConstInt where TC : IConstInt where TAct : IActivationOp
-    {
-        int vc = TV.Count, k = TK.Value, s = TS.Value;
-        TV b = TV.Splat(bias);
-        TV a00 = b, a01 = b, a02 = b, a03 = b, a10 = b, a11 = b, a12 = b, a13 = b;
-        TV a20 = b, a21 = b, a22 = b, a23 = b, a30 = b, a31 = b, a32 = b, a33 = b;
-        for (int j = 0; j < 3 * s + k; j++)
-        {
-            float* row = rows[j] + ow;
-            // Kernel rows of this input row for output rows 0..3 (valid when in [0, k)).
-            int k0 = j, k1 = j - s, k2 = j - 2 * s, k3 = j - 3 * s;
-            for (int kw = 0; kw < k; kw++)
+            for (; 2 * u + 32 <= width; u += 16)
             {
-                // Stride 2: even taps read the even half at kw / 2, odd taps the odd half.
-                float* p = s == 1 ? row + kw : row + ((kw & 1) == 0 ? kw >> 1 : half + (kw >> 1));
-                TV x0 = TV.Load(p);
-                TV x1 = TC.Value > 1 ? TV.Load(p + vc) : default;
-                TV x2 = TC.Value > 2 ? TV.Load(p + 2 * vc) : default;
-                TV x3 = TC.Value > 3 ? TV.Load(p + 3 * vc) : default;
-                if ((uint)k0 < (uint)k)
-                {
-                    TV wv = TV.Splat(w[k0 * k + kw]);
-                    a00 = TV.MultiplyAdd(wv, x0, a00);
-                    if (TC.Value > 1) a01 = TV.MultiplyAdd(wv, x1, a01);
-                    if (TC.Value > 2) a02 = TV.MultiplyAdd(wv, x2, a02);
-                    if (TC.Value > 3) a03 = TV.MultiplyAdd(wv, x3, a03);
-                }
-                if ((uint)k1 < (uint)k)
-                {
-                    TV wv = TV.Splat(w[k1 * k + kw]);
-                    a10 = TV.MultiplyAdd(wv, x0, a10);
-                    if (TC.Value > 1) a11 = TV.MultiplyAdd(wv, x1, a11);
-                    if (TC.Value > 2) a12 = TV.MultiplyAdd(wv, x2, a12);
-                    if (TC.Value > 3) a13 = TV.MultiplyAdd(wv, x3, a13);
-                }
-                if ((uint)k2 < (uint)k)
-                {
-                    TV wv = TV.Splat(w[k2 * k + kw]);
-                    a20 = TV.MultiplyAdd(wv, x0, a20);
-                    if (TC.Value > 1) a21 = TV.MultiplyAdd(wv, x1, a21);
-                    if (TC.Value > 2) a22 = TV.MultiplyAdd(wv, x2, a22);
-                    if (TC.Value > 3) a23 = TV.MultiplyAdd(wv, x3, a23);
-                }
-                if ((uint)k3 < (uint)k)
-                {
-                    TV wv = TV.Splat(w[k3 * k + kw]);
-                    a30 = TV.MultiplyAdd(wv, x0, a30);
-                    if (TC.Value > 1) a31 = TV.MultiplyAdd(wv, x1, a31);
-                    if (TC.Value > 2) a32 = TV.MultiplyAdd(wv, x2, a32);
-                    if (TC.Value > 3) a33 = TV.MultiplyAdd(wv, x3, a33);
-                }
+                var lo = Vector512.Load(src + 2 * u);
+                var hi = Vector512.Load(src + 2 * u + 16);
+                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi).Store(even + u);
+                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi).Store(odd + u);
+            }
+            int rest = width - 2 * u;
+            if (rest > 0)
+            {
+                // The tail with masked loads and stores: reads and writes only the row's own elements.
+                var lo = Vec512.LoadPartial(src + 2 * u, Math.Min(rest, 16)).V;
+                var hi = rest > 16 ? Vec512.LoadPartial(src + 2 * u + 16, rest - 16).V : Vector512<float>.Zero;
+                Vec512.StorePartial(even + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi) }, (rest + 1) / 2);
+                if (rest > 1) Vec512.StorePartial(odd + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi) }, rest / 2);
+                return;
             }
         }
-        Store<TV, TC, TAct>(y0, vc, a00, a01, a02, a03, act);
-        Store<TV, TC, TAct>(y1, vc, a10, a11, a12, a13, act);
-        Store<TV, TC, TAct>(y2, vc, a20, a21, a22, a23, act);
-        Store<TV, TC, TAct>(y3, vc, a30, a31, a32, a33, act);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TV, TC, TAct>(float* y, int vc, TV v0, TV v1, TV v2, TV v3, in Act act)
-        where TV : unmanaged, IVec<TV> where TC : IConstInt where TAct : IActivationOp
-    {
-        TV.Store(y, TAct.Apply(v0, act));
-        if (TC.Value > 1) TV.Store(y + vc, TAct.Apply(v1, act));
-        if (TC.Value > 2) TV.Store(y + 2 * vc, TAct.Apply(v2, act));
-        if (TC.Value > 3) TV.Store(y + 3 * vc, TAct.Apply(v3, act));
+        else if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && typeof(TV) == typeof(Vec128))
+        {
+            for (; 2 * u + 8 <= width; u += 4)
+            {
+                var lo = Vector128.Load(src + 2 * u);
+                var hi = Vector128.Load(src + 2 * u + 4);
+                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipEven(lo, hi).Store(even + u);
+                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipOdd(lo, hi).Store(odd + u);
+            }
+        }
+        for (; 2 * u < width; u++)
+        {
+            even[u] = src[2 * u];
+            if (2 * u + 1 < width) odd[u] = src[2 * u + 1];
+        }
     }
 }
