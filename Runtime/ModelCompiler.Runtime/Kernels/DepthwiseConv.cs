@@ -103,62 +103,37 @@ public static unsafe class DepthwiseConv
 
     /// <summary>
     /// Computes output planes [first, end) (plane = image * channels + channel). Each input plane is copied once
-    /// into zero-padded stride phases (rows and columns split by their remainder modulo the stride), where output
-    /// (oh, ow) reads tap (kh, kw) at phase (kh mod s, kw mod s), position (oh + kh / s) * Wp + ow + kw / s. The
-    /// outputs' anchors oh * Wp + ow are then contiguous, so a whole plane is one run of vectors whatever its width
-    /// and stride (a 5x5 plane is two AVX-512 vectors, a 20-wide row needs no partial block), each vector k * k
-    /// FMAs with the weights held in registers; the columns past outWidth are computed and dropped when the rows
-    /// leave through the epilogue (bias first, then activation and residual).
+    /// into zero-padded stride phases (<see cref="StridePhases"/>), so a whole plane is one run of vectors whatever
+    /// its width and stride (a 5x5 plane is two AVX-512 vectors, a 20-wide row needs no partial block), each vector
+    /// k * k FMAs with the weights held in registers; the rows then leave through the epilogue (bias is in the
+    /// sums; activation and residual are applied as the padding columns are dropped).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
         ref readonly ConvGeometry g = ref a.G;
         int k = g.kernelHeight, s = g.strideHeight, vc = TV.Count, taps = k * k;
-        int needW = (g.outWidth - 1) * s + k, needH = (g.outHeight - 1) * s + k;
-        int paddedW = Math.Max(needW, g.padLeft + g.inWidth), paddedH = Math.Max(needH, g.padTop + g.inHeight);
-        int phaseW = (paddedW + s - 1) / s, phaseH = (paddedH + s - 1) / s;
-        long phaseSize = (long)phaseW * phaseH;
-        int runLength = (g.outHeight - 1) * phaseW + g.outWidth;
-        int runPadded = (runLength + vc - 1) / vc * vc;
         int* offsets = stackalloc int[taps];
-        int maxOffset = 0;
-        for (int kh = 0; kh < k; kh++)
-            for (int kw = 0; kw < k; kw++)
-            {
-                int o = (int)(((kh % s) * s + kw % s) * phaseSize) + kh / s * phaseW + kw / s;
-                offsets[kh * k + kw] = o;
-                maxOffset = Math.Max(maxOffset, o);
-            }
-        // The phases, with room for the last vector's furthest tap; then the run's sums (one vector of slack: the
-        // epilogue reads whole vectors).
-        long planeFloats = (Math.Max(s * s * phaseSize, (long)runPadded + maxOffset) + 2 * vc + 15) & ~15L;
-        float* phases = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (planeFloats + runPadded + 2L * vc + 16) * sizeof(float));
-        float* sums = phases + planeFloats;
+        var layout = new StridePhases(g.inHeight, g.inWidth, g.outHeight, g.outWidth, k, k, s, s, g.padTop, g.padLeft, vc, offsets);
+        // The phases, then the run's sums (one vector of slack: the epilogue reads whole vectors).
+        float* phases = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (layout.PlaneFloats + layout.RunPadded + 2L * vc + 16) * sizeof(float));
+        float* sums = phases + layout.PlaneFloats;
         int* segment = stackalloc int[3] { 0, 0, g.outWidth };
         int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
         TV* weights = stackalloc TV[taps];
-        // Zeroed once: every plane writes the same interior positions, so the padding stays zero.
-        for (long i = 0; i < planeFloats; i += vc) TV.Store(phases + i, TV.Zero);
+        layout.Fill<TV>(phases, 0f);
         for (int plane = first; plane < end; plane++)
         {
             int channel = plane % g.outChannels;
-            float* x = a.X + (long)plane * inPlane;
             float* w = a.W + (long)channel * taps;
-            for (int ih = 0; ih < g.inHeight; ih++)
-            {
-                int r = ih + g.padTop;
-                float* rowPhases = phases + (r % s) * s * phaseSize + (long)(r / s) * phaseW;
-                if (s == 1) Copy<TV>(x + (long)ih * g.inWidth, rowPhases + g.padLeft, g.inWidth);
-                else Split<TV>(x + (long)ih * g.inWidth, g.inWidth, g.padLeft, phaseSize, rowPhases);
-            }
+            layout.Scatter<TV>(a.X + (long)plane * inPlane, g.inHeight, phases);
             for (int t = 0; t < taps; t++) weights[t] = TV.Splat(w[t]);
             TV bias = TV.Splat(a.Bias == null ? 0f : a.Bias[channel]);
-            if (k == 3 && typeof(TV) == typeof(Vec512)) Run3x3Avx512(phases, offsets, (Vec512*)weights, ((Vec512*)&bias)->V, sums, runPadded, s);
-            else if (k == 3) Run3x3<TV>(phases, offsets, weights, bias, sums, runPadded);
-            else RunAny<TV>(phases, offsets, weights, taps, bias, sums, runPadded);
+            if (k == 3 && typeof(TV) == typeof(Vec512)) Run3x3Avx512(phases, offsets, (Vec512*)weights, ((Vec512*)&bias)->V, sums, layout.RunPadded, s);
+            else if (k == 3) Run3x3<TV>(phases, offsets, weights, bias, sums, layout.RunPadded);
+            else RunAny<TV>(phases, offsets, weights, taps, bias, sums, layout.RunPadded);
             float* residual = a.Residual == null ? null : a.Residual + (long)plane * outPlane;
-            EpilogueOps.Rows<TV>(sums, phaseW, a.Y + (long)plane * outPlane, residual, g.outWidth, g.outHeight, segment, 1, a.E);
+            EpilogueOps.Rows<TV>(sums, layout.PhaseWidth, a.Y + (long)plane * outPlane, residual, g.outWidth, g.outHeight, segment, 1, a.E);
         }
     }
 
@@ -267,67 +242,6 @@ public static unsafe class DepthwiseConv
             }
             if (t < taps) a0 = TV.MultiplyAdd(w[t], TV.Load(q + offsets[t]), a0);
             TV.Store(sums + i, TV.Add(a0, a1));
-        }
-    }
-
-    /// <summary>dst[i] = src[i] for i &lt; count, reading only those.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<TV>(float* src, float* dst, int count) where TV : unmanaged, IVec<TV>
-    {
-        int vc = TV.Count, i = 0;
-        for (; i <= count - vc; i += vc) TV.Store(dst + i, TV.Load(src + i));
-        if (i == count) return;
-        if (vc > 1) TV.StorePartial(dst + i, TV.LoadPartial(src + i, count - i), count - i);
-        else dst[i] = src[i];
-    }
-
-    /// <summary>
-    /// Writes an input row at padded column <paramref name="padLeft"/> into its two column phases (stride 2): input
-    /// column 2t lands in phase padLeft % 2 at column t + padLeft / 2, column 2t + 1 in phase (padLeft + 1) % 2 at
-    /// column t + (padLeft + 1) / 2. Reads only the row's own elements.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Split<TV>(float* src, int width, int padLeft, long phaseSize, float* phases) where TV : unmanaged, IVec<TV>
-    {
-        float* even = phases + (padLeft % 2) * phaseSize + padLeft / 2;
-        float* odd = phases + ((padLeft + 1) % 2) * phaseSize + (padLeft + 1) / 2;
-        int u = 0;
-        if (typeof(TV) == typeof(Vec512))
-        {
-            var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var oddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            for (; 2 * u + 32 <= width; u += 16)
-            {
-                var lo = Vector512.Load(src + 2 * u);
-                var hi = Vector512.Load(src + 2 * u + 16);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi).Store(even + u);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi).Store(odd + u);
-            }
-            int rest = width - 2 * u;
-            if (rest > 0)
-            {
-                // The tail with masked loads and stores: reads and writes only the row's own elements.
-                var lo = Vec512.LoadPartial(src + 2 * u, Math.Min(rest, 16)).V;
-                var hi = rest > 16 ? Vec512.LoadPartial(src + 2 * u + 16, rest - 16).V : Vector512<float>.Zero;
-                Vec512.StorePartial(even + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi) }, (rest + 1) / 2);
-                if (rest > 1) Vec512.StorePartial(odd + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi) }, rest / 2);
-                return;
-            }
-        }
-        else if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && typeof(TV) == typeof(Vec128))
-        {
-            for (; 2 * u + 8 <= width; u += 4)
-            {
-                var lo = Vector128.Load(src + 2 * u);
-                var hi = Vector128.Load(src + 2 * u + 4);
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipEven(lo, hi).Store(even + u);
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipOdd(lo, hi).Store(odd + u);
-            }
-        }
-        for (; 2 * u < width; u++)
-        {
-            even[u] = src[2 * u];
-            if (2 * u + 1 < width) odd[u] = src[2 * u + 1];
         }
     }
 }

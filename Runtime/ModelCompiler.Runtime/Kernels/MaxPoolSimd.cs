@@ -89,120 +89,36 @@ public static unsafe class MaxPool2D
     }
 
     /// <summary>
-    /// Output planes [first, end). Each input plane is copied into stride phases padded with -infinity (rows and
-    /// columns split by their remainder modulo the stride), where output (oh, ow) reads tap (kh, kw) at phase
-    /// (kh mod sh, kw mod sw), position (oh + kh / sh) * Wp + ow + kw / sw: the outputs' anchors are contiguous,
-    /// so the whole plane is one run of vector maxima (taps in window order, the first winning ties and NaN),
-    /// then each row's outWidth values are copied out. A 7x7 or 14x14 output is a few vectors instead of a
-    /// partial vector per row.
+    /// Output planes [first, end). Each input plane is copied into stride phases padded with -infinity
+    /// (<see cref="StridePhases"/>), so the whole plane is one run of vector maxima over the window's taps (in
+    /// window order, the first winning ties and NaN); then each row's outWidth values are copied out. A 7x7 or
+    /// 14x14 output is a few vectors instead of a partial vector per row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TV>(in PoolArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
         ref readonly Shape s = ref a.S;
-        int vc = TV.Count, sh = s.StrideHeight, sw = s.StrideWidth, taps = s.KernelHeight * s.KernelWidth;
-        int needW = (s.OutWidth - 1) * sw + s.KernelWidth, needH = (s.OutHeight - 1) * sh + s.KernelHeight;
-        int paddedW = Math.Max(needW, s.PadLeft + s.InWidth), paddedH = Math.Max(needH, s.PadTop + s.InHeight);
-        int phaseW = (paddedW + sw - 1) / sw, phaseH = (paddedH + sh - 1) / sh;
-        long phaseSize = (long)phaseW * phaseH;
-        int runLength = (s.OutHeight - 1) * phaseW + s.OutWidth;
-        int runPadded = (runLength + vc - 1) / vc * vc;
+        int vc = TV.Count, taps = s.KernelHeight * s.KernelWidth;
         int* offsets = stackalloc int[taps];
-        int maxOffset = 0;
-        for (int kh = 0; kh < s.KernelHeight; kh++)
-            for (int kw = 0; kw < s.KernelWidth; kw++)
-            {
-                int o = (int)((kh % sh * sw + kw % sw) * phaseSize) + kh / sh * phaseW + kw / sw;
-                offsets[kh * s.KernelWidth + kw] = o;
-                maxOffset = Math.Max(maxOffset, o);
-            }
-        long planeFloats = (Math.Max((long)sh * sw * phaseSize, (long)runPadded + maxOffset) + 2 * vc + 15) & ~15L;
-        float* phases = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (planeFloats + runPadded + 2L * vc + 16) * sizeof(float));
-        float* maxima = phases + planeFloats;
-        // Filled once: every plane writes the same interior positions, so the padding stays -infinity.
-        var lowest = TV.Splat(float.NegativeInfinity);
-        for (long i = 0; i < planeFloats; i += vc) TV.Store(phases + i, lowest);
+        var layout = new StridePhases(s.InHeight, s.InWidth, s.OutHeight, s.OutWidth, s.KernelHeight, s.KernelWidth,
+            s.StrideHeight, s.StrideWidth, s.PadTop, s.PadLeft, vc, offsets);
+        float* phases = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (layout.PlaneFloats + layout.RunPadded + 2L * vc + 16) * sizeof(float));
+        float* maxima = phases + layout.PlaneFloats;
+        layout.Fill<TV>(phases, float.NegativeInfinity);
         int inPlane = s.InHeight * s.InWidth, outPlane = s.OutHeight * s.OutWidth;
         for (int p = first; p < end; p++)
         {
-            float* x = a.X + (long)p * inPlane;
             float* y = a.Y + (long)p * outPlane;
-            for (int ih = 0; ih < s.InHeight; ih++)
-            {
-                int r = ih + s.PadTop;
-                float* rowPhases = phases + r % sh * sw * phaseSize + (long)(r / sh) * phaseW;
-                if (sw == 1) CopyRow<TV>(x + (long)ih * s.InWidth, rowPhases + s.PadLeft, s.InWidth);
-                else SplitRow<TV>(x + (long)ih * s.InWidth, s.InWidth, s.PadLeft, phaseSize, rowPhases);
-            }
-            for (int i = 0; i < runPadded; i += vc)
+            layout.Scatter<TV>(a.X + (long)p * inPlane, s.InHeight, phases);
+            for (int i = 0; i < layout.RunPadded; i += vc)
             {
                 float* q = phases + i;
                 TV m = TV.Load(q + offsets[0]);
                 for (int t = 1; t < taps; t++) m = TV.MaxKeepNaN(TV.Load(q + offsets[t]), m);
                 TV.Store(maxima + i, m);
             }
-            for (int oh = 0; oh < s.OutHeight; oh++) CopyRow<TV>(maxima + (long)oh * phaseW, y + (long)oh * s.OutWidth, s.OutWidth);
-        }
-    }
-
-    /// <summary>dst[i] = src[i] for i &lt; count, reading and writing only those.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow<TV>(float* src, float* dst, int count) where TV : unmanaged, IVec<TV>
-    {
-        int vc = TV.Count, i = 0;
-        for (; i <= count - vc; i += vc) TV.Store(dst + i, TV.Load(src + i));
-        if (i == count) return;
-        if (vc > 1) TV.StorePartial(dst + i, TV.LoadPartial(src + i, count - i), count - i);
-        else dst[i] = src[i];
-    }
-
-    /// <summary>
-    /// An input row at padded column <paramref name="padLeft"/> into its two column phases (stride 2 across):
-    /// column 2t goes to phase padLeft % 2 at t + padLeft / 2, column 2t + 1 to phase (padLeft + 1) % 2 at
-    /// t + (padLeft + 1) / 2. Reads only the row's own elements.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SplitRow<TV>(float* src, int width, int padLeft, long phaseSize, float* phases) where TV : unmanaged, IVec<TV>
-    {
-        float* even = phases + padLeft % 2 * phaseSize + padLeft / 2;
-        float* odd = phases + (padLeft + 1) % 2 * phaseSize + (padLeft + 1) / 2;
-        int u = 0;
-        if (typeof(TV) == typeof(Vec512))
-        {
-            var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var oddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            for (; 2 * u + 32 <= width; u += 16)
-            {
-                var lo = Vector512.Load(src + 2 * u);
-                var hi = Vector512.Load(src + 2 * u + 16);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi).Store(even + u);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi).Store(odd + u);
-            }
-            int rest = width - 2 * u;
-            if (rest > 0)
-            {
-                // The tail with masked loads and stores: reads and writes only the row's own elements.
-                var lo = Vec512.LoadPartial(src + 2 * u, Math.Min(rest, 16)).V;
-                var hi = rest > 16 ? Vec512.LoadPartial(src + 2 * u + 16, rest - 16).V : Vector512<float>.Zero;
-                Vec512.StorePartial(even + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi) }, (rest + 1) / 2);
-                if (rest > 1) Vec512.StorePartial(odd + u, new Vec512 { V = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi) }, rest / 2);
-            }
-            return;
-        }
-        else if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && typeof(TV) == typeof(Vec128))
-        {
-            for (; 2 * u + 8 <= width; u += 4)
-            {
-                var lo = Vector128.Load(src + 2 * u);
-                var hi = Vector128.Load(src + 2 * u + 4);
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipEven(lo, hi).Store(even + u);
-                System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.UnzipOdd(lo, hi).Store(odd + u);
-            }
-        }
-        for (; 2 * u < width; u++)
-        {
-            even[u] = src[2 * u];
-            if (2 * u + 1 < width) odd[u] = src[2 * u + 1];
+            for (int oh = 0; oh < s.OutHeight; oh++)
+                StridePhases.CopyRow<TV>(maxima + (long)oh * layout.PhaseWidth, y + (long)oh * s.OutWidth, s.OutWidth);
         }
     }
 }
