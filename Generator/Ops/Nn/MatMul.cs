@@ -13,36 +13,17 @@ internal sealed class MatMulOp : OpSchema
 {
     public override string OpType => "MatMul";
 
-    private sealed record Plan(int M, int N, int K, int[] OutShape, int[] BatchShape, int[] AOffsets, int[] BOffsets);
-
-    private static Plan Analyze(int[] a0, int[] b0)
-    {
-        if (a0.Length == 0 || b0.Length == 0) throw new ModelError("MatMul inputs must have at least one dimension");
-        int[] a = a0.Length == 1 ? new[] { 1, a0[0] } : a0;
-        int[] b = b0.Length == 1 ? new[] { b0[0], 1 } : b0;
-        int m = a[a.Length - 2], k = a[a.Length - 1], kb = b[b.Length - 2], n = b[b.Length - 1];
-        if (k != kb) throw new ModelError($"inner dimensions differ: {ShapeText.Format(a0)} x {ShapeText.Format(b0)}");
-        int[] aBatch = a.Take(a.Length - 2).ToArray(), bBatch = b.Take(b.Length - 2).ToArray();
-        int[] batch = ShapeText.Broadcast(aBatch, bBatch);
-        var ia = Folding.BroadcastIndex(aBatch, batch).Select(i => i * m * k).ToArray();
-        var ib = Folding.BroadcastIndex(bBatch, batch).Select(i => i * k * n).ToArray();
-        var outShape = batch.ToList();
-        if (a0.Length > 1) outShape.Add(m);
-        if (b0.Length > 1) outShape.Add(n);
-        return new Plan(m, n, k, outShape.ToArray(), batch, ia, ib);
-    }
-
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);
         c.RequireType(0, t => t == DataType.Float, "float32");
         if (c.Type(1) != c.Type(0)) throw new ModelError("inputs have different types");
-        c.SetOutput(0, c.Type(0), Analyze(c.Shape(0), c.Shape(1)).OutShape);
+        c.SetOutput(0, c.Type(0), MatMulPlan.Of(c.Shape(0), c.Shape(1)).OutShape);
     }
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        var p = Analyze(c.Shape(0), c.Shape(1));
+        var p = MatMulPlan.Of(c.Shape(0), c.Shape(1));
         long macs = (long)p.AOffsets.Length * p.M * p.N * p.K;
         string batch = p.AOffsets.Length > 1 ? $"{p.AOffsets.Length} x " : "";
         return new CallKernel(c.Node, w =>
@@ -59,5 +40,29 @@ internal sealed class MatMulOp : OpSchema
             }
             ConvOp.EmitUnfusedEpilogue(w);
         }, ConvOp.WithFusion(c, $"{batch}{p.M}x{p.K} * {p.K}x{p.N}"), macs);
+    }
+}
+
+/// <summary>
+/// Numpy matmul shapes, shared by MatMul and the quantized matrix products: M, N, K, the output shape and each
+/// output batch's A and B element offsets (1-D operands promoted, batch dimensions broadcast).
+/// </summary>
+internal sealed record MatMulPlan(int M, int N, int K, int[] OutShape, int[] AOffsets, int[] BOffsets)
+{
+    public static MatMulPlan Of(int[] a0, int[] b0)
+    {
+        if (a0.Length == 0 || b0.Length == 0) throw new ModelError("matrix product inputs must have at least one dimension");
+        int[] a = a0.Length == 1 ? new[] { 1, a0[0] } : a0;
+        int[] b = b0.Length == 1 ? new[] { b0[0], 1 } : b0;
+        int m = a[a.Length - 2], k = a[a.Length - 1], kb = b[b.Length - 2], n = b[b.Length - 1];
+        if (k != kb) throw new ModelError($"inner dimensions differ: {ShapeText.Format(a0)} x {ShapeText.Format(b0)}");
+        int[] aBatch = a.Take(a.Length - 2).ToArray(), bBatch = b.Take(b.Length - 2).ToArray();
+        int[] batch = ShapeText.Broadcast(aBatch, bBatch);
+        var ia = Folding.BroadcastIndex(aBatch, batch).Select(i => i * m * k).ToArray();
+        var ib = Folding.BroadcastIndex(bBatch, batch).Select(i => i * k * n).ToArray();
+        var outShape = batch.ToList();
+        if (a0.Length > 1) outShape.Add(m);
+        if (b0.Length > 1) outShape.Add(n);
+        return new MatMulPlan(m, n, k, outShape.ToArray(), ia, ib);
     }
 }

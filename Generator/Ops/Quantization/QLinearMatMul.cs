@@ -1,6 +1,7 @@
 using System.Linq;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
+using ModelCompiler.Ops.Nn;
 
 namespace ModelCompiler.Ops.Quantization;
 
@@ -19,9 +20,9 @@ internal static class QuantMatMul
     }
 
     /// <summary>True when B is the same matrix for every output batch (2-D, or leading dimensions of 1).</summary>
-    public static bool SharedB(Quant.MatMulPlan p) => p.BOffsets.All(o => o == 0) && p.AOffsets.Select((o, i) => o == i * p.M * p.K).All(v => v);
+    public static bool SharedB(MatMulPlan p) => p.BOffsets.All(o => o == 0) && p.AOffsets.Select((o, i) => o == i * p.M * p.K).All(v => v);
 
-    public static Prepared Prepare(Quant.MatMulPlan p, Tensor b, Tensor? bZeroPoint, long aZeroPoint, bool aSigned)
+    public static Prepared Prepare(MatMulPlan p, Tensor b, Tensor? bZeroPoint, long aZeroPoint, bool aSigned)
     {
         int n = p.N, k = p.K, kq = (k + 3) / 4, ldb = (n + 15) / 16 * 16;
         int shift = b.Type == DataType.UInt8 ? 128 : 0;
@@ -58,7 +59,7 @@ internal static class QuantMatMul
             throw new ModelError($"{what} (input {i}) has shape {ShapeText.Format(c.Shape(i))}; expected a single value (per tensor) or {rowsOrColumns} (one per {(rows ? "row of a" : "column of b")})");
     }
 
-    public static string Describe(Quant.MatMulPlan p) => $"{(p.AOffsets.Length > 1 ? $"{p.AOffsets.Length} x " : "")}{p.M}x{p.K} * {p.K}x{p.N}";
+    public static string Describe(MatMulPlan p) => $"{(p.AOffsets.Length > 1 ? $"{p.AOffsets.Length} x " : "")}{p.M}x{p.K} * {p.K}x{p.N}";
 }
 
 /// <summary>
@@ -83,7 +84,7 @@ internal sealed class QLinearMatMulOp : OpSchema
             throw new ModelError($"a_scale has type {ts.OnnxName()}; expected float32{(c.Opset >= 21 ? " or float16" : "")}");
         Quant.RequireType(c, 4, ts, "b_scale");
         Quant.RequireType(c, 6, ts, "y_scale");
-        var p = Quant.AnalyzeMatMul(c.Shape(0), c.Shape(3));
+        var p = MatMulPlan.Of(c.Shape(0), c.Shape(3));
         QuantMatMul.CheckParameter(c, 1, "a_scale", p.M, rows: true);
         QuantMatMul.CheckParameter(c, 2, "a_zero_point", p.M, rows: true);
         QuantMatMul.CheckParameter(c, 4, "b_scale", p.N, rows: false);
@@ -95,7 +96,7 @@ internal sealed class QLinearMatMulOp : OpSchema
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        var p = Quant.AnalyzeMatMul(c.Shape(0), c.Shape(3));
+        var p = MatMulPlan.Of(c.Shape(0), c.Shape(3));
         string ta = c.Type(0).CSharpName()!, tb = c.Type(3).CSharpName()!, ty = c.Type(7).CSharpName()!, ts = c.Type(1).CSharpName()!;
         long macs = (long)p.AOffsets.Length * p.M * p.N * p.K;
         string summary = $"{c.Type(0).OnnxName()} x {c.Type(3).OnnxName()} ({Quant.Granularity(c, 4)}) -> {c.Type(7).OnnxName()}, {QuantMatMul.Describe(p)}";
@@ -140,7 +141,7 @@ internal sealed class MatMulIntegerOp : OpSchema
         Quant.RequireEightBit(c, 1, "B");
         Quant.RequireType(c, 2, c.Type(0), "a_zero_point");
         Quant.RequireType(c, 3, c.Type(1), "b_zero_point");
-        var p = Quant.AnalyzeMatMul(c.Shape(0), c.Shape(1));
+        var p = MatMulPlan.Of(c.Shape(0), c.Shape(1));
         QuantMatMul.CheckParameter(c, 2, "a_zero_point", p.M, rows: true);
         QuantMatMul.CheckParameter(c, 3, "b_zero_point", p.N, rows: false);
         c.SetOutput(0, DataType.Int32, p.OutShape);
@@ -148,7 +149,7 @@ internal sealed class MatMulIntegerOp : OpSchema
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        var p = Quant.AnalyzeMatMul(c.Shape(0), c.Shape(1));
+        var p = MatMulPlan.Of(c.Shape(0), c.Shape(1));
         string ta = c.Type(0).CSharpName()!, tb = c.Type(1).CSharpName()!;
         long macs = (long)p.AOffsets.Length * p.M * p.N * p.K;
         string summary = $"{c.Type(0).OnnxName()} x {c.Type(1).OnnxName()} -> int32, {QuantMatMul.Describe(p)}";

@@ -137,24 +137,4 @@ internal static class Quant
 
     /// <summary>"per-channel" / "per-tensor" for layer comments.</summary>
     public static string Granularity(OpContext c, int i) => c.Has(i) && ShapeText.Product(c.Shape(i)) > 1 ? "per-channel" : "per-tensor";
-
-    /// <summary>Numpy matmul shapes: M, N, K, the output shape and each output batch's A and B element offsets.</summary>
-    public sealed record MatMulPlan(int M, int N, int K, int[] OutShape, int[] AOffsets, int[] BOffsets);
-
-    public static MatMulPlan AnalyzeMatMul(int[] a0, int[] b0)
-    {
-        if (a0.Length == 0 || b0.Length == 0) throw new ModelError("matrix product inputs must have at least one dimension");
-        int[] a = a0.Length == 1 ? new[] { 1, a0[0] } : a0;
-        int[] b = b0.Length == 1 ? new[] { b0[0], 1 } : b0;
-        int m = a[a.Length - 2], k = a[a.Length - 1], kb = b[b.Length - 2], n = b[b.Length - 1];
-        if (k != kb) throw new ModelError($"inner dimensions differ: {ShapeText.Format(a0)} x {ShapeText.Format(b0)}");
-        int[] aBatch = a.Take(a.Length - 2).ToArray(), bBatch = b.Take(b.Length - 2).ToArray();
-        int[] batch = ShapeText.Broadcast(aBatch, bBatch);
-        var ia = Folding.BroadcastIndex(aBatch, batch).Select(i => i * m * k).ToArray();
-        var ib = Folding.BroadcastIndex(bBatch, batch).Select(i => i * k * n).ToArray();
-        var outShape = batch.ToList();
-        if (a0.Length > 1) outShape.Add(m);
-        if (b0.Length > 1) outShape.Add(n);
-        return new MatMulPlan(m, n, k, outShape.ToArray(), ia, ib);
-    }
 }

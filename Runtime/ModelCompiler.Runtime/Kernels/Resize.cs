@@ -20,8 +20,8 @@ public static class Resize
     /// <summary>Tap combinations with a nonzero weight on the outer axes of one output row (cubic on four outer axes is 256).</summary>
     private const int MaxCombinations = 1024;
 
-    /// <summary>Widest row whose gather columns go on the stack (4 x 4 KB).</summary>
-    private const int MaxGatherWidth = 1024;
+    /// <summary>Widest row whose tap columns and cached rows go on the stack (8 x 4 KB).</summary>
+    private const int MaxCachedWidth = 1024;
 
     private static bool Negative(ReadOnlySpan<int> values)
     {
@@ -137,13 +137,13 @@ public static class Resize
         // Linear along the row (two taps): the row's taps split into four columns (first and second source, first
         // and second weight), and each input row's horizontal interpolation is computed once into a small cache of
         // rows: consecutive output rows blend the same input rows (a 2x upsample uses each one twice).
-        bool gather = lastTaps == 2 && width <= MaxGatherWidth && !Negative(lastSources);
-        Span<float> cache = stackalloc float[gather ? CacheRows * width : 0];
+        bool cachedRows = lastTaps == 2 && width <= MaxCachedWidth && !Negative(lastSources);
+        Span<float> cache = stackalloc float[cachedRows ? CacheRows * width : 0];
         Span<int> cacheKeys = stackalloc int[CacheRows];
         cacheKeys.Fill(-1);
         int nextSlot = 0;
-        Span<int> source0 = stackalloc int[gather ? width : 0], source1 = stackalloc int[gather ? width : 0];
-        Span<float> weight0 = stackalloc float[gather ? width : 0], weight1 = stackalloc float[gather ? width : 0];
+        Span<int> source0 = stackalloc int[cachedRows ? width : 0], source1 = stackalloc int[cachedRows ? width : 0];
+        Span<float> weight0 = stackalloc float[cachedRows ? width : 0], weight1 = stackalloc float[cachedRows ? width : 0];
         for (int j = 0; j < source0.Length; j++)
         {
             source0[j] = lastSources[2 * j];
@@ -197,7 +197,7 @@ public static class Resize
                 {
                     ReadOnlySpan<float> xRow = x.Slice(rowOffsets[c]);
                     float weight = rowWeights[c];
-                    if (gather)
+                    if (cachedRows)
                     {
                         int slot = cacheKeys.IndexOf(rowOffsets[c]);
                         if (slot < 0)

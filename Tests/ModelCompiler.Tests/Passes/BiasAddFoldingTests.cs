@@ -1,6 +1,5 @@
 using System.Linq;
 using ModelCompiler.Tests.Infrastructure;
-using CompiledModel = ModelCompiler.Tests.Runtime.CompiledModel;
 using Xunit;
 
 namespace ModelCompiler.Tests.Passes;
@@ -15,17 +14,8 @@ public sealed class BiasAddFoldingTests
 {
     private const int Float = (int)Onnx.Proto.TensorProto.Types.DataType.Float;
 
-    private static (string Source, int Layers) CompileAndCompare(byte[] model, string ns)
-    {
-        var (result, _) = InMemoryCompiler.Generate(model, ns);
-        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-        var compiled = CompiledModel.Compile(model, ns);
-        var inputs = compiled.InputLengths.Select((n, i) => OnnxModelBuilder.RandomFloats(n, (uint)(70 + i)).Select(v => v * 3).ToArray()).ToArray();
-        var ours = compiled.Run(inputs);
-        var reference = OrtReference.Run(model, inputs);
-        for (int k = 0; k < ours.Length; k++) Compare.Close(reference[k], ours[k], 1e-4, 1e-5, $"{ns} output {k}");
-        return (result.Source!, result.Layers);
-    }
+    private static (string Source, int Layers) CompileAndCompare(byte[] model, string ns) =>
+        EpilogueFusionTests.CompileAndCompare(model, ns, seed: 70);
 
     private static OnnxModelBuilder ConvThenAdd(int[] addShape, bool convBias, out string sum)
     {

@@ -16,12 +16,12 @@ public sealed class EpilogueFusionTests
     private const int Float = (int)Onnx.Proto.TensorProto.Types.DataType.Float;
 
     /// <summary>Compiles, runs on seeded inputs and compares every output with ONNX Runtime; returns the generated source.</summary>
-    private static (string Source, int Layers) CompileAndCompare(byte[] model, string ns)
+    internal static (string Source, int Layers) CompileAndCompare(byte[] model, string ns, uint seed = 50)
     {
         var (result, _) = InMemoryCompiler.Generate(model, ns);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
         var compiled = CompiledModel.Compile(model, ns);
-        var inputs = compiled.InputLengths.Select((n, i) => OnnxModelBuilder.RandomFloats(n, (uint)(50 + i)).Select(v => v * 3).ToArray()).ToArray();
+        var inputs = compiled.InputLengths.Select((n, i) => OnnxModelBuilder.RandomFloats(n, (uint)(seed + i)).Select(v => v * 3).ToArray()).ToArray();
         var ours = compiled.Run(inputs);
         var reference = OrtReference.Run(model, inputs);
         for (int k = 0; k < ours.Length; k++) Compare.Close(reference[k], ours[k], Rtol, Atol, $"{ns} output {k}");
