@@ -32,6 +32,15 @@ internal interface IIntegerSink
     /// </summary>
     void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
         scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride);
+
+    /// <summary>
+    /// Convolution block in one call: channels <paramref name="row0"/>.. (<paramref name="rowCount"/> of them) x
+    /// <paramref name="pixels"/> packed pixels, computed and stored by the sink's own fused kernel (see
+    /// <see cref="QGemmRequant"/>) when it has one for <paramref name="path"/>. Weight zero points are all zero.
+    /// False: nothing was done, and the caller goes tile by tile.
+    /// </summary>
+    bool TryConvBlock(IntegerPath path, scoped ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, scoped ReadOnlySpan<int> cols, int ldc,
+        int pixels, scoped ReadOnlySpan<int> terms, int offset, int stride);
 }
 
 /// <summary>Vector helpers shared by the sinks.</summary>
@@ -172,6 +181,14 @@ internal ref struct RequantSink<T> : IIntegerSink where T : unmanaged
     public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
         scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
         throw new NotSupportedException("per-channel rows only");
+
+    public bool TryConvBlock(IntegerPath path, scoped ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, scoped ReadOnlySpan<int> cols, int ldc,
+        int pixels, scoped ReadOnlySpan<int> terms, int offset, int stride)
+    {
+        if (path != IntegerPath.AvxVnni || !QGemmRequant.IsSupported) return false;
+        QGemmRequant.Block(rows8, kq, row0, rowCount, cols, ldc, pixels, terms, _multipliers, _zeroPoint, _y, offset, stride);
+        return true;
+    }
 }
 
 /// <summary>Keeps the int32 sums (ConvInteger, MatMulInteger).</summary>
@@ -195,6 +212,9 @@ internal ref struct IntSink : IIntegerSink
         for (int r = 0; r < rows; r++)
             QuantizedEpilogue.ColumnRowsScalar(tile, r, lanes, terms, zeroPoints, zeroPoints.IsEmpty ? 0 : sums[r], _y.Slice(offset + r * stride, lanes));
     }
+
+    public bool TryConvBlock(IntegerPath path, scoped ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, scoped ReadOnlySpan<int> cols, int ldc,
+        int pixels, scoped ReadOnlySpan<int> terms, int offset, int stride) => false;
 }
 
 /// <summary>
@@ -398,6 +418,8 @@ public static class QuantizedConv
                     Span<int> a = packed.Slice(0, kq * ldc);
                     Pack(xg, signedX, pad, k, kq, p0, pc, ldc, a, g);
                     if (zeroPoints) PixelSums(a, kq, ldc, pc, sums);
+                    else if (sink.TryConvBlock(path, rows8, kq, grp * mg, mg, a, ldc, pc, columnTerms.Slice(grp * mg, mg), (n * m + grp * mg) * p + p0, p))
+                        continue;
                     for (int m0 = 0; m0 < mg; m0 += QGemm.TileRows)
                     {
                         int rc = Math.Min(QGemm.TileRows, mg - m0);

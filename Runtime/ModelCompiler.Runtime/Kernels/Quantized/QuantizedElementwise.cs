@@ -1,6 +1,9 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
@@ -96,7 +99,8 @@ public static class QuantizedElementwise
         {
             float m = p.SA * p.SB / p.SC;
             float zc = p.ZC;
-            for (int i = 0; i < c.Length; i++)
+            int start = mode == Mode.Both ? Vectorized.Mul(x, s, c, m, p) : 0;
+            for (int i = start; i < c.Length; i++)
             {
                 int xa, xb;
                 switch (mode)
@@ -117,23 +121,100 @@ public static class QuantizedElementwise
             case Mode.Both:
             {
                 float f = FixedPart(rA, p.ZA, rB, p.ZB, p.ZC);
-                for (int i = 0; i < c.Length; i++)
+                for (int i = Vectorized.Add(x, rA, s, rB, f, c, p); i < c.Length; i++)
                     c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[i]), rA, MathF.FusedMultiplyAdd(Requantize.Widen(s[i]), rB, f)), p);
                 break;
             }
             case Mode.BScalar:
             {
                 float f = FixedPart(rA, p.ZA, rB, p.ZB, p.ZC) + (float)Requantize.Widen(s[0]) * rB;
-                for (int i = 0; i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[i]), rA, f), p);
+                for (int i = Vectorized.Add(x, rA, default, 0, f, c, p); i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[i]), rA, f), p);
                 break;
             }
             default:
             {
                 // ONNX Runtime swaps the inputs so that the scalar is its second one.
                 float f = FixedPart(rB, p.ZB, rA, p.ZA, p.ZC) + (float)Requantize.Widen(s[0]) * rA;
-                for (int i = 0; i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[x.Length == 1 ? 0 : i]), rB, f), p);
+                int start = x.Length == 1 ? 0 : Vectorized.Add(x, rB, default, 0, f, c, p);
+                for (int i = start; i < c.Length; i++) c[i] = Saturate<T>(MathF.FusedMultiplyAdd(Requantize.Widen(x[x.Length == 1 ? 0 : i]), rB, f), p);
                 break;
             }
+        }
+    }
+
+    /// <summary>
+    /// The loops above, 8 elements at a time (AVX2 and FMA), with the same float32 operations in the same order:
+    /// vfmadd is one rounding like MathF.FusedMultiplyAdd, and vcvtps2dq rounds half to even and turns NaN and
+    /// out-of-range values into int.MinValue exactly as <see cref="Saturate{T}"/> does, before the same clamp.
+    /// Each returns how many leading elements it wrote; the scalar loop finishes the rest.
+    /// </summary>
+    private static class Vectorized
+    {
+        private static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+        /// <summary>c[i] = fma(x[i], rx, fma(y[i], ry, f)), or fma(x[i], rx, f) when <paramref name="y"/> is empty.</summary>
+        public static int Add<T>(ReadOnlySpan<T> x, float rx, ReadOnlySpan<T> y, float ry, float f, Span<T> c, in Params p) where T : unmanaged
+        {
+            int n = c.Length;
+            if (!IsSupported || n < 8 || x.Length < n || (!y.IsEmpty && y.Length < n)) return 0;
+            ref byte xs = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(x));
+            ref byte ys = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            ref byte cs = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(c));
+            var vrx = Vector256.Create(rx);
+            var vry = Vector256.Create(ry);
+            var vf = Vector256.Create(f);
+            var min = Vector256.Create(p.Min);
+            var max = Vector256.Create(p.Max);
+            int i = 0;
+            for (; i <= n - 8; i += 8)
+            {
+                var inner = y.IsEmpty ? vf : Fma.MultiplyAdd(Load8<T>(ref ys, i), vry, vf);
+                var v = Avx.ConvertToVector256Int32(Fma.MultiplyAdd(Load8<T>(ref xs, i), vrx, inner));
+                Store8(Vector256.Min(Vector256.Max(v, min), max), ref cs, i);
+            }
+            return i;
+        }
+
+        /// <summary>c[i] = (float)((x[i] - zA)(y[i] - zB)) * m + zC, rounded and saturated.</summary>
+        public static int Mul<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> c, float m, in Params p) where T : unmanaged
+        {
+            int n = c.Length;
+            if (!IsSupported || n < 8 || x.Length < n || y.Length < n) return 0;
+            ref byte xs = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(x));
+            ref byte ys = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            ref byte cs = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(c));
+            var vm = Vector256.Create(m);
+            var zc = Vector256.Create((float)p.ZC);
+            var za = Vector256.Create(p.ZA);
+            var zb = Vector256.Create(p.ZB);
+            var min = Vector256.Create(p.Min);
+            var max = Vector256.Create(p.Max);
+            int i = 0;
+            for (; i <= n - 8; i += 8)
+            {
+                var product = Avx2.MultiplyLow(Widen8<T>(ref xs, i) - za, Widen8<T>(ref ys, i) - zb);
+                var v = Avx.ConvertToVector256Int32(Vector256.ConvertToSingle(product) * vm + zc);
+                Store8(Vector256.Min(Vector256.Max(v, min), max), ref cs, i);
+            }
+            return i;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Widen8<T>(ref byte source, int at)
+        {
+            var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref source, at))).AsByte();
+            return typeof(T) == typeof(sbyte) ? Avx2.ConvertToVector256Int32(bytes.AsSByte()) : Avx2.ConvertToVector256Int32(bytes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Load8<T>(ref byte source, int at) => Vector256.ConvertToSingle(Widen8<T>(ref source, at));
+
+        /// <summary>8 ints already in the 8-bit type's range to 8 bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store8(Vector256<int> v, ref byte target, int at)
+        {
+            var s = Vector128.Narrow(v.GetLower(), v.GetUpper());
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), Vector128.Narrow(s, s).AsUInt64().ToScalar());
         }
     }
 

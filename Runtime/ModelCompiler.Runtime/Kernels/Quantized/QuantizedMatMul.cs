@@ -29,6 +29,9 @@ internal ref struct RequantLanesSink<T> : IIntegerSink where T : unmanaged
         scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
         throw new NotSupportedException("per-column lanes only");
 
+    public bool TryConvBlock(IntegerPath path, scoped ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, scoped ReadOnlySpan<int> cols, int ldc,
+        int pixels, scoped ReadOnlySpan<int> terms, int offset, int stride) => false;
+
     public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
         scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
     {

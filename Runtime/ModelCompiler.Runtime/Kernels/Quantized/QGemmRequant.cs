@@ -1,0 +1,134 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Whole convolution blocks computed and requantized in registers (AVX-VNNI): for 4 output channels x 16 pixels,
+/// <c>vpdpbusd</c> accumulates on top of each channel's constant term (bias and zero-point corrections), then each
+/// row is scaled, clamped, rounded half to even and narrowed to 16 bytes written straight into the output row.
+/// <para>
+/// Why: the tile-at-a-time path (<see cref="QGemm.Tile"/> then <see cref="IIntegerSink.StoreChannelRows"/>)
+/// stores every tile's sums to memory and reloads them, and pays a dispatching call per 64 outputs. With the small
+/// K of MobileNet's expansions (16 or 24 input channels: 4 to 6 dot-product steps per tile) that overhead cost
+/// several times the dot products themselves. The arithmetic is the same as <see cref="RequantSink{T}"/>'s:
+/// <c>(float)acc * multiplier</c>, clamped to the output range less the zero point, rounded by <c>vcvtps2dq</c>
+/// (the default MXCSR mode, round half to even), plus the zero point.
+/// </para>
+/// </summary>
+internal static class QGemmRequant
+{
+    /// <summary>Whether <see cref="Block{T}"/> can run here.</summary>
+    public static bool IsSupported => AvxVnni.IsSupported && Avx2.IsSupported;
+
+    /// <summary>
+    /// y[offset + r * stride + c] = requantize(terms[r] + Σ_q dot4(rows8[(row0 + r) * kq + q], cols[q * ldc + c])) for
+    /// r &lt; <paramref name="rowCount"/> and c &lt; <paramref name="pixels"/>, with multiplier
+    /// multipliers[row0 + r] (or multipliers[0] when there is one). Weights (rows) are signed, activations (cols)
+    /// unsigned; <paramref name="ldc"/> is a multiple of 16 and at least <paramref name="pixels"/>.
+    /// </summary>
+    public static void Block<T>(ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, ReadOnlySpan<int> cols, int ldc, int pixels,
+        ReadOnlySpan<int> terms, ReadOnlySpan<float> multipliers, int zeroPoint, Span<T> y, int offset, int stride)
+        where T : unmanaged
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("AVX-VNNI is not supported on this machine");
+        if (typeof(T) != typeof(byte) && typeof(T) != typeof(sbyte)) throw new NotSupportedException(typeof(T).Name);
+        if (rowCount < 1 || pixels < 1 || kq < 1 || ldc % QGemm.TileCols != 0 || ldc < pixels ||
+            (long)(row0 + rowCount) * kq > rows8.Length || (long)kq * ldc > cols.Length || terms.Length < rowCount ||
+            (multipliers.Length != 1 && multipliers.Length < row0 + rowCount) ||
+            offset < 0 || (long)offset + (long)(rowCount - 1) * stride + pixels > y.Length)
+            throw new ArgumentException("integer convolution block out of range");
+
+        var lo = Vector256.Create((float)(Requantize.Min<T>() - zeroPoint));
+        var hi = Vector256.Create((float)(Requantize.Max<T>() - zeroPoint));
+        var zp = Vector256.Create(zeroPoint);
+        ref int w = ref MemoryMarshal.GetReference(rows8);
+        ref int x = ref MemoryMarshal.GetReference(cols);
+        ref byte output = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+        Span<byte> partial = stackalloc byte[QGemm.TileCols];
+        for (int m0 = 0; m0 < rowCount; m0 += 4)
+        {
+            int rc = Math.Min(4, rowCount - m0);
+            // Missing rows repeat the first: their work is discarded and the loop has no branch.
+            ref int r0 = ref Unsafe.Add(ref w, (row0 + m0) * kq);
+            ref int r1 = ref Unsafe.Add(ref r0, rc > 1 ? kq : 0);
+            ref int r2 = ref Unsafe.Add(ref r0, rc > 2 ? 2 * kq : 0);
+            ref int r3 = ref Unsafe.Add(ref r0, rc > 3 ? 3 * kq : 0);
+            var t0 = Vector256.Create(terms[m0]);
+            var t1 = Vector256.Create(terms[m0 + Math.Min(1, rc - 1)]);
+            var t2 = Vector256.Create(terms[m0 + Math.Min(2, rc - 1)]);
+            var t3 = Vector256.Create(terms[m0 + Math.Min(3, rc - 1)]);
+            var s0 = Multiplier(multipliers, row0 + m0);
+            var s1 = Multiplier(multipliers, row0 + m0 + Math.Min(1, rc - 1));
+            var s2 = Multiplier(multipliers, row0 + m0 + Math.Min(2, rc - 1));
+            var s3 = Multiplier(multipliers, row0 + m0 + Math.Min(3, rc - 1));
+            ref byte o = ref Unsafe.Add(ref output, offset + m0 * stride);
+            for (int c0 = 0; ; c0 += QGemm.TileCols)
+            {
+                // The last 16 pixels overlap the previous tile rather than running a partial one (same values
+                // written twice); only a block narrower than 16 pixels stores through a buffer.
+                bool narrow = false;
+                if (c0 > pixels - QGemm.TileCols)
+                {
+                    if (c0 >= pixels) break;
+                    if (pixels >= QGemm.TileCols) c0 = pixels - QGemm.TileCols;
+                    else narrow = true;
+                }
+                Vector256<int> a00 = t0, a01 = t0, a10 = t1, a11 = t1, a20 = t2, a21 = t2, a30 = t3, a31 = t3;
+                ref int col = ref Unsafe.Add(ref x, c0);
+                for (int q = 0; q < kq; q++)
+                {
+                    var c0v = Vector256.LoadUnsafe(ref col).AsByte();
+                    var c1v = Vector256.LoadUnsafe(ref col, 8).AsByte();
+                    var b0 = Vector256.Create(Unsafe.Add(ref r0, q)).AsSByte();
+                    var b1 = Vector256.Create(Unsafe.Add(ref r1, q)).AsSByte();
+                    var b2 = Vector256.Create(Unsafe.Add(ref r2, q)).AsSByte();
+                    var b3 = Vector256.Create(Unsafe.Add(ref r3, q)).AsSByte();
+                    a00 = AvxVnni.MultiplyWideningAndAdd(a00, c0v, b0);
+                    a01 = AvxVnni.MultiplyWideningAndAdd(a01, c1v, b0);
+                    a10 = AvxVnni.MultiplyWideningAndAdd(a10, c0v, b1);
+                    a11 = AvxVnni.MultiplyWideningAndAdd(a11, c1v, b1);
+                    a20 = AvxVnni.MultiplyWideningAndAdd(a20, c0v, b2);
+                    a21 = AvxVnni.MultiplyWideningAndAdd(a21, c1v, b2);
+                    a30 = AvxVnni.MultiplyWideningAndAdd(a30, c0v, b3);
+                    a31 = AvxVnni.MultiplyWideningAndAdd(a31, c1v, b3);
+                    col = ref Unsafe.Add(ref col, ldc);
+                }
+                if (narrow)
+                {
+                    ref byte p = ref MemoryMarshal.GetReference(partial);
+                    Bytes16(a00, a01, s0, lo, hi, zp).StoreUnsafe(ref p);
+                    partial.Slice(0, pixels).CopyTo(MemoryMarshal.CreateSpan(ref o, pixels));
+                    if (rc > 1) { Bytes16(a10, a11, s1, lo, hi, zp).StoreUnsafe(ref p); partial.Slice(0, pixels).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref o, stride), pixels)); }
+                    if (rc > 2) { Bytes16(a20, a21, s2, lo, hi, zp).StoreUnsafe(ref p); partial.Slice(0, pixels).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref o, 2 * stride), pixels)); }
+                    if (rc > 3) { Bytes16(a30, a31, s3, lo, hi, zp).StoreUnsafe(ref p); partial.Slice(0, pixels).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref o, 3 * stride), pixels)); }
+                    break;
+                }
+                Bytes16(a00, a01, s0, lo, hi, zp).StoreUnsafe(ref o, (nuint)c0);
+                if (rc > 1) Bytes16(a10, a11, s1, lo, hi, zp).StoreUnsafe(ref o, (nuint)(stride + c0));
+                if (rc > 2) Bytes16(a20, a21, s2, lo, hi, zp).StoreUnsafe(ref o, (nuint)(2 * stride + c0));
+                if (rc > 3) Bytes16(a30, a31, s3, lo, hi, zp).StoreUnsafe(ref o, (nuint)(3 * stride + c0));
+                if (c0 == pixels - QGemm.TileCols) break;
+            }
+        }
+    }
+
+    private static Vector256<float> Multiplier(ReadOnlySpan<float> multipliers, int channel) =>
+        Vector256.Create(multipliers[multipliers.Length == 1 ? 0 : channel]);
+
+    /// <summary>16 sums to 16 output bytes (already in the type's range after the clamp, so narrowing keeps the low byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Bytes16(Vector256<int> a0, Vector256<int> a1, Vector256<float> m, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp)
+    {
+        // vcvtps2dq rounds with the current MXCSR mode, round half to even (.NET never changes it); the
+        // portable ConvertToInt32 truncates and saturates, which needs a separate round and fix-up instructions.
+        var i0 = Avx.ConvertToVector256Int32(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(a0) * m, lo), hi)) + zp;
+        var i1 = Avx.ConvertToVector256Int32(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(a1) * m, lo), hi)) + zp;
+        if (Avx512F.IsSupported) return Avx512F.ConvertToVector128Byte(Vector512.Create(i0, i1));
+        var s = Vector256.Narrow(i0, i1);
+        return Vector256.Narrow(s, s).GetLower().AsByte();
+    }
+}
