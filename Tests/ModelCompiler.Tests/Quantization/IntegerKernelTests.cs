@@ -108,6 +108,15 @@ public sealed class IntegerKernelTests
         yield return new ConvCase(2, 24, 3, 4, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
         yield return new ConvCase(1, 3, 30, 29, 32, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);
         yield return new ConvCase(1, 8, 5, 7, 10, 3, 3, 2, 1, 1, 1, 0, 1, 2, 1, 1);
+        // Depthwise with symmetric weights (DepthwiseVnni): 16-output chunks across row ends on small planes, along
+        // rows on wide ones; stride 2, a 5x5 kernel (two weight ints per row) with depth multiplier 2, dilation,
+        // asymmetric padding, and a plane under 16 outputs (general path).
+        yield return new ConvCase(1, 6, 7, 7, 6, 3, 3, 6, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(2, 5, 14, 14, 5, 3, 3, 5, 2, 2, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 4, 9, 30, 8, 5, 5, 4, 1, 1, 2, 2, 2, 2, 1, 1);
+        yield return new ConvCase(1, 3, 11, 12, 3, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);
+        yield return new ConvCase(1, 4, 3, 4, 4, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 2, 40, 37, 2, 3, 3, 2, 2, 2, 0, 1, 1, 0, 1, 1);
     }
 
     /// <summary>Direct convolution with exact int32 sums and float32 requantization.</summary>

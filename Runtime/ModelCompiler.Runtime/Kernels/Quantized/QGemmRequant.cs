@@ -125,9 +125,11 @@ internal static class QGemmRequant
     {
         // vcvtps2dq rounds with the current MXCSR mode, round half to even (.NET never changes it); the
         // portable ConvertToInt32 truncates and saturates, which needs a separate round and fix-up instructions.
-        var i0 = Avx.ConvertToVector256Int32(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(a0) * m, lo), hi)) + zp;
-        var i1 = Avx.ConvertToVector256Int32(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(a1) * m, lo), hi)) + zp;
-        if (Avx512F.IsSupported) return Avx512F.ConvertToVector128Byte(Vector512.Create(i0, i1));
+        // MinNative/MaxNative are single vminps/vmaxps; the IEEE Min/Max add fix-ups for NaN and signed zeros that
+        // products of finite values never need.
+        var i0 = Avx.ConvertToVector256Int32(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(a0) * m, lo), hi)) + zp;
+        var i1 = Avx.ConvertToVector256Int32(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(a1) * m, lo), hi)) + zp;
+        if (Avx512F.IsSupported) return Avx512F.ConvertToVector128Byte(i0.ToVector512Unsafe().WithUpper(i1));
         var s = Vector256.Narrow(i0, i1);
         return Vector256.Narrow(s, s).GetLower().AsByte();
     }

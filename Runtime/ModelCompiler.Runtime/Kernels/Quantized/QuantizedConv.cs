@@ -63,13 +63,22 @@ internal static class QuantizedEpilogue
     public static Vector128<byte> Requant16Bytes<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
         Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) where T : unmanaged
     {
-        var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v0) * m0, lo), hi))) + zp;
-        var i1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(v1) * m1, lo), hi))) + zp;
+        var i0 = RoundToInt(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(v0) * m0, lo), hi)) + zp;
+        var i1 = RoundToInt(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(v1) * m1, lo), hi)) + zp;
         var s = Vector256.Narrow(i0, i1);
         return typeof(T) == typeof(byte)
             ? Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).GetLower()
             : Vector256.Narrow(s, s).GetLower().AsByte();
     }
+
+    /// <summary>
+    /// Rounds half to even to int32: one vcvtps2dq (the default MXCSR rounding) on x64, where the portable
+    /// round-then-convert costs a vroundps plus the saturating conversion's fix-up instructions. For values already
+    /// clamped to an 8- or 16-bit range both give the same result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> RoundToInt(Vector256<float> v) =>
+        Avx.IsSupported ? Avx.ConvertToVector256Int32(v) : Vector256.ConvertToInt32(Vector256.Round(v));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StorePartial(Vector128<byte> b, Span<byte> target, int count)
@@ -271,6 +280,11 @@ public static class QuantizedConv
         where TX : unmanaged where TY : unmanaged
     {
         CheckOutput(y.Length, g);
+        if (UseDepthwiseVnni(weightZeroPoints, g))
+        {
+            DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+            return;
+        }
         var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
         Depthwise(x, xZeroPoint, weights, weightZeroPoints, bias, ref sink, g);
     }
@@ -306,9 +320,14 @@ public static class QuantizedConv
         var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), bias, g);
         var sink = new RequantSink<TY>(y, multipliers, yz);
         CheckOutput(y.Length, g);
-        if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, ref sink, g);
+        if (prepared.Depthwise && UseDepthwiseVnni(prepared.ZeroPoints, g)) DepthwiseVnni.Run(x, xz, prepared.Weights, bias, multipliers, yz, y, g);
+        else if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, ref sink, g);
         else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
     }
+
+    /// <summary>Whether a requantized depthwise convolution takes <see cref="DepthwiseVnni"/> (symmetric weights, VNNI path).</summary>
+    private static bool UseDepthwiseVnni(ReadOnlySpan<int> weightZeroPoints, in ConvGeometry g) =>
+        weightZeroPoints.IsEmpty && IntegerPaths.Current == IntegerPath.AvxVnni && DepthwiseVnni.IsSupported && DepthwiseVnni.Fits(g);
 
     /// <summary>ConvInteger with run-time weights and zero points (either zero point may be empty: 0).</summary>
     public static void ConvIntegerDynamic<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> w, ReadOnlySpan<TW> wZeroPoint,

@@ -72,8 +72,9 @@ internal static class Requantize
                     if (i == n) break;
                     i = n - 16; // the tail as one more overlapping block
                 }
-                var f = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(Vector512.LoadUnsafe(ref a, (nuint)i)) * m, lo), hi);
-                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(Vector512.Round(f)) + zp).StoreUnsafe(ref o, (nuint)i);
+                // vcvtps2dq rounds half to even (default MXCSR mode); MinNative/MaxNative are plain vminps/vmaxps.
+                var f = Vector512.MinNative(Vector512.MaxNative(Vector512.ConvertToSingle(Vector512.LoadUnsafe(ref a, (nuint)i)) * m, lo), hi);
+                Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + zp).StoreUnsafe(ref o, (nuint)i);
                 if (i == n - 16) break;
             }
             return;
@@ -145,7 +146,7 @@ internal static class Requantize
     private static Vector128<int> Convert(Vector128<int> acc, Vector128<float> m, Vector128<float> lo, Vector128<float> hi)
     {
         var f = Vector128.ConvertToSingle(acc) * m;
-        f = Vector128.Min(Vector128.Max(f, lo), hi);
+        f = Vector128.MinNative(Vector128.MaxNative(f, lo), hi);
         return Vector128.ConvertToInt32(Vector128.Round(f));
     }
 

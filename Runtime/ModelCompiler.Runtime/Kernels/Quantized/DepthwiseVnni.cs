@@ -1,0 +1,321 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// Int8 depthwise convolution on AVX-VNNI with AVX-512 VBMI byte permutes, requantized in registers.
+/// <para>
+/// <c>vpdpbusd</c> sums four u8 x s8 products per int32 lane. One kernel row's taps (up to four) are one
+/// weight int; the matching four input bytes of 16 output pixels are gathered from one 64-byte load of the
+/// padded input plane by one <c>vpermb</c> (byte i of lane j = input byte at that pixel's window offset i). A 3x3
+/// kernel is then 3 loads, 3 permutes and 6 <c>vpdpbusd</c> per 16 outputs, where widening every tap to int32
+/// and multiplying (<see cref="QuantizedConv"/>'s general depthwise path) takes 9 of each plus int32 stores.
+/// </para>
+/// <para>
+/// Work goes in chunks of 16 consecutive outputs of a plane. Rows of 16 outputs or more are cut into chunks
+/// along the row (the last one overlapping its neighbour); narrower planes (MobileNet's 14x14 and 7x7) take 16
+/// consecutive outputs across row ends, their windows still inside one 64-byte load, so a 7x7 plane is 4 chunks
+/// rather than 7 mostly empty rows. Each chunk's input offset, output offset and permute pattern are computed once
+/// per call and reused for every channel.
+/// </para>
+/// <para>
+/// Activations are read as u8 (int8 inputs flipped by XOR 0x80, i.e. + 128); weights as s8 with zero weight zero
+/// points. sum (x - xz) w = sum x' w - xz' sum w, with x' and xz' the shifted input and zero point; the second
+/// term and the bias are each channel's starting sum, and padding holds xz' so that it adds exactly nothing.
+/// Requantization is <see cref="Requantize"/>'s: float32 multiply, clamp, round half to even, zero point.
+/// </para>
+/// </summary>
+internal static class DepthwiseVnni
+{
+    private const int Chunk = 16;
+    private const int LoadBytes = 64;
+
+    /// <summary>Whether this machine has the instructions.</summary>
+    public static bool IsSupported => AvxVnni.IsSupported && Avx512Vbmi.IsSupported && Avx512F.IsSupported;
+
+    /// <summary>
+    /// Whether <paramref name="g"/> fits the kernel: planes of at least 16 outputs (smaller ones take the general
+    /// path), every chunk's windows inside one 64-byte load.
+    /// </summary>
+    public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g) < LoadBytes;
+
+    /// <summary>
+    /// y = requantize(bias + depthwise conv of (x - xz) with weights [M][kh*kw] (s8, zero weight zero points)),
+    /// multipliers per output channel (or one). Callers check <see cref="IsSupported"/> and <see cref="Fits"/>.
+    /// </summary>
+    public static void Run<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias,
+        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("AVX-VNNI and AVX-512 VBMI are not supported on this machine");
+        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException(typeof(TX).Name);
+        if (typeof(TY) != typeof(byte) && typeof(TY) != typeof(sbyte)) throw new NotSupportedException(typeof(TY).Name);
+        if (!Fits(g)) throw new ArgumentException("depthwise geometry does not fit the VNNI kernel");
+        int m = g.outChannels, mg = m / g.groups, kh = g.kernelHeight, kw = g.kernelWidth, kk = kh * kw;
+        int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
+        if (g.inChannels != g.groups) throw new ArgumentException("depthwise convolution needs one input channel per group");
+        if (weights.Length != m * kk) throw new ArgumentException($"depthwise weights have {weights.Length} values, expected {m * kk}");
+        if (x.Length != g.batch * g.inChannels * inPlane || y.Length != g.batch * m * outPlane) throw new ArgumentException("input or output has the wrong length");
+        if (!bias.IsEmpty && bias.Length != m) throw new ArgumentException("bias has the wrong length");
+        if (multipliers.Length != 1 && multipliers.Length != m) throw new ArgumentException("multipliers have the wrong length");
+
+        // The padded plane: every window inside it, plus room for the last 64-byte load.
+        int needH = (g.outHeight - 1) * g.strideHeight + (kh - 1) * g.dilationHeight + 1;
+        int pw = PaddedWidth(g), ph = Math.Max(needH, g.padTop + g.inHeight);
+        int groupsPerRow = (kw + 3) / 4;
+        Span<byte> padded = QuantScratch<byte>.Get(1, pw * ph + LoadBytes + 4 * groupsPerRow * g.dilationWidth);
+
+        // The chunks: input offset of the window's origin, output offset, and permute pattern.
+        int chunks = ChunkCount(g);
+        Span<int> inputAt = QuantScratch<int>.Get(1, chunks);
+        Span<int> outputAt = QuantScratch<int>.Get(2, chunks);
+        Span<byte> patterns = QuantScratch<byte>.Get(2, chunks * LoadBytes);
+        BuildChunks(g, pw, inputAt, outputAt, patterns);
+
+        // Per channel: one weight int per kernel row and group of four taps, and the starting sum.
+        int wordsPerChannel = kh * groupsPerRow;
+        Span<int> words = QuantScratch<int>.Get(0, m * (wordsPerChannel + 1));
+        Span<int> starts = words.Slice(m * wordsPerChannel);
+        bool signedX = typeof(TX) == typeof(sbyte);
+        int xzShifted = xZeroPoint + (signedX ? 128 : 0);
+        PackWeights(weights, bias, xzShifted, kh, kw, groupsPerRow, words, starts);
+        Span<int> wordOffsets = stackalloc int[wordsPerChannel];
+        for (int r = 0, i = 0; r < kh; r++)
+            for (int q = 0; q < groupsPerRow; q++, i++) wordOffsets[i] = r * g.dilationHeight * pw + 4 * q * g.dilationWidth;
+
+        ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
+        Span<byte> yb = MemoryMarshal.AsBytes(y);
+        var lo = Vector512.Create((float)(Requantize.Min<TY>() - yZeroPoint));
+        var hi = Vector512.Create((float)(Requantize.Max<TY>() - yZeroPoint));
+        var zp = Vector512.Create(yZeroPoint);
+
+        // The padding never changes: filled once; each channel then overwrites only the interior.
+        padded.Fill((byte)xzShifted);
+        for (int n = 0; n < g.batch; n++)
+        {
+            for (int ic = 0; ic < g.inChannels; ic++)
+            {
+                CopyRows(xb, (n * g.inChannels + ic) * inPlane, g, pw, signedX, (byte)xzShifted, padded);
+                for (int oc = ic * mg; oc < (ic + 1) * mg; oc++)
+                {
+                    float multiplier = multipliers[multipliers.Length == 1 ? 0 : oc];
+                    Span<byte> plane = yb.Slice((n * m + oc) * outPlane, outPlane);
+                    var channelWords = words.Slice(oc * wordsPerChannel, wordsPerChannel);
+                    if (wordsPerChannel == 3)
+                        Channel3(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
+                    else
+                        ChannelAny(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each channel's weight ints (taps of one kernel row, four to an int, missing taps 0) and starting sum
+    /// bias - xz' · sum w.
+    /// </summary>
+    private static void PackWeights(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, int xzShifted, int kh, int kw, int groupsPerRow,
+        Span<int> words, Span<int> starts)
+    {
+        int kk = kh * kw;
+        for (int oc = 0, i = 0; oc < starts.Length; oc++)
+        {
+            ReadOnlySpan<sbyte> w = weights.Slice(oc * kk, kk);
+            int sum = 0;
+            for (int r = 0; r < kh; r++)
+                for (int q = 0; q < groupsPerRow; q++, i++)
+                {
+                    int word = 0;
+                    for (int t = 0; t < 4 && 4 * q + t < kw; t++)
+                    {
+                        int v = w[r * kw + 4 * q + t];
+                        sum += v;
+                        word |= (v & 0xFF) << (8 * t);
+                    }
+                    words[i] = word;
+                }
+            starts[oc] = (bias.IsEmpty ? 0 : bias[oc]) - xzShifted * sum;
+        }
+    }
+
+    /// <summary>The common 3-row kernel (3x3, 3x4 and the like): three weight ints held in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Channel3(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+        ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
+        Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+    {
+        ref byte src = ref MemoryMarshal.GetReference(padded);
+        ref byte pat = ref MemoryMarshal.GetReference(patterns);
+        ref byte dst = ref MemoryMarshal.GetReference(plane);
+        var w0 = Vector256.Create(words[0]).AsSByte();
+        var w1 = Vector256.Create(words[1]).AsSByte();
+        var w2 = Vector256.Create(words[2]).AsSByte();
+        nint o0 = wordOffsets[0], o1 = wordOffsets[1], o2 = wordOffsets[2];
+        var s = Vector256.Create(start);
+        var mul = Vector512.Create(multiplier);
+        for (int c = 0; c < inputAt.Length; c++)
+        {
+            var p = Vector512.LoadUnsafe(ref pat, (nuint)(c * LoadBytes));
+            ref byte at = ref Unsafe.Add(ref src, inputAt[c]);
+            var b0 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o0)), p);
+            var b1 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o1)), p);
+            var b2 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o2)), p);
+            var a0 = AvxVnni.MultiplyWideningAndAdd(s, b0.GetLower(), w0);
+            var a1 = AvxVnni.MultiplyWideningAndAdd(s, b0.GetUpper(), w0);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, b1.GetLower(), w1);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, b1.GetUpper(), w1);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, b2.GetLower(), w2);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, b2.GetUpper(), w2);
+            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+        }
+    }
+
+    /// <summary>Any other kernel: the weight ints in a loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ChannelAny(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+        ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
+        Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+    {
+        ref byte src = ref MemoryMarshal.GetReference(padded);
+        ref byte pat = ref MemoryMarshal.GetReference(patterns);
+        ref byte dst = ref MemoryMarshal.GetReference(plane);
+        var s = Vector256.Create(start);
+        var mul = Vector512.Create(multiplier);
+        for (int c = 0; c < inputAt.Length; c++)
+        {
+            var p = Vector512.LoadUnsafe(ref pat, (nuint)(c * LoadBytes));
+            ref byte at = ref Unsafe.Add(ref src, inputAt[c]);
+            Vector256<int> a0 = s, a1 = s;
+            for (int i = 0; i < words.Length; i++)
+            {
+                var w = Vector256.Create(words[i]).AsSByte();
+                var b = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, wordOffsets[i])), p);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, b.GetLower(), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, b.GetUpper(), w);
+            }
+            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+        }
+    }
+
+    /// <summary>
+    /// The two halves as one register. Vector512.Create(lo, hi) compiles to two inserts into the previous value of
+    /// its register, a false dependency that chained every chunk to the one before; this is one insert into lo.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) => lo.ToVector512Unsafe().WithUpper(hi);
+
+    /// <summary>16 sums to 16 output bytes at <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<int> acc, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, ref byte dst, int at)
+    {
+        // vcvtps2dq rounds half to even (the default MXCSR mode); after the clamp every value is in the type's
+        // range, so vpmovdb's truncation is exact. MinNative/MaxNative: plain vminps/vmaxps (no NaN fix-ups).
+        var f = Vector512.MinNative(Vector512.MaxNative(Vector512.ConvertToSingle(acc) * m, lo), hi);
+        Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + zp).StoreUnsafe(ref dst, (nuint)at);
+    }
+
+    /// <summary>
+    /// Copies the input plane at <paramref name="at"/> into the padded plane's interior, int8 flipped to u8 (XOR
+    /// 0x80). Rows of up to 16 bytes are one 16-byte store each, not a copy call per row: the row's bytes, then
+    /// the padding byte for the rest, which lands in padding or in the next rows' interior that is written after
+    /// (the padded plane has room past its end). It never reads the plane, so no load waits on these stores.
+    /// Reading past the row is fine while inside <paramref name="x"/>.
+    /// </summary>
+    private static void CopyRows(ReadOnlySpan<byte> x, int at, in ConvGeometry g, int pw, bool signedX, byte pad, Span<byte> padded)
+    {
+        int w = g.inWidth, ih = 0;
+        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), g.padTop * pw + g.padLeft);
+        var flip = Vector128.Create(signedX ? (byte)0x80 : (byte)0);
+        if (w <= 16)
+        {
+            var keep = Vector128.LessThan(Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)w));
+            var padding = Vector128.Create(pad);
+            ref byte src = ref MemoryMarshal.GetReference(x);
+            for (; ih < g.inHeight && at + ih * w + 16 <= x.Length; ih++)
+            {
+                var v = Vector128.LoadUnsafe(ref src, (nuint)(at + ih * w)) ^ flip;
+                Vector128.ConditionalSelect(keep, v, padding).StoreUnsafe(ref Unsafe.Add(ref dst, ih * pw));
+            }
+        }
+        for (; ih < g.inHeight; ih++)
+        {
+            var source = x.Slice(at + ih * w, w);
+            var target = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, ih * pw), w);
+            if (!signedX) source.CopyTo(target);
+            else Flip(source, target);
+        }
+    }
+
+    private static void Flip(ReadOnlySpan<byte> src, Span<byte> dst)
+    {
+        int i = 0;
+        var f = Vector128.Create((byte)0x80);
+        for (; i <= src.Length - 16; i += 16) (Vector128.Create(src.Slice(i, 16)) ^ f).CopyTo(dst.Slice(i));
+        for (; i < src.Length; i++) dst[i] = (byte)(src[i] ^ 0x80);
+    }
+
+    /// <summary>Row mode (rows of 16 or more: chunks along each row) or flat mode (16 consecutive outputs).</summary>
+    private static bool RowMode(in ConvGeometry g) => g.outWidth >= Chunk;
+
+    private static int ChunkCount(in ConvGeometry g) => RowMode(g)
+        ? g.outHeight * ((g.outWidth + Chunk - 1) / Chunk)
+        : (g.outHeight * g.outWidth + Chunk - 1) / Chunk;
+
+    /// <summary>The first output of each chunk (the last one of a row or plane pulled back to end there).</summary>
+    private static int ChunkStart(in ConvGeometry g, int c, out int oh, out int ow)
+    {
+        if (RowMode(g))
+        {
+            int perRow = (g.outWidth + Chunk - 1) / Chunk;
+            oh = c / perRow;
+            ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
+            return oh * g.outWidth + ow;
+        }
+        int plane = g.outHeight * g.outWidth;
+        int p = Math.Min(c * Chunk, plane - Chunk);
+        oh = p / g.outWidth;
+        ow = p - oh * g.outWidth;
+        return p;
+    }
+
+    /// <summary>The largest byte offset a chunk's used taps read, relative to its first window.</summary>
+    private static int MaxChunkSpan(in ConvGeometry g)
+    {
+        int pw = PaddedWidth(g), tapSpan = (Math.Min(g.kernelWidth, 4) - 1) * g.dilationWidth, max = 0;
+        int chunks = ChunkCount(g);
+        for (int c = 0; c < chunks; c++)
+        {
+            int p = ChunkStart(g, c, out int oh0, out int ow0);
+            int last = p + Chunk - 1, oh = last / g.outWidth, ow = last - oh * g.outWidth;
+            // The last pixel has the largest offset: rows only increase, and within a row so do columns.
+            max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
+        }
+        return max;
+    }
+
+    private static int PaddedWidth(in ConvGeometry g) =>
+        Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
+
+    private static void BuildChunks(in ConvGeometry g, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
+    {
+        int plane = g.outHeight * g.outWidth;
+        for (int c = 0; c < inputAt.Length; c++)
+        {
+            int p = ChunkStart(g, c, out int oh0, out int ow0);
+            inputAt[c] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
+            outputAt[c] = p;
+            Span<byte> pattern = patterns.Slice(c * LoadBytes, LoadBytes);
+            for (int j = 0; j < Chunk; j++)
+            {
+                int q = p + j, oh = q / g.outWidth, ow = q - oh * g.outWidth;
+                int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
+                // Taps past the kernel width have weight 0; any byte inside the load does for them.
+                for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);
+            }
+        }
+    }
+}
