@@ -23,6 +23,12 @@ public sealed class QuantizedOpsOrtTests
     private static TensorData Zp(string name, DataType t, int v) => T.ZeroPoint(name, t, v);
     private static int RandomZp(Rng r, DataType t) => t == U8 ? r.Int(0, 255) : r.Int(-128, 127);
 
+    // Inputs are uniform over the whole 8-bit range, so an input zero point far from its middle shifts every
+    // product one way, and sums over K run to the output's bounds: cases would compare saturated constants.
+    // Input zero points stay within 20 of the middle (still nonzero and asymmetric), output ones in the middle half.
+    private static int InputZp(Rng r, DataType t) => t == U8 ? r.Int(108, 148) : r.Int(-20, 20);
+    private static int OutputZp(Rng r, DataType t) => t == U8 ? r.Int(64, 192) : r.Int(-64, 64);
+
     private static Dictionary<string, object> Attrs(params (string, object?)[] items) =>
         items.Where(i => i.Item2 is not null).ToDictionary(i => i.Item1, i => i.Item2!);
 
@@ -37,18 +43,21 @@ public sealed class QuantizedOpsOrtTests
         var wShape = new[] { m, cg }.Concat(kernel).ToArray();
         float xs = r.Float(0.01f, 0.05f);
         var ws = Enumerable.Range(0, perChannel ? m : 1).Select(_ => r.Float(0.002f, 0.02f)).ToArray();
-        float ys = xs * ws.Average() * (float)Math.Sqrt(k) * 40 * spread;
+        // A sum of k products of centred 8-bit values has a standard deviation of about 5500·√k: this y_scale puts
+        // it at about 55 output steps, and the bias below at about 30.
+        float ys = xs * ws.Average() * (float)Math.Sqrt(k) * 100 * spread;
         int wz = weightZeroPoint ? (wt == U8 ? r.Int(100, 160) : r.Int(-20, 20)) : (wt == U8 ? 128 : 0);
         var inputs = new List<TensorData?>
         {
             T.Of("x", xt, xShape, r.Ints(xt, xShape.Aggregate(1, (a, b) => a * b))),
-            T.Scalar("x_scale", xs), Zp("x_zero_point", xt, RandomZp(r, xt)),
+            T.Scalar("x_scale", xs), Zp("x_zero_point", xt, InputZp(r, xt)),
             T.Of("w", wt, wShape, r.Ints(wt, wShape.Aggregate(1, (a, b) => a * b))),
             perChannel ? T.Floats("w_scale", new[] { m }, ws) : T.Scalar("w_scale", ws[0]),
             perChannel ? T.ZeroPoints("w_zero_point", wt, Enumerable.Repeat(wz, m).ToArray()) : Zp("w_zero_point", wt, wz),
-            T.Scalar("y_scale", ys), Zp("y_zero_point", yt, RandomZp(r, yt)),
+            T.Scalar("y_scale", ys), Zp("y_zero_point", yt, OutputZp(r, yt)),
         };
-        if (bias) inputs.Add(T.Ints("B", Enumerable.Range(0, m).Select(_ => r.Int(-60 * k * 20, 60 * k * 20)).ToArray()));
+        int biasRange = (int)(3000 * Math.Sqrt(k));
+        if (bias) inputs.Add(T.Ints("B", Enumerable.Range(0, m).Select(_ => r.Int(-biasRange, biasRange)).ToArray()));
         var attrs = Attrs(("kernel_shape", kernel), ("group", (object)group), ("strides", strides), ("pads", pads), ("dilations", dilations), ("auto_pad", autoPad));
         return new QCase(name, "QLinearConv", "", 10, inputs, yt, attrs);
     }
@@ -63,11 +72,11 @@ public sealed class QuantizedOpsOrtTests
         var inputs = new List<TensorData?>
         {
             T.Of("a", at, aShape, r.Ints(at, aShape.Aggregate(1, (x, y) => x * y))),
-            T.Scalar("a_scale", a), Zp("a_zero_point", at, zeroPoints ? RandomZp(r, at) : 0),
+            T.Scalar("a_scale", a), Zp("a_zero_point", at, zeroPoints ? InputZp(r, at) : 0),
             T.Of("b", bt, bShape, r.Ints(bt, bShape.Aggregate(1, (x, y) => x * y))),
             perColumn ? T.Floats("b_scale", new[] { n }, bs) : T.Scalar("b_scale", bs[0]),
-            perColumn ? T.ZeroPoints("b_zero_point", bt, Enumerable.Range(0, n).Select(_ => bt == U8 ? 128 : 0).ToArray()) : Zp("b_zero_point", bt, zeroPoints ? RandomZp(r, bt) : 0),
-            T.Scalar("y_scale", ys), Zp("y_zero_point", yt, RandomZp(r, yt)),
+            perColumn ? T.ZeroPoints("b_zero_point", bt, Enumerable.Range(0, n).Select(_ => bt == U8 ? 128 : 0).ToArray()) : Zp("b_zero_point", bt, zeroPoints ? InputZp(r, bt) : 0),
+            T.Scalar("y_scale", ys), Zp("y_zero_point", yt, OutputZp(r, yt)),
         };
         return new QCase(name, "QLinearMatMul", "", 10, inputs, yt);
     }
@@ -76,12 +85,13 @@ public sealed class QuantizedOpsOrtTests
     {
         var r = new Rng(seed);
         float sa = r.Float(0.01f, 0.1f), sb = r.Float(0.01f, 0.1f);
-        float sc = op == "QLinearAdd" ? r.Float(0.02f, 0.15f) : sa * sb * r.Float(40f, 160f);
+        // Output scales that map the result's range (about ±128 steps of each input) onto about ±128 steps.
+        float sc = op == "QLinearAdd" ? (sa + sb) * r.Float(0.8f, 1.6f) : sa * sb * r.Float(100f, 200f);
         var inputs = new List<TensorData?>
         {
-            T.Of("A", t, aShape, r.Ints(t, aShape.Aggregate(1, (x, y) => x * y))), T.Scalar("A_scale", sa), Zp("A_zero_point", t, RandomZp(r, t)),
-            T.Of("B", t, bShape, r.Ints(t, bShape.Aggregate(1, (x, y) => x * y))), T.Scalar("B_scale", sb), Zp("B_zero_point", t, RandomZp(r, t)),
-            T.Scalar("C_scale", sc), Zp("C_zero_point", t, RandomZp(r, t)),
+            T.Of("A", t, aShape, r.Ints(t, aShape.Aggregate(1, (x, y) => x * y))), T.Scalar("A_scale", sa), Zp("A_zero_point", t, InputZp(r, t)),
+            T.Of("B", t, bShape, r.Ints(t, bShape.Aggregate(1, (x, y) => x * y))), T.Scalar("B_scale", sb), Zp("B_zero_point", t, InputZp(r, t)),
+            T.Scalar("C_scale", sc), Zp("C_zero_point", t, OutputZp(r, t)),
         };
         return new QCase(name, op, "com.microsoft", 1, inputs, t);
     }
@@ -92,8 +102,8 @@ public sealed class QuantizedOpsOrtTests
         var inputs = new List<TensorData?>
         {
             T.Of("X", t, shape, r.Ints(t, shape.Aggregate(1, (x, y) => x * y))),
-            T.Scalar("X_scale", r.Float(0.01f, 0.1f)), Zp("X_zero_point", t, RandomZp(r, t)),
-            T.Scalar("Y_scale", r.Float(0.002f, 0.05f)), Zp("Y_zero_point", t, RandomZp(r, t)),
+            T.Scalar("X_scale", r.Float(0.01f, 0.1f)), Zp("X_zero_point", t, InputZp(r, t)),
+            T.Scalar("Y_scale", r.Float(0.002f, 0.05f)), Zp("Y_zero_point", t, OutputZp(r, t)),
         };
         return new QCase(name, op, domain, opset, inputs, t, attrs);
     }
@@ -105,8 +115,8 @@ public sealed class QuantizedOpsOrtTests
         var inputs = new List<TensorData?>
         {
             T.Of("X", t, shape, r.Ints(t, shape.Aggregate(1, (x, y) => x * y))),
-            T.Scalar("x_scale", xs), Zp("x_zero_point", t, RandomZp(r, t)),
-            T.Scalar("y_scale", xs * r.Float(0.3f, 1.5f)), Zp("y_zero_point", t, RandomZp(r, t)),
+            T.Scalar("x_scale", xs), Zp("x_zero_point", t, InputZp(r, t)),
+            T.Scalar("y_scale", xs * r.Float(0.3f, 1.5f)), Zp("y_zero_point", t, OutputZp(r, t)),
         };
         return new QCase(name, "QLinearAveragePool", "com.microsoft", 1, inputs, t,
             Attrs(("kernel_shape", kernel), ("strides", strides), ("pads", pads), ("count_include_pad", (object)includePad), ("ceil_mode", (object)ceil)));
@@ -135,7 +145,9 @@ public sealed class QuantizedOpsOrtTests
         var scales = Enumerable.Range(0, channels).Select(_ => r.Float(0.01f, 0.5f)).ToArray();
         int n = shape.Aggregate(1, (a, b) => a * b);
         // Exact ties (k + 0.5) * scale land on both sides of the rounding; some values saturate.
-        var x = Enumerable.Range(0, n).Select(i => i % 7 == 0 ? (r.Int(-300, 300) + 0.5f) * scales[perAxis ? i / shape.Skip(axis + 1).Aggregate(1, (a, b) => a * b) % channels : 0] : r.Float(-80f, 80f)).ToArray();
+        int inner = shape.Skip(axis + 1).Aggregate(1, (a, b) => a * b);
+        float Scale(int i) => scales[perAxis ? i / inner % channels : 0];
+        var x = Enumerable.Range(0, n).Select(i => i % 7 == 0 ? (r.Int(-300, 300) + 0.5f) * Scale(i) : r.Float(-150f, 150f) * Scale(i)).ToArray();
         var zps = Enumerable.Range(0, channels).Select(_ => yt switch { U8 => r.Int(0, 255), S8 => r.Int(-128, 127), DataType.UInt16 => r.Int(0, 65535), _ => r.Int(-32768, 32767) }).ToArray();
         var inputs = new List<TensorData?>
         {
@@ -249,9 +261,31 @@ public sealed class QuantizedOpsOrtTests
         var c = s_cases.Single(x => x.Name == name);
         var (expected, missing) = c.RunOnnxRuntime();
         if (expected is null) Assert.Skip("ONNX Runtime has no kernel for this case: " + missing);
+        AssertSpread(expected, name);
         var actual = s_suite.Run(c);
         // Float outputs (DequantizeLinear) are one exact product each: compared bit for bit too.
         if (expected is float[]) Compare.Close(expected, actual, rtol: 0, atol: 0, name);
         else Compare.Exact(expected, actual, name);
+    }
+
+    /// <summary>
+    /// A case whose reference output sits on the type's bounds compares constants and would pass whatever the
+    /// arithmetic did: at most half the 8-bit outputs may be saturated (cases named "saturating" are meant to be),
+    /// and they must take several distinct values.
+    /// </summary>
+    private static void AssertSpread(Array expected, string name)
+    {
+        if (name.Contains("saturating", StringComparison.Ordinal) || expected.Length < 8) return;
+        (long lo, long hi)? bounds = expected switch
+        {
+            byte[] => (byte.MinValue, byte.MaxValue),
+            sbyte[] => (sbyte.MinValue, sbyte.MaxValue),
+            _ => null,
+        };
+        if (bounds is null) return;
+        var values = expected.Cast<object>().Select(Convert.ToInt64).ToArray();
+        int saturated = values.Count(v => v == bounds.Value.lo || v == bounds.Value.hi);
+        Assert.True(saturated * 2 <= values.Length && values.Distinct().Count() >= 4,
+            $"{name}: the reference output is degenerate ({saturated} of {values.Length} saturated, {values.Distinct().Count()} distinct values); choose scales that spread it");
     }
 }

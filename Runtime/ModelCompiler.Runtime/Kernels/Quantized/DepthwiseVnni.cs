@@ -41,7 +41,7 @@ internal static class DepthwiseVnni
     /// Whether <paramref name="g"/> fits the kernel: planes of at least 16 outputs (smaller ones take the general
     /// path), every chunk's windows inside one 64-byte load.
     /// </summary>
-    public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g) < LoadBytes;
+    public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g, Choose(g)) < LoadBytes;
 
     /// <summary>
     /// y = requantize(bias + depthwise conv of (x - xz) with weights [M][kh*kw] (s8, zero weight zero points)),
@@ -70,11 +70,12 @@ internal static class DepthwiseVnni
         Span<byte> padded = QuantScratch<byte>.Get(1, pw * ph + LoadBytes + 4 * groupsPerRow * g.dilationWidth);
 
         // The chunks: input offset of the window's origin, output offset, and permute pattern.
-        int chunks = ChunkCount(g);
+        var layout = Choose(g);
+        int chunks = ChunkCount(g, layout);
         Span<int> inputAt = QuantScratch<int>.Get(1, chunks);
         Span<int> outputAt = QuantScratch<int>.Get(2, chunks);
         Span<byte> patterns = QuantScratch<byte>.Get(2, chunks * LoadBytes);
-        BuildChunks(g, pw, inputAt, outputAt, patterns);
+        BuildChunks(g, layout, pw, inputAt, outputAt, patterns);
 
         // Per channel: one weight int per kernel row and group of four taps, and the starting sum.
         int wordsPerChannel = kh * groupsPerRow;
@@ -104,11 +105,15 @@ internal static class DepthwiseVnni
                 {
                     float multiplier = multipliers[multipliers.Length == 1 ? 0 : oc];
                     Span<byte> plane = yb.Slice((n * m + oc) * outPlane, outPlane);
+                    // Short rows write up to 15 bytes past a plane: the last plane of the tensor goes through a buffer.
+                    bool buffered = layout == Layout.ShortRows && (n * m + oc + 1) * outPlane == yb.Length;
+                    if (buffered) plane = QuantScratch<byte>.Get(3, outPlane + Chunk).Slice(0, outPlane);
                     var channelWords = words.Slice(oc * wordsPerChannel, wordsPerChannel);
                     if (wordsPerChannel == 3)
                         Channel3(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
                     else
                         ChannelAny(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
+                    if (buffered) plane.CopyTo(yb.Slice((n * m + oc) * outPlane, outPlane));
                 }
             }
         }
@@ -258,40 +263,71 @@ internal static class DepthwiseVnni
         for (; i < src.Length; i++) dst[i] = (byte)(src[i] ^ 0x80);
     }
 
-    /// <summary>Row mode (rows of 16 or more: chunks along each row) or flat mode (16 consecutive outputs).</summary>
-    private static bool RowMode(in ConvGeometry g) => g.outWidth >= Chunk;
-
-    private static int ChunkCount(in ConvGeometry g) => RowMode(g)
-        ? g.outHeight * ((g.outWidth + Chunk - 1) / Chunk)
-        : (g.outHeight * g.outWidth + Chunk - 1) / Chunk;
-
-    /// <summary>The first output of each chunk (the last one of a row or plane pulled back to end there).</summary>
-    private static int ChunkStart(in ConvGeometry g, int c, out int oh, out int ow)
+    /// <summary>How a plane is cut into chunks of 16 outputs.</summary>
+    private enum Layout
     {
-        if (RowMode(g))
+        /// <summary>Rows of 16 or more: chunks along each row, the last one pulled back to end with the row.</summary>
+        Rows,
+        /// <summary>Narrow planes: 16 consecutive outputs across row ends, when their windows fit one load.</summary>
+        Flat,
+        /// <summary>
+        /// Narrow rows whose flat chunks would not fit (stride 2): one chunk per row, lanes past the row repeating
+        /// its last output. Each 16-byte store runs past its row into outputs written later (rows and channels go
+        /// in order); the tensor's last plane goes through a buffer.
+        /// </summary>
+        ShortRows,
+    }
+
+    private static Layout Choose(in ConvGeometry g) =>
+        g.outWidth >= Chunk ? Layout.Rows : MaxChunkSpan(g, Layout.Flat) < LoadBytes ? Layout.Flat : Layout.ShortRows;
+
+    private static int ChunkCount(in ConvGeometry g, Layout layout) => layout switch
+    {
+        Layout.Rows => g.outHeight * ((g.outWidth + Chunk - 1) / Chunk),
+        Layout.Flat => (g.outHeight * g.outWidth + Chunk - 1) / Chunk,
+        _ => g.outHeight,
+    };
+
+    /// <summary>The first output of chunk <paramref name="c"/>.</summary>
+    private static int ChunkStart(in ConvGeometry g, Layout layout, int c, out int oh, out int ow)
+    {
+        switch (layout)
         {
-            int perRow = (g.outWidth + Chunk - 1) / Chunk;
-            oh = c / perRow;
-            ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
-            return oh * g.outWidth + ow;
+            case Layout.Rows:
+                int perRow = (g.outWidth + Chunk - 1) / Chunk;
+                oh = c / perRow;
+                ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
+                return oh * g.outWidth + ow;
+            case Layout.Flat:
+                int p = Math.Min(c * Chunk, g.outHeight * g.outWidth - Chunk);
+                oh = p / g.outWidth;
+                ow = p - oh * g.outWidth;
+                return p;
+            default:
+                oh = c;
+                ow = 0;
+                return c * g.outWidth;
         }
-        int plane = g.outHeight * g.outWidth;
-        int p = Math.Min(c * Chunk, plane - Chunk);
-        oh = p / g.outWidth;
-        ow = p - oh * g.outWidth;
-        return p;
+    }
+
+    /// <summary>The output whose window lane <paramref name="j"/> of a chunk starting at output <paramref name="p"/> reads.</summary>
+    private static void Lane(in ConvGeometry g, Layout layout, int p, int j, out int oh, out int ow)
+    {
+        int q = layout == Layout.ShortRows ? p + Math.Min(j, g.outWidth - 1) : p + j;
+        oh = q / g.outWidth;
+        ow = q - oh * g.outWidth;
     }
 
     /// <summary>The largest byte offset a chunk's used taps read, relative to its first window.</summary>
-    private static int MaxChunkSpan(in ConvGeometry g)
+    private static int MaxChunkSpan(in ConvGeometry g, Layout layout)
     {
         int pw = PaddedWidth(g), tapSpan = (Math.Min(g.kernelWidth, 4) - 1) * g.dilationWidth, max = 0;
-        int chunks = ChunkCount(g);
+        int chunks = ChunkCount(g, layout);
         for (int c = 0; c < chunks; c++)
         {
-            int p = ChunkStart(g, c, out int oh0, out int ow0);
-            int last = p + Chunk - 1, oh = last / g.outWidth, ow = last - oh * g.outWidth;
-            // The last pixel has the largest offset: rows only increase, and within a row so do columns.
+            int p = ChunkStart(g, layout, c, out int oh0, out int ow0);
+            // The last lane has the largest offset: rows only increase, and within a row so do columns.
+            Lane(g, layout, p, Chunk - 1, out int oh, out int ow);
             max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
         }
         return max;
@@ -300,18 +336,17 @@ internal static class DepthwiseVnni
     private static int PaddedWidth(in ConvGeometry g) =>
         Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
 
-    private static void BuildChunks(in ConvGeometry g, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
+    private static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
     {
-        int plane = g.outHeight * g.outWidth;
         for (int c = 0; c < inputAt.Length; c++)
         {
-            int p = ChunkStart(g, c, out int oh0, out int ow0);
+            int p = ChunkStart(g, layout, c, out int oh0, out int ow0);
             inputAt[c] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
             outputAt[c] = p;
             Span<byte> pattern = patterns.Slice(c * LoadBytes, LoadBytes);
             for (int j = 0; j < Chunk; j++)
             {
-                int q = p + j, oh = q / g.outWidth, ow = q - oh * g.outWidth;
+                Lane(g, layout, p, j, out int oh, out int ow);
                 int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
                 // Taps past the kernel width have weight 0; any byte inside the load does for them.
                 for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);

@@ -103,6 +103,41 @@ internal static class QGemm
         }
     }
 
+    /// <summary>Columns per <see cref="RowVnni"/> pass.</summary>
+    public const int WideCols = 64;
+
+    /// <summary>
+    /// One unsigned row against 64 signed columns (AVX-VNNI): acc[c] = Σ_q dot4(row[q], cols[q * ldc + colStart + c]),
+    /// c &lt; 64, eight accumulators sharing each broadcast of the row. For single-row products, where a 4-row
+    /// <see cref="Tile"/> would compute the same row four times.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RowVnni(ReadOnlySpan<int> row, ReadOnlySpan<int> cols8, int ldc, int colStart, Span<int> acc)
+    {
+        int kq = row.Length;
+        if (!AvxVnni.IsSupported) throw new PlatformNotSupportedException("AVX-VNNI is not supported on this machine");
+        if (acc.Length < WideCols || kq == 0 || (long)(kq - 1) * ldc + colStart + WideCols > cols8.Length)
+            throw new ArgumentException("integer GEMM row out of range");
+        ref int r = ref MemoryMarshal.GetReference(row);
+        ref int c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cols8), colStart);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int q = 0; q < kq; q++, c = ref Unsafe.Add(ref c, ldc))
+        {
+            var b = Vector256.Create(Unsafe.Add(ref r, q)).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, b, Vector256.LoadUnsafe(ref c, 0).AsSByte());
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, b, Vector256.LoadUnsafe(ref c, 8).AsSByte());
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, b, Vector256.LoadUnsafe(ref c, 16).AsSByte());
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, b, Vector256.LoadUnsafe(ref c, 24).AsSByte());
+            a4 = AvxVnni.MultiplyWideningAndAdd(a4, b, Vector256.LoadUnsafe(ref c, 32).AsSByte());
+            a5 = AvxVnni.MultiplyWideningAndAdd(a5, b, Vector256.LoadUnsafe(ref c, 40).AsSByte());
+            a6 = AvxVnni.MultiplyWideningAndAdd(a6, b, Vector256.LoadUnsafe(ref c, 48).AsSByte());
+            a7 = AvxVnni.MultiplyWideningAndAdd(a7, b, Vector256.LoadUnsafe(ref c, 56).AsSByte());
+        }
+        ref int o = ref MemoryMarshal.GetReference(acc);
+        a0.StoreUnsafe(ref o, 0); a1.StoreUnsafe(ref o, 8); a2.StoreUnsafe(ref o, 16); a3.StoreUnsafe(ref o, 24);
+        a4.StoreUnsafe(ref o, 32); a5.StoreUnsafe(ref o, 40); a6.StoreUnsafe(ref o, 48); a7.StoreUnsafe(ref o, 56);
+    }
+
     /// <summary>The reference: byte by byte.</summary>
     private static void TileScalar(ReadOnlySpan<int> rows, int rowStride, int rowCount, ReadOnlySpan<int> cols, int ldc, int kq, bool rowsUnsigned, Span<int> acc)
     {

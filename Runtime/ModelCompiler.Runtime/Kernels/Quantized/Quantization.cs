@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
@@ -68,6 +69,22 @@ public static class Quantization
     {
         int min = Requantize.Min<TY>(), max = Requantize.Max<TY>();
         int i = 0;
+        if (Avx512F.IsSupported && (typeof(TY) == typeof(byte) || typeof(TY) == typeof(sbyte)))
+        {
+            // 16 at a time with x64's own semantics, which are exactly the ones needed: vmaxps(v, lo) returns lo
+            // when v is NaN, vcvtps2dq rounds half to even, and after the clamp vpmovdb's truncation is exact.
+            var s = Vector512.Create(scale);
+            var lo = Vector512.Create((float)(min - zeroPoint));
+            var hi = Vector512.Create((float)(max - zeroPoint));
+            var zp = Vector512.Create(zeroPoint);
+            ref float src = ref MemoryMarshal.GetReference(x);
+            ref byte dst = ref Unsafe.As<TY, byte>(ref MemoryMarshal.GetReference(y));
+            for (; i <= x.Length - 16; i += 16)
+            {
+                var v = Avx512F.Min(Avx512F.Max(Vector512.LoadUnsafe(ref src, (nuint)i) / s, lo), hi);
+                Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(v) + zp).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
         if (Vector128.IsHardwareAccelerated && (typeof(TY) == typeof(byte) || typeof(TY) == typeof(sbyte)))
         {
             var s = Vector128.Create(scale);

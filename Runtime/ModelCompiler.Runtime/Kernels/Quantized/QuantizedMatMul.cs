@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
@@ -269,7 +270,24 @@ public static class QuantizedMatMul
         }
 
         Span<int> tile = stackalloc int[QGemm.TileRows * QGemm.TileCols];
-        for (int n0 = 0; n0 < n; n0 += QGemm.TileCols)
+        int done = 0;
+        if (m == 1 && path == IntegerPath.AvxVnni && AvxVnni.IsSupported)
+        {
+            // A single row (a classifier's input vector): 64 columns per pass instead of 4-row tiles that would
+            // repeat the one row four times.
+            Span<int> wide = stackalloc int[QGemm.WideCols];
+            for (; done + QGemm.WideCols <= ldb; done += QGemm.WideCols)
+            {
+                QGemm.RowVnni(rows8.Slice(0, kq), packedB, ldb, done, wide);
+                for (int c = 0; c < QGemm.WideCols && done + c < n; c += QGemm.TileCols)
+                {
+                    int cc = Math.Min(QGemm.TileCols, n - done - c);
+                    sink.StoreColumnRows(wide.Slice(c), 1, cc, done + c, columnTerms.Slice(done + c, cc),
+                        zeroPoints ? bZeroPoints.Slice(done + c, cc) : default, zeroPoints ? rowSums.Slice(0, 1) : default, done + c, n);
+                }
+            }
+        }
+        for (int n0 = done; n0 < n; n0 += QGemm.TileCols)
         {
             int cc = Math.Min(QGemm.TileCols, n - n0);
             for (int m0 = 0; m0 < m; m0 += QGemm.TileRows)
