@@ -10,17 +10,19 @@ namespace ModelCompiler.Runtime;
 /// Int8 depthwise convolution on AVX-VNNI with AVX-512 VBMI byte permutes, requantized in registers.
 /// <para>
 /// <c>vpdpbusd</c> sums four u8 x s8 products per int32 lane. One kernel row's taps (up to four) are one
-/// weight int; the matching four input bytes of 16 output pixels are gathered from one 64-byte load of the
+/// weight int; the matching four input bytes of 8 output pixels are gathered from one 32-byte load of the
 /// padded input plane by one <c>vpermb</c> (byte i of lane j = input byte at that pixel's window offset i). A 3x3
-/// kernel is then 3 loads, 3 permutes and 6 <c>vpdpbusd</c> per 16 outputs, where widening every tap to int32
+/// kernel is then 6 loads, 6 permutes and 6 <c>vpdpbusd</c> per 16 outputs, where widening every tap to int32
 /// and multiplying (<see cref="QuantizedConv"/>'s general depthwise path) takes 9 of each plus int32 stores.
+/// (One 64-byte permute per 16 outputs needs an extract per kernel row to feed the 256-bit <c>vpdpbusd</c>:
+/// more shuffle work, and shuffles are what bounds this loop on AMD Zen.)
 /// </para>
 /// <para>
 /// Work goes in chunks of 16 consecutive outputs of a plane. Rows of 16 outputs or more are cut into chunks
 /// along the row (the last one overlapping its neighbour); narrower planes (MobileNet's 14x14 and 7x7) take 16
-/// consecutive outputs across row ends, their windows still inside one 64-byte load, so a 7x7 plane is 4 chunks
-/// rather than 7 mostly empty rows. Each chunk's input offset, output offset and permute pattern are computed once
-/// per call and reused for every channel.
+/// consecutive outputs across row ends when each half's windows fit one 32-byte load, so a 7x7 plane is 4 chunks
+/// rather than 7 mostly empty rows, and otherwise one chunk per row. Each half chunk's input offset and permute
+/// pattern, and each chunk's output offset, are computed once per call and reused for every channel.
 /// </para>
 /// <para>
 /// Activations are read as u8 (int8 inputs flipped by XOR 0x80, i.e. + 128); weights as s8 with zero weight zero
@@ -32,14 +34,16 @@ namespace ModelCompiler.Runtime;
 internal static class DepthwiseVnni
 {
     private const int Chunk = 16;
-    private const int LoadBytes = 64;
+    private const int Half = 8;
+    /// <summary>Bytes per half-chunk load and permute pattern.</summary>
+    private const int LoadBytes = 32;
 
     /// <summary>Whether this machine has the instructions.</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Avx512Vbmi.IsSupported && Avx512F.IsSupported;
 
     /// <summary>
     /// Whether <paramref name="g"/> fits the kernel: planes of at least 16 outputs (smaller ones take the general
-    /// path), every chunk's windows inside one 64-byte load.
+    /// path), every half chunk's windows inside one 32-byte load.
     /// </summary>
     public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g, Choose(g)) < LoadBytes;
 
@@ -67,14 +71,14 @@ internal static class DepthwiseVnni
         int needH = (g.outHeight - 1) * g.strideHeight + (kh - 1) * g.dilationHeight + 1;
         int pw = PaddedWidth(g), ph = Math.Max(needH, g.padTop + g.inHeight);
         int groupsPerRow = (kw + 3) / 4;
-        Span<byte> padded = QuantScratch<byte>.Get(1, pw * ph + LoadBytes + 4 * groupsPerRow * g.dilationWidth);
+        Span<byte> padded = QuantScratch<byte>.Get(1, pw * ph + 2 * LoadBytes + 4 * groupsPerRow * g.dilationWidth);
 
         // The chunks: input offset of the window's origin, output offset, and permute pattern.
         var layout = Choose(g);
         int chunks = ChunkCount(g, layout);
-        Span<int> inputAt = QuantScratch<int>.Get(1, chunks);
+        Span<int> inputAt = QuantScratch<int>.Get(1, 2 * chunks);
         Span<int> outputAt = QuantScratch<int>.Get(2, chunks);
-        Span<byte> patterns = QuantScratch<byte>.Get(2, chunks * LoadBytes);
+        Span<byte> patterns = QuantScratch<byte>.Get(2, 2 * chunks * LoadBytes);
         BuildChunks(g, layout, pw, inputAt, outputAt, patterns);
 
         // Per channel: one weight int per kernel row and group of four taps, and the starting sum.
@@ -162,19 +166,18 @@ internal static class DepthwiseVnni
         nint o0 = wordOffsets[0], o1 = wordOffsets[1], o2 = wordOffsets[2];
         var s = Vector256.Create(start);
         var mul = Vector512.Create(multiplier);
-        for (int c = 0; c < inputAt.Length; c++)
+        for (int c = 0; c < outputAt.Length; c++)
         {
-            var p = Vector512.LoadUnsafe(ref pat, (nuint)(c * LoadBytes));
-            ref byte at = ref Unsafe.Add(ref src, inputAt[c]);
-            var b0 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o0)), p);
-            var b1 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o1)), p);
-            var b2 = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, o2)), p);
-            var a0 = AvxVnni.MultiplyWideningAndAdd(s, b0.GetLower(), w0);
-            var a1 = AvxVnni.MultiplyWideningAndAdd(s, b0.GetUpper(), w0);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, b1.GetLower(), w1);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, b1.GetUpper(), w1);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, b2.GetLower(), w2);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, b2.GetUpper(), w2);
+            var pLo = Vector256.LoadUnsafe(ref pat, (nuint)(2 * c * LoadBytes));
+            var pHi = Vector256.LoadUnsafe(ref pat, (nuint)((2 * c + 1) * LoadBytes));
+            ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
+            ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
+            var a0 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o0)), pLo), w0);
+            var a1 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o0)), pHi), w0);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o1)), pLo), w1);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o1)), pHi), w1);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o2)), pLo), w2);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o2)), pHi), w2);
             Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
     }
@@ -190,17 +193,18 @@ internal static class DepthwiseVnni
         ref byte dst = ref MemoryMarshal.GetReference(plane);
         var s = Vector256.Create(start);
         var mul = Vector512.Create(multiplier);
-        for (int c = 0; c < inputAt.Length; c++)
+        for (int c = 0; c < outputAt.Length; c++)
         {
-            var p = Vector512.LoadUnsafe(ref pat, (nuint)(c * LoadBytes));
-            ref byte at = ref Unsafe.Add(ref src, inputAt[c]);
+            var pLo = Vector256.LoadUnsafe(ref pat, (nuint)(2 * c * LoadBytes));
+            var pHi = Vector256.LoadUnsafe(ref pat, (nuint)((2 * c + 1) * LoadBytes));
+            ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
+            ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
             Vector256<int> a0 = s, a1 = s;
             for (int i = 0; i < words.Length; i++)
             {
                 var w = Vector256.Create(words[i]).AsSByte();
-                var b = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref Unsafe.Add(ref at, wordOffsets[i])), p);
-                a0 = AvxVnni.MultiplyWideningAndAdd(a0, b.GetLower(), w);
-                a1 = AvxVnni.MultiplyWideningAndAdd(a1, b.GetUpper(), w);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, wordOffsets[i])), pLo), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, wordOffsets[i])), pHi), w);
             }
             Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
@@ -318,17 +322,21 @@ internal static class DepthwiseVnni
         ow = q - oh * g.outWidth;
     }
 
-    /// <summary>The largest byte offset a chunk's used taps read, relative to its first window.</summary>
+    /// <summary>The largest byte offset a half chunk's used taps read, relative to its first window.</summary>
     private static int MaxChunkSpan(in ConvGeometry g, Layout layout)
     {
         int pw = PaddedWidth(g), tapSpan = (Math.Min(g.kernelWidth, 4) - 1) * g.dilationWidth, max = 0;
         int chunks = ChunkCount(g, layout);
         for (int c = 0; c < chunks; c++)
         {
-            int p = ChunkStart(g, layout, c, out int oh0, out int ow0);
-            // The last lane has the largest offset: rows only increase, and within a row so do columns.
-            Lane(g, layout, p, Chunk - 1, out int oh, out int ow);
-            max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
+            int p = ChunkStart(g, layout, c, out _, out _);
+            for (int h = 0; h < Chunk; h += Half)
+            {
+                // The last lane has the largest offset: rows only increase, and within a row so do columns.
+                Lane(g, layout, p, h, out int oh0, out int ow0);
+                Lane(g, layout, p, h + Half - 1, out int oh, out int ow);
+                max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
+            }
         }
         return max;
     }
@@ -338,18 +346,22 @@ internal static class DepthwiseVnni
 
     private static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
     {
-        for (int c = 0; c < inputAt.Length; c++)
+        for (int c = 0; c < outputAt.Length; c++)
         {
-            int p = ChunkStart(g, layout, c, out int oh0, out int ow0);
-            inputAt[c] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
+            int p = ChunkStart(g, layout, c, out _, out _);
             outputAt[c] = p;
-            Span<byte> pattern = patterns.Slice(c * LoadBytes, LoadBytes);
-            for (int j = 0; j < Chunk; j++)
+            for (int h = 0; h < 2; h++)
             {
-                Lane(g, layout, p, j, out int oh, out int ow);
-                int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
-                // Taps past the kernel width have weight 0; any byte inside the load does for them.
-                for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);
+                Lane(g, layout, p, h * Half, out int oh0, out int ow0);
+                inputAt[2 * c + h] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
+                Span<byte> pattern = patterns.Slice((2 * c + h) * LoadBytes, LoadBytes);
+                for (int j = 0; j < Half; j++)
+                {
+                    Lane(g, layout, p, h * Half + j, out int oh, out int ow);
+                    int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
+                    // Taps past the kernel width have weight 0; any byte inside the load does for them.
+                    for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);
+                }
             }
         }
     }
