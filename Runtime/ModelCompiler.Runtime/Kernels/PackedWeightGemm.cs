@@ -5,6 +5,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelCompiler.Runtime;
 
@@ -171,6 +172,31 @@ public static class PackedWeightGemm
     private static float DotWidened(ReadOnlySpan<float> a, ReadOnlySpan<byte> q, bool signed, int zp)
     {
         int i = 0, k = q.Length;
+        if (Avx512F.IsSupported && k >= 64)
+        {
+            // 64 weights per step in four independent sums: vpmov[sz]xbd straight from memory, vcvtdq2ps, vfmadd.
+            // (The 256-bit form below spent most of its time widening, and one accumulator chain bound it to the
+            // FMA latency: the classifier of MobileNetV2 ran at a fifth of what it does now.)
+            var s0 = Vector512<float>.Zero;
+            var s1 = Vector512<float>.Zero;
+            var s2 = Vector512<float>.Zero;
+            var s3 = Vector512<float>.Zero;
+            var z = Vector512.Create(zp);
+            ref byte qb = ref MemoryMarshal.GetReference(q);
+            ref float ab = ref MemoryMarshal.GetReference(a);
+            for (; i + 64 <= k; i += 64)
+            {
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ab, (nuint)i), Weights16(ref qb, i, signed, z), s0);
+                s1 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ab, (nuint)(i + 16)), Weights16(ref qb, i + 16, signed, z), s1);
+                s2 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ab, (nuint)(i + 32)), Weights16(ref qb, i + 32, signed, z), s2);
+                s3 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ab, (nuint)(i + 48)), Weights16(ref qb, i + 48, signed, z), s3);
+            }
+            for (; i + 16 <= k; i += 16)
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ab, (nuint)i), Weights16(ref qb, i, signed, z), s0);
+            float total = Vector512.Sum((s0 + s1) + (s2 + s3));
+            for (; i < k; i++) total += a[i] * ((signed ? (sbyte)q[i] : q[i]) - zp);
+            return total;
+        }
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
         var zero = Vector256.Create(zp);
@@ -188,6 +214,15 @@ public static class PackedWeightGemm
         float sum = Vector256.Sum(acc0 + acc1);
         for (; i < k; i++) sum += a[i] * ((signed ? (sbyte)q[i] : q[i]) - zp);
         return sum;
+    }
+
+    /// <summary>16 weights at <paramref name="at"/> as float32, less the zero point (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Weights16(ref byte q, int at, bool signed, Vector512<int> zeroPoint)
+    {
+        var bytes = Vector128.LoadUnsafe(ref q, (nuint)at);
+        var ints = signed ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
+        return Avx512F.ConvertToVector512Single(ints - zeroPoint);
     }
 
     /// <summary>8-bit integers to float32 (exact), 16 at a time where vectors are accelerated.</summary>
