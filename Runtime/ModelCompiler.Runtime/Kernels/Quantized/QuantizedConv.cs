@@ -249,6 +249,13 @@ public static class QuantizedConv
     /// <summary>Bytes of packed activations one pixel block aims at (the block stays in L2).</summary>
     private const int PackedBlockBytes = 128 * 1024;
 
+    /// <summary>
+    /// The most pixels in one block. Blocks are computed 8 (or 4) output channels at a time across all their pixels,
+    /// so a long block keeps each channel's stores on one run of output; with small K (MobileNet's 16-channel
+    /// expansions) blocks of 256 pixels spread every block's stores over all the output planes at once.
+    /// </summary>
+    private const int MaxBlockPixels = 4096;
+
     /// <summary>The packed weight layout's row length: K rounded up to a multiple of 4.</summary>
     public static int PaddedK(int k) => (k + 3) & ~3;
 
@@ -417,7 +424,7 @@ public static class QuantizedConv
             QGemm.WidenRows(rows8, unsigned: false, rows16);
         }
 
-        int block = Math.Clamp(PackedBlockBytes / (kq * 4) / QGemm.TileCols * QGemm.TileCols, QGemm.TileCols, 256);
+        int block = Math.Clamp(PackedBlockBytes / (kq * 4) / QGemm.TileCols * QGemm.TileCols, QGemm.TileCols, MaxBlockPixels);
         block = Math.Min(block, (p + QGemm.TileCols - 1) / QGemm.TileCols * QGemm.TileCols);
         Span<int> packed = QuantScratch<int>.Get(SlotPacked, kq * block);
         bool zeroPoints = !weightZeroPoints.IsEmpty;
