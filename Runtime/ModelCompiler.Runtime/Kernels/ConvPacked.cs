@@ -59,12 +59,31 @@ public static unsafe class PackedConv
             var args = new ConvArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue);
             switch (SimdLevel.Resolve(width))
             {
-                case VectorWidth.Bits512: Run<Vec512, Int8, Int3>(args, threads); break;
+                case VectorWidth.Bits512:
+                    if (ColumnVectors(g, Vec512.Count) == 2) Run<Vec512, Int8, Int2>(args, threads);
+                    else Run<Vec512, Int8, Int3>(args, threads);
+                    break;
                 case VectorWidth.Bits256: Run<Vec256, Int4, Int3>(args, threads); break;
                 case VectorWidth.Bits128: Run<Vec128, Int4, Int3>(args, threads); break;
                 default: Run<Vec1, Int4, Int4>(args, threads); break;
             }
         }
+    }
+
+    /// <summary>
+    /// Column vectors per micro-kernel tile (3 or 2) for this geometry. Three (8 x 48 at 512 bits) is the fastest
+    /// kernel per column, but the output columns of a small plane come in strips of that width: a 7x7 plane with a
+    /// 3x3 kernel is 63 columns, two strips of 48 with 33 wasted; strips of 32 waste one. The choice minimises
+    /// columns computed divided by the kernel's relative speed (two vectors: about 0.9 of three).
+    /// </summary>
+    internal static int ColumnVectors(in ConvGeometry g, int lanes)
+    {
+        bool direct = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth;
+        int wq = direct ? g.outWidth : g.outWidth + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth;
+        long columns = (long)g.outHeight * wq;
+        long Computed(int vectors) => (columns + vectors * lanes - 1) / (vectors * lanes) * vectors * lanes;
+        return Computed(2) * 10 < Computed(3) * 9 ? 2 : 3;
     }
 
     internal static void Check(int x, int w, int bias, int residual, int y, in ConvGeometry g)
