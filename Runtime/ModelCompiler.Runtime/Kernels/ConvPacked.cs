@@ -355,6 +355,10 @@ public static unsafe class PackedConv
         for (int s = 0; s < strips; s++) Setup<TV, TC>(a, l, group, firstStrip + s, segments + s * 3 * (nr + 2), ref setups[s]);
 
         float* tile = stackalloc float[PanelRows * nr];
+        // Relu, Clip and Relu6 without a residual are applied by the micro-kernel as it stores; the epilogue pass
+        // is then left only the copy out of the tile (when the tile has padding columns) or nothing.
+        var clamp = Clamp.Of(a.E, a.Residual != null);
+        var after = clamp.Fused ? Epilogue.None : a.E;
         int firstTile = chunk * l.TilesPerChunk, lastTile = Math.Min(l.Tiles, firstTile + l.TilesPerChunk);
         for (int t = firstTile; t < lastTile; t++)
         {
@@ -371,14 +375,14 @@ public static unsafe class PackedConv
                 // columns; otherwise into the tile, from which the epilogue copies the real ones.
                 if (st.FullColumns && rows % 4 == 0)
                 {
-                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, yTile + st.J0, l.N);
-                    if (rTile != null || !a.E.IsIdentity)
-                        EpilogueOps.Rows<TV>(yTile, l.N, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, a.E);
+                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, yTile + st.J0, l.N, clamp);
+                    if (rTile != null || !after.IsIdentity)
+                        EpilogueOps.Rows<TV>(yTile, l.N, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, after);
                 }
                 else
                 {
-                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, tile, nr);
-                    EpilogueOps.Rows<TV>(tile - st.J0, nr, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, a.E);
+                    Panel<TV, TR>(rows, st.Vectors, panel, st.B, st.Offsets, l.Kg, bias, tile, nr, clamp);
+                    EpilogueOps.Rows<TV>(tile - st.J0, nr, yTile, rTile, l.N, rows, st.Segments, st.SegmentCount, after);
                 }
             }
         }
@@ -454,29 +458,54 @@ public static unsafe class PackedConv
 
     /// <summary>One 8-row weight panel times B: rows (1..8) valid rows, vectors (1..TC) columns of vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Panel<TV, TR>(int rows, int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride)
+    private static void Panel<TV, TR>(int rows, int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride, in Clamp clamp)
         where TV : unmanaged, IVec<TV> where TR : IConstInt
     {
         if (TR.Value == 8)
         {
-            if (rows > 4) Tile<TV, Int8>(vectors, panel, b, offsets, k, bias, c, cStride);
-            else Tile<TV, Int4>(vectors, panel, b, offsets, k, bias, c, cStride);
+            if (rows > 4) Tile<TV, Int8>(vectors, panel, b, offsets, k, bias, c, cStride, clamp);
+            else Tile<TV, Int4>(vectors, panel, b, offsets, k, bias, c, cStride, clamp);
             return;
         }
-        Tile<TV, Int4>(vectors, panel, b, offsets, k, bias, c, cStride);
-        if (rows > 4) Tile<TV, Int4>(vectors, panel + 4, b, offsets, k, bias == null ? null : bias + 4, c + 4 * cStride, cStride);
+        Tile<TV, Int4>(vectors, panel, b, offsets, k, bias, c, cStride, clamp);
+        if (rows > 4) Tile<TV, Int4>(vectors, panel + 4, b, offsets, k, bias == null ? null : bias + 4, c + 4 * cStride, cStride, clamp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TV, TR>(int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride)
+    private static void Tile<TV, TR>(int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride, in Clamp clamp)
         where TV : unmanaged, IVec<TV> where TR : IConstInt
     {
         switch (vectors)
         {
-            case 1: GemmMicroKernels.PanelTile<TV, TR, Int1>(panel, b, offsets, k, bias, c, cStride); break;
-            case 2: GemmMicroKernels.PanelTile<TV, TR, Int2>(panel, b, offsets, k, bias, c, cStride); break;
-            case 3: GemmMicroKernels.PanelTile<TV, TR, Int3>(panel, b, offsets, k, bias, c, cStride); break;
-            default: GemmMicroKernels.PanelTile<TV, TR, Int4>(panel, b, offsets, k, bias, c, cStride); break;
+            case 1: GemmMicroKernels.PanelTile<TV, TR, Int1>(panel, b, offsets, k, bias, c, cStride, clamp.Fused, clamp.Lo, clamp.Hi); break;
+            case 2: GemmMicroKernels.PanelTile<TV, TR, Int2>(panel, b, offsets, k, bias, c, cStride, clamp.Fused, clamp.Lo, clamp.Hi); break;
+            case 3: GemmMicroKernels.PanelTile<TV, TR, Int3>(panel, b, offsets, k, bias, c, cStride, clamp.Fused, clamp.Lo, clamp.Hi); break;
+            default: GemmMicroKernels.PanelTile<TV, TR, Int4>(panel, b, offsets, k, bias, c, cStride, clamp.Fused, clamp.Lo, clamp.Hi); break;
+        }
+    }
+
+    /// <summary>An epilogue that is a clamp (Relu, Clip) with nothing after it, which the micro-kernel can apply itself.</summary>
+    internal readonly struct Clamp
+    {
+        public readonly bool Fused;
+        public readonly float Lo, Hi;
+
+        private Clamp(float lo, float hi)
+        {
+            Fused = true;
+            Lo = lo;
+            Hi = hi;
+        }
+
+        public static Clamp Of(in Epilogue e, bool residual)
+        {
+            if (residual || e.AfterAdd.Kind != ActivationKind.None) return default;
+            return e.BeforeAdd.Kind switch
+            {
+                ActivationKind.Relu => new Clamp(0f, float.PositiveInfinity),
+                ActivationKind.Clip => new Clamp(e.BeforeAdd.Alpha, e.BeforeAdd.Beta),
+                _ => default,
+            };
         }
     }
 }

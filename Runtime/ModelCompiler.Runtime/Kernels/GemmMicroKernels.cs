@@ -24,9 +24,12 @@ internal static unsafe class GemmMicroKernels
     /// floats per k (rows past TR are ignored); B row k starts at b + offsets[k] and holds the tile's columns
     /// contiguously (the offset table lets a convolution read its taps straight from a padded input, and costs
     /// one scalar load per k). C rows are cStride apart. Row r starts from bias[r] when <paramref name="bias"/> is not null.
+    /// With <paramref name="clamp"/>, every value is stored as min(hi, max(lo, value)) (Relu, Clip, Relu6: the
+    /// activation applied in registers instead of in a second pass over the stored tile; NaN kept as there).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PanelTile<TV, TR, TC>(float* a, float* b, int* offsets, int k, float* bias, float* c, nint cStride)
+    public static void PanelTile<TV, TR, TC>(float* a, float* b, int* offsets, int k, float* bias, float* c, nint cStride,
+        bool clamp = false, float lo = 0, float hi = 0)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
         int n = TV.Count;
@@ -96,6 +99,18 @@ internal static unsafe class GemmMicroKernels
                 c70 = TV.MultiplyAdd(w, b0, c70); if (TC.Value > 1) c71 = TV.MultiplyAdd(w, b1, c71); if (TC.Value > 2) c72 = TV.MultiplyAdd(w, b2, c72); if (TC.Value > 3) c73 = TV.MultiplyAdd(w, b3, c73);
             }
             a += PanelRows;
+        }
+        if (clamp)
+        {
+            TV l = TV.Splat(lo), h = TV.Splat(hi);
+            Clamp<TV, TC>(l, h, ref c00, ref c01, ref c02, ref c03);
+            if (TR.Value > 1) Clamp<TV, TC>(l, h, ref c10, ref c11, ref c12, ref c13);
+            if (TR.Value > 2) Clamp<TV, TC>(l, h, ref c20, ref c21, ref c22, ref c23);
+            if (TR.Value > 3) Clamp<TV, TC>(l, h, ref c30, ref c31, ref c32, ref c33);
+            if (TR.Value > 4) Clamp<TV, TC>(l, h, ref c40, ref c41, ref c42, ref c43);
+            if (TR.Value > 5) Clamp<TV, TC>(l, h, ref c50, ref c51, ref c52, ref c53);
+            if (TR.Value > 6) Clamp<TV, TC>(l, h, ref c60, ref c61, ref c62, ref c63);
+            if (TR.Value > 7) Clamp<TV, TC>(l, h, ref c70, ref c71, ref c72, ref c73);
         }
         StoreRow<TV, TC>(c, n, c00, c01, c02, c03);
         if (TR.Value > 1) StoreRow<TV, TC>(c + cStride, n, c10, c11, c12, c13);
@@ -168,6 +183,16 @@ internal static unsafe class GemmMicroKernels
         if (TR.Value > 1) StoreRow<TV, TC>(c + cStride, n, c10, c11, c12, c13);
         if (TR.Value > 2) StoreRow<TV, TC>(c + 2 * cStride, n, c20, c21, c22, c23);
         if (TR.Value > 3) StoreRow<TV, TC>(c + 3 * cStride, n, c30, c31, c32, c33);
+    }
+
+    /// <summary>min(hi, max(lo, v)) with the epilogue's NaN-keeping operations, on one row's vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clamp<TV, TC>(TV lo, TV hi, ref TV v0, ref TV v1, ref TV v2, ref TV v3) where TV : unmanaged, IVec<TV> where TC : IConstInt
+    {
+        v0 = TV.MinKeepNaN(hi, TV.MaxKeepNaN(lo, v0));
+        if (TC.Value > 1) v1 = TV.MinKeepNaN(hi, TV.MaxKeepNaN(lo, v1));
+        if (TC.Value > 2) v2 = TV.MinKeepNaN(hi, TV.MaxKeepNaN(lo, v2));
+        if (TC.Value > 3) v3 = TV.MinKeepNaN(hi, TV.MaxKeepNaN(lo, v3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
