@@ -117,6 +117,12 @@ public sealed class IntegerKernelTests
         yield return new ConvCase(1, 3, 11, 12, 3, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);
         yield return new ConvCase(1, 4, 3, 4, 4, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1);
         yield return new ConvCase(1, 2, 40, 37, 2, 3, 3, 2, 2, 2, 0, 1, 1, 0, 1, 1);
+        // Few-channel convolutions packed by byte permutes (WindowPackedConv): a stride-2 stem along rows, stride 1
+        // across row ends (a 9x9 plane), a 3x4 kernel with asymmetric padding, two images.
+        yield return new ConvCase(1, 3, 40, 41, 20, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 3, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 2, 20, 23, 9, 3, 4, 1, 1, 1, 0, 2, 1, 1, 1, 1);
+        yield return new ConvCase(2, 3, 17, 34, 12, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);
     }
 
     /// <summary>Direct convolution with exact int32 sums and float32 requantization.</summary>

@@ -33,19 +33,13 @@ namespace ModelCompiler.Runtime;
 /// </summary>
 internal static class DepthwiseVnni
 {
-    private const int Chunk = 16;
-    private const int Half = 8;
-    /// <summary>Bytes per half-chunk load and permute pattern.</summary>
-    private const int LoadBytes = 32;
+    private const int LoadBytes = WindowChunks.LoadBytes;
 
     /// <summary>Whether this machine has the instructions.</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Avx512Vbmi.IsSupported && Avx512F.IsSupported;
 
-    /// <summary>
-    /// Whether <paramref name="g"/> fits the kernel: planes of at least 16 outputs (smaller ones take the general
-    /// path), every half chunk's windows inside one 32-byte load.
-    /// </summary>
-    public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g, Choose(g)) < LoadBytes;
+    /// <summary>Whether <paramref name="g"/> fits the kernel (see <see cref="WindowChunks.Fits"/>; smaller planes take the general path).</summary>
+    public static bool Fits(in ConvGeometry g) => WindowChunks.Fits(g);
 
     /// <summary>
     /// y = requantize(bias + depthwise conv of (x - xz) with weights [M][kh*kw] (s8, zero weight zero points)),
@@ -68,18 +62,17 @@ internal static class DepthwiseVnni
         if (multipliers.Length != 1 && multipliers.Length != m) throw new ArgumentException("multipliers have the wrong length");
 
         // The padded plane: every window inside it, plus room for the last 64-byte load.
-        int needH = (g.outHeight - 1) * g.strideHeight + (kh - 1) * g.dilationHeight + 1;
-        int pw = PaddedWidth(g), ph = Math.Max(needH, g.padTop + g.inHeight);
+        int pw = WindowChunks.PaddedWidth(g);
         int groupsPerRow = (kw + 3) / 4;
-        Span<byte> padded = QuantScratch<byte>.Get(1, pw * ph + 2 * LoadBytes + 4 * groupsPerRow * g.dilationWidth);
+        Span<byte> padded = QuantScratch<byte>.Get(1, WindowChunks.PlaneBytes(g));
 
         // The chunks: input offset of the window's origin, output offset, and permute pattern.
-        var layout = Choose(g);
-        int chunks = ChunkCount(g, layout);
+        var layout = WindowChunks.Choose(g);
+        int chunks = WindowChunks.ChunkCount(g, layout);
         Span<int> inputAt = QuantScratch<int>.Get(1, 2 * chunks);
         Span<int> outputAt = QuantScratch<int>.Get(2, chunks);
         Span<byte> patterns = QuantScratch<byte>.Get(2, 2 * chunks * LoadBytes);
-        BuildChunks(g, layout, pw, inputAt, outputAt, patterns);
+        WindowChunks.BuildChunks(g, layout, pw, inputAt, outputAt, patterns);
 
         // Per channel: one weight int per kernel row and group of four taps, and the starting sum.
         int wordsPerChannel = kh * groupsPerRow;
@@ -104,14 +97,14 @@ internal static class DepthwiseVnni
         {
             for (int ic = 0; ic < g.inChannels; ic++)
             {
-                CopyRows(xb, (n * g.inChannels + ic) * inPlane, g, pw, signedX, (byte)xzShifted, padded);
+                WindowChunks.CopyRows(xb, (n * g.inChannels + ic) * inPlane, g, pw, signedX, (byte)xzShifted, padded);
                 for (int oc = ic * mg; oc < (ic + 1) * mg; oc++)
                 {
                     float multiplier = multipliers[multipliers.Length == 1 ? 0 : oc];
                     Span<byte> plane = yb.Slice((n * m + oc) * outPlane, outPlane);
                     // Short rows write up to 15 bytes past a plane: the last plane of the tensor goes through a buffer.
-                    bool buffered = layout == Layout.ShortRows && (n * m + oc + 1) * outPlane == yb.Length;
-                    if (buffered) plane = QuantScratch<byte>.Get(3, outPlane + Chunk).Slice(0, outPlane);
+                    bool buffered = layout == WindowChunks.Layout.ShortRows && (n * m + oc + 1) * outPlane == yb.Length;
+                    if (buffered) plane = QuantScratch<byte>.Get(3, outPlane + WindowChunks.Chunk).Slice(0, outPlane);
                     var channelWords = words.Slice(oc * wordsPerChannel, wordsPerChannel);
                     if (wordsPerChannel == 3)
                         Channel3(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
@@ -225,144 +218,5 @@ internal static class DepthwiseVnni
         // range, so vpmovdb's truncation is exact. MinNative/MaxNative: plain vminps/vmaxps (no NaN fix-ups).
         var f = Vector512.MinNative(Vector512.MaxNative(Vector512.ConvertToSingle(acc) * m, lo), hi);
         Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + zp).StoreUnsafe(ref dst, (nuint)at);
-    }
-
-    /// <summary>
-    /// Copies the input plane at <paramref name="at"/> into the padded plane's interior, int8 flipped to u8 (XOR
-    /// 0x80). Rows of up to 16 bytes are one 16-byte store each, not a copy call per row: the row's bytes, then
-    /// the padding byte for the rest, which lands in padding or in the next rows' interior that is written after
-    /// (the padded plane has room past its end). It never reads the plane, so no load waits on these stores.
-    /// Reading past the row is fine while inside <paramref name="x"/>.
-    /// </summary>
-    private static void CopyRows(ReadOnlySpan<byte> x, int at, in ConvGeometry g, int pw, bool signedX, byte pad, Span<byte> padded)
-    {
-        int w = g.inWidth, ih = 0;
-        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), g.padTop * pw + g.padLeft);
-        var flip = Vector128.Create(signedX ? (byte)0x80 : (byte)0);
-        if (w <= 16)
-        {
-            var keep = Vector128.LessThan(Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)w));
-            var padding = Vector128.Create(pad);
-            ref byte src = ref MemoryMarshal.GetReference(x);
-            for (; ih < g.inHeight && at + ih * w + 16 <= x.Length; ih++)
-            {
-                var v = Vector128.LoadUnsafe(ref src, (nuint)(at + ih * w)) ^ flip;
-                Vector128.ConditionalSelect(keep, v, padding).StoreUnsafe(ref Unsafe.Add(ref dst, ih * pw));
-            }
-        }
-        for (; ih < g.inHeight; ih++)
-        {
-            var source = x.Slice(at + ih * w, w);
-            var target = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, ih * pw), w);
-            if (!signedX) source.CopyTo(target);
-            else Flip(source, target);
-        }
-    }
-
-    private static void Flip(ReadOnlySpan<byte> src, Span<byte> dst)
-    {
-        int i = 0;
-        var f = Vector128.Create((byte)0x80);
-        for (; i <= src.Length - 16; i += 16) (Vector128.Create(src.Slice(i, 16)) ^ f).CopyTo(dst.Slice(i));
-        for (; i < src.Length; i++) dst[i] = (byte)(src[i] ^ 0x80);
-    }
-
-    /// <summary>How a plane is cut into chunks of 16 outputs.</summary>
-    private enum Layout
-    {
-        /// <summary>Rows of 16 or more: chunks along each row, the last one pulled back to end with the row.</summary>
-        Rows,
-        /// <summary>Narrow planes: 16 consecutive outputs across row ends, when their windows fit one load.</summary>
-        Flat,
-        /// <summary>
-        /// Narrow rows whose flat chunks would not fit (stride 2): one chunk per row, lanes past the row repeating
-        /// its last output. Each 16-byte store runs past its row into outputs written later (rows and channels go
-        /// in order); the tensor's last plane goes through a buffer.
-        /// </summary>
-        ShortRows,
-    }
-
-    private static Layout Choose(in ConvGeometry g) =>
-        g.outWidth >= Chunk ? Layout.Rows : MaxChunkSpan(g, Layout.Flat) < LoadBytes ? Layout.Flat : Layout.ShortRows;
-
-    private static int ChunkCount(in ConvGeometry g, Layout layout) => layout switch
-    {
-        Layout.Rows => g.outHeight * ((g.outWidth + Chunk - 1) / Chunk),
-        Layout.Flat => (g.outHeight * g.outWidth + Chunk - 1) / Chunk,
-        _ => g.outHeight,
-    };
-
-    /// <summary>The first output of chunk <paramref name="c"/>.</summary>
-    private static int ChunkStart(in ConvGeometry g, Layout layout, int c, out int oh, out int ow)
-    {
-        switch (layout)
-        {
-            case Layout.Rows:
-                int perRow = (g.outWidth + Chunk - 1) / Chunk;
-                oh = c / perRow;
-                ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
-                return oh * g.outWidth + ow;
-            case Layout.Flat:
-                int p = Math.Min(c * Chunk, g.outHeight * g.outWidth - Chunk);
-                oh = p / g.outWidth;
-                ow = p - oh * g.outWidth;
-                return p;
-            default:
-                oh = c;
-                ow = 0;
-                return c * g.outWidth;
-        }
-    }
-
-    /// <summary>The output whose window lane <paramref name="j"/> of a chunk starting at output <paramref name="p"/> reads.</summary>
-    private static void Lane(in ConvGeometry g, Layout layout, int p, int j, out int oh, out int ow)
-    {
-        int q = layout == Layout.ShortRows ? p + Math.Min(j, g.outWidth - 1) : p + j;
-        oh = q / g.outWidth;
-        ow = q - oh * g.outWidth;
-    }
-
-    /// <summary>The largest byte offset a half chunk's used taps read, relative to its first window.</summary>
-    private static int MaxChunkSpan(in ConvGeometry g, Layout layout)
-    {
-        int pw = PaddedWidth(g), tapSpan = (Math.Min(g.kernelWidth, 4) - 1) * g.dilationWidth, max = 0;
-        int chunks = ChunkCount(g, layout);
-        for (int c = 0; c < chunks; c++)
-        {
-            int p = ChunkStart(g, layout, c, out _, out _);
-            for (int h = 0; h < Chunk; h += Half)
-            {
-                // The last lane has the largest offset: rows only increase, and within a row so do columns.
-                Lane(g, layout, p, h, out int oh0, out int ow0);
-                Lane(g, layout, p, h + Half - 1, out int oh, out int ow);
-                max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
-            }
-        }
-        return max;
-    }
-
-    private static int PaddedWidth(in ConvGeometry g) =>
-        Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
-
-    private static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
-    {
-        for (int c = 0; c < outputAt.Length; c++)
-        {
-            int p = ChunkStart(g, layout, c, out _, out _);
-            outputAt[c] = p;
-            for (int h = 0; h < 2; h++)
-            {
-                Lane(g, layout, p, h * Half, out int oh0, out int ow0);
-                inputAt[2 * c + h] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
-                Span<byte> pattern = patterns.Slice((2 * c + h) * LoadBytes, LoadBytes);
-                for (int j = 0; j < Half; j++)
-                {
-                    Lane(g, layout, p, h * Half + j, out int oh, out int ow);
-                    int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
-                    // Taps past the kernel width have weight 0; any byte inside the load does for them.
-                    for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);
-                }
-            }
-        }
     }
 }

@@ -413,9 +413,12 @@ public static class QuantizedConv
         if (columnTerms.Length != m) throw new ArgumentException("column terms have the wrong length");
         if (x.Length != g.batch * g.inChannels * g.inHeight * g.inWidth) throw new ArgumentException("input has the wrong length");
 
+        var path = IntegerPaths.Current;
+        if (weightZeroPoints.IsEmpty && path == IntegerPath.AvxVnni && WindowPackedConv.Applies(g) &&
+            WindowPackedConv.TryRun(x, xZeroPoint, weights, columnTerms, ref sink, g))
+            return;
         bool signedX = typeof(TX) == typeof(sbyte);
         byte pad = (byte)(xZeroPoint + (signedX ? 128 : 0));
-        var path = IntegerPaths.Current;
         ReadOnlySpan<int> rows8 = MemoryMarshal.Cast<sbyte, int>(weights);
         Span<long> rows16 = default;
         if (QGemm.NeedsWideRows(path))

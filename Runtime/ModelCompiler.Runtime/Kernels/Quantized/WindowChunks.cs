@@ -1,0 +1,197 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// How the int8 window kernels (<see cref="DepthwiseVnni"/>, <see cref="WindowPackedConv"/>) walk an output plane:
+/// chunks of 16 outputs, each split in two halves of 8 whose kernel-row windows one 32-byte load of a padded
+/// input plane holds, gathered by one <c>vpermb</c> per half and kernel row. For each half: the offset of its
+/// first window in the padded plane and the permute pattern (byte 4j + t = offset of tap t of lane j's window);
+/// for each chunk: its first output. Computed once per call from the geometry and reused for every channel.
+/// </summary>
+internal static class WindowChunks
+{
+    /// <summary>Outputs per chunk.</summary>
+    public const int Chunk = 16;
+    /// <summary>Outputs per half chunk (one 256-bit vector of int32 sums).</summary>
+    public const int Half = 8;
+    /// <summary>Bytes per half-chunk load and permute pattern.</summary>
+    public const int LoadBytes = 32;
+
+    /// <summary>
+    /// Whether <paramref name="g"/> fits: planes of at least 16 outputs, every half chunk's windows (taps up to
+    /// four columns apart per kernel row) inside one 32-byte load.
+    /// </summary>
+    public static bool Fits(in ConvGeometry g) => g.outHeight * g.outWidth >= Chunk && MaxChunkSpan(g, Choose(g)) < LoadBytes;
+
+    /// <summary>Rows of the padded plane: every window inside it.</summary>
+    public static int PaddedHeight(in ConvGeometry g) =>
+        Math.Max((g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1, g.padTop + g.inHeight);
+
+    /// <summary>Bytes of one padded plane with room for the last 32-byte loads past it.</summary>
+    public static int PlaneBytes(in ConvGeometry g) =>
+        PaddedWidth(g) * PaddedHeight(g) + 2 * LoadBytes + 4 * ((g.kernelWidth + 3) / 4) * g.dilationWidth;
+
+    /// <summary>
+    /// Copies the input plane at <paramref name="at"/> into the padded plane's interior, int8 flipped to u8 (XOR
+    /// 0x80). Rows of up to 16 bytes are one 16-byte store each, not a copy call per row: the row's bytes, then
+    /// the padding byte for the rest, which lands in padding or in the next rows' interior that is written after
+    /// (the padded plane has room past its end). It never reads the plane, so no load waits on these stores.
+    /// Reading past the row is fine while inside <paramref name="x"/>.
+    /// </summary>
+    public static void CopyRows(ReadOnlySpan<byte> x, int at, in ConvGeometry g, int pw, bool signedX, byte pad, Span<byte> padded)
+    {
+        int w = g.inWidth, ih = 0;
+        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), g.padTop * pw + g.padLeft);
+        var flip = Vector128.Create(signedX ? (byte)0x80 : (byte)0);
+        if (w <= 16)
+        {
+            var keep = Vector128.LessThan(Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)w));
+            var padding = Vector128.Create(pad);
+            ref byte src = ref MemoryMarshal.GetReference(x);
+            for (; ih < g.inHeight && at + ih * w + 16 <= x.Length; ih++)
+            {
+                var v = Vector128.LoadUnsafe(ref src, (nuint)(at + ih * w)) ^ flip;
+                Vector128.ConditionalSelect(keep, v, padding).StoreUnsafe(ref Unsafe.Add(ref dst, ih * pw));
+            }
+        }
+        for (; ih < g.inHeight; ih++)
+        {
+            var source = x.Slice(at + ih * w, w);
+            var target = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, ih * pw), w);
+            if (!signedX) source.CopyTo(target);
+            else Flip(source, target);
+        }
+    }
+
+    private static void Flip(ReadOnlySpan<byte> src, Span<byte> dst)
+    {
+        int i = 0;
+        var f = Vector128.Create((byte)0x80);
+        for (; i <= src.Length - 16; i += 16) (Vector128.Create(src.Slice(i, 16)) ^ f).CopyTo(dst.Slice(i));
+        for (; i < src.Length; i++) dst[i] = (byte)(src[i] ^ 0x80);
+    }
+
+    /// <summary>How a plane is cut into chunks of 16 outputs.</summary>
+    public enum Layout
+    {
+        /// <summary>Rows of 16 or more: chunks along each row, the last one pulled back to end with the row.</summary>
+        Rows,
+        /// <summary>Narrow planes: 16 consecutive outputs across row ends, when their windows fit one load.</summary>
+        Flat,
+        /// <summary>
+        /// Narrow rows whose flat chunks would not fit (stride 2): one chunk per row, lanes past the row repeating
+        /// its last output. Each 16-byte store runs past its row into outputs written later (rows and channels go
+        /// in order); the tensor's last plane goes through a buffer.
+        /// </summary>
+        ShortRows,
+    }
+
+    public static Layout Choose(in ConvGeometry g) =>
+        g.outWidth >= Chunk ? Layout.Rows : MaxChunkSpan(g, Layout.Flat) < LoadBytes ? Layout.Flat : Layout.ShortRows;
+
+    public static int ChunkCount(in ConvGeometry g, Layout layout) => layout switch
+    {
+        Layout.Rows => g.outHeight * ((g.outWidth + Chunk - 1) / Chunk),
+        Layout.Flat => (g.outHeight * g.outWidth + Chunk - 1) / Chunk,
+        _ => g.outHeight,
+    };
+
+    /// <summary>The first output of chunk <paramref name="c"/>.</summary>
+    private static int ChunkStart(in ConvGeometry g, Layout layout, int c, out int oh, out int ow)
+    {
+        switch (layout)
+        {
+            case Layout.Rows:
+                int perRow = (g.outWidth + Chunk - 1) / Chunk;
+                oh = c / perRow;
+                ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
+                return oh * g.outWidth + ow;
+            case Layout.Flat:
+                int p = Math.Min(c * Chunk, g.outHeight * g.outWidth - Chunk);
+                oh = p / g.outWidth;
+                ow = p - oh * g.outWidth;
+                return p;
+            default:
+                oh = c;
+                ow = 0;
+                return c * g.outWidth;
+        }
+    }
+
+    /// <summary>The output whose window lane <paramref name="j"/> of a chunk starting at output <paramref name="p"/> reads.</summary>
+    private static void Lane(in ConvGeometry g, Layout layout, int p, int j, out int oh, out int ow)
+    {
+        int q = layout == Layout.ShortRows ? p + Math.Min(j, g.outWidth - 1) : p + j;
+        oh = q / g.outWidth;
+        ow = q - oh * g.outWidth;
+    }
+
+    /// <summary>The largest byte offset a half chunk's used taps read, relative to its first window.</summary>
+    public static int MaxChunkSpan(in ConvGeometry g, Layout layout)
+    {
+        int pw = PaddedWidth(g), tapSpan = (Math.Min(g.kernelWidth, 4) - 1) * g.dilationWidth, max = 0;
+        // Along rows every half is 8 outputs of one row: the same span everywhere.
+        if (layout == Layout.Rows) return (Half - 1) * g.strideWidth + tapSpan;
+        int chunks = ChunkCount(g, layout);
+        for (int c = 0; c < chunks; c++)
+        {
+            int p = ChunkStart(g, layout, c, out _, out _);
+            for (int h = 0; h < Chunk; h += Half)
+            {
+                // The last lane has the largest offset: rows only increase, and within a row so do columns.
+                Lane(g, layout, p, h, out int oh0, out int ow0);
+                Lane(g, layout, p, h + Half - 1, out int oh, out int ow);
+                max = Math.Max(max, (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth + tapSpan);
+            }
+        }
+        return max;
+    }
+
+    public static int PaddedWidth(in ConvGeometry g) =>
+        Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
+
+    public static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
+    {
+        if (layout == Layout.Rows)
+        {
+            // Every half reads 8 consecutive outputs of one row: one pattern for all, offsets in closed form.
+            Span<byte> one = stackalloc byte[LoadBytes];
+            for (int j = 0; j < Half; j++)
+                for (int t = 0; t < 4; t++) one[4 * j + t] = (byte)Math.Min(j * g.strideWidth + t * g.dilationWidth, LoadBytes - 1);
+            var pattern = Vector256.Create<byte>(one);
+            int perRow = (g.outWidth + Chunk - 1) / Chunk;
+            for (int c = 0; c < outputAt.Length; c++)
+            {
+                int oh = c / perRow, ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
+                outputAt[c] = oh * g.outWidth + ow;
+                inputAt[2 * c] = oh * g.strideHeight * pw + ow * g.strideWidth;
+                inputAt[2 * c + 1] = inputAt[2 * c] + Half * g.strideWidth;
+                pattern.CopyTo(patterns.Slice(2 * c * LoadBytes));
+                pattern.CopyTo(patterns.Slice((2 * c + 1) * LoadBytes));
+            }
+            return;
+        }
+        for (int c = 0; c < outputAt.Length; c++)
+        {
+            int p = ChunkStart(g, layout, c, out _, out _);
+            outputAt[c] = p;
+            for (int h = 0; h < 2; h++)
+            {
+                Lane(g, layout, p, h * Half, out int oh0, out int ow0);
+                inputAt[2 * c + h] = oh0 * g.strideHeight * pw + ow0 * g.strideWidth;
+                Span<byte> pattern = patterns.Slice((2 * c + h) * LoadBytes, LoadBytes);
+                for (int j = 0; j < Half; j++)
+                {
+                    Lane(g, layout, p, h * Half + j, out int oh, out int ow);
+                    int rel = (oh - oh0) * g.strideHeight * pw + (ow - ow0) * g.strideWidth;
+                    // Taps past the kernel width have weight 0; any byte inside the load does for them.
+                    for (int t = 0; t < 4; t++) pattern[4 * j + t] = (byte)Math.Min(rel + t * g.dilationWidth, LoadBytes - 1);
+                }
+            }
+        }
+    }
+}
