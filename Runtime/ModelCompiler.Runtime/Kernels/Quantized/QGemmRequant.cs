@@ -173,18 +173,8 @@ internal static class QGemmRequant
     private static Vector256<float> Multiplier(ReadOnlySpan<float> multipliers, int channel) =>
         Vector256.Create(multipliers[multipliers.Length == 1 ? 0 : channel]);
 
-    /// <summary>16 sums to 16 output bytes (already in the type's range after the clamp, so narrowing keeps the low byte).</summary>
+    /// <summary>16 sums to 16 output bytes: <see cref="QuantizedEpilogue.Requant16Bytes{T}"/> with one multiplier.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> Bytes16(Vector256<int> a0, Vector256<int> a1, Vector256<float> m, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp)
-    {
-        // vcvtps2dq rounds with the current MXCSR mode, round half to even (.NET never changes it); the
-        // portable ConvertToInt32 truncates and saturates, which needs a separate round and fix-up instructions.
-        // MinNative/MaxNative are single vminps/vmaxps; the IEEE Min/Max add fix-ups for NaN and signed zeros that
-        // products of finite values never need.
-        var i0 = Avx.ConvertToVector256Int32(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(a0) * m, lo), hi)) + zp;
-        var i1 = Avx.ConvertToVector256Int32(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(a1) * m, lo), hi)) + zp;
-        if (Avx512F.IsSupported) return Avx512F.ConvertToVector128Byte(i0.ToVector512Unsafe().WithUpper(i1));
-        var s = Vector256.Narrow(i0, i1);
-        return Vector256.Narrow(s, s).GetLower().AsByte();
-    }
+    private static Vector128<byte> Bytes16(Vector256<int> a0, Vector256<int> a1, Vector256<float> m, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) =>
+        QuantizedEpilogue.Requant16Bytes<byte>(a0, a1, m, m, lo, hi, zp);
 }

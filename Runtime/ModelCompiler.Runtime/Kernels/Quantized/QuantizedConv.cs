@@ -63,12 +63,14 @@ internal static class QuantizedEpilogue
     public static Vector128<byte> Requant16Bytes<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
         Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) where T : unmanaged
     {
+        // MinNative/MaxNative are single vminps/vmaxps: the IEEE Min/Max add fix-ups for NaN and signed zeros that
+        // products of finite values never need. After the clamp every value is in T's range, so narrowing that keeps
+        // the low byte (vpmovdb, or the truncating Narrow) is exact for byte and sbyte alike.
         var i0 = RoundToInt(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(v0) * m0, lo), hi)) + zp;
         var i1 = RoundToInt(Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(v1) * m1, lo), hi)) + zp;
+        if (Avx512F.IsSupported) return Avx512F.ConvertToVector128Byte(i0.ToVector512Unsafe().WithUpper(i1));
         var s = Vector256.Narrow(i0, i1);
-        return typeof(T) == typeof(byte)
-            ? Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).GetLower()
-            : Vector256.Narrow(s, s).GetLower().AsByte();
+        return Vector256.Narrow(s, s).GetLower().AsByte();
     }
 
     /// <summary>
