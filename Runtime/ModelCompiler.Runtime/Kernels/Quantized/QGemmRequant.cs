@@ -7,9 +7,10 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelCompiler.Runtime;
 
 /// <summary>
-/// Whole convolution blocks computed and requantized in registers (AVX-VNNI): for 4 output channels x 16 pixels,
-/// <c>vpdpbusd</c> accumulates on top of each channel's constant term (bias and zero-point corrections), then each
-/// row is scaled, clamped, rounded half to even and narrowed to 16 bytes written straight into the output row.
+/// Whole convolution blocks computed and requantized in registers (AVX-VNNI): for 8 output channels x 16 pixels (4
+/// for the last channels, fewer pixels for a block under 16), <c>vpdpbusd</c> accumulates on top of each channel's
+/// constant term (bias and zero-point corrections), then each row is scaled, clamped, rounded half to even and
+/// narrowed to 16 bytes written straight into the output row.
 /// <para>
 /// Why: the tile-at-a-time path (<see cref="QGemm.Tile"/> then <see cref="IIntegerSink.StoreChannelRows"/>)
 /// stores every tile's sums to memory and reloads them, and pays a dispatching call per 64 outputs. With the small
