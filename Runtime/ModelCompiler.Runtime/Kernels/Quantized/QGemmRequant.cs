@@ -174,8 +174,8 @@ internal static class QGemmRequant
     private static Vector256<float> Multiplier(ReadOnlySpan<float> multipliers, int channel) =>
         Vector256.Create(multipliers[multipliers.Length == 1 ? 0 : channel]);
 
-    /// <summary>16 sums to 16 output bytes: <see cref="QuantizedEpilogue.Requant16Bytes{T}"/> with one multiplier.</summary>
+    /// <summary>16 sums to 16 output bytes: <see cref="QuantizedEpilogue.Requant16Bytes"/> with one multiplier.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Bytes16(Vector256<int> a0, Vector256<int> a1, Vector256<float> m, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) =>
-        QuantizedEpilogue.Requant16Bytes<byte>(a0, a1, m, m, lo, hi, zp);
+        QuantizedEpilogue.Requant16Bytes(a0, a1, m, m, lo, hi, zp);
 }

@@ -54,14 +54,18 @@ internal static class QuantizedEpilogue
     public static void Requant16<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
         Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, Span<T> y, int count) where T : unmanaged
     {
-        var b = Requant16Bytes<T>(v0, v1, m0, m1, lo, hi, zp);
+        var b = Requant16Bytes(v0, v1, m0, m1, lo, hi, zp);
         if (count == 16 && y.Length >= 16) b.StoreUnsafe(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y)));
         else StorePartial(b, MemoryMarshal.AsBytes(y), count);
     }
 
+    /// <summary>
+    /// Requantizes 16 sums (two vectors, multipliers m0 and m1) to 16 output bytes; lo/hi are the output type's bounds
+    /// less the zero point, so the same code serves byte and sbyte outputs.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<byte> Requant16Bytes<T>(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
-        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) where T : unmanaged
+    public static Vector128<byte> Requant16Bytes(Vector256<int> v0, Vector256<int> v1, Vector256<float> m0, Vector256<float> m1,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp)
     {
         // MinNative/MaxNative are single vminps/vmaxps: the IEEE Min/Max add fix-ups for NaN and signed zeros that
         // products of finite values never need. After the clamp every value is in T's range, so narrowing that keeps

@@ -88,13 +88,13 @@ internal static class Requantize
             ref int a = ref MemoryMarshal.GetReference(acc);
             ref byte o = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
             for (; i <= n - 16; i += 16)
-                QuantizedEpilogue.Requant16Bytes<T>(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), m, m, lo, hi, zp)
+                QuantizedEpilogue.Requant16Bytes(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), m, m, lo, hi, zp)
                     .StoreUnsafe(ref o, (nuint)i);
             // The tail as one more overlapping block when there is room before it.
             if (i < n && n >= 16)
             {
                 int last = n - 16;
-                QuantizedEpilogue.Requant16Bytes<T>(Vector256.LoadUnsafe(ref a, (nuint)last), Vector256.LoadUnsafe(ref a, (nuint)(last + 8)), m, m, lo, hi, zp)
+                QuantizedEpilogue.Requant16Bytes(Vector256.LoadUnsafe(ref a, (nuint)last), Vector256.LoadUnsafe(ref a, (nuint)(last + 8)), m, m, lo, hi, zp)
                     .StoreUnsafe(ref o, (nuint)last);
                 i = n;
             }
