@@ -108,6 +108,11 @@ public sealed class IntegerKernelTests
         yield return new ConvCase(2, 24, 3, 4, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
         yield return new ConvCase(1, 3, 30, 29, 32, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);
         yield return new ConvCase(1, 8, 5, 7, 10, 3, 3, 2, 1, 1, 1, 0, 1, 2, 1, 1);
+        // Last partial tiles of the 8-channel block kernel: 49 pixels (three 16-pixel tiles and an 8-pixel one over
+        // the last pixel), 24 (16 + 8), 25 (the last 16 overlapping the first), with a 9th channel left over.
+        yield return new ConvCase(1, 40, 7, 7, 16, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+        yield return new ConvCase(1, 20, 4, 6, 8, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+        yield return new ConvCase(1, 12, 5, 5, 9, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
         // Depthwise with symmetric weights (DepthwiseVnni): 16-output chunks across row ends on small planes, along
         // rows on wide ones; stride 2, a 5x5 kernel (two weight ints per row) with depth multiplier 2, dilation,
         // asymmetric padding, and a plane under 16 outputs (general path).

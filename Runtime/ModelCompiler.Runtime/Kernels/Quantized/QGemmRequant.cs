@@ -51,10 +51,21 @@ internal static class QGemmRequant
         ref byte output = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
         Span<byte> partial = stackalloc byte[QGemm.TileCols];
         int m0 = 0;
-        if (pixels >= QGemm.TileCols)
+        if (pixels >= QGemm.TileCols && rowCount >= 8)
+        {
+            var bounds = new Bounds
+            {
+                Lo = lo, Hi = hi, Zp = zp,
+                Lo512 = Vector512.Create(lo.ToScalar()), Hi512 = Vector512.Create(hi.ToScalar()), Zp512 = Vector512.Create(zeroPoint),
+            };
+            nint multiplierStep = multipliers.Length == 1 ? 0 : 1;
+            ref float multiplier0 = ref MemoryMarshal.GetReference(multipliers);
+            ref int term0 = ref MemoryMarshal.GetReference(terms);
             for (; m0 + 8 <= rowCount; m0 += 8)
-                Rows8(ref Unsafe.Add(ref w, (row0 + m0) * kq), kq, ref x, ldc, pixels, terms.Slice(m0, 8), multipliers, row0 + m0,
-                    lo, hi, zp, ref Unsafe.Add(ref output, offset + m0 * stride), stride);
+                Rows8(ref Unsafe.Add(ref w, (row0 + m0) * kq), kq, ref x, ldc, pixels, ref Unsafe.Add(ref term0, m0),
+                    ref Unsafe.Add(ref multiplier0, (row0 + m0) * multiplierStep), multiplierStep, bounds,
+                    ref Unsafe.Add(ref output, offset + m0 * stride), stride);
+        }
         for (; m0 < rowCount; m0 += 4)
         {
             int rc = Math.Min(4, rowCount - m0);
@@ -123,52 +134,145 @@ internal static class QGemmRequant
     }
 
     /// <summary>
+    /// The requantization constants of a block, kept in memory (passed by reference) rather than in registers: the
+    /// JIT gives <c>vpdpbusd</c> accumulators only ymm0-15, and three constants live across the dot-product loop
+    /// pushed three of the 16 accumulators into ymm16+, each costing two moves per step. The 512-bit copies serve the
+    /// AVX-512 epilogue, which requantizes 16 sums per instruction instead of 8.
+    /// </summary>
+    private struct Bounds
+    {
+        public Vector256<float> Lo, Hi;
+        public Vector256<int> Zp;
+        public Vector512<float> Lo512, Hi512;
+        public Vector512<int> Zp512;
+    }
+
+    /// <summary>
     /// Eight channels x 16 pixels per tile (16 accumulators): each pair of activation loads feeds 16 <c>vpdpbusd</c>
-    /// instead of 8, for blocks of at least 16 pixels. Same arithmetic as the 4-row loop.
+    /// instead of 8, for blocks of at least 16 pixels. A last partial tile of up to 8 pixels runs as 8 x 8
+    /// (<see cref="Rows8Narrow"/>; a 7x7 plane is 3 tiles and 8 pixels, not 4 tiles), one of 9 to 15 overlaps the
+    /// previous tile (the same values written twice). Same arithmetic as the 4-row loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows8(ref int rows, int kq, ref int x, int ldc, int pixels, ReadOnlySpan<int> terms, ReadOnlySpan<float> multipliers, int channel0,
-        Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, ref byte o, int stride)
+    private static void Rows8(ref int rows, int kq, ref int x, int ldc, int pixels, ref int terms, ref float multiplier, nint multiplierStep,
+        in Bounds bounds, ref byte o, int stride)
     {
-        for (int c0 = 0; ; c0 += QGemm.TileCols)
+        // Rows 0-3 from rows, 4-7 from rows4, each at offsets 0, k1, k2, k3: no index arithmetic in the loop.
+        nint k1 = kq, k2 = 2 * (nint)kq, k3 = 3 * (nint)kq, step = ldc;
+        ref int rows4 = ref Unsafe.Add(ref rows, 4 * (nint)kq);
+        int c0 = 0;
+        for (; c0 + QGemm.TileCols <= pixels || (c0 < pixels && pixels - c0 > 8); c0 += QGemm.TileCols)
         {
-            if (c0 > pixels - QGemm.TileCols) c0 = pixels - QGemm.TileCols;
-            Vector256<int> a00 = Vector256.Create(terms[0]), a10 = Vector256.Create(terms[1]), a20 = Vector256.Create(terms[2]), a30 = Vector256.Create(terms[3]);
-            Vector256<int> a40 = Vector256.Create(terms[4]), a50 = Vector256.Create(terms[5]), a60 = Vector256.Create(terms[6]), a70 = Vector256.Create(terms[7]);
+            if (c0 + QGemm.TileCols > pixels) c0 = pixels - QGemm.TileCols;
+            Vector256<int> a00 = Vector256.Create(terms), a10 = Vector256.Create(Unsafe.Add(ref terms, 1));
+            Vector256<int> a20 = Vector256.Create(Unsafe.Add(ref terms, 2)), a30 = Vector256.Create(Unsafe.Add(ref terms, 3));
+            Vector256<int> a40 = Vector256.Create(Unsafe.Add(ref terms, 4)), a50 = Vector256.Create(Unsafe.Add(ref terms, 5));
+            Vector256<int> a60 = Vector256.Create(Unsafe.Add(ref terms, 6)), a70 = Vector256.Create(Unsafe.Add(ref terms, 7));
             Vector256<int> a01 = a00, a11 = a10, a21 = a20, a31 = a30, a41 = a40, a51 = a50, a61 = a60, a71 = a70;
             ref int col = ref Unsafe.Add(ref x, c0);
             ref int w = ref rows;
-            for (int q = 0; q < kq; q++, col = ref Unsafe.Add(ref col, ldc), w = ref Unsafe.Add(ref w, 1))
+            ref int w4 = ref rows4;
+            for (int q = 0; q < kq; q++, col = ref Unsafe.Add(ref col, step), w = ref Unsafe.Add(ref w, 1), w4 = ref Unsafe.Add(ref w4, 1))
             {
                 var c0v = Vector256.LoadUnsafe(ref col).AsByte();
                 var c1v = Vector256.LoadUnsafe(ref col, 8).AsByte();
                 var b = Vector256.Create(w).AsSByte();
                 a00 = AvxVnni.MultiplyWideningAndAdd(a00, c0v, b); a01 = AvxVnni.MultiplyWideningAndAdd(a01, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w, k1)).AsSByte();
                 a10 = AvxVnni.MultiplyWideningAndAdd(a10, c0v, b); a11 = AvxVnni.MultiplyWideningAndAdd(a11, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 2 * kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w, k2)).AsSByte();
                 a20 = AvxVnni.MultiplyWideningAndAdd(a20, c0v, b); a21 = AvxVnni.MultiplyWideningAndAdd(a21, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 3 * kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w, k3)).AsSByte();
                 a30 = AvxVnni.MultiplyWideningAndAdd(a30, c0v, b); a31 = AvxVnni.MultiplyWideningAndAdd(a31, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 4 * kq)).AsSByte();
+                b = Vector256.Create(w4).AsSByte();
                 a40 = AvxVnni.MultiplyWideningAndAdd(a40, c0v, b); a41 = AvxVnni.MultiplyWideningAndAdd(a41, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 5 * kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w4, k1)).AsSByte();
                 a50 = AvxVnni.MultiplyWideningAndAdd(a50, c0v, b); a51 = AvxVnni.MultiplyWideningAndAdd(a51, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 6 * kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w4, k2)).AsSByte();
                 a60 = AvxVnni.MultiplyWideningAndAdd(a60, c0v, b); a61 = AvxVnni.MultiplyWideningAndAdd(a61, c1v, b);
-                b = Vector256.Create(Unsafe.Add(ref w, 7 * kq)).AsSByte();
+                b = Vector256.Create(Unsafe.Add(ref w4, k3)).AsSByte();
                 a70 = AvxVnni.MultiplyWideningAndAdd(a70, c0v, b); a71 = AvxVnni.MultiplyWideningAndAdd(a71, c1v, b);
             }
-            Bytes16(a00, a01, Multiplier(multipliers, channel0), lo, hi, zp).StoreUnsafe(ref o, (nuint)c0);
-            Bytes16(a10, a11, Multiplier(multipliers, channel0 + 1), lo, hi, zp).StoreUnsafe(ref o, (nuint)(stride + c0));
-            Bytes16(a20, a21, Multiplier(multipliers, channel0 + 2), lo, hi, zp).StoreUnsafe(ref o, (nuint)(2 * stride + c0));
-            Bytes16(a30, a31, Multiplier(multipliers, channel0 + 3), lo, hi, zp).StoreUnsafe(ref o, (nuint)(3 * stride + c0));
-            Bytes16(a40, a41, Multiplier(multipliers, channel0 + 4), lo, hi, zp).StoreUnsafe(ref o, (nuint)(4 * stride + c0));
-            Bytes16(a50, a51, Multiplier(multipliers, channel0 + 5), lo, hi, zp).StoreUnsafe(ref o, (nuint)(5 * stride + c0));
-            Bytes16(a60, a61, Multiplier(multipliers, channel0 + 6), lo, hi, zp).StoreUnsafe(ref o, (nuint)(6 * stride + c0));
-            Bytes16(a70, a71, Multiplier(multipliers, channel0 + 7), lo, hi, zp).StoreUnsafe(ref o, (nuint)(7 * stride + c0));
-            if (c0 == pixels - QGemm.TileCols) break;
+            ref byte t = ref Unsafe.Add(ref o, c0);
+            Store16(a00, a01, ref multiplier, bounds, ref t);
+            Store16(a10, a11, ref Unsafe.Add(ref multiplier, multiplierStep), bounds, ref Unsafe.Add(ref t, stride));
+            Store16(a20, a21, ref Unsafe.Add(ref multiplier, 2 * multiplierStep), bounds, ref Unsafe.Add(ref t, 2 * stride));
+            Store16(a30, a31, ref Unsafe.Add(ref multiplier, 3 * multiplierStep), bounds, ref Unsafe.Add(ref t, 3 * stride));
+            Store16(a40, a41, ref Unsafe.Add(ref multiplier, 4 * multiplierStep), bounds, ref Unsafe.Add(ref t, 4 * stride));
+            Store16(a50, a51, ref Unsafe.Add(ref multiplier, 5 * multiplierStep), bounds, ref Unsafe.Add(ref t, 5 * stride));
+            Store16(a60, a61, ref Unsafe.Add(ref multiplier, 6 * multiplierStep), bounds, ref Unsafe.Add(ref t, 6 * stride));
+            Store16(a70, a71, ref Unsafe.Add(ref multiplier, 7 * multiplierStep), bounds, ref Unsafe.Add(ref t, 7 * stride));
         }
+        if (c0 < pixels) Rows8Narrow(ref rows, kq, ref Unsafe.Add(ref x, pixels - 8), ldc, ref terms, ref multiplier, multiplierStep, bounds, ref Unsafe.Add(ref o, pixels - 8), stride);
+    }
+
+    /// <summary>The last 8 pixels of a block (at least 16 wide) for 8 channels: one activation vector per step.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Rows8Narrow(ref int rows, int kq, ref int col, int ldc, ref int terms, ref float multiplier, nint multiplierStep,
+        in Bounds bounds, ref byte o, int stride)
+    {
+        nint k1 = kq, k2 = 2 * (nint)kq, k3 = 3 * (nint)kq, step = ldc;
+        ref int w = ref rows;
+        ref int w4 = ref Unsafe.Add(ref rows, 4 * (nint)kq);
+        Vector256<int> a0 = Vector256.Create(terms), a1 = Vector256.Create(Unsafe.Add(ref terms, 1));
+        Vector256<int> a2 = Vector256.Create(Unsafe.Add(ref terms, 2)), a3 = Vector256.Create(Unsafe.Add(ref terms, 3));
+        Vector256<int> a4 = Vector256.Create(Unsafe.Add(ref terms, 4)), a5 = Vector256.Create(Unsafe.Add(ref terms, 5));
+        Vector256<int> a6 = Vector256.Create(Unsafe.Add(ref terms, 6)), a7 = Vector256.Create(Unsafe.Add(ref terms, 7));
+        for (int q = 0; q < kq; q++, col = ref Unsafe.Add(ref col, step), w = ref Unsafe.Add(ref w, 1), w4 = ref Unsafe.Add(ref w4, 1))
+        {
+            var c = Vector256.LoadUnsafe(ref col).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, c, Vector256.Create(w).AsSByte());
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, c, Vector256.Create(Unsafe.Add(ref w, k1)).AsSByte());
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, c, Vector256.Create(Unsafe.Add(ref w, k2)).AsSByte());
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, c, Vector256.Create(Unsafe.Add(ref w, k3)).AsSByte());
+            a4 = AvxVnni.MultiplyWideningAndAdd(a4, c, Vector256.Create(w4).AsSByte());
+            a5 = AvxVnni.MultiplyWideningAndAdd(a5, c, Vector256.Create(Unsafe.Add(ref w4, k1)).AsSByte());
+            a6 = AvxVnni.MultiplyWideningAndAdd(a6, c, Vector256.Create(Unsafe.Add(ref w4, k2)).AsSByte());
+            a7 = AvxVnni.MultiplyWideningAndAdd(a7, c, Vector256.Create(Unsafe.Add(ref w4, k3)).AsSByte());
+        }
+        Store8(a0, ref multiplier, bounds, ref o);
+        Store8(a1, ref Unsafe.Add(ref multiplier, multiplierStep), bounds, ref Unsafe.Add(ref o, stride));
+        Store8(a2, ref Unsafe.Add(ref multiplier, 2 * multiplierStep), bounds, ref Unsafe.Add(ref o, 2 * stride));
+        Store8(a3, ref Unsafe.Add(ref multiplier, 3 * multiplierStep), bounds, ref Unsafe.Add(ref o, 3 * stride));
+        Store8(a4, ref Unsafe.Add(ref multiplier, 4 * multiplierStep), bounds, ref Unsafe.Add(ref o, 4 * stride));
+        Store8(a5, ref Unsafe.Add(ref multiplier, 5 * multiplierStep), bounds, ref Unsafe.Add(ref o, 5 * stride));
+        Store8(a6, ref Unsafe.Add(ref multiplier, 6 * multiplierStep), bounds, ref Unsafe.Add(ref o, 6 * stride));
+        Store8(a7, ref Unsafe.Add(ref multiplier, 7 * multiplierStep), bounds, ref Unsafe.Add(ref o, 7 * stride));
+    }
+
+    /// <summary>
+    /// Requantizes 16 sums (two vectors, one channel's multiplier) and stores 16 bytes: with AVX-512 as one 512-bit
+    /// vector (half the instructions of two 256-bit halves; the same operations, so the same bytes), else as
+    /// <see cref="QuantizedEpilogue.Requant16Bytes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store16(Vector256<int> a0, Vector256<int> a1, ref float multiplier, in Bounds b, ref byte o)
+    {
+        if (Avx512F.IsSupported)
+        {
+            var f = Vector512.ConvertToSingle(a0.ToVector512Unsafe().WithUpper(a1)) * Vector512.Create(multiplier);
+            f = Vector512.MinNative(Vector512.MaxNative(f, b.Lo512), b.Hi512);
+            Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + b.Zp512).StoreUnsafe(ref o);
+            return;
+        }
+        var m = Vector256.Create(multiplier);
+        QuantizedEpilogue.Requant16Bytes(a0, a1, m, m, b.Lo, b.Hi, b.Zp).StoreUnsafe(ref o);
+    }
+
+    /// <summary>Requantizes 8 sums (one channel) and stores 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(Vector256<int> a, ref float multiplier, in Bounds b, ref byte o)
+    {
+        var f = Vector256.MinNative(Vector256.MaxNative(Vector256.ConvertToSingle(a) * Vector256.Create(multiplier), b.Lo), b.Hi);
+        var i = QuantizedEpilogue.RoundToInt(f) + b.Zp;
+        ulong bytes;
+        if (Avx512F.VL.IsSupported) bytes = Avx512F.VL.ConvertToVector128Byte(i).AsUInt64().ToScalar();
+        else
+        {
+            var s = Vector256.Narrow(i, i);
+            bytes = Vector256.Narrow(s, s).AsUInt64().ToScalar();
+        }
+        Unsafe.WriteUnaligned(ref o, bytes);
     }
 
     private static Vector256<float> Multiplier(ReadOnlySpan<float> multipliers, int channel) =>
