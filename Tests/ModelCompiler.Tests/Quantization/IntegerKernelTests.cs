@@ -122,6 +122,10 @@ public sealed class IntegerKernelTests
         yield return new ConvCase(1, 3, 11, 12, 3, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);
         yield return new ConvCase(1, 4, 3, 4, 4, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1);
         yield return new ConvCase(1, 2, 40, 37, 2, 3, 3, 2, 2, 2, 0, 1, 1, 0, 1, 1);
+        // Stride 1 along rows of 16 or more: pairs of output rows sharing input rows, an odd last row alone (21 rows,
+        // depth multiplier 2), and an even count with asymmetric padding and dilation 2 along the row.
+        yield return new ConvCase(1, 3, 21, 18, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 2, 16, 20, 2, 3, 3, 2, 1, 1, 0, 2, 2, 0, 1, 2);
         // Few-channel convolutions packed by byte permutes (WindowPackedConv): a stride-2 stem along rows, stride 1
         // across row ends (a 9x9 plane), a 3x4 kernel with asymmetric padding, two images.
         yield return new ConvCase(1, 3, 40, 41, 20, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);
