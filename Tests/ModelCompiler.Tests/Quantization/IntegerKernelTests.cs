@@ -80,6 +80,74 @@ public sealed class IntegerKernelTests
         public ConvGeometry Geometry => new(N, C, H, W, M, OH, OW, Group, KH, KW, SH, SW, PT, PL, DH, DW);
     }
 
+    /// <summary>
+    /// The fused block kernel (<see cref="QGemmRequant"/>) against a direct reference (exact: same float32 products,
+    /// round half to even): with AVX-512 its epilogue either clamps in float (any multiplier) or lets the narrowing
+    /// saturate (all multipliers under 0.5); both, for uint8 and int8 outputs, with outputs spread over the range
+    /// and saturating at both ends, 8-channel tiles and a 4-channel rest, 16-pixel and 8-pixel last tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(0.05f, false)]
+    [InlineData(0.05f, true)]
+    [InlineData(0.9f, false)]
+    [InlineData(0.9f, true)]
+    public void Conv_block_requantizes_exactly(float maxMultiplier, bool signedOutput)
+    {
+        if (!QGemmRequant.IsSupported) Assert.Skip("AVX-VNNI is not supported on this machine");
+        var r = new Rng(23);
+        foreach (var (rowCount, pixels, kq) in new[] { (13, 49, 5), (8, 40, 3), (16, 37, 24) })
+        {
+            int ldc = (pixels + 15) / 16 * 16;
+            var rows8 = Enumerable.Range(0, rowCount * kq).Select(_ => (int)r.Next()).ToArray();
+            var cols = Enumerable.Range(0, kq * ldc).Select(_ => (int)r.Next()).ToArray();
+            var terms = Enumerable.Range(0, rowCount).Select(_ => r.Int(-20000, 20000)).ToArray();
+            // The largest multiplier decides the epilogue: scale each channel so its outputs span about the range.
+            var multipliers = Enumerable.Range(0, rowCount).Select(i => maxMultiplier * (i == 0 ? 1f : r.Float(0.2f, 1f))).ToArray();
+            var sums = new int[rowCount * pixels];
+            for (int row = 0; row < rowCount; row++)
+                for (int c = 0; c < pixels; c++)
+                {
+                    int acc = terms[row];
+                    for (int q = 0; q < kq; q++)
+                        for (int t = 0; t < 4; t++)
+                            acc += (sbyte)(rows8[row * kq + q] >> (8 * t)) * ((cols[q * ldc + c] >> (8 * t)) & 0xFF);
+                    sums[row * pixels + c] = acc;
+                }
+            // Shift the terms so that the sums multiplied out land around the middle of the range, spread past both ends.
+            for (int row = 0; row < rowCount; row++)
+            {
+                var rowSums = sums.Skip(row * pixels).Take(pixels).OrderBy(v => v).ToArray();
+                int centre = rowSums[pixels / 2];
+                float spread = Math.Max(1, rowSums[^1] - rowSums[0]);
+                multipliers[row] = Math.Min(multipliers[row], 400f / spread);
+                if (maxMultiplier > 0.5f && row == 0) multipliers[row] = maxMultiplier;
+                terms[row] -= centre;
+                for (int c = 0; c < pixels; c++) sums[row * pixels + c] -= centre;
+            }
+            int zp = signedOutput ? -7 : 121, min = signedOutput ? -128 : 0, max = signedOutput ? 127 : 255;
+            var expected = sums.Select((acc, i) => Math.Clamp((int)MathF.Round((float)acc * multipliers[i / pixels], MidpointRounding.ToEven) + zp, min, max)).ToArray();
+            int[] actual;
+            int stride = pixels + 3;
+            if (signedOutput)
+            {
+                var y = new sbyte[rowCount * stride];
+                QGemmRequant.Block<sbyte>(rows8, kq, 0, rowCount, cols, ldc, pixels, terms, multipliers, zp, y, 0, stride);
+                actual = Enumerable.Range(0, rowCount * pixels).Select(i => (int)y[i / pixels * stride + i % pixels]).ToArray();
+            }
+            else
+            {
+                var y = new byte[rowCount * stride];
+                QGemmRequant.Block<byte>(rows8, kq, 0, rowCount, cols, ldc, pixels, terms, multipliers, zp, y, 0, stride);
+                actual = Enumerable.Range(0, rowCount * pixels).Select(i => (int)y[i / pixels * stride + i % pixels]).ToArray();
+            }
+            Assert.Equal(expected, actual);
+            // The case is meaningful: values inside the range and saturated at both ends.
+            Assert.Contains(expected, v => v == min);
+            Assert.Contains(expected, v => v == max);
+            Assert.True(expected.Count(v => v > min && v < max) > expected.Length / 4, "most outputs saturated");
+        }
+    }
+
     /// <summary>Conv cases after this index have all-zero weight zero points.</summary>
     private const int SymmetricFrom = 14;
 

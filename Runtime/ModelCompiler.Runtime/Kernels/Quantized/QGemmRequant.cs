@@ -61,10 +61,17 @@ internal static class QGemmRequant
             nint multiplierStep = multipliers.Length == 1 ? 0 : 1;
             ref float multiplier0 = ref MemoryMarshal.GetReference(multipliers);
             ref int term0 = ref MemoryMarshal.GetReference(terms);
+            int kind = !SaturatingNarrow(multipliers.Length == 1 ? multipliers : multipliers.Slice(row0, rowCount)) ? 0 : typeof(T) == typeof(byte) ? 1 : 2;
             for (; m0 + 8 <= rowCount; m0 += 8)
-                Rows8(ref Unsafe.Add(ref w, (row0 + m0) * kq), kq, ref x, ldc, pixels, ref Unsafe.Add(ref term0, m0),
-                    ref Unsafe.Add(ref multiplier0, (row0 + m0) * multiplierStep), multiplierStep, bounds,
-                    ref Unsafe.Add(ref output, offset + m0 * stride), stride);
+            {
+                ref int rows = ref Unsafe.Add(ref w, (row0 + m0) * kq);
+                ref int t = ref Unsafe.Add(ref term0, m0);
+                ref float mul = ref Unsafe.Add(ref multiplier0, (row0 + m0) * multiplierStep);
+                ref byte o = ref Unsafe.Add(ref output, offset + m0 * stride);
+                if (kind == 1) Rows8<NarrowToByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+                else if (kind == 2) Rows8<NarrowToSByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+                else Rows8<ClampInFloat>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+            }
         }
         for (; m0 < rowCount; m0 += 4)
         {
@@ -147,6 +154,29 @@ internal static class QGemmRequant
         public Vector512<int> Zp512;
     }
 
+    /// <summary>Epilogue of <see cref="Rows8{TStore}"/>: clamp in float32, then narrow (any multiplier).</summary>
+    private struct ClampInFloat;
+    /// <summary>Epilogue: round, add the zero point, narrow to uint8 with saturation (<see cref="SaturatingNarrow"/>).</summary>
+    private struct NarrowToByte;
+    /// <summary>Epilogue: round, add the zero point, narrow to int8 with saturation (<see cref="SaturatingNarrow"/>).</summary>
+    private struct NarrowToSByte;
+
+    /// <summary>
+    /// Whether the AVX-512 epilogue may skip the float clamp and let the narrowing saturate instead: the output range
+    /// is the whole type here, and clamping to integer bounds commutes with rounding, so
+    /// clamp(round(x) + zp, min, max) = round(clamp(x, min - zp, max - zp)) + zp, the reference result, as long as
+    /// round(x) + zp cannot overflow int32. |multiplier| &lt; 0.5 keeps |x| = |acc * multiplier| under 2^30 (vcvtps2dq
+    /// returns 0x80000000 for anything at or past 2^31). Real multipliers (input scale x weight scale / output scale)
+    /// are far smaller. One clamp fewer per 16 outputs (two for int8 outputs).
+    /// </summary>
+    private static bool SaturatingNarrow(ReadOnlySpan<float> multipliers)
+    {
+        if (!Avx512F.IsSupported) return false;
+        foreach (float m in multipliers)
+            if (!(Math.Abs(m) < 0.5f)) return false;
+        return true;
+    }
+
     /// <summary>
     /// Eight channels x 16 pixels per tile (16 accumulators): each pair of activation loads feeds 16 <c>vpdpbusd</c>
     /// instead of 8, for blocks of at least 16 pixels. A last partial tile of up to 8 pixels runs as 8 x 8
@@ -154,8 +184,8 @@ internal static class QGemmRequant
     /// previous tile (the same values written twice). Same arithmetic as the 4-row loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows8(ref int rows, int kq, ref int x, int ldc, int pixels, ref int terms, ref float multiplier, nint multiplierStep,
-        in Bounds bounds, ref byte o, int stride)
+    private static void Rows8<TStore>(ref int rows, int kq, ref int x, int ldc, int pixels, ref int terms, ref float multiplier, nint multiplierStep,
+        in Bounds bounds, ref byte o, int stride) where TStore : struct
     {
         // Rows 0-3 from rows, 4-7 from rows4, each at offsets 0, k1, k2, k3: no index arithmetic in the loop.
         nint k1 = kq, k2 = 2 * (nint)kq, k3 = 3 * (nint)kq, step = ldc;
@@ -194,14 +224,14 @@ internal static class QGemmRequant
                 a70 = AvxVnni.MultiplyWideningAndAdd(a70, c0v, b); a71 = AvxVnni.MultiplyWideningAndAdd(a71, c1v, b);
             }
             ref byte t = ref Unsafe.Add(ref o, c0);
-            Store16(a00, a01, ref multiplier, bounds, ref t);
-            Store16(a10, a11, ref Unsafe.Add(ref multiplier, multiplierStep), bounds, ref Unsafe.Add(ref t, stride));
-            Store16(a20, a21, ref Unsafe.Add(ref multiplier, 2 * multiplierStep), bounds, ref Unsafe.Add(ref t, 2 * stride));
-            Store16(a30, a31, ref Unsafe.Add(ref multiplier, 3 * multiplierStep), bounds, ref Unsafe.Add(ref t, 3 * stride));
-            Store16(a40, a41, ref Unsafe.Add(ref multiplier, 4 * multiplierStep), bounds, ref Unsafe.Add(ref t, 4 * stride));
-            Store16(a50, a51, ref Unsafe.Add(ref multiplier, 5 * multiplierStep), bounds, ref Unsafe.Add(ref t, 5 * stride));
-            Store16(a60, a61, ref Unsafe.Add(ref multiplier, 6 * multiplierStep), bounds, ref Unsafe.Add(ref t, 6 * stride));
-            Store16(a70, a71, ref Unsafe.Add(ref multiplier, 7 * multiplierStep), bounds, ref Unsafe.Add(ref t, 7 * stride));
+            Store16<TStore>(a00, a01, ref multiplier, bounds, ref t);
+            Store16<TStore>(a10, a11, ref Unsafe.Add(ref multiplier, multiplierStep), bounds, ref Unsafe.Add(ref t, stride));
+            Store16<TStore>(a20, a21, ref Unsafe.Add(ref multiplier, 2 * multiplierStep), bounds, ref Unsafe.Add(ref t, 2 * stride));
+            Store16<TStore>(a30, a31, ref Unsafe.Add(ref multiplier, 3 * multiplierStep), bounds, ref Unsafe.Add(ref t, 3 * stride));
+            Store16<TStore>(a40, a41, ref Unsafe.Add(ref multiplier, 4 * multiplierStep), bounds, ref Unsafe.Add(ref t, 4 * stride));
+            Store16<TStore>(a50, a51, ref Unsafe.Add(ref multiplier, 5 * multiplierStep), bounds, ref Unsafe.Add(ref t, 5 * stride));
+            Store16<TStore>(a60, a61, ref Unsafe.Add(ref multiplier, 6 * multiplierStep), bounds, ref Unsafe.Add(ref t, 6 * stride));
+            Store16<TStore>(a70, a71, ref Unsafe.Add(ref multiplier, 7 * multiplierStep), bounds, ref Unsafe.Add(ref t, 7 * stride));
         }
         if (c0 < pixels) Rows8Narrow(ref rows, kq, ref Unsafe.Add(ref x, pixels - 8), ldc, ref terms, ref multiplier, multiplierStep, bounds, ref Unsafe.Add(ref o, pixels - 8), stride);
     }
@@ -246,8 +276,18 @@ internal static class QGemmRequant
     /// <see cref="QuantizedEpilogue.Requant16Bytes"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store16(Vector256<int> a0, Vector256<int> a1, ref float multiplier, in Bounds b, ref byte o)
+    private static void Store16<TStore>(Vector256<int> a0, Vector256<int> a1, ref float multiplier, in Bounds b, ref byte o) where TStore : struct
     {
+        if (Avx512F.IsSupported && typeof(TStore) != typeof(ClampInFloat))
+        {
+            // Saturating narrow (see SaturatingNarrow): no float clamp.
+            var n = Avx512F.ConvertToVector512Int32(Vector512.ConvertToSingle(a0.ToVector512Unsafe().WithUpper(a1)) * Vector512.Create(multiplier)) + b.Zp512;
+            var bytes = typeof(TStore) == typeof(NarrowToByte)
+                ? Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(n, Vector512<int>.Zero).AsUInt32())
+                : Avx512F.ConvertToVector128SByteWithSaturation(n).AsByte();
+            bytes.StoreUnsafe(ref o);
+            return;
+        }
         if (Avx512F.IsSupported)
         {
             var f = Vector512.ConvertToSingle(a0.ToVector512Unsafe().WithUpper(a1)) * Vector512.Create(multiplier);
