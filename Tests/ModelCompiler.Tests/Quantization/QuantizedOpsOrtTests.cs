@@ -231,9 +231,11 @@ public sealed class QuantizedOpsOrtTests
             yield return Unary("QLinearLeakyRelu", $"leakyrelu_{tn}", 50, t, new[] { 2, 3, 40 }, Attrs(("alpha", (object)0.1f)));
             yield return Unary("QLinearSigmoid", $"sigmoid_{tn}", 51, t, new[] { 3, 100 });
             yield return Unary("QLinearGlobalAveragePool", $"gap_{tn}", 52, t, new[] { 2, 5, 7, 9 });
-            // 7x7 planes (MobileNet's last pool: one 32-byte load and an overlapping masked one) and 64 (two loads).
+            // 7x7 planes (MobileNet's last pool: one 32-byte load and an overlapping masked one), 64 (two loads), 5x5 (two
+            // overlapping 16-byte loads).
             yield return Unary("QLinearGlobalAveragePool", $"gap_7x7_{tn}", 59, t, new[] { 2, 8, 7, 7 });
             yield return Unary("QLinearGlobalAveragePool", $"gap_8x8_{tn}", 60, t, new[] { 2, 5, 8, 8 });
+            yield return Unary("QLinearGlobalAveragePool", $"gap_5x5_{tn}", 61, t, new[] { 2, 8, 5, 5 });
             yield return Unary("QLinearGlobalAveragePool", $"gap_nhwc_{tn}", 53, t, new[] { 2, 7, 9, 5 }, Attrs(("channels_last", (object)1)));
             yield return AvgPool($"avgpool_3x3_s2_{tn}", 54, t, new[] { 1, 3, 11, 10 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, includePad: 0);
             yield return AvgPool($"avgpool_include_pad_{tn}", 55, t, new[] { 2, 2, 9, 9 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, includePad: 1);
