@@ -477,7 +477,13 @@ internal static class QdqFusion
                 if (BiasOf(c, a.Grid, w, n, ref failure) is not { } bt) return false;
                 bias = bt;
             }
-            if (OutputOf(gemm, ref failure) is not { } output) return false;
+            if (OutputOf(gemm, ref failure) is not { } output)
+            {
+                string? notQuantized = failure;
+                if (FuseGemmFloatOutput(gemm, a, w, transB, n, bias)) return true;
+                failure = notQuantized;
+                return false;
+            }
 
             if (OpRegistry.Find("com.microsoft", "QGemm") is not null)
             {
@@ -503,6 +509,36 @@ internal static class QdqFusion
             conv.Inputs.AddRange(new[] { Scalar(gemm, "y_scale", output.Grid), ZeroPoint(gemm, "y_zero_point", output.Grid) });
             if (bias is not null) conv.Inputs.Add(Constant(gemm.Name + "_bias_int32", bias));
             Replace(gemm, conv, output, new[] { m, n, 1, 1 }, new[] { m, n });
+            return true;
+        }
+
+        /// <summary>
+        /// DQ(A) x DQ(constant B) [+ DQ(int32 C)] -> Gemm whose float output is not quantized again (a classifier's
+        /// logits): com.microsoft MatMulIntegerToFloat, the product exact in int32 and one float32 multiply by
+        /// a_scale x b_scale per column plus the bias (the int32 C times a_scale x b_scale), where the
+        /// float graph rounds every product and partial sum. ONNX Runtime's QDQ transformer makes the same group a
+        /// QGemm with a float output.
+        /// </summary>
+        private bool FuseGemmFloatOutput(Node gemm, Operand a, Weight w, bool transB, int n, Tensor? bias)
+        {
+            if (OpRegistry.Find("com.microsoft", "MatMulIntegerToFloat") is null || gemm.Output(0) is not { Shape.Length: 2 } y) return false;
+            var node = NewNode(gemm, "MatMulIntegerToFloat", "com.microsoft", 1);
+            var b = transB ? Transpose2D(w.Values) : w.Values;
+            var bScale = w.Quant.Scale.WithShape(w.Quant.IsPerTensor ? Array.Empty<int>() : new[] { n });
+            var bZero = w.Quant.ZeroPoint?.WithShape(w.Quant.IsPerTensor ? Array.Empty<int>() : new[] { n });
+            node.Inputs.AddRange(new[] { a.Quantized, Constant(gemm.Name + "_b_quantized", b), Scalar(gemm, "a_scale", a.Grid), Constant(gemm.Name + "_b_scale", bScale),
+                ZeroPoint(gemm, "a_zero_point", a.Grid), bZero is null ? null : Constant(gemm.Name + "_b_zero_point", bZero) });
+            if (bias is not null)
+            {
+                var biasFloat = new float[n];
+                for (int c = 0; c < n; c++) biasFloat[c] = (float)bias.GetLong(c) * (a.Grid.Scale * w.Quant.Scale.GetFloat(w.Quant.IsPerTensor ? 0 : c));
+                node.Inputs.Add(Constant(gemm.Name + "_bias", Tensor.FromFloats(new[] { n }, biasFloat)));
+            }
+            node.Outputs.Add(y);
+            int index = _graph.Nodes.IndexOf(gemm);
+            _graph.Nodes[index] = node;
+            _graph.RebuildLinks();
+            Reinfer(node);
             return true;
         }
 

@@ -198,6 +198,29 @@ public sealed class QdqFusionTests
         MatchesOnnxRuntime(model, bytes, new[] { 3, 6 });
     }
 
+    /// <summary>
+    /// A Gemm whose float output is a graph output (a classifier's logits, no QuantizeLinear after it) runs on
+    /// integers as MatMulIntegerToFloat; float output within 1e-5 relative of ONNX Runtime (its float graph rounds
+    /// every product, ours only the final scale and bias).
+    /// </summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void Gemm_with_a_float_output_becomes_MatMulIntegerToFloat(bool transB, bool bias)
+    {
+        var q = new Qdq();
+        var x = q.B.Input("x", DataType.Float, 2, 40);
+        var xq = q.QDq(x, 0.012f, 128);
+        var (w, ws) = q.Weight(transB ? new[] { 7, 40 } : new[] { 40, 7 }, 23, transB ? 0 : 1);
+        var inputs = bias ? new[] { xq, w, q.Bias(7, 24, 0.012f, ws) } : new[] { xq, w };
+        var y = q.B.Node("Gemm", inputs, OnnxBuilder.Int("transB", transB ? 1 : 0));
+        var (model, bytes) = Compile(q, y, "gemm_float_output");
+        var layers = Layers(model);
+        Assert.Contains(layers, l => l.StartsWith("MatMulIntegerToFloat", StringComparison.Ordinal));
+        Assert.DoesNotContain(layers, l => l.StartsWith("Gemm", StringComparison.Ordinal) || l.StartsWith("DequantizeLinear", StringComparison.Ordinal));
+        MatchesOnnxRuntime(model, bytes, new[] { 2, 40 });
+    }
+
     [Fact]
     public void MatMul_with_per_column_weights_becomes_QLinearMatMul()
     {

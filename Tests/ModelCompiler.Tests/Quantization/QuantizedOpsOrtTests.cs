@@ -81,6 +81,25 @@ public sealed class QuantizedOpsOrtTests
         return new QCase(name, "QLinearMatMul", "", 10, inputs, yt);
     }
 
+    /// <summary>com.microsoft MatMulIntegerToFloat: (a - a_zp)(b - b_zp) x a_scale x b_scale + bias, float32 out.</summary>
+    private static QCase MatMulToFloat(string name, uint seed, DataType at, DataType bt, int[] aShape, int[] bShape, bool perColumn, bool bias, bool bZeroPoint)
+    {
+        var r = new Rng(seed);
+        int n = bShape[^1];
+        var bs = Enumerable.Range(0, perColumn ? n : 1).Select(_ => r.Float(0.002f, 0.02f)).ToArray();
+        var inputs = new List<TensorData?>
+        {
+            T.Of("A", at, aShape, r.Ints(at, aShape.Aggregate(1, (x, y) => x * y))),
+            T.Of("B", bt, bShape, r.Ints(bt, bShape.Aggregate(1, (x, y) => x * y))),
+            T.Scalar("a_scale", r.Float(0.01f, 0.05f)),
+            perColumn ? T.Floats("b_scale", new[] { n }, bs) : T.Scalar("b_scale", bs[0]),
+            Zp("a_zero_point", at, InputZp(r, at)),
+            bZeroPoint ? (perColumn ? T.ZeroPoints("b_zero_point", bt, Enumerable.Range(0, n).Select(_ => RandomZp(r, bt)).ToArray()) : Zp("b_zero_point", bt, RandomZp(r, bt))) : null,
+            bias ? T.Floats("bias", new[] { n }, Enumerable.Range(0, n).Select(_ => r.Float(-2f, 2f)).ToArray()) : null,
+        };
+        return new QCase(name, "MatMulIntegerToFloat", "com.microsoft", 1, inputs, F);
+    }
+
     private static QCase Binary(string op, string name, uint seed, DataType t, int[] aShape, int[] bShape)
     {
         var r = new Rng(seed);
@@ -207,6 +226,11 @@ public sealed class QuantizedOpsOrtTests
         yield return MatMul("matmul_u8u8_zeropoints", 21, U8, U8, U8, new[] { 3, 4, 18 }, new[] { 18, 9 }, perColumn: false);
         yield return MatMul("matmul_s8s8_vector", 22, S8, S8, S8, new[] { 1, 130 }, new[] { 130, 70 }, perColumn: false);
         yield return MatMul("matmul_u8s8_batched_b", 23, U8, S8, U8, new[] { 2, 3, 7 }, new[] { 2, 7, 5 }, perColumn: false);
+
+        // MatMulIntegerToFloat (what the QDQ pass makes of a Gemm whose float output is not quantized again).
+        yield return MatMulToFloat("matmul_to_float_u8s8_percolumn_bias", 24, U8, S8, new[] { 1, 130 }, new[] { 130, 70 }, perColumn: true, bias: true, bZeroPoint: false);
+        yield return MatMulToFloat("matmul_to_float_s8s8_pertensor", 25, S8, S8, new[] { 5, 37 }, new[] { 37, 23 }, perColumn: false, bias: false, bZeroPoint: false);
+        yield return MatMulToFloat("matmul_to_float_u8u8_zeropoints", 26, U8, U8, new[] { 2, 3, 18 }, new[] { 18, 9 }, perColumn: true, bias: true, bZeroPoint: true);
 
         // QLinearAdd / QLinearMul: same shapes, per-channel broadcasting, scalars, trailing broadcasting.
         foreach (var (op, s) in new[] { ("QLinearAdd", 30u), ("QLinearMul", 40u) })

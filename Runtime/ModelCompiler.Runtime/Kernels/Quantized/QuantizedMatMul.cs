@@ -72,6 +72,51 @@ internal ref struct RequantLanesSink<T> : IIntegerSink where T : unmanaged
 }
 
 /// <summary>
+/// Scales int32 sums to float32: (float)sum x scales[column] + bias[column] (MatMulIntegerToFloat), one scale per
+/// output column (or one for all), the bias optional.
+/// </summary>
+internal ref struct ScaleToFloatSink : IIntegerSink
+{
+    private readonly Span<float> _y;
+    private readonly ReadOnlySpan<float> _scales;
+    private readonly ReadOnlySpan<float> _bias;
+
+    public ScaleToFloatSink(Span<float> y, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias)
+    {
+        _y = y;
+        _scales = scales;
+        _bias = bias;
+    }
+
+    public void Store(int channel, int offset, scoped ReadOnlySpan<int> values)
+    {
+        for (int i = 0; i < values.Length; i++) _y[offset + i] = Scale(values[i], channel + i);
+    }
+
+    private float Scale(int sum, int column) =>
+        (float)sum * _scales[_scales.Length == 1 ? 0 : column] + (_bias.IsEmpty ? 0f : _bias[column]);
+
+    public void StoreChannelRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int channel0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride) =>
+        throw new NotSupportedException("per-column lanes only");
+
+    public bool TryConvBlock(IntegerPath path, scoped ReadOnlySpan<int> rows8, int kq, int row0, int rowCount, scoped ReadOnlySpan<int> cols, int ldc,
+        int pixels, scoped ReadOnlySpan<int> terms, int offset, int stride) => false;
+
+    public void StoreColumnRows(scoped ReadOnlySpan<int> tile, int rows, int lanes, int column0, scoped ReadOnlySpan<int> terms,
+        scoped ReadOnlySpan<int> zeroPoints, scoped ReadOnlySpan<int> sums, int offset, int stride)
+    {
+        Span<int> values = stackalloc int[QGemm.TileCols];
+        for (int r = 0; r < rows; r++)
+        {
+            QuantizedEpilogue.ColumnRowsScalar(tile, r, lanes, terms, zeroPoints, zeroPoints.IsEmpty ? 0 : sums[r], values);
+            Span<float> y = _y.Slice(offset + r * stride, lanes);
+            for (int c = 0; c < lanes; c++) y[c] = Scale(values[c], column0 + c);
+        }
+    }
+}
+
+/// <summary>
 /// Quantized matrix multiplication with int32 accumulation: QLinearMatMul (requantized to 8 bits) and
 /// MatMulInteger (int32 out). B is packed as [K/4][N rounded up to 16] ints (4 K-values of one column per int,
 /// int8: uint8 B shifted by -128), so output columns are the vector lanes; A rows are broadcast (uint8: int8 A
@@ -81,7 +126,7 @@ internal ref struct RequantLanesSink<T> : IIntegerSink where T : unmanaged
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class QuantizedMatMul
 {
-    private const int SlotRows = 0, SlotRowSums = 1, SlotPackedB = 3, SlotTerms = 4, SlotZeroPoints = 5;
+    private const int SlotRows = 0, SlotRowSums = 1, SlotPackedB = 3, SlotTerms = 4, SlotZeroPoints = 5, SlotSums = 2;
 
     /// <summary>The packed B row length (in ints): N rounded up to the tile width.</summary>
     public static int PackedColumns(int n) => (n + QGemm.TileCols - 1) / QGemm.TileCols * QGemm.TileCols;
@@ -103,6 +148,41 @@ public static class QuantizedMatMul
         if (y.Length != m * n) throw new ArgumentException("output has the wrong length");
         var sink = new IntSink(y);
         Core(a, aZeroPoint, MemoryMarshal.Cast<sbyte, int>(packedB), bZeroPoints, columnTerms, ref sink, m, n, k);
+    }
+
+    /// <summary>
+    /// MatMulIntegerToFloat with B prepared at build time: y = (float)(int32 product) x scales[column] + bias[column]
+    /// (scales: a_scale x b_scale, one or one per column; bias optional).
+    /// </summary>
+    public static void MatMulIntegerToFloat<TA>(ReadOnlySpan<TA> a, int aZeroPoint, ReadOnlySpan<sbyte> packedB, ReadOnlySpan<int> bZeroPoints,
+        ReadOnlySpan<int> columnTerms, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, int m, int n, int k) where TA : unmanaged
+    {
+        if (y.Length != m * n) throw new ArgumentException("output has the wrong length");
+        if ((scales.Length != 1 && scales.Length != n) || (!bias.IsEmpty && bias.Length != n)) throw new ArgumentException("scales or bias have the wrong length");
+        var sink = new ScaleToFloatSink(y, scales, bias);
+        Core(a, aZeroPoint, MemoryMarshal.Cast<sbyte, int>(packedB), bZeroPoints, columnTerms, ref sink, m, n, k);
+    }
+
+    /// <summary>
+    /// MatMulIntegerToFloat with everything known at run time: the int32 product (<see cref="MatMulIntegerDynamic"/>)
+    /// then scaled. a_scale and a_zero_point per tensor; b_scale and b_zero_point per tensor or per column.
+    /// </summary>
+    public static void MatMulIntegerToFloatDynamic<TA, TB>(ReadOnlySpan<TA> a, ReadOnlySpan<float> aScale, ReadOnlySpan<TA> aZeroPoint,
+        ReadOnlySpan<TB> b, ReadOnlySpan<float> bScale, ReadOnlySpan<TB> bZeroPoint, ReadOnlySpan<float> bias,
+        Span<float> y, int m, int n, int k, ReadOnlySpan<int> aOffsets, ReadOnlySpan<int> bOffsets)
+        where TA : unmanaged where TB : unmanaged
+    {
+        if (aScale.Length != 1 || aZeroPoint.Length > 1) throw new ArgumentException("MatMulIntegerToFloat: a_scale and a_zero_point must be single values");
+        if (bScale.Length != 1 && bScale.Length != n) throw new ArgumentException($"MatMulIntegerToFloat: b_scale must have 1 or {n} values");
+        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"MatMulIntegerToFloat: bias must have {n} values");
+        if (y.Length != aOffsets.Length * m * n) throw new ArgumentException("output has the wrong length");
+        Span<int> sums = QuantScratch<int>.Get(SlotSums, y.Length);
+        MatMulIntegerDynamic(a, aZeroPoint, b, bZeroPoint, sums, m, n, k, aOffsets, bOffsets);
+        for (int i = 0; i < y.Length; i++)
+        {
+            int column = i % n;
+            y[i] = (float)sums[i] * (aScale[0] * bScale[bScale.Length == 1 ? 0 : column]) + (bias.IsEmpty ? 0f : bias[column]);
+        }
     }
 
     /// <summary>
