@@ -194,6 +194,13 @@ public sealed class IntegerKernelTests
         // depth multiplier 2), and an even count with asymmetric padding and dilation 2 along the row.
         yield return new ConvCase(1, 3, 21, 18, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
         yield return new ConvCase(1, 2, 16, 20, 2, 3, 3, 2, 1, 1, 0, 2, 2, 0, 1, 2);
+        // Small planes read straight from the input (no padded copy): 5x5, stride 2 to 5x5 with asymmetric padding,
+        // dilation 2 along rows, a 3x2 kernel; with two images the last planes' loads would pass the tensor's end and
+        // those channels take the padded path.
+        yield return new ConvCase(2, 3, 5, 5, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        yield return new ConvCase(1, 4, 10, 9, 4, 3, 3, 4, 2, 2, 1, 1, 0, 1, 1, 1);
+        yield return new ConvCase(1, 2, 6, 8, 4, 3, 3, 2, 1, 1, 1, 2, 1, 2, 1, 2);
+        yield return new ConvCase(1, 3, 7, 7, 3, 3, 2, 3, 1, 1, 1, 0, 1, 1, 1, 1);
         // Few-channel convolutions packed by byte permutes (WindowPackedConv): a stride-2 stem along rows, stride 1
         // across row ends (a 9x9 plane), a 3x4 kernel with asymmetric padding, two images.
         yield return new ConvCase(1, 3, 40, 41, 20, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1);

@@ -151,6 +151,51 @@ internal static class WindowChunks
         return max;
     }
 
+    /// <summary>
+    /// Windows read straight from the unpadded input plane, for 3-row kernels of width up to 4 on chunks across row
+    /// ends or short rows: for every half chunk and kernel row, the offset of a 32-byte load in the plane
+    /// (<paramref name="loadAt"/>[3 * half + row]) and a two-table permute pattern whose bytes 0-31 pick from that
+    /// load and 32 from a vector of the input zero point (padding taps, and taps past the kernel width, whose
+    /// weight is 0). False when some half chunk's taps of one row span 32 bytes or more. <paramref name="end"/>:
+    /// the plane bytes the loads reach (a channel whose loads would run past the tensor takes the padded path).
+    /// </summary>
+    public static bool BuildDirect(in ConvGeometry g, Layout layout, Span<int> loadAt, Span<byte> patterns, out int end)
+    {
+        end = 0;
+        if (layout == Layout.Rows || g.kernelHeight != 3 || g.kernelWidth > 4) return false;
+        int chunks = ChunkCount(g, layout), w = g.inWidth;
+        Span<int> pos = stackalloc int[Half * 4];
+        for (int c = 0; c < chunks; c++)
+        {
+            int p = ChunkStart(g, layout, c, out _, out _);
+            for (int h = 0; h < 2; h++)
+                for (int r = 0; r < 3; r++)
+                {
+                    int first = int.MaxValue, last = -1;
+                    for (int j = 0; j < Half; j++)
+                    {
+                        Lane(g, layout, p, h * Half + j, out int oh, out int ow);
+                        int ih = oh * g.strideHeight - g.padTop + r * g.dilationHeight;
+                        for (int t = 0; t < 4; t++)
+                        {
+                            int iw = ow * g.strideWidth - g.padLeft + t * g.dilationWidth;
+                            bool inside = t < g.kernelWidth && ih >= 0 && ih < g.inHeight && iw >= 0 && iw < w;
+                            int at = inside ? ih * w + iw : -1;
+                            pos[4 * j + t] = at;
+                            if (inside) { first = Math.Min(first, at); last = Math.Max(last, at); }
+                        }
+                    }
+                    if (last >= 0 && last - first >= LoadBytes) return false;
+                    int start = last < 0 ? 0 : first, e = 3 * (2 * c + h) + r;
+                    loadAt[e] = start;
+                    end = Math.Max(end, start + LoadBytes);
+                    Span<byte> pattern = patterns.Slice(e * LoadBytes, LoadBytes);
+                    for (int i = 0; i < pattern.Length; i++) pattern[i] = (byte)(pos[i] < 0 ? LoadBytes : pos[i] - start);
+                }
+        }
+        return true;
+    }
+
     public static int PaddedWidth(in ConvGeometry g) =>
         Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
 
