@@ -148,6 +148,65 @@ public sealed class IntegerKernelTests
         }
     }
 
+    /// <summary>
+    /// The int8 depthwise kernel (<see cref="DepthwiseVnni"/>) with multipliers from 0.3 to 0.9, where the
+    /// requantization clamps in float rather than saturating as it narrows (<see cref="Requant512"/>), and with
+    /// small ones; uint8 and int8 outputs; planes through each kernel (row pairs, windows from the input, padded
+    /// small planes). Exact against a direct reference (same float32 products, round half to even).
+    /// </summary>
+    [Theory]
+    [InlineData(0.9f, false)]
+    [InlineData(0.9f, true)]
+    [InlineData(0.02f, true)]
+    public void Depthwise_requantizes_exactly(float maxMultiplier, bool signed)
+    {
+        if (!DepthwiseVnni.IsSupported) Assert.Skip("AVX-VNNI and AVX-512 VBMI are not supported on this machine");
+        var r = new Rng(29);
+        foreach (var (h, w, stride) in new[] { (20, 18, 1), (7, 7, 1), (14, 14, 2), (14, 14, 1) })
+        {
+            int c = 5, oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
+            var g = new ConvGeometry(1, c, h, w, c, oh, ow, c, 3, 3, stride, stride, 1, 1, 1, 1);
+            int xz = signed ? 3 : 131, yz = signed ? -5 : 120, min = signed ? -128 : 0, max = signed ? 127 : 255;
+            // Inputs near the zero point and small weights keep the sums small enough to spread over the range.
+            var x = Enumerable.Range(0, c * h * w).Select(_ => xz + r.Int(-40, 40)).ToArray();
+            var wt = Enumerable.Range(0, c * 9).Select(_ => (sbyte)r.Int(-3, 3)).ToArray();
+            var bias = Enumerable.Range(0, c).Select(_ => r.Int(-100, 100)).ToArray();
+            var multipliers = Enumerable.Range(0, c).Select(i => maxMultiplier * (i == 0 ? 1f : r.Float(0.33f, 1f))).ToArray();
+            if (maxMultiplier < 0.1f) for (int i = 0; i < c; i++) { bias[i] *= 100; for (int k = 0; k < 9; k++) wt[i * 9 + k] = (sbyte)(wt[i * 9 + k] * 40); }
+            var expected = new int[c * oh * ow];
+            for (int ch = 0; ch < c; ch++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int acc = bias[ch];
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                int iy = oy * stride - 1 + ky, ix = ox * stride - 1 + kx;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) acc += (x[(ch * h + iy) * w + ix] - xz) * wt[ch * 9 + ky * 3 + kx];
+                            }
+                        expected[(ch * oh + oy) * ow + ox] = Requant(acc, multipliers[ch], yz, min, max);
+                    }
+            int[] actual;
+            if (signed)
+            {
+                var y = new sbyte[expected.Length];
+                QuantizedConv.QLinearDepthwise<sbyte, sbyte>(x.Select(v => (sbyte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g);
+                actual = y.Select(v => (int)v).ToArray();
+            }
+            else
+            {
+                var y = new byte[expected.Length];
+                QuantizedConv.QLinearDepthwise<byte, byte>(x.Select(v => (byte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g);
+                actual = y.Select(v => (int)v).ToArray();
+            }
+            Assert.Equal(expected, actual);
+            Assert.Contains(expected, v => v == min);
+            Assert.Contains(expected, v => v == max);
+            Assert.True(expected.Count(v => v > min && v < max) > expected.Length / 4, $"{h}x{w}/{stride}: most outputs saturated");
+        }
+    }
+
     /// <summary>Conv cases after this index have all-zero weight zero points.</summary>
     private const int SymmetricFrom = 14;
 

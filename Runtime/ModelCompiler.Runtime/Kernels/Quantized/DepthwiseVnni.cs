@@ -114,6 +114,13 @@ internal static class DepthwiseVnni
             direct = WindowChunks.BuildDirect(g, layout, directAt, directPatterns, out directEnd);
         }
 
+        var planes = new Planes
+        {
+            InputAt = inputAt, OutputAt = outputAt, Patterns = patterns, WordOffsets = wordOffsets, DirectAt = directAt, DirectPatterns = directPatterns,
+            PaddedWidth = pw, OutWidth = g.outWidth, RowPairs = rowPairs, Pad = (byte)xzShifted, Lo = lo, Hi = hi, Zp = zp,
+        };
+        int form = Requant512.FormFor<TY>(multipliers);
+
         // The padding never changes: filled once; each channel then overwrites only the interior.
         padded.Fill((byte)xzShifted);
         for (int n = 0; n < g.batch; n++)
@@ -131,18 +138,44 @@ internal static class DepthwiseVnni
                     bool buffered = layout == WindowChunks.Layout.ShortRows && (n * m + oc + 1) * outPlane == yb.Length;
                     if (buffered) plane = QuantScratch<byte>.Get(3, outPlane + WindowChunks.Chunk).Slice(0, outPlane);
                     var channelWords = words.Slice(oc * wordsPerChannel, wordsPerChannel);
-                    if (fromInput)
-                        ChannelDirect3<TX>(xb.Slice(planeAt), (byte)xzShifted, directAt, outputAt, directPatterns, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
-                    else if (rowPairs)
-                        Channel3RowPairs(padded, inputAt, outputAt, patterns, pw, g.outWidth, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
-                    else if (wordsPerChannel == 3)
-                        Channel3(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
-                    else
-                        ChannelAny(padded, inputAt, outputAt, patterns, wordOffsets, channelWords, starts[oc], multiplier, lo, hi, zp, plane);
+                    ReadOnlySpan<byte> input = fromInput ? xb.Slice(planeAt) : padded;
+                    if (form == 1) Channel<TX, Requant512.SaturateToByte>(planes, fromInput, input, channelWords, starts[oc], multiplier, plane);
+                    else if (form == 2) Channel<TX, Requant512.SaturateToSByte>(planes, fromInput, input, channelWords, starts[oc], multiplier, plane);
+                    else Channel<TX, Requant512.Clamped>(planes, fromInput, input, channelWords, starts[oc], multiplier, plane);
                     if (buffered) plane.CopyTo(yb.Slice((n * m + oc) * outPlane, outPlane));
                 }
             }
         }
+    }
+
+    /// <summary>What every channel of a call shares: the chunk tables, the kernel choice and the requantization constants.</summary>
+    private ref struct Planes
+    {
+        public ReadOnlySpan<int> InputAt, OutputAt, WordOffsets, DirectAt;
+        public ReadOnlySpan<byte> Patterns, DirectPatterns;
+        public int PaddedWidth, OutWidth;
+        public bool RowPairs;
+        public byte Pad;
+        public Vector512<float> Lo, Hi;
+        public Vector512<int> Zp;
+    }
+
+    /// <summary>
+    /// One output channel with the kernel that fits, requantized in form <typeparamref name="TMode"/>:
+    /// <paramref name="input"/> is the input plane itself (<paramref name="fromInput"/>) or the padded copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Channel<TX, TMode>(in Planes p, bool fromInput, ReadOnlySpan<byte> input, ReadOnlySpan<int> words, int start, float multiplier, Span<byte> plane)
+        where TX : unmanaged where TMode : struct
+    {
+        if (fromInput)
+            ChannelDirect3<TX, TMode>(input, p.Pad, p.DirectAt, p.OutputAt, p.DirectPatterns, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
+        else if (p.RowPairs)
+            Channel3RowPairs<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.PaddedWidth, p.OutWidth, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
+        else if (words.Length == 3)
+            Channel3<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.WordOffsets, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
+        else
+            ChannelAny<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.WordOffsets, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
     }
 
     /// <summary>
@@ -175,9 +208,10 @@ internal static class DepthwiseVnni
 
     /// <summary>The common 3-row kernel (3x3, 3x4 and the like): three weight ints held in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Channel3(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+    private static void Channel3<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+        where TMode : struct
     {
         ref byte src = ref MemoryMarshal.GetReference(padded);
         ref byte pat = ref MemoryMarshal.GetReference(patterns);
@@ -200,7 +234,7 @@ internal static class DepthwiseVnni
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o1)), pHi), w1);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o2)), pLo), w2);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o2)), pHi), w2);
-            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
     }
 
@@ -211,9 +245,10 @@ internal static class DepthwiseVnni
     /// goes alone.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Channel3RowPairs(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+    private static void Channel3RowPairs<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         int pw, int outWidth, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+        where TMode : struct
     {
         ref byte src = ref MemoryMarshal.GetReference(padded);
         ref byte dst = ref MemoryMarshal.GetReference(plane);
@@ -249,8 +284,8 @@ internal static class DepthwiseVnni
                 a1 = AvxVnni.MultiplyWideningAndAdd(a1, h2, w2);
                 b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r3)), pattern), w2);
                 b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r3)), pattern), w2);
-                Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
-                Store(Join(b0, b1), mul, lo, hi, zp, ref dst, outputAt[c] + outWidth);
+                Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+                Store<TMode>(Join(b0, b1), mul, lo, hi, zp, ref dst, outputAt[c] + outWidth);
             }
         }
         for (; c < outputAt.Length; c++)
@@ -263,7 +298,7 @@ internal static class DepthwiseVnni
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r1)), pattern), w1);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r2)), pattern), w2);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r2)), pattern), w2);
-            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
     }
 
@@ -273,9 +308,9 @@ internal static class DepthwiseVnni
     /// zero point, so padding taps read it without a padded copy of the plane. int8 inputs are flipped to u8 as loaded.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelDirect3<TX>(ReadOnlySpan<byte> input, byte pad, ReadOnlySpan<int> loadAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+    private static void ChannelDirect3<TX, TMode>(ReadOnlySpan<byte> input, byte pad, ReadOnlySpan<int> loadAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> words, int start, float multiplier, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
-        where TX : unmanaged
+        where TX : unmanaged where TMode : struct
     {
         ref byte src = ref MemoryMarshal.GetReference(input);
         ref byte pat = ref MemoryMarshal.GetReference(patterns);
@@ -295,7 +330,7 @@ internal static class DepthwiseVnni
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, loadAt[e + 4], ref pat, e + 4, padding, flip), w1);
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, Window<TX>(ref src, loadAt[e + 2], ref pat, e + 2, padding, flip), w2);
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, loadAt[e + 5], ref pat, e + 5, padding, flip), w2);
-            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
     }
 
@@ -310,9 +345,10 @@ internal static class DepthwiseVnni
 
     /// <summary>Any other kernel: the weight ints in a loop.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelAny(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
+    private static void ChannelAny<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+        where TMode : struct
     {
         ref byte src = ref MemoryMarshal.GetReference(padded);
         ref byte pat = ref MemoryMarshal.GetReference(patterns);
@@ -332,7 +368,7 @@ internal static class DepthwiseVnni
                 a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, wordOffsets[i])), pLo), w);
                 a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, wordOffsets[i])), pHi), w);
             }
-            Store(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
         }
     }
 
@@ -343,13 +379,9 @@ internal static class DepthwiseVnni
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) => lo.ToVector512Unsafe().WithUpper(hi);
 
-    /// <summary>16 sums to 16 output bytes at <paramref name="at"/>.</summary>
+    /// <summary>16 sums to 16 output bytes at <paramref name="at"/> (<see cref="Requant512"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<int> acc, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, ref byte dst, int at)
-    {
-        // vcvtps2dq rounds half to even (the default MXCSR mode); after the clamp every value is in the type's
-        // range, so vpmovdb's truncation is exact. MinNative/MaxNative: plain vminps/vmaxps (no NaN fix-ups).
-        var f = Vector512.MinNative(Vector512.MaxNative(Vector512.ConvertToSingle(acc) * m, lo), hi);
-        Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + zp).StoreUnsafe(ref dst, (nuint)at);
-    }
+    private static void Store<TMode>(Vector512<int> acc, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, ref byte dst, int at)
+        where TMode : struct =>
+        Requant512.Bytes<TMode>(acc, m, lo, hi, zp).StoreUnsafe(ref dst, (nuint)at);
 }

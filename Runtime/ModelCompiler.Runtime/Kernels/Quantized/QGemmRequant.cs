@@ -61,16 +61,16 @@ internal static class QGemmRequant
             nint multiplierStep = multipliers.Length == 1 ? 0 : 1;
             ref float multiplier0 = ref MemoryMarshal.GetReference(multipliers);
             ref int term0 = ref MemoryMarshal.GetReference(terms);
-            int kind = !SaturatingNarrow(multipliers.Length == 1 ? multipliers : multipliers.Slice(row0, rowCount)) ? 0 : typeof(T) == typeof(byte) ? 1 : 2;
+            int form = Requant512.FormFor<T>(multipliers.Length == 1 ? multipliers : multipliers.Slice(row0, rowCount));
             for (; m0 + 8 <= rowCount; m0 += 8)
             {
                 ref int rows = ref Unsafe.Add(ref w, (row0 + m0) * kq);
                 ref int t = ref Unsafe.Add(ref term0, m0);
                 ref float mul = ref Unsafe.Add(ref multiplier0, (row0 + m0) * multiplierStep);
                 ref byte o = ref Unsafe.Add(ref output, offset + m0 * stride);
-                if (kind == 1) Rows8<NarrowToByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
-                else if (kind == 2) Rows8<NarrowToSByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
-                else Rows8<ClampInFloat>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+                if (form == 1) Rows8<Requant512.SaturateToByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+                else if (form == 2) Rows8<Requant512.SaturateToSByte>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
+                else Rows8<Requant512.Clamped>(ref rows, kq, ref x, ldc, pixels, ref t, ref mul, multiplierStep, bounds, ref o, stride);
             }
         }
         for (; m0 < rowCount; m0 += 4)
@@ -152,29 +152,6 @@ internal static class QGemmRequant
         public Vector256<int> Zp;
         public Vector512<float> Lo512, Hi512;
         public Vector512<int> Zp512;
-    }
-
-    /// <summary>Epilogue of <see cref="Rows8{TStore}"/>: clamp in float32, then narrow (any multiplier).</summary>
-    private struct ClampInFloat;
-    /// <summary>Epilogue: round, add the zero point, narrow to uint8 with saturation (<see cref="SaturatingNarrow"/>).</summary>
-    private struct NarrowToByte;
-    /// <summary>Epilogue: round, add the zero point, narrow to int8 with saturation (<see cref="SaturatingNarrow"/>).</summary>
-    private struct NarrowToSByte;
-
-    /// <summary>
-    /// Whether the AVX-512 epilogue may skip the float clamp and let the narrowing saturate instead: the output range
-    /// is the whole type here, and clamping to integer bounds commutes with rounding, so
-    /// clamp(round(x) + zp, min, max) = round(clamp(x, min - zp, max - zp)) + zp, the reference result, as long as
-    /// round(x) + zp cannot overflow int32. |multiplier| &lt; 0.5 keeps |x| = |acc * multiplier| under 2^30 (vcvtps2dq
-    /// returns 0x80000000 for anything at or past 2^31). Real multipliers (input scale x weight scale / output scale)
-    /// are far smaller. One clamp fewer per 16 outputs (two for int8 outputs).
-    /// </summary>
-    private static bool SaturatingNarrow(ReadOnlySpan<float> multipliers)
-    {
-        if (!Avx512F.IsSupported) return false;
-        foreach (float m in multipliers)
-            if (!(Math.Abs(m) < 0.5f)) return false;
-        return true;
     }
 
     /// <summary>
@@ -278,21 +255,9 @@ internal static class QGemmRequant
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store16<TStore>(Vector256<int> a0, Vector256<int> a1, ref float multiplier, in Bounds b, ref byte o) where TStore : struct
     {
-        if (Avx512F.IsSupported && typeof(TStore) != typeof(ClampInFloat))
-        {
-            // Saturating narrow (see SaturatingNarrow): no float clamp.
-            var n = Avx512F.ConvertToVector512Int32(Vector512.ConvertToSingle(a0.ToVector512Unsafe().WithUpper(a1)) * Vector512.Create(multiplier)) + b.Zp512;
-            var bytes = typeof(TStore) == typeof(NarrowToByte)
-                ? Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(n, Vector512<int>.Zero).AsUInt32())
-                : Avx512F.ConvertToVector128SByteWithSaturation(n).AsByte();
-            bytes.StoreUnsafe(ref o);
-            return;
-        }
         if (Avx512F.IsSupported)
         {
-            var f = Vector512.ConvertToSingle(a0.ToVector512Unsafe().WithUpper(a1)) * Vector512.Create(multiplier);
-            f = Vector512.MinNative(Vector512.MaxNative(f, b.Lo512), b.Hi512);
-            Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + b.Zp512).StoreUnsafe(ref o);
+            Requant512.Bytes<TStore>(a0.ToVector512Unsafe().WithUpper(a1), Vector512.Create(multiplier), b.Lo512, b.Hi512, b.Zp512).StoreUnsafe(ref o);
             return;
         }
         var m = Vector256.Create(multiplier);
