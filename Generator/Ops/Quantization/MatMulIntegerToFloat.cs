@@ -65,7 +65,7 @@ internal sealed class MatMulIntegerToFloatOp : OpSchema
         {
             string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
             string b = bias is null ? "default" : w.Weight(bias);
-            w.Line($"{Quant.Runtime}QuantizedMatMul.MatMulIntegerToFloat<{ta}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Weight(scales)}, {b}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K});");
+            w.Line($"{Quant.Runtime}QuantizedMatMul.MatMulIntegerToFloat<{ta}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Weight(scales)}, {b}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K}{QuantMatMul.PanelsArgument(p)});");
         }, summary, macs);
     }
 }

@@ -19,22 +19,34 @@ internal static class QuantMatMul
         public int[]? ZeroPoints;
     }
 
+    /// <summary>
+    /// Whether B is packed in panels of 64 columns: for a single row of A (a classifier's input vector), whose
+    /// product streams B once (see <c>QuantizedMatMul.PanelColumns</c>).
+    /// </summary>
+    public static bool Panels(MatMulPlan p) => p.AOffsets.Length * p.M == 1;
+
+    /// <summary>The argument that tells the run-time kernel which packing B has.</summary>
+    public static string PanelsArgument(MatMulPlan p) => Panels(p) ? ", panels: true" : "";
+
     /// <summary>True when B is the same matrix for every output batch (2-D, or leading dimensions of 1).</summary>
     public static bool SharedB(MatMulPlan p) => p.BOffsets.All(o => o == 0) && p.AOffsets.Select((o, i) => o == i * p.M * p.K).All(v => v);
 
     public static Prepared Prepare(MatMulPlan p, Tensor b, Tensor? bZeroPoint, long aZeroPoint, bool aSigned)
     {
-        int n = p.N, k = p.K, kq = (k + 3) / 4, ldb = (n + 15) / 16 * 16;
+        int n = p.N, k = p.K, kq = (k + 3) / 4;
+        bool panels = Panels(p);
+        int ldb = panels ? (n + 63) / 64 * 64 : (n + 15) / 16 * 16;
         int shift = b.Type == DataType.UInt8 ? 128 : 0;
         var packed = new sbyte[kq * ldb * 4];
         var sums = new long[n];
         for (int kk = 0; kk < k; kk++)
         {
-            int rowBase = (kk >> 2) * ldb * 4 + (kk & 3);
             for (int c = 0; c < n; c++)
             {
                 long v = b.GetLong((long)kk * n + c) - shift;
-                packed[rowBase + 4 * c] = (sbyte)v;
+                // [K/4][N] ints, or panels of 64 columns: [N/64][K/4][64] (QuantizedMatMul.PanelColumns).
+                int at = panels ? ((c / 64 * kq + (kk >> 2)) * 64 + c % 64) * 4 + (kk & 3) : ((kk >> 2) * ldb + c) * 4 + (kk & 3);
+                packed[at] = (sbyte)v;
                 sums[c] += v;
             }
         }
@@ -120,7 +132,7 @@ internal sealed class QLinearMatMulOp : OpSchema
         return new CallKernel(c.Node, w =>
         {
             string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
-            w.Line($"{Quant.Runtime}QuantizedMatMul.QLinearMatMul<{ta}, {ty}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Weight(multipliers)}, {yz}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K});");
+            w.Line($"{Quant.Runtime}QuantizedMatMul.QLinearMatMul<{ta}, {ty}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Weight(multipliers)}, {yz}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K}{QuantMatMul.PanelsArgument(p)});");
         }, summary, macs);
     }
 }
@@ -170,7 +182,7 @@ internal sealed class MatMulIntegerOp : OpSchema
         return new CallKernel(c.Node, w =>
         {
             string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
-            w.Line($"{Quant.Runtime}QuantizedMatMul.MatMulInteger<{ta}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K});");
+            w.Line($"{Quant.Runtime}QuantizedMatMul.MatMulInteger<{ta}>({w.In(0)}, {az}, {w.Weight(packed)}, {zps}, {w.Weight(terms)}, {w.Out(0)}, m: {rows}, n: {p.N}, k: {p.K}{QuantMatMul.PanelsArgument(p)});");
         }, summary, macs);
     }
 }

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Graph;
 using ModelCompiler.Runtime;
+using ModelCompiler.Tests.Infrastructure;
 using Xunit;
 
 namespace ModelCompiler.Tests.Quantization;
@@ -204,6 +206,35 @@ public sealed class IntegerKernelTests
             Assert.Contains(expected, v => v == min);
             Assert.Contains(expected, v => v == max);
             Assert.True(expected.Count(v => v > min && v < max) > expected.Length / 4, $"{h}x{w}/{stride}: most outputs saturated");
+        }
+    }
+
+    /// <summary>
+    /// A compiled single-row MatMulInteger (B packed at build time in panels of 64 columns, as a classifier's is)
+    /// and a 3-row one (the [K/4][N] packing), on every instruction path, against a direct int32 reference: exact.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Compiled_matmul_reads_either_packing_on_every_path(string path)
+    {
+        using var scope = Force(path);
+        var r = new Rng(31);
+        foreach (int m in new[] { 1, 3 })
+        {
+            int k = 70, n = 150;
+            var b = new OnnxBuilder(13);
+            string a = b.Input("a", DataType.UInt8, m, k);
+            var bValues = Enumerable.Range(0, k * n).Select(_ => (sbyte)r.Int(-128, 127)).ToArray();
+            var y = b.Node("MatMulInteger", new[] { a, b.Initializer(new[] { k, n }, bValues), b.Initializer(Array.Empty<int>(), new[] { (byte)130 }) });
+            b.Output(y, DataType.Int32);
+            var model = TypedModel.Compile(b.Build(), $"row_panels_{m}");
+            var aValues = Enumerable.Range(0, m * k).Select(_ => (byte)r.Int(0, 255)).ToArray();
+            var actual = (int[])model.RunTyped(new Array[] { aValues })[0].Data;
+            var expected = new int[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int t = 0; t < k; t++) expected[i * n + j] += (aValues[i * k + t] - 130) * bValues[t * n + j];
+            Assert.Equal(expected, actual);
         }
     }
 
