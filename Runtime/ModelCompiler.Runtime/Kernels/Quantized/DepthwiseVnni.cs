@@ -99,10 +99,11 @@ internal static class DepthwiseVnni
 
         // Small planes (chunks across row ends, short rows): windows straight from the input when each half chunk's
         // taps of a kernel row fit one 32-byte load, padding taps taking the zero point from a second table
-        // (ChannelDirect3). That saves the padded copy but costs a two-table permute and a pattern load per window,
-        // so it pays where the copy is large against the chunks: measured on Zen 5, 7x7 planes 39 -> 33 us (960
-        // channels), 5x5 18 -> 13 us, stride 2 to 7x7 and 10x10 about 15% faster, but 10x10 stride 1 (7 chunks per
-        // channel) 10% and 14x14 (13 chunks) 35% slower. Hence: input rows at least 1.6 x the chunks.
+        // (ChannelsDirect3), and with depth multiplier 1 all channels in one call. That saves the padded copy and a
+        // call per channel but costs a two-table permute and a pattern load per window, so it pays where the copy is
+        // large against the chunks. Measured on Zen 5: 7x7 planes 39 -> 29 us (960 channels), 5x5 18 -> 11 us (480),
+        // stride 2 to 7x7 and to 10x10 10-20% faster; 10x10 and 14x14 at stride 1 (7 and 13 chunks a channel) no
+        // faster or slower (per channel, before batching: 10% and 35% slower). Hence: input rows at least 1.6 x the chunks.
         Span<int> directAt = default;
         Span<byte> directPatterns = default;
         int directEnd = 0;
@@ -125,7 +126,28 @@ internal static class DepthwiseVnni
         padded.Fill((byte)xzShifted);
         for (int n = 0; n < g.batch; n++)
         {
-            for (int ic = 0; ic < g.inChannels; ic++)
+            int ic = 0;
+            if (direct && mg == 1)
+            {
+                // The leading channels whose loads stay inside the input and whose stores need no buffer, in one call.
+                int count = g.inChannels;
+                while (count > 0 && ((n * g.inChannels + count - 1) * inPlane + directEnd > xb.Length ||
+                    layout == WindowChunks.Layout.ShortRows && (n * m + count) * outPlane == yb.Length))
+                    count--;
+                if (count > 0)
+                {
+                    ReadOnlySpan<byte> input = xb.Slice(n * g.inChannels * inPlane);
+                    Span<byte> output = yb.Slice(n * m * outPlane, count * outPlane);
+                    var batchWords = words.Slice(0, count * 3);
+                    var batchStarts = starts.Slice(0, count);
+                    var batchMultipliers = multipliers.Length == 1 ? multipliers : multipliers.Slice(0, count);
+                    if (form == 1) ChannelsDirect3<TX, Requant512.SaturateToByte>(input, inPlane, count, (byte)xzShifted, directAt, outputAt, directPatterns, batchWords, batchStarts, batchMultipliers, lo, hi, zp, output, outPlane);
+                    else if (form == 2) ChannelsDirect3<TX, Requant512.SaturateToSByte>(input, inPlane, count, (byte)xzShifted, directAt, outputAt, directPatterns, batchWords, batchStarts, batchMultipliers, lo, hi, zp, output, outPlane);
+                    else ChannelsDirect3<TX, Requant512.Clamped>(input, inPlane, count, (byte)xzShifted, directAt, outputAt, directPatterns, batchWords, batchStarts, batchMultipliers, lo, hi, zp, output, outPlane);
+                    ic = count;
+                }
+            }
+            for (; ic < g.inChannels; ic++)
             {
                 int planeAt = (n * g.inChannels + ic) * inPlane;
                 bool fromInput = direct && planeAt + directEnd <= xb.Length;
@@ -169,7 +191,8 @@ internal static class DepthwiseVnni
         where TX : unmanaged where TMode : struct
     {
         if (fromInput)
-            ChannelDirect3<TX, TMode>(input, p.Pad, p.DirectAt, p.OutputAt, p.DirectPatterns, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
+            ChannelsDirect3<TX, TMode>(input, 0, 1, p.Pad, p.DirectAt, p.OutputAt, p.DirectPatterns, words, new ReadOnlySpan<int>(in start),
+                new ReadOnlySpan<float>(in multiplier), p.Lo, p.Hi, p.Zp, plane, plane.Length);
         else if (p.RowPairs)
             Channel3RowPairs<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.PaddedWidth, p.OutWidth, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
         else if (words.Length == 3)
@@ -303,34 +326,47 @@ internal static class DepthwiseVnni
     }
 
     /// <summary>
-    /// <see cref="Channel3"/> reading the unpadded input plane (<see cref="WindowChunks.BuildDirect"/>): per half chunk
+    /// <see cref="Channel3"/> reading the unpadded input planes (<see cref="WindowChunks.BuildDirect"/>): per half chunk
     /// and kernel row, one 32-byte load and one two-table permute (<c>vpermt2b</c>) whose second table is the input
-    /// zero point, so padding taps read it without a padded copy of the plane. int8 inputs are flipped to u8 as loaded.
+    /// zero point, so padding taps read it without a padded copy. <paramref name="channels"/> consecutive channels
+    /// (planes <paramref name="inPlane"/> and <paramref name="outPlane"/> bytes apart, depth multiplier 1) in one call:
+    /// on 5x5 and 7x7 planes a channel is only 2 to 4 chunks, and a call per channel cost more than its chunks.
+    /// int8 inputs are flipped to u8 as loaded. The caller checks that every load stays inside the input.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelDirect3<TX, TMode>(ReadOnlySpan<byte> input, byte pad, ReadOnlySpan<int> loadAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
-        ReadOnlySpan<int> words, int start, float multiplier, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
+    private static void ChannelsDirect3<TX, TMode>(ReadOnlySpan<byte> input, int inPlane, int channels, byte pad, ReadOnlySpan<int> loadAt,
+        ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns, ReadOnlySpan<int> words, ReadOnlySpan<int> starts, ReadOnlySpan<float> multipliers,
+        Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> output, int outPlane)
         where TX : unmanaged where TMode : struct
     {
-        ref byte src = ref MemoryMarshal.GetReference(input);
+        if (words.Length < 3 * channels || starts.Length < channels || (multipliers.Length != 1 && multipliers.Length < channels) ||
+            output.Length < (channels - 1) * outPlane + outPlane)
+            throw new ArgumentException("depthwise channel batch out of range");
         ref byte pat = ref MemoryMarshal.GetReference(patterns);
-        ref byte dst = ref MemoryMarshal.GetReference(plane);
+        ref int at = ref MemoryMarshal.GetReference(loadAt);
+        ref int outAt = ref MemoryMarshal.GetReference(outputAt);
         var padding = Vector256.Create(pad);
         var flip = Vector256.Create((byte)0x80);
-        var w0 = Vector256.Create(words[0]).AsSByte();
-        var w1 = Vector256.Create(words[1]).AsSByte();
-        var w2 = Vector256.Create(words[2]).AsSByte();
-        var s = Vector256.Create(start);
-        var mul = Vector512.Create(multiplier);
-        for (int c = 0, e = 0; c < outputAt.Length; c++, e += 6)
+        int chunks = outputAt.Length;
+        for (int ch = 0; ch < channels; ch++)
         {
-            var a0 = AvxVnni.MultiplyWideningAndAdd(s, Window<TX>(ref src, loadAt[e], ref pat, e, padding, flip), w0);
-            var a1 = AvxVnni.MultiplyWideningAndAdd(s, Window<TX>(ref src, loadAt[e + 3], ref pat, e + 3, padding, flip), w0);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Window<TX>(ref src, loadAt[e + 1], ref pat, e + 1, padding, flip), w1);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, loadAt[e + 4], ref pat, e + 4, padding, flip), w1);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Window<TX>(ref src, loadAt[e + 2], ref pat, e + 2, padding, flip), w2);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, loadAt[e + 5], ref pat, e + 5, padding, flip), w2);
-            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
+            ref byte src = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), (nint)ch * inPlane);
+            ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)ch * outPlane);
+            var w0 = Vector256.Create(words[3 * ch]).AsSByte();
+            var w1 = Vector256.Create(words[3 * ch + 1]).AsSByte();
+            var w2 = Vector256.Create(words[3 * ch + 2]).AsSByte();
+            var s = Vector256.Create(starts[ch]);
+            var mul = Vector512.Create(multipliers[multipliers.Length == 1 ? 0 : ch]);
+            for (int c = 0, e = 0; c < chunks; c++, e += 6)
+            {
+                var a0 = AvxVnni.MultiplyWideningAndAdd(s, Window<TX>(ref src, Unsafe.Add(ref at, e), ref pat, e, padding, flip), w0);
+                var a1 = AvxVnni.MultiplyWideningAndAdd(s, Window<TX>(ref src, Unsafe.Add(ref at, e + 3), ref pat, e + 3, padding, flip), w0);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Window<TX>(ref src, Unsafe.Add(ref at, e + 1), ref pat, e + 1, padding, flip), w1);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, Unsafe.Add(ref at, e + 4), ref pat, e + 4, padding, flip), w1);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Window<TX>(ref src, Unsafe.Add(ref at, e + 2), ref pat, e + 2, padding, flip), w2);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Window<TX>(ref src, Unsafe.Add(ref at, e + 5), ref pat, e + 5, padding, flip), w2);
+                Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, Unsafe.Add(ref outAt, c));
+            }
         }
     }
 
