@@ -56,6 +56,9 @@ public sealed class QuantizedModelBehaviourTests
     [InlineData("ic_quantized_int8.onnx", null)]
     [InlineData("ks_quantized_int8.onnx", null)]
     [InlineData("ad_quantized_int8.onnx", null)]
+    [InlineData("ic_quantized_int8_split.onnx", null)]
+    [InlineData("ks_quantized_int8_split.onnx", null)]
+    [InlineData("ad_quantized_int8_split.onnx", null)]
     public void Int8_weights_stay_one_byte_each(string file, string? inputShape)
     {
         var bytes = File.ReadAllBytes(Repo.Shared(Mlperf(file)));
@@ -64,6 +67,7 @@ public sealed class QuantizedModelBehaviourTests
         var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
         long int8Weights = proto.Graph.Initializer.Where(t => t.DataType is (int)DataType.Int8 or (int)DataType.UInt8)
             .Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{file}: weight blob {result.WeightBytes} bytes ({result.WeightBytes / 1024} KB), model file {bytes.Length} bytes ({bytes.Length / 1024} KB), {int8Weights} int8 weights");
         Assert.True(result.WeightBytes <= bytes.Length, $"{file}: weight blob {result.WeightBytes} bytes, model file {bytes.Length} bytes");
         // Packing pads each filter to a multiple of 4 and aligns tensors to 64 bytes; everything else is small.
         Assert.True(result.WeightBytes < int8Weights * 1.35 + 64 * 1024, $"{file}: weight blob {result.WeightBytes} bytes for {int8Weights} int8 weights");
