@@ -164,7 +164,7 @@ public sealed class IntegerKernelTests
     {
         if (!DepthwiseVnni.IsSupported) Assert.Skip("AVX-VNNI and AVX-512 VBMI are not supported on this machine");
         var r = new Rng(29);
-        foreach (var (h, w, stride) in new[] { (20, 18, 1), (7, 7, 1), (14, 14, 2), (14, 14, 1) })
+        foreach (var (h, w, stride) in new[] { (20, 18, 1), (7, 7, 1), (14, 14, 2), (14, 14, 1), (20, 37, 2), (9, 21, 1) })
         {
             int c = 5, oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
             var g = new ConvGeometry(1, c, h, w, c, oh, ow, c, 3, 3, stride, stride, 1, 1, 1, 1);

@@ -74,7 +74,8 @@ internal static class DepthwiseVnni
         Span<int> inputAt = QuantScratch<int>.Get(1, 2 * chunks);
         Span<int> outputAt = QuantScratch<int>.Get(2, chunks);
         Span<byte> patterns = QuantScratch<byte>.Get(2, 2 * chunks * LoadBytes);
-        WindowChunks.BuildChunks(g, layout, pw, inputAt, outputAt, patterns);
+        // Three-row kernels (Channel3, Channel3RowPairs) end rows in half chunks where that saves work.
+        WindowChunks.BuildChunks(g, layout, pw, inputAt, outputAt, patterns, halfTails: kh == 3 && (kw + 3) / 4 == 1);
 
         // Per channel: one weight int per kernel row and group of four taps, and the starting sum.
         int wordsPerChannel = kh * groupsPerRow;
@@ -248,8 +249,17 @@ internal static class DepthwiseVnni
         for (int c = 0; c < outputAt.Length; c++)
         {
             var pLo = Vector256.LoadUnsafe(ref pat, (nuint)(2 * c * LoadBytes));
-            var pHi = Vector256.LoadUnsafe(ref pat, (nuint)((2 * c + 1) * LoadBytes));
             ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
+            if (inputAt[2 * c + 1] < 0)
+            {
+                // A half chunk (the last 8 outputs of a row).
+                var h = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o0)), pLo), w0);
+                h = AvxVnni.MultiplyWideningAndAdd(h, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o1)), pLo), w1);
+                h = AvxVnni.MultiplyWideningAndAdd(h, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o2)), pLo), w2);
+                Store8<TMode>(h, mul, lo, hi, zp, ref dst, outputAt[c]);
+                continue;
+            }
+            var pHi = Vector256.LoadUnsafe(ref pat, (nuint)((2 * c + 1) * LoadBytes));
             ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
             var a0 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, o0)), pLo), w0);
             var a1 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, o0)), pHi), w0);
@@ -290,6 +300,20 @@ internal static class DepthwiseVnni
             for (int end = c + perRow; c < end; c++)
             {
                 ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
+                if (inputAt[2 * c + 1] < 0)
+                {
+                    // A half chunk (the rows' last 8 outputs).
+                    var m1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r1)), pattern);
+                    var m2 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r2)), pattern);
+                    var u = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref lo8), pattern), w0);
+                    var v = AvxVnni.MultiplyWideningAndAdd(s, m1, w0);
+                    u = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(u, m1, w1), m2, w2);
+                    v = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(v, m2, w1),
+                        Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r3)), pattern), w2);
+                    Store8<TMode>(u, mul, lo, hi, zp, ref dst, outputAt[c]);
+                    Store8<TMode>(v, mul, lo, hi, zp, ref dst, outputAt[c] + outWidth);
+                    continue;
+                }
                 ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
                 var l1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r1)), pattern);
                 var h1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r1)), pattern);
@@ -314,6 +338,14 @@ internal static class DepthwiseVnni
         for (; c < outputAt.Length; c++)
         {
             ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
+            if (inputAt[2 * c + 1] < 0)
+            {
+                var u = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref lo8), pattern), w0);
+                u = AvxVnni.MultiplyWideningAndAdd(u, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r1)), pattern), w1);
+                u = AvxVnni.MultiplyWideningAndAdd(u, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r2)), pattern), w2);
+                Store8<TMode>(u, mul, lo, hi, zp, ref dst, outputAt[c]);
+                continue;
+            }
             ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
             var a0 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref lo8), pattern), w0);
             var a1 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref hi8), pattern), w0);
@@ -414,6 +446,12 @@ internal static class DepthwiseVnni
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) => lo.ToVector512Unsafe().WithUpper(hi);
+
+    /// <summary>8 sums to 8 output bytes at <paramref name="at"/> (a half chunk).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8<TMode>(Vector256<int> acc, Vector512<float> m, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, ref byte dst, int at)
+        where TMode : struct =>
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, at), Requant512.Bytes8<TMode>(acc, m.GetLower(), lo.GetLower(), hi.GetLower(), zp.GetLower()).AsUInt64().ToScalar());
 
     /// <summary>16 sums to 16 output bytes at <paramref name="at"/> (<see cref="Requant512"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -43,6 +43,20 @@ internal static class Requant512
     /// <summary>0 clamped, 1 saturating to uint8, 2 saturating to int8: the form for output type <typeparamref name="T"/>.</summary>
     public static int FormFor<T>(ReadOnlySpan<float> multipliers) => !CanSaturate(multipliers) ? 0 : typeof(T) == typeof(byte) ? 1 : 2;
 
+    /// <summary>8 sums to 8 output bytes (the low 8 of the result) in form <typeparamref name="TForm"/>, the same operations at 256 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Bytes8<TForm>(Vector256<int> sums, Vector256<float> multiplier, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp)
+        where TForm : struct
+    {
+        var f = Vector256.ConvertToSingle(sums) * multiplier;
+        if (typeof(TForm) == typeof(SaturateToByte))
+            return Avx512F.VL.ConvertToVector128ByteWithSaturation(Vector256.Max(Avx.ConvertToVector256Int32(f) + zp, Vector256<int>.Zero).AsUInt32());
+        if (typeof(TForm) == typeof(SaturateToSByte))
+            return Avx512F.VL.ConvertToVector128SByteWithSaturation(Avx.ConvertToVector256Int32(f) + zp).AsByte();
+        f = Vector256.MinNative(Vector256.MaxNative(f, lo), hi);
+        return Avx512F.VL.ConvertToVector128Byte(Avx.ConvertToVector256Int32(f) + zp);
+    }
+
     /// <summary>16 sums to 16 output bytes in form <typeparamref name="TForm"/>; lo/hi: the output range less the zero point.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Bytes<TForm>(Vector512<int> sums, Vector512<float> multiplier, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)

@@ -199,10 +199,23 @@ internal static class WindowChunks
     public static int PaddedWidth(in ConvGeometry g) =>
         Math.Max((g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1, g.padLeft + g.inWidth);
 
-    public static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns)
+    /// <summary>
+    /// Whether rows end in a half chunk when <see cref="BuildChunks"/> is asked for half tails: rows along which
+    /// 1 to 8 outputs are left after the whole chunks (40 = 16 + 16 + 8).
+    /// </summary>
+    public static bool HalfTails(in ConvGeometry g, Layout layout) => layout == Layout.Rows && g.outWidth % Chunk is > 0 and <= Half;
+
+    /// <summary>
+    /// The chunk tables. With <paramref name="halfTails"/> and <see cref="HalfTails"/>, a row's last chunk is a half
+    /// chunk of the row's last 8 outputs, marked by a second input offset of -1, instead of 16 outputs overlapping the
+    /// chunk before (a 40-wide row then computes 40 outputs rather than 48, a 20-wide one 24 rather than 32); only
+    /// kernels that handle the mark ask for it.
+    /// </summary>
+    public static void BuildChunks(in ConvGeometry g, Layout layout, int pw, Span<int> inputAt, Span<int> outputAt, Span<byte> patterns, bool halfTails = false)
     {
         if (layout == Layout.Rows)
         {
+            bool half = halfTails && HalfTails(g, layout);
             // Every half reads 8 consecutive outputs of one row: one pattern for all, offsets in closed form.
             Span<byte> one = stackalloc byte[LoadBytes];
             for (int j = 0; j < Half; j++)
@@ -211,10 +224,12 @@ internal static class WindowChunks
             int perRow = (g.outWidth + Chunk - 1) / Chunk;
             for (int c = 0; c < outputAt.Length; c++)
             {
-                int oh = c / perRow, ow = Math.Min((c - oh * perRow) * Chunk, g.outWidth - Chunk);
+                int oh = c / perRow, j = c - oh * perRow;
+                bool halfChunk = half && j == perRow - 1;
+                int ow = halfChunk ? g.outWidth - Half : Math.Min(j * Chunk, g.outWidth - Chunk);
                 outputAt[c] = oh * g.outWidth + ow;
                 inputAt[2 * c] = oh * g.strideHeight * pw + ow * g.strideWidth;
-                inputAt[2 * c + 1] = inputAt[2 * c] + Half * g.strideWidth;
+                inputAt[2 * c + 1] = halfChunk ? -1 : inputAt[2 * c] + Half * g.strideWidth;
                 pattern.CopyTo(patterns.Slice(2 * c * LoadBytes));
                 pattern.CopyTo(patterns.Slice((2 * c + 1) * LoadBytes));
             }
