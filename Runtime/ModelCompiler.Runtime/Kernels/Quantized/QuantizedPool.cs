@@ -30,18 +30,21 @@ public static class QuantizedPool
         int min = Requantize.Min<T>(), max = Requantize.Max<T>();
         for (int n = 0; n < batch; n++)
         {
+            if (!channelsLast)
+            {
+                // Plane sums first, then one vectorized requantization of all channels (the same arithmetic as
+                // Requantize.One, 16 at a time).
+                Span<int> sums = QuantScratch<int>.Get(0, channels);
+                for (int c = 0; c < channels; c++)
+                    sums[c] = bias + SumPlane(MemoryMarshal.AsBytes(x.Slice((n * channels + c) * size, size)), typeof(T) == typeof(sbyte));
+                Requantize.Store(sums, multiplier, yz, y.Slice(n * channels, channels));
+                continue;
+            }
             for (int c = 0; c < channels; c++)
             {
                 int sum = bias;
-                if (channelsLast)
-                {
-                    var xs = x.Slice(n * channels * size);
-                    for (int i = 0; i < size; i++) sum += Requantize.Widen(xs[i * channels + c]);
-                }
-                else
-                {
-                    sum += SumPlane(MemoryMarshal.AsBytes(x.Slice((n * channels + c) * size, size)), typeof(T) == typeof(sbyte));
-                }
+                var xs = x.Slice(n * channels * size);
+                for (int i = 0; i < size; i++) sum += Requantize.Widen(xs[i * channels + c]);
                 y[n * channels + c] = Quantization.FromInt<T>(Requantize.One(sum, multiplier, yz, min, max));
             }
         }
