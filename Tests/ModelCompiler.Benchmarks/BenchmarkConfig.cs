@@ -28,5 +28,6 @@ public static class BenchmarkConfig
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(new GflopsColumn())
         .AddColumn(StatisticColumn.Median)
+        .AddColumn(StatisticColumn.Min)
         .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
 }
