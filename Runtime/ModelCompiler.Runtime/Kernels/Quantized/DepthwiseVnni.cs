@@ -21,16 +21,20 @@ namespace ModelCompiler.Runtime;
 /// </para>
 /// <para>
 /// Work goes in chunks of 16 consecutive outputs of a plane. Rows of 16 outputs or more are cut into chunks
-/// along the row (the last one overlapping its neighbour); narrower planes (MobileNet's 14x14 and 7x7) take 16
-/// consecutive outputs across row ends when each half's windows fit one 32-byte load, so a 7x7 plane is 4 chunks
-/// rather than 7 mostly empty rows, and otherwise one chunk per row. Each half chunk's input offset and permute
-/// pattern, and each chunk's output offset, are computed once per call and reused for every channel.
+/// along the row (the last one overlapping its neighbour, or, for 3-row kernels, a half chunk of the row's last 8
+/// outputs when at most 8 are left); narrower planes (MobileNet's 14x14 and 7x7) take 16 consecutive outputs across
+/// row ends when each half's windows fit one 32-byte load, so a 7x7 plane is 4 chunks rather than 7 mostly empty
+/// rows, and otherwise one chunk per row. Each half chunk's input offset and permute pattern, and each chunk's
+/// output offset, are computed once per call and reused for every channel. The smallest planes skip the padded
+/// copy and read their windows from the input itself (see <see cref="ChannelsDirect3{TX, TMode}"/>).
 /// </para>
 /// <para>
 /// Activations are read as u8 (int8 inputs flipped by XOR 0x80, i.e. + 128); weights as s8 with zero weight zero
 /// points. sum (x - xz) w = sum x' w - xz' sum w, with x' and xz' the shifted input and zero point; the second
 /// term and the bias are each channel's starting sum, and padding holds xz' so that it adds exactly nothing.
-/// Requantization is <see cref="Requantize"/>'s: float32 multiply, clamp, round half to even, zero point.
+/// Requantization is <see cref="Requantize"/>'s: float32 multiply, clamp, round half to even, zero point, 16 values
+/// per AVX-512 instruction (<see cref="Requant512"/>, which narrows with saturation instead of clamping when every
+/// multiplier is under 0.5).
 /// </para>
 /// </summary>
 internal static class DepthwiseVnni
