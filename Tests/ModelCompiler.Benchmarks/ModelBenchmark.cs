@@ -57,6 +57,35 @@ public abstract class ModelBenchmark : IDisposable
         AfterSetup();
     }
 
+    /// <summary>
+    /// Runs ONNX Runtime alone with node profiling on (same session settings as the benchmark) for about
+    /// <paramref name="seconds"/> after <paramref name="warmUpSeconds"/> of warm-up (its first calls are several
+    /// times slower); returns the profile file, which records the warm-up calls too.
+    /// </summary>
+    public string ProfileOnnxRuntime(double warmUpSeconds, double seconds, out int warmUp, out int calls)
+    {
+        var input = new float[InputShape.Aggregate(1, (a, b) => a * b)];
+        var rng = new Random(1234);
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rng.NextDouble() * 2 - 1);
+        var outputs = OutputShapes.Select(s => (new float[s.Aggregate(1, (a, b) => a * b)], s)).ToList();
+        using var ort = new OrtRunner(ModelPath, input, InputShape, outputs, Path.Combine(Path.GetTempPath(), "modelcompiler-ort-profile"));
+        warmUp = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < warmUpSeconds || warmUp < 5)
+        {
+            ort.Run();
+            warmUp++;
+        }
+        calls = 0;
+        clock.Restart();
+        while (clock.Elapsed.TotalSeconds < seconds || calls < 5)
+        {
+            ort.Run();
+            calls++;
+        }
+        return ort.EndProfiling();
+    }
+
     /// <summary>More setup for a model with extra benchmarks (BenchmarkDotNet allows one [GlobalSetup] per class).</summary>
     protected virtual void AfterSetup() { }
 

@@ -18,7 +18,9 @@ public sealed class OrtRunner : IDisposable
     private readonly RunOptions _run = new();
     private readonly List<OrtValue> _values = new();
 
-    public OrtRunner(string modelPath, float[] input, ReadOnlySpan<int> inputShape, IReadOnlyList<(float[] Buffer, int[] Shape)> outputs)
+    /// <param name="profilePrefix">When set, ONNX Runtime records every node's time (SessionOptions.EnableProfiling)
+    /// into a JSON file starting with this path; <see cref="EndProfiling"/> returns the file.</param>
+    public OrtRunner(string modelPath, float[] input, ReadOnlySpan<int> inputShape, IReadOnlyList<(float[] Buffer, int[] Shape)> outputs, string? profilePrefix = null)
     {
         _options = new SessionOptions
         {
@@ -28,6 +30,11 @@ public sealed class OrtRunner : IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, // NanoDet's "initializer in graph inputs" warnings
         };
+        if (profilePrefix is not null)
+        {
+            _options.EnableProfiling = true;
+            _options.ProfileOutputPathPrefix = profilePrefix;
+        }
         _session = new InferenceSession(modelPath, _options);
         _binding = _session.CreateIoBinding();
         var inputValue = OrtValue.CreateTensorValueFromMemory(input, Longs(inputShape));
@@ -44,6 +51,9 @@ public sealed class OrtRunner : IDisposable
     }
 
     public void Run() => _session.RunWithBinding(_run, _binding);
+
+    /// <summary>Stops profiling and returns the JSON file ONNX Runtime wrote (only with a profile prefix).</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     private static long[] Longs(ReadOnlySpan<int> shape)
     {

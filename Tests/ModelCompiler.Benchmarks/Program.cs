@@ -10,13 +10,14 @@ namespace ModelCompiler.Benchmarks;
 /// <c>-- --filter '*'</c> (any BenchmarkDotNet arguments): runs the benchmarks, then prints the model report
 /// (ModelCompiler vs ONNX Runtime, allocation, GFLOP/s and share of the measured FMA peak) and writes it to
 /// BenchmarkDotNet.Artifacts/results/ModelCompiler-report.md. <c>-- --layers</c>: the top layers by time of
-/// each model, from the generated PredictProfiled.
+/// each model, from the generated PredictProfiled; <c>-- --ort-layers</c>: ONNX Runtime's own per-node breakdown.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
         if (args.Contains("--layers")) return LayerProfile.Run(args.Where(a => a != "--layers").ToArray());
+        if (args.Contains("--ort-layers")) return OrtLayerProfile.Run(args.Where(a => a != "--ort-layers").ToArray());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create()).ToList();
         if (summaries.Count == 0) return 0;
         string report = ModelReport.Build(summaries);
