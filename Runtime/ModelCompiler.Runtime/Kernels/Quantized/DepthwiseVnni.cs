@@ -199,7 +199,7 @@ internal static class DepthwiseVnni
             ChannelsDirect3<TX, TMode>(input, 0, 1, p.Pad, p.DirectAt, p.OutputAt, p.DirectPatterns, words, new ReadOnlySpan<int>(in start),
                 new ReadOnlySpan<float>(in multiplier), p.Lo, p.Hi, p.Zp, plane, plane.Length);
         else if (p.RowPairs)
-            Channel3RowPairs<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.PaddedWidth, p.OutWidth, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
+            Channel3RowPairs<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.WordOffsets, p.PaddedWidth, p.OutWidth, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
         else if (words.Length == 3)
             Channel3<TMode>(input, p.InputAt, p.OutputAt, p.Patterns, p.WordOffsets, words, start, multiplier, p.Lo, p.Hi, p.Zp, plane);
         else
@@ -283,7 +283,7 @@ internal static class DepthwiseVnni
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Channel3RowPairs<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
-        int pw, int outWidth, ReadOnlySpan<int> words, int start, float multiplier,
+        ReadOnlySpan<int> wordOffsets, int pw, int outWidth, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
         where TMode : struct
     {
@@ -339,26 +339,11 @@ internal static class DepthwiseVnni
                 Store<TMode>(Join(b0, b1), mul, lo, hi, zp, ref dst, outputAt[c] + outWidth);
             }
         }
-        for (; c < outputAt.Length; c++)
-        {
-            ref byte lo8 = ref Unsafe.Add(ref src, inputAt[2 * c]);
-            if (inputAt[2 * c + 1] < 0)
-            {
-                var u = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref lo8), pattern), w0);
-                u = AvxVnni.MultiplyWideningAndAdd(u, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r1)), pattern), w1);
-                u = AvxVnni.MultiplyWideningAndAdd(u, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r2)), pattern), w2);
-                Store8<TMode>(u, mul, lo, hi, zp, ref dst, outputAt[c]);
-                continue;
-            }
-            ref byte hi8 = ref Unsafe.Add(ref src, inputAt[2 * c + 1]);
-            var a0 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref lo8), pattern), w0);
-            var a1 = AvxVnni.MultiplyWideningAndAdd(s, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref hi8), pattern), w0);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r1)), pattern), w1);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r1)), pattern), w1);
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref lo8, r2)), pattern), w2);
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref Unsafe.Add(ref hi8, r2)), pattern), w2);
-            Store<TMode>(Join(a0, a1), mul, lo, hi, zp, ref dst, outputAt[c]);
-        }
+        // An odd last row: the plain kernel on its chunks (along rows all patterns are the same one, and the word
+        // offsets of stride-1 rows are 0, pw and 2pw).
+        if (c < outputAt.Length)
+            Channel3<TMode>(padded, inputAt.Slice(2 * c), outputAt.Slice(c), patterns.Slice(2 * c * LoadBytes), wordOffsets, words, start, multiplier,
+                lo, hi, zp, plane);
     }
 
     /// <summary>
