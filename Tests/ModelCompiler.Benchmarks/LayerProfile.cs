@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 
@@ -16,14 +17,8 @@ public static class LayerProfile
     {
         int top = Option(args, "--top", 5);
         double seconds = Option(args, "--seconds", 3);
-        int at = Array.IndexOf(args, "--model");
-        string only = at >= 0 && at + 1 < args.Length ? args[at + 1] : "";
-        var types = typeof(LayerProfile).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(ModelBenchmark).IsAssignableFrom(t))
-            .Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(t => t.Name, StringComparer.Ordinal);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        foreach (var type in types)
+        foreach (var type in Models(args))
         {
             var bench = (ModelBenchmark)Activator.CreateInstance(type)!;
             bench.Setup();
@@ -56,7 +51,18 @@ public static class LayerProfile
         return 0;
     }
 
-    private static T Option<T>(string[] args, string name, T fallback) where T : IParsable<T>
+    /// <summary>The benchmark classes, or those whose name contains the <c>--model</c> text, by name.</summary>
+    internal static IEnumerable<Type> Models(string[] args)
+    {
+        int at = Array.IndexOf(args, "--model");
+        string only = at >= 0 && at + 1 < args.Length ? args[at + 1] : "";
+        return typeof(LayerProfile).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(ModelBenchmark).IsAssignableFrom(t))
+            .Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(t => t.Name, StringComparer.Ordinal);
+    }
+
+    internal static T Option<T>(string[] args, string name, T fallback) where T : IParsable<T>
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && T.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;

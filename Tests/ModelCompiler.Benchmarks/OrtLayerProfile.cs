@@ -17,15 +17,10 @@ public static class OrtLayerProfile
 {
     public static int Run(string[] args)
     {
-        int top = Option(args, "--top", 5);
-        double seconds = Option(args, "--seconds", 3);
-        int at = Array.IndexOf(args, "--model");
-        string only = at >= 0 && at + 1 < args.Length ? args[at + 1] : "";
+        int top = LayerProfile.Option(args, "--top", 5);
+        double seconds = LayerProfile.Option(args, "--seconds", 3);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        foreach (var type in typeof(OrtLayerProfile).Assembly.GetTypes()
-                     .Where(t => !t.IsAbstract && typeof(ModelBenchmark).IsAssignableFrom(t))
-                     .Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
-                     .OrderBy(t => t.Name, StringComparer.Ordinal))
+        foreach (var type in LayerProfile.Models(args))
         {
             var bench = (ModelBenchmark)Activator.CreateInstance(type)!;
             var model = (ModelAttribute)type.GetCustomAttributes(typeof(ModelAttribute), false)[0];
@@ -55,11 +50,5 @@ public static class OrtLayerProfile
                 Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:0.0} us | {3:0.0}% |", name, n.Op, n.Microseconds / calls, 100 * n.Microseconds / total));
         }
         return 0;
-    }
-
-    private static T Option<T>(string[] args, string name, T fallback) where T : IParsable<T>
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && T.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
     }
 }
