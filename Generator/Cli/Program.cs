@@ -54,7 +54,16 @@ internal static class Program
         };
         inspect.SetAction(parse => Inspect(parse.GetValue(inspectModel)!));
 
-        var root = new RootCommand("ModelCompiler command-line tool.") { weights, generate, inspect };
+        var copyModel = new Argument<FileInfo>("model") { Description = "The quantized .onnx file (QOperator or QDQ)." };
+        var copyOut = new Option<FileInfo>("--out") { Description = "Where to write the float32 model.", Required = true };
+        var floatCopy = new Command("float-copy", "Write the float32 network behind a quantized model (same graph, dequantized weights, "
+            + "each quantized op's saturation as a Clip), to measure what quantization buys on the same network.")
+        {
+            copyModel, copyOut,
+        };
+        floatCopy.SetAction(parse => WriteFloatCopy(parse.GetValue(copyModel)!, parse.GetValue(copyOut)!));
+
+        var root = new RootCommand("ModelCompiler command-line tool.") { weights, generate, inspect, floatCopy };
         return root.Parse(args).Invoke();
     }
 
@@ -109,6 +118,23 @@ internal static class Program
         if (!result.Success) return 1;
         if (output is null) Console.Write(result.Source);
         else File.WriteAllText(output.FullName, result.Source);
+        return 0;
+    }
+
+    private static int WriteFloatCopy(FileInfo model, FileInfo output)
+    {
+        var result = ModelCompiler.Onnx.FloatCopy.Make(File.ReadAllBytes(model.FullName));
+        if (result.Model is null)
+        {
+            Console.Error.WriteLine($"modelc: {model.Name} has no float copy:");
+            foreach (string p in result.Problems) Console.Error.WriteLine("  " + p);
+            return 1;
+        }
+        Directory.CreateDirectory(output.DirectoryName!);
+        string temp = output.FullName + ".tmp";
+        File.WriteAllBytes(temp, result.Model);
+        File.Move(temp, output.FullName, overwrite: true);
+        Console.WriteLine($"modelc: {model.Name} -> {output.Name} (float32, {result.Model.Length} bytes)");
         return 0;
     }
 

@@ -51,6 +51,24 @@ internal static class QdqFusion
     public static bool IsDq(Node n) => n.OpType == "DequantizeLinear" && n.Domain is "" or "com.microsoft";
     public static bool IsQ(Node n) => n.OpType == "QuantizeLinear" && n.Domain is "" or "com.microsoft";
 
+    /// <summary>Build-time DequantizeLinear, identical to the run-time decoding.</summary>
+    public static float[] Dequantize(Tensor x, QuantParams q)
+    {
+        var (outer, axisLength, inner) = Emit.WeightTable.QuantLayout(x.Shape, q);
+        int blocks = q.BlockSize > 0 ? (axisLength + q.BlockSize - 1) / q.BlockSize : 0;
+        var y = new float[x.ElementCount];
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int d = 0; d < axisLength; d++)
+                for (int j = 0; j < inner; j++, i++)
+                {
+                    int s = q.BlockSize > 0 ? (o * blocks + d / q.BlockSize) * inner + j : d;
+                    long zp = q.ZeroPoint?.GetLong(s) ?? 0;
+                    y[i] = (float)((float)(x.GetLong(i) - zp) * q.Scale.GetFloat(s));
+                }
+        return y;
+    }
+
     /// <summary>A per-tensor 8-bit quantization grid: real = (q - ZeroPoint) * Scale.</summary>
     private sealed class Grid
     {
@@ -148,24 +166,6 @@ internal static class QdqFusion
                 catch (ModelError) { }
             }
             if (changed) _graph.RebuildLinks();
-        }
-
-        /// <summary>Build-time DequantizeLinear, identical to the run-time decoding.</summary>
-        public static float[] Dequantize(Tensor x, QuantParams q)
-        {
-            var (outer, axisLength, inner) = Emit.WeightTable.QuantLayout(x.Shape, q);
-            int blocks = q.BlockSize > 0 ? (axisLength + q.BlockSize - 1) / q.BlockSize : 0;
-            var y = new float[x.ElementCount];
-            int i = 0;
-            for (int o = 0; o < outer; o++)
-                for (int d = 0; d < axisLength; d++)
-                    for (int j = 0; j < inner; j++, i++)
-                    {
-                        int s = q.BlockSize > 0 ? (o * blocks + d / q.BlockSize) * inner + j : d;
-                        long zp = q.ZeroPoint?.GetLong(s) ?? 0;
-                        y[i] = (float)((float)(x.GetLong(i) - zp) * q.Scale.GetFloat(s));
-                    }
-            return y;
         }
 
         // ---------------------------------------------------------------- grids

@@ -106,8 +106,11 @@ public abstract class ModelBenchmark : IDisposable
     public static string SharedModels =>
         typeof(ModelBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SharedModels").Value!;
 
-    public static string ResNet18Path =>
-        typeof(ModelBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ResNet18ModelPath").Value!;
+    public static string ResNet18Path => MetadataPath("ResNet18ModelPath");
+
+    /// <summary>A model path the project file records as assembly metadata (models that do not sit under ../shared).</summary>
+    protected static string MetadataPath(string key) =>
+        typeof(ModelBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     protected static string Shared(string relative) => Path.Combine(SharedModels, relative);
 }

@@ -146,6 +146,23 @@ public class MobileNetV2Int8ZooBenchmark : ModelBenchmark
 }
 #endif
 
+#if BENCH_MBV2_ZOO_FLOAT
+/// <summary>
+/// The float32 network behind the model-zoo int8 MobileNetV2 (modelc float-copy: same graph and shapes, dequantized
+/// weights, each quantized op's saturation as a Clip): our float path on the same network, for int8 against float.
+/// </summary>
+[Model("MobileNetV2 1.0 224 float32 (float copy of the zoo int8)", MobileNetV2FloatZoo.Macs, MobileNetV2FloatZoo.ScratchBytes), Flops(2 * MobileNetV2FloatZoo.Macs)]
+public class MobileNetV2FloatZooBenchmark : ModelBenchmark
+{
+    protected override string ModelPath => MetadataPath("MobileNetV2FloatZooPath");
+    protected override int[] InputShape => MobileNetV2FloatZoo.InputShape.ToArray();
+    protected override int[][] OutputShapes => new[] { MobileNetV2FloatZoo.OutputShape.ToArray() };
+    protected override void Predict() => MobileNetV2FloatZoo.Predict(Input, Outputs[0]);
+    public override void PredictProfiled(Span<long> ticks) => MobileNetV2FloatZoo.PredictProfiled(Input, Outputs[0], ticks);
+    public override IReadOnlyList<string> LayerNames => MobileNetV2FloatZoo.LayerNames;
+}
+#endif
+
 #if BENCH_RESNET18
 /// <summary>ResNet-18 (ImageNet, 224x224) from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18.</summary>
 [Model("ResNet-18 224x224 (NuGet)", ResNet18.Macs, ResNet18.ScratchBytes), Flops(2 * ResNet18.Macs)]

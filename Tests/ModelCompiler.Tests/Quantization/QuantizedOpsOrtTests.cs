@@ -199,7 +199,7 @@ public sealed class QuantizedOpsOrtTests
         return new QCase(name, "DequantizeLinear", "", 13, inputs, F, perAxis ? Attrs(("axis", (object)axis)) : null);
     }
 
-    private static IEnumerable<QCase> BaseCases()
+    internal static IEnumerable<QCase> BaseCases()
     {
         // QLinearConv.
         yield return Conv("conv_u8s8_pc_3x3_pad1", 1, U8, S8, U8, new[] { 1, 5, 9, 9 }, 7, new[] { 3, 3 }, 1, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 });
