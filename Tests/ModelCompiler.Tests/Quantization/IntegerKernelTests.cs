@@ -151,10 +151,12 @@ public sealed class IntegerKernelTests
     }
 
     /// <summary>
-    /// The int8 depthwise kernel (<see cref="DepthwiseVnni"/>) with multipliers from 0.3 to 0.9, where the
-    /// requantization clamps in float rather than saturating as it narrows (<see cref="Requant512"/>), and with
-    /// small ones; uint8 and int8 outputs; planes through each kernel (row pairs, windows from the input, padded
-    /// small planes). Exact against a direct reference (same float32 products, round half to even).
+    /// The int8 depthwise kernels (<see cref="DepthwiseVnni"/>, and <see cref="DepthwiseChannelsLast"/> for small
+    /// planes with channels a multiple of 16) with multipliers from 0.3 to 0.9, where the requantization clamps in
+    /// float rather than saturating as it narrows (<see cref="Requant512"/>), and with small ones; uint8 and int8
+    /// outputs; planes through each kernel (row pairs, windows from the input, padded small planes, channels last
+    /// with 16 and 48 channels, stride 2, padding only after, two images). Exact against a direct reference (same
+    /// float32 products, round half to even).
     /// </summary>
     [Theory]
     [InlineData(0.9f, false)]
@@ -164,31 +166,41 @@ public sealed class IntegerKernelTests
     {
         if (!DepthwiseVnni.IsSupported) Assert.Skip("AVX-VNNI and AVX-512 VBMI are not supported on this machine");
         var r = new Rng(29);
-        foreach (var (h, w, stride) in new[] { (20, 18, 1), (7, 7, 1), (14, 14, 2), (14, 14, 1), (20, 37, 2), (9, 21, 1) })
+        var geometries = new (int H, int W, int Stride, int C, int PadBefore, int Batch)[]
         {
-            int c = 5, oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
-            var g = new ConvGeometry(1, c, h, w, c, oh, ow, c, 3, 3, stride, stride, 1, 1, 1, 1);
+            (20, 18, 1, 5, 1, 1), (7, 7, 1, 5, 1, 1), (14, 14, 2, 5, 1, 1), (14, 14, 1, 5, 1, 1), (20, 37, 2, 5, 1, 1), (9, 21, 1, 5, 1, 1),
+            // Channels last (DepthwiseChannelsLast): 7x7, 14x14 with 48 channels (a block and a half), 5x5 and 10x10
+            // planes, stride 2 with padding on both sides or only after (TensorFlow's SAME), two images.
+            (7, 7, 1, 48, 1, 1), (14, 14, 1, 16, 1, 2), (14, 14, 2, 48, 1, 1), (14, 14, 2, 32, 0, 1), (5, 5, 1, 32, 1, 1), (10, 10, 1, 16, 1, 2),
+        };
+        foreach (var (h, w, stride, c, padBefore, batch) in geometries)
+        {
+            int oh = (h + padBefore + 1 - 3) / stride + 1, ow = (w + padBefore + 1 - 3) / stride + 1;
+            if (c % 16 == 0) Assert.True(!DepthwiseChannelsLast.IsSupported || DepthwiseChannelsLast.Fits(new ConvGeometry(batch, c, h, w, c, oh, ow, c, 3, 3, stride, stride, padBefore, padBefore, 1, 1)),
+                $"{h}x{w}/{stride} with {c} channels should take the channels-last kernel");
+            var g = new ConvGeometry(batch, c, h, w, c, oh, ow, c, 3, 3, stride, stride, padBefore, padBefore, 1, 1);
             int xz = signed ? 3 : 131, yz = signed ? -5 : 120, min = signed ? -128 : 0, max = signed ? 127 : 255;
             // Inputs near the zero point and small weights keep the sums small enough to spread over the range.
-            var x = Enumerable.Range(0, c * h * w).Select(_ => xz + r.Int(-40, 40)).ToArray();
+            var x = Enumerable.Range(0, batch * c * h * w).Select(_ => xz + r.Int(-40, 40)).ToArray();
             var wt = Enumerable.Range(0, c * 9).Select(_ => (sbyte)r.Int(-3, 3)).ToArray();
             var bias = Enumerable.Range(0, c).Select(_ => r.Int(-100, 100)).ToArray();
             var multipliers = Enumerable.Range(0, c).Select(i => maxMultiplier * (i == 0 ? 1f : r.Float(0.33f, 1f))).ToArray();
             if (maxMultiplier < 0.1f) for (int i = 0; i < c; i++) { bias[i] *= 100; for (int k = 0; k < 9; k++) wt[i * 9 + k] = (sbyte)(wt[i * 9 + k] * 40); }
-            var expected = new int[c * oh * ow];
-            for (int ch = 0; ch < c; ch++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        int acc = bias[ch];
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++)
-                            {
-                                int iy = oy * stride - 1 + ky, ix = ox * stride - 1 + kx;
-                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) acc += (x[(ch * h + iy) * w + ix] - xz) * wt[ch * 9 + ky * 3 + kx];
-                            }
-                        expected[(ch * oh + oy) * ow + ox] = Requant(acc, multipliers[ch], yz, min, max);
-                    }
+            var expected = new int[batch * c * oh * ow];
+            for (int n = 0; n < batch; n++)
+                for (int ch = 0; ch < c; ch++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            int acc = bias[ch];
+                            for (int ky = 0; ky < 3; ky++)
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int iy = oy * stride - padBefore + ky, ix = ox * stride - padBefore + kx;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) acc += (x[((n * c + ch) * h + iy) * w + ix] - xz) * wt[ch * 9 + ky * 3 + kx];
+                                }
+                            expected[((n * c + ch) * oh + oy) * ow + ox] = Requant(acc, multipliers[ch], yz, min, max);
+                        }
             int[] actual;
             if (signed)
             {

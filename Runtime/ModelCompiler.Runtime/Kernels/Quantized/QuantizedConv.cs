@@ -295,7 +295,7 @@ public static class QuantizedConv
         CheckOutput(y.Length, g);
         if (UseDepthwiseVnni(weightZeroPoints, g))
         {
-            DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+            RunDepthwiseVnni(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
             return;
         }
         var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
@@ -333,9 +333,23 @@ public static class QuantizedConv
         var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), bias, g);
         var sink = new RequantSink<TY>(y, multipliers, yz);
         CheckOutput(y.Length, g);
-        if (prepared.Depthwise && UseDepthwiseVnni(prepared.ZeroPoints, g)) DepthwiseVnni.Run(x, xz, prepared.Weights, bias, multipliers, yz, y, g);
+        if (prepared.Depthwise && UseDepthwiseVnni(prepared.ZeroPoints, g)) RunDepthwiseVnni(x, xz, prepared.Weights, bias, multipliers, yz, y, g);
         else if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, ref sink, g);
         else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
+    }
+
+    /// <summary>
+    /// The requantized depthwise kernels of the VNNI path: small 3x3 planes channels last
+    /// (<see cref="DepthwiseChannelsLast"/>), the rest with pixels in lanes (<see cref="DepthwiseVnni"/>).
+    /// </summary>
+    private static void RunDepthwiseVnni<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias,
+        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        if (DepthwiseChannelsLast.IsSupported && DepthwiseChannelsLast.Fits(g))
+            DepthwiseChannelsLast.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+        else
+            DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
     }
 
     /// <summary>Whether a requantized depthwise convolution takes <see cref="DepthwiseVnni"/> (symmetric weights, VNNI path).</summary>
