@@ -172,6 +172,7 @@ public sealed class IntegerKernelTests
             // Channels last (DepthwiseChannelsLast): 7x7, 14x14 with 48 channels (a block and a half), 5x5 and 10x10
             // planes, stride 2 with padding on both sides or only after (TensorFlow's SAME), two images.
             (7, 7, 1, 48, 1, 1), (14, 14, 1, 16, 1, 2), (14, 14, 2, 48, 1, 1), (14, 14, 2, 32, 0, 1), (5, 5, 1, 32, 1, 1), (10, 10, 1, 16, 1, 2),
+            (20, 20, 1, 32, 1, 1), (40, 40, 2, 16, 1, 1),
         };
         foreach (var (h, w, stride, c, padBefore, batch) in geometries)
         {

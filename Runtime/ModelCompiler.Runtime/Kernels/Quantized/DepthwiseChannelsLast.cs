@@ -14,10 +14,12 @@ namespace ModelCompiler.Runtime;
 /// Why: <see cref="DepthwiseVnni"/> puts pixels in lanes and builds each window with a byte permute; a small plane
 /// is only a few chunks of 16 outputs, so per-channel setup and permutes dominate (7x7 planes: about 0.6 ns per
 /// output). Channels last, a window tap of 32 channels is one plain load, the weights stay in registers for the
-/// whole plane, and no window is ever assembled. Measured on Zen 5 (same bytes out, transposes included), against
-/// <see cref="DepthwiseVnni"/> in the same runs: 960 channels of 7x7 about 1.8x faster, 384 of 14x14 1.4x, 480 of
-/// 5x5 1.6x, 576 of 14x14 to 7x7 (stride 2) 1.5x. Larger planes are slower this way (the transposed planes no
-/// longer stay in L1) and stay with <see cref="DepthwiseVnni"/>.
+/// whole plane, and no window is ever assembled. Work goes one block of 32 channels at a time, so the transposed
+/// planes (8 KB each for 14x14) stay in L1. Measured on Zen 5 (same bytes out, transposes included) against
+/// <see cref="DepthwiseVnni"/> in the same runs: 960 channels of 7x7 28 -> 19 us, 384 of 14x14 27 -> 22 us, 480 of
+/// 5x5 11 -> 6 us, 576 of 14x14 to 7x7 (stride 2) 26 -> 16 us; inside the model-zoo MobileNetV2 (inputs fresh from
+/// the previous layer) its 7x7 and stride-2 layers run about 28% faster and its 14x14 ones about 10%. Larger planes
+/// are slower this way and stay with <see cref="DepthwiseVnni"/>.
 /// </para>
 /// <para>
 /// Arithmetic: inputs are widened to int16 (<c>vpmovzxbw</c>), two taps are interleaved (<c>vpunpcklwd</c> /
@@ -32,15 +34,21 @@ namespace ModelCompiler.Runtime;
 /// </summary>
 internal static class DepthwiseChannelsLast
 {
+    /// <summary>
+    /// Scratch slots of its own, so that <see cref="DepthwiseVnni"/>'s padded plane and pattern tables keep theirs
+    /// (sharing them moved those tables into this kernel's larger buffers, measured a few percent slower).
+    /// </summary>
+    private const int ScratchInput = 6, ScratchOutput = 7, ScratchParameters = 6, ScratchPixels = 7;
+
     /// <summary>Channels a block computes at once (one 512-bit vector of int16).</summary>
     private const int Block = 32;
 
     /// <summary>
     /// Largest input plane (pixels) taken with stride 1 and with stride 2. Measured against <see cref="DepthwiseVnni"/>
-    /// on Zen 5: stride 1 faster up to 20x20 (96 channels 14 -> 11.5 us), even at 28x28, slower from 40x40 (the
-    /// transposed planes leave L1); stride 2 faster from 28x28 (144 channels 20 -> 16 us), even at 40x40, slower at 56x56.
+    /// on Zen 5 in the same runs: stride 1 faster up to 20x20 (96 channels 14 -> 11 us), even at 28x28, slower from
+    /// 40x40; stride 2 faster up to 40x40 (144 channels of 28x28 18 -> 14.5 us, 96 of 40x40 20 -> 18 us), slower at 56x56.
     /// </summary>
-    private const int MaxPlaneStride1 = 20 * 20, MaxPlaneStride2 = 28 * 28;
+    private const int MaxPlaneStride1 = 20 * 20, MaxPlaneStride2 = 40 * 40;
 
     /// <summary>Whether this machine has the instructions.</summary>
     public static bool IsSupported => Avx512BW.IsSupported && Avx512F.IsSupported && Avx2.IsSupported;
@@ -86,18 +94,19 @@ internal static class DepthwiseChannelsLast
         bool signedX = typeof(TX) == typeof(sbyte);
         int xzShifted = xZeroPoint + (signedX ? 128 : 0);
 
-        // Pixel-major planes: the padded input (border = shifted zero point, filled once; each image overwrites the
-        // interior) and the output.
-        Span<byte> input = QuantScratch<byte>.Get(1, ph * pw * cp);
-        Span<byte> output = QuantScratch<byte>.Get(2, outPlane * cp);
-        FillBorder(input, g.inHeight, g.inWidth, cp, (byte)xzShifted);
-        Span<int> at = QuantScratch<int>.Get(1, inPlane);
+        // One block of 32 channels at a time, pixel-major: the padded input (border = shifted zero point, filled
+        // once; each block overwrites the interior) and the output, 8 KB each for a 14x14 plane, so they stay in L1
+        // (whole-tensor buffers, hundreds of KB, came back cold from L3 on every call).
+        Span<byte> input = QuantScratch<byte>.Get(ScratchInput, ph * pw * Block);
+        Span<byte> output = QuantScratch<byte>.Get(ScratchOutput, outPlane * Block);
+        FillBorder(input, g.inHeight, g.inWidth, Block, (byte)xzShifted);
+        Span<int> at = QuantScratch<int>.Get(ScratchPixels, inPlane);
         for (int r = 0, i = 0; r < g.inHeight; r++)
-            for (int q = 0; q < g.inWidth; q++, i++) at[i] = ((r + 1) * pw + q + 1) * cp;
+            for (int q = 0; q < g.inWidth; q++, i++) at[i] = ((r + 1) * pw + q + 1) * Block;
 
         // Per block: 5 tap-pair weight vectors and the starting sums for each half, then the multipliers.
-        Span<int> parameters = QuantScratch<int>.Get(0, blocks * BlockInts);
-        Span<float> scales = QuantScratch<float>.Get(1, cp);
+        Span<int> parameters = QuantScratch<int>.Get(ScratchParameters, blocks * BlockInts);
+        Span<float> scales = QuantScratch<float>.Get(ScratchParameters, cp);
         Prepare(weights, bias, multipliers, xzShifted, c, parameters, scales);
 
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
@@ -107,13 +116,19 @@ internal static class DepthwiseChannelsLast
         var zp = Vector512.Create(yZeroPoint);
         int form = Requant512.FormFor<TY>(multipliers);
         for (int n = 0; n < g.batch; n++)
-        {
-            TransposeIn(xb.Slice(n * c * inPlane, c * inPlane), c, inPlane, at, cp, signedX, input);
-            if (form == 1) Compute<Requant512.SaturateToByte>(input, output, parameters, scales, cp, pw, g, lo, hi, zp);
-            else if (form == 2) Compute<Requant512.SaturateToSByte>(input, output, parameters, scales, cp, pw, g, lo, hi, zp);
-            else Compute<Requant512.Clamped>(input, output, parameters, scales, cp, pw, g, lo, hi, zp);
-            TransposeOut(output, c, outPlane, cp, yb.Slice(n * c * outPlane, c * outPlane));
-        }
+            for (int b = 0; b < blocks; b++)
+            {
+                // The last block of an odd multiple of 16 channels has 16; its upper half computes stale inputs
+                // with zero weights and is not copied out.
+                int c0 = b * Block, count = Math.Min(Block, c - c0);
+                TransposeIn(xb.Slice((n * c + c0) * inPlane, count * inPlane), count, inPlane, at, signedX, input);
+                var blockParameters = parameters.Slice(b * BlockInts, BlockInts);
+                var blockScales = scales.Slice(c0, Block);
+                if (form == 1) Compute<Requant512.SaturateToByte>(input, output, blockParameters, blockScales, pw, g, lo, hi, zp);
+                else if (form == 2) Compute<Requant512.SaturateToSByte>(input, output, blockParameters, blockScales, pw, g, lo, hi, zp);
+                else Compute<Requant512.Clamped>(input, output, blockParameters, blockScales, pw, g, lo, hi, zp);
+                TransposeOut(output, count, outPlane, yb.Slice((n * c + c0) * outPlane, count * outPlane));
+            }
     }
 
     /// <summary>Ints per block of <see cref="Block"/> channels: 5 pair vectors x 2 halves x 16, then 2 x 16 starting sums.</summary>
@@ -162,56 +177,54 @@ internal static class DepthwiseChannelsLast
         }
     }
 
-    /// <summary>Every output pixel, 32 channels at a time, into pixel-major <paramref name="output"/>.</summary>
+    /// <summary>Every output pixel of one block of 32 channels, into pixel-major <paramref name="output"/> (32 bytes a pixel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute<TForm>(ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<int> parameters, ReadOnlySpan<float> scales,
-        int cp, int pw, in ConvGeometry g, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
+        int pw, in ConvGeometry g, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
         where TForm : struct
     {
+        if (parameters.Length < BlockInts || scales.Length < Block || output.Length < g.outHeight * g.outWidth * Block ||
+            input.Length < (g.inHeight + 2) * pw * Block)
+            throw new ArgumentException("channels-last block out of range");
         ref byte src = ref MemoryMarshal.GetReference(input);
-        ref byte dst = ref MemoryMarshal.GetReference(output);
-        nint row = (nint)pw * cp, col = cp;
+        ref byte outPixel = ref MemoryMarshal.GetReference(output);
+        nint row = (nint)pw * Block, col = Block;
         nint o1 = col, o2 = 2 * col, o3 = row, o4 = row + col, o5 = row + 2 * col, o6 = 2 * row, o7 = 2 * row + col, o8 = 2 * row + 2 * col;
         nint stepY = g.strideHeight * row, stepX = g.strideWidth * col;
         int oh = g.outHeight, ow = g.outWidth;
-        nint origin = (1 - g.padTop) * row + (1 - g.padLeft) * col;
-        for (int b = 0; b * Block < cp; b++)
+        ref int p = ref MemoryMarshal.GetReference(parameters);
+        var w0l = Vector512.LoadUnsafe(ref p, 0).AsInt16(); var w0h = Vector512.LoadUnsafe(ref p, 16).AsInt16();
+        var w1l = Vector512.LoadUnsafe(ref p, 32).AsInt16(); var w1h = Vector512.LoadUnsafe(ref p, 48).AsInt16();
+        var w2l = Vector512.LoadUnsafe(ref p, 64).AsInt16(); var w2h = Vector512.LoadUnsafe(ref p, 80).AsInt16();
+        var w3l = Vector512.LoadUnsafe(ref p, 96).AsInt16(); var w3h = Vector512.LoadUnsafe(ref p, 112).AsInt16();
+        var w4l = Vector512.LoadUnsafe(ref p, 128).AsInt16(); var w4h = Vector512.LoadUnsafe(ref p, 144).AsInt16();
+        var sl = Vector512.LoadUnsafe(ref p, 160); var sh = Vector512.LoadUnsafe(ref p, 176);
+        var ml = Vector512.Create(scales.Slice(0, 16)); var mh = Vector512.Create(scales.Slice(16, 16));
+        ref byte origin = ref Unsafe.Add(ref src, (1 - g.padTop) * row + (1 - g.padLeft) * col);
+        for (int i = 0; i < oh; i++)
         {
-            ref int p = ref Unsafe.AsRef(in parameters[b * BlockInts]);
-            var w0l = Vector512.LoadUnsafe(ref p, 0).AsInt16(); var w0h = Vector512.LoadUnsafe(ref p, 16).AsInt16();
-            var w1l = Vector512.LoadUnsafe(ref p, 32).AsInt16(); var w1h = Vector512.LoadUnsafe(ref p, 48).AsInt16();
-            var w2l = Vector512.LoadUnsafe(ref p, 64).AsInt16(); var w2h = Vector512.LoadUnsafe(ref p, 80).AsInt16();
-            var w3l = Vector512.LoadUnsafe(ref p, 96).AsInt16(); var w3h = Vector512.LoadUnsafe(ref p, 112).AsInt16();
-            var w4l = Vector512.LoadUnsafe(ref p, 128).AsInt16(); var w4h = Vector512.LoadUnsafe(ref p, 144).AsInt16();
-            var sl = Vector512.LoadUnsafe(ref p, 160); var sh = Vector512.LoadUnsafe(ref p, 176);
-            var ml = Vector512.Create(scales.Slice(b * Block, 16)); var mh = Vector512.Create(scales.Slice(b * Block + 16, 16));
-            ref byte inBlock = ref Unsafe.Add(ref src, origin + (nint)b * Block);
-            ref byte outPixel = ref Unsafe.Add(ref dst, (nint)b * Block);
-            for (int i = 0; i < oh; i++)
+            ref byte window = ref Unsafe.Add(ref origin, i * stepY);
+            for (int j = 0; j < ow; j++, window = ref Unsafe.Add(ref window, stepX), outPixel = ref Unsafe.Add(ref outPixel, Block))
             {
-                ref byte window = ref Unsafe.Add(ref inBlock, i * stepY);
-                for (int j = 0; j < ow; j++, window = ref Unsafe.Add(ref window, stepX), outPixel = ref Unsafe.Add(ref outPixel, cp))
-                {
-                    var t0 = Tap(ref window, 0); var t1 = Tap(ref window, o1);
-                    var al = sl + Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w0l);
-                    var ah = sh + Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w0h);
-                    t0 = Tap(ref window, o2); t1 = Tap(ref window, o3);
-                    al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w1l);
-                    ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w1h);
-                    t0 = Tap(ref window, o4); t1 = Tap(ref window, o5);
-                    al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w2l);
-                    ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w2h);
-                    t0 = Tap(ref window, o6); t1 = Tap(ref window, o7);
-                    al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w3l);
-                    ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w3h);
-                    t0 = Tap(ref window, o8);
-                    al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, Vector512<short>.Zero), w4l);
-                    ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, Vector512<short>.Zero), w4h);
-                    var bl = Requant512.Bytes<TForm>(al, ml, lo, hi, zp).AsUInt32();
-                    var bh = Requant512.Bytes<TForm>(ah, mh, lo, hi, zp).AsUInt32();
-                    // Back to channel order: dwords of (0-3, 8-11, 16-19, 24-27) and (4-7, ...) interleaved.
-                    Vector256.Create(Sse2.UnpackLow(bl, bh), Sse2.UnpackHigh(bl, bh)).AsByte().StoreUnsafe(ref outPixel);
-                }
+                var t0 = Tap(ref window, 0); var t1 = Tap(ref window, o1);
+                var al = sl + Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w0l);
+                var ah = sh + Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w0h);
+                t0 = Tap(ref window, o2); t1 = Tap(ref window, o3);
+                al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w1l);
+                ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w1h);
+                t0 = Tap(ref window, o4); t1 = Tap(ref window, o5);
+                al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w2l);
+                ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w2h);
+                t0 = Tap(ref window, o6); t1 = Tap(ref window, o7);
+                al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, t1), w3l);
+                ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, t1), w3h);
+                t0 = Tap(ref window, o8);
+                al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, Vector512<short>.Zero), w4l);
+                ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, Vector512<short>.Zero), w4h);
+                var bl = Requant512.Bytes<TForm>(al, ml, lo, hi, zp).AsUInt32();
+                var bh = Requant512.Bytes<TForm>(ah, mh, lo, hi, zp).AsUInt32();
+                // Back to channel order: dwords of (0-3, 8-11, 16-19, 24-27) and (4-7, ...) interleaved.
+                Vector256.Create(Sse2.UnpackLow(bl, bh), Sse2.UnpackHigh(bl, bh)).AsByte().StoreUnsafe(ref outPixel);
             }
         }
     }
@@ -221,9 +234,13 @@ internal static class DepthwiseChannelsLast
     private static Vector512<short> Tap(ref byte window, nint offset) =>
         Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref window, (nuint)offset)).AsInt16();
 
-    /// <summary>Planes (channel-major, <paramref name="plane"/> pixels each) to the padded pixel-major input, 16 x 16 bytes at a time.</summary>
-    private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, int cp, bool flip, Span<byte> input)
+    /// <summary>
+    /// <paramref name="c"/> planes (16 or 32, channel-major, <paramref name="plane"/> pixels each) to the padded
+    /// pixel-major input of a block, 16 x 16 bytes at a time.
+    /// </summary>
+    private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, bool flip, Span<byte> input)
     {
+        if (x.Length < c * plane || c > Block || at.Length < plane) throw new ArgumentException("channels-last transpose out of range");
         ref byte src = ref MemoryMarshal.GetReference(x);
         ref byte dst = ref MemoryMarshal.GetReference(input);
         ref int pixelAt = ref MemoryMarshal.GetReference(at);
@@ -240,16 +257,17 @@ internal static class DepthwiseChannelsLast
             }
     }
 
-    /// <summary>Pixel-major output (<paramref name="cp"/> bytes a pixel) back to channel planes, 16 x 16 bytes at a time.</summary>
-    private static void TransposeOut(ReadOnlySpan<byte> output, int c, int plane, int cp, Span<byte> y)
+    /// <summary>A block's pixel-major output (32 bytes a pixel) back to <paramref name="c"/> channel planes, 16 x 16 bytes at a time.</summary>
+    private static void TransposeOut(ReadOnlySpan<byte> output, int c, int plane, Span<byte> y)
     {
+        if (y.Length < c * plane || output.Length < plane * Block) throw new ArgumentException("channels-last transpose out of range");
         ref byte src = ref MemoryMarshal.GetReference(output);
         ref byte dst = ref MemoryMarshal.GetReference(y);
         for (int c0 = 0; c0 < c; c0 += 16)
             for (int p0 = 0; ; p0 += 16)
             {
                 if (p0 > plane - 16) p0 = plane - 16;
-                var t = Transpose(ref Unsafe.Add(ref src, (nint)p0 * cp + c0), cp, Vector128<byte>.Zero);
+                var t = Transpose(ref Unsafe.Add(ref src, (nint)p0 * Block + c0), Block, Vector128<byte>.Zero);
                 ref byte d = ref Unsafe.Add(ref dst, (nint)c0 * plane + p0);
                 for (int k = 0; k < 16; k++) t[k].StoreUnsafe(ref Unsafe.Add(ref d, (nint)k * plane));
                 if (p0 == plane - 16) break;

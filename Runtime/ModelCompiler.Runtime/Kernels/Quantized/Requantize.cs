@@ -175,7 +175,7 @@ internal static class Requantize
 /// </summary>
 internal static class QuantScratch<T> where T : unmanaged
 {
-    public const int Slots = 6;
+    public const int Slots = 8;
     [ThreadStatic] private static T[]?[]? t_arrays;
 
     public static Span<T> Get(int slot, int length)
