@@ -51,6 +51,9 @@ internal sealed class LayerWriter
     /// <summary>A <c>ReadOnlySpan&lt;byte&gt;</c> over an int4/uint4 constant as ONNX packs it (two per byte, low nibble first).</summary>
     public string PackedWeight(Tensor t) => _weights.PackedSpan(t);
 
+    /// <summary>A ReadOnlySpan&lt;int&gt; expression over a table computed once from weights (see <see cref="WeightTable.DerivedInts"/>).</summary>
+    public string DerivedInts(string init, string description) => _weights.DerivedInts(init, description);
+
     public void Line(string text = "") => _code.Line(text);
     public void Open(string text) => _code.Open(text);
     public void Close(string suffix = "") => _code.Close(suffix);

@@ -325,6 +325,18 @@ internal sealed class ModelEmitter
         _w.Line();
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);");
+        if (_weights.Derived.Count > 0)
+        {
+            _w.Line();
+            _w.Line($"// Kernel tables: {_weights.Derived.Count} int tables that kernels derive from constant weights, built once, on first use");
+            _w.Line("// (not stored in the blob; later calls only read them).");
+            foreach (var d in _weights.Derived)
+            {
+                _w.Line($"private static int[]? {d.Field};");
+                _w.Line($"/// <summary>{Literals.Xml(d.Description)}.</summary>");
+                _w.Line($"private static global::System.ReadOnlySpan<int> {d.Property} => {d.Field} ?? global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init});");
+            }
+        }
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);
         _w.Line();

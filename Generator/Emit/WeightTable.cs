@@ -34,6 +34,26 @@ internal sealed class WeightTable
     /// <summary>Tensors generated code decodes once (float16 widened, integers dequantized), in registration order.</summary>
     public IReadOnlyList<DecodedWeight> Decoded => _decodedList;
 
+    private readonly Dictionary<string, DerivedTable> _derived = new();
+    private readonly List<DerivedTable> _derivedList = new();
+
+    /// <summary>Tables a kernel derives from constant weights at run time, once, in registration order.</summary>
+    public IReadOnlyList<DerivedTable> Derived => _derivedList;
+
+    /// <summary>
+    /// A <c>ReadOnlySpan&lt;int&gt;</c> expression over the table <paramref name="init"/> (a runtime call over weight
+    /// spans returning <c>int[]</c>) computes on first use; the same call shares one table.
+    /// </summary>
+    public string DerivedInts(string init, string description)
+    {
+        if (_derived.TryGetValue(init, out var d)) return d.Property;
+        string k = _derivedList.Count.ToString(CultureInfo.InvariantCulture);
+        d = new DerivedTable("s_table" + k, "Table" + k, init, description);
+        _derived.Add(init, d);
+        _derivedList.Add(d);
+        return d.Property;
+    }
+
     /// <summary>Registers <paramref name="t"/> as generated code reads it element by element; returns its byte offset.</summary>
     public long Add(Tensor t)
     {
@@ -158,3 +178,10 @@ internal sealed class WeightTable
 /// <see cref="Property"/> is the span layers read, <see cref="Init"/> the runtime call that fills the cache.
 /// </summary>
 internal sealed record DecodedWeight(string Field, string Property, string Init, string Description, long StoredBytes, long DecodedBytes);
+
+/// <summary>
+/// An int table a kernel derives from constant weights (a layout its run-time kernel would otherwise build on every
+/// call): <see cref="Field"/> caches it, <see cref="Property"/> is the span the layer passes, <see cref="Init"/> the
+/// runtime call that makes it. Nothing is added to the blob.
+/// </summary>
+internal sealed record DerivedTable(string Field, string Property, string Init, string Description);

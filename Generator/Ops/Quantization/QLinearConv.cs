@@ -153,12 +153,20 @@ internal sealed class QLinearConvOp : OpSchema
         var terms = p.Terms is null ? null : Quant.Int32Tensor(p.Terms);
         var mults = Quant.FloatTensor(multipliers);
         string kernel = p.Depthwise ? "QLinearDepthwise" : "QLinearConv";
+        // A 3x3 depthwise layer that the channels-last kernel may take (channels a multiple of 16, symmetric weights)
+        // gets that kernel's per-channel table built once rather than on every call (the runtime returns an empty
+        // table where the kernel does not apply).
+        bool channelsLast = p.Depthwise && zeroPoints is null && s.M % 16 == 0 && s.W.Length == 4 && s.W[2] == 3 && s.W[3] == 3;
         return new CallKernel(c.Node, w =>
         {
             string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
             string t = terms is null ? "default" : w.Weight(terms);
+            string table = channelsLast
+                ? ", " + w.DerivedInts($"{Quant.Runtime}QuantizedConv.DepthwiseChannelsLastTable<{tx}>({w.Weight(weights)}, {t}, {w.Weight(mults)}, {xz}, {geometry})",
+                    $"channels-last depthwise table of {c.Node.Name}")
+                : "";
             w.Line($"{Quant.Runtime}QuantizedConv.{kernel}<{tx}, {ty}>({w.In(0)}, {xz}, {w.Weight(weights)}, {zps}, {t}, {w.Weight(mults)}, {yz}, {w.Out(0)},");
-            w.Line($"    {geometry});");
+            w.Line($"    {geometry}{table});");
         }, summary, s.Macs);
     }
 }

@@ -93,4 +93,7 @@ public static class DecodedWeights
 
     /// <summary>Stores a decoded array in its cache field unless another thread got there first; returns the one stored.</summary>
     public static float[] Publish(ref float[]? cache, float[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
+
+    /// <summary>As <see cref="Publish(ref float[], float[])"/>, for tables of ints a kernel derives from constant weights.</summary>
+    public static int[] Publish(ref int[]? cache, int[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
 }

@@ -202,20 +202,28 @@ public sealed class IntegerKernelTests
                                 }
                             expected[((n * c + ch) * oh + oy) * ow + ox] = Requant(acc, multipliers[ch], yz, min, max);
                         }
-            int[] actual;
-            if (signed)
+            // Without and with the per-channel table generated code builds once (DepthwiseChannelsLastTable).
+            foreach (bool withTable in new[] { false, true })
             {
-                var y = new sbyte[expected.Length];
-                QuantizedConv.QLinearDepthwise<sbyte, sbyte>(x.Select(v => (sbyte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g);
-                actual = y.Select(v => (int)v).ToArray();
+                int[] actual;
+                if (signed)
+                {
+                    var table = withTable ? QuantizedConv.DepthwiseChannelsLastTable<sbyte>(wt, bias, multipliers, xz, g) : default;
+                    var y = new sbyte[expected.Length];
+                    QuantizedConv.QLinearDepthwise<sbyte, sbyte>(x.Select(v => (sbyte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g, table);
+                    actual = y.Select(v => (int)v).ToArray();
+                }
+                else
+                {
+                    var table = withTable ? QuantizedConv.DepthwiseChannelsLastTable<byte>(wt, bias, multipliers, xz, g) : default;
+                    var y = new byte[expected.Length];
+                    QuantizedConv.QLinearDepthwise<byte, byte>(x.Select(v => (byte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g, table);
+                    actual = y.Select(v => (int)v).ToArray();
+                }
+                Assert.Equal(expected, actual);
             }
-            else
-            {
-                var y = new byte[expected.Length];
-                QuantizedConv.QLinearDepthwise<byte, byte>(x.Select(v => (byte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g);
-                actual = y.Select(v => (int)v).ToArray();
-            }
-            Assert.Equal(expected, actual);
+            if (c % 16 == 0 && DepthwiseChannelsLast.IsSupported)
+                Assert.NotEmpty(QuantizedConv.DepthwiseChannelsLastTable<byte>(wt, bias, multipliers, xz, g));
             Assert.Contains(expected, v => v == min);
             Assert.Contains(expected, v => v == max);
             Assert.True(expected.Count(v => v > min && v < max) > expected.Length / 4, $"{h}x{w}/{stride}: most outputs saturated");

@@ -289,13 +289,13 @@ public static class QuantizedConv
     /// <paramref name="weightZeroPoints"/> per channel in that shifted domain (empty: all zero), bias [M] or empty.
     /// </summary>
     public static void QLinearDepthwise<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
-        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable = default)
         where TX : unmanaged where TY : unmanaged
     {
         CheckOutput(y.Length, g);
         if (UseDepthwiseVnni(weightZeroPoints, g))
         {
-            RunDepthwiseVnni(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+            RunDepthwiseVnni(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g, channelsLastTable);
             return;
         }
         var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
@@ -343,14 +343,26 @@ public static class QuantizedConv
     /// (<see cref="DepthwiseChannelsLast"/>), the rest with pixels in lanes (<see cref="DepthwiseVnni"/>).
     /// </summary>
     private static void RunDepthwiseVnni<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias,
-        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable = default)
         where TX : unmanaged where TY : unmanaged
     {
         if (DepthwiseChannelsLast.IsSupported && DepthwiseChannelsLast.Fits(g))
-            DepthwiseChannelsLast.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+            DepthwiseChannelsLast.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g, channelsLastTable);
         else
             DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
     }
+
+    /// <summary>
+    /// The per-channel table <see cref="DepthwiseChannelsLast"/> otherwise builds on every call (tap-pair weights,
+    /// starting sums, multipliers in its lane order) for <see cref="QLinearDepthwise{TX, TY}"/> with these constant
+    /// weights, bias, multipliers and input zero point; empty where that kernel does not run on this machine or
+    /// geometry. Generated code builds it once, on first use, and passes it to every call.
+    /// </summary>
+    public static int[] DepthwiseChannelsLastTable<TX>(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers,
+        int xZeroPoint, in ConvGeometry g) where TX : unmanaged =>
+        DepthwiseChannelsLast.IsSupported && DepthwiseChannelsLast.Fits(g)
+            ? DepthwiseChannelsLast.Table(weights, bias, multipliers, xZeroPoint + (typeof(TX) == typeof(sbyte) ? 128 : 0), g.inChannels)
+            : Array.Empty<int>();
 
     /// <summary>Whether a requantized depthwise convolution takes <see cref="DepthwiseVnni"/> (symmetric weights, VNNI path).</summary>
     private static bool UseDepthwiseVnni(ReadOnlySpan<int> weightZeroPoints, in ConvGeometry g) =>
