@@ -331,11 +331,7 @@ internal sealed class ModelEmitter
             _w.Line($"// Kernel tables: {_weights.Derived.Count} int tables that kernels derive from constant weights, built once, on first use");
             _w.Line("// (not stored in the blob; later calls only read them).");
             foreach (var d in _weights.Derived)
-            {
-                _w.Line($"private static int[]? {d.Field};");
-                _w.Line($"/// <summary>{Literals.Xml(d.Description)}.</summary>");
-                _w.Line($"private static global::System.ReadOnlySpan<int> {d.Property} => {d.Field} ?? global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init});");
-            }
+                CachedArray("int", d.Field, d.Property, $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init})", d.Description);
         }
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);
@@ -343,11 +339,15 @@ internal sealed class ModelEmitter
         _w.Line($"// Compact weights: {_weights.Decoded.Count} float32 tensors ({Literals.Size(decoded)}) are stored as float16 or quantized integers ({Literals.Size(stored)})");
         _w.Line("// and decoded once, on first use, into process-wide arrays (later calls only read them).");
         foreach (var d in _weights.Decoded)
-        {
-            _w.Line($"private static float[]? {d.Field};");
-            _w.Line($"/// <summary>{Literals.Xml(d.Description)}.</summary>");
-            _w.Line($"private static global::System.ReadOnlySpan<float> {d.Property} => {d.Field} ?? {d.Init};");
-        }
+            CachedArray("float", d.Field, d.Property, d.Init, d.Description);
+    }
+
+    /// <summary>A static array filled on first use by <paramref name="init"/>, and the span property layers read it through.</summary>
+    private void CachedArray(string elementType, string field, string property, string init, string description)
+    {
+        _w.Line($"private static {elementType}[]? {field};");
+        _w.Line($"/// <summary>{Literals.Xml(description)}.</summary>");
+        _w.Line($"private static global::System.ReadOnlySpan<{elementType}> {property} => {field} ?? {init};");
     }
 }
 
