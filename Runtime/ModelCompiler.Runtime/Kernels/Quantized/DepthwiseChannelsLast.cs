@@ -172,6 +172,7 @@ internal static class DepthwiseChannelsLast
     /// <summary>Channel of lane <paramref name="lane"/> (0-15) of half <paramref name="half"/> within a block (see the unpack order above).</summary>
     private static int ChannelOf(int half, int lane) => 8 * (lane / 4) + 4 * half + lane % 4;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Prepare(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int xzShifted, int c,
         Span<int> parameters, Span<float> scales)
     {
@@ -273,6 +274,7 @@ internal static class DepthwiseChannelsLast
     /// <paramref name="c"/> planes (16 or 32, channel-major, <paramref name="plane"/> pixels each) to the padded
     /// pixel-major input of a block, 16 x 16 bytes at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, bool flip, Span<byte> input)
     {
         if (x.Length < c * plane || c > Block || at.Length < plane) throw new ArgumentException("channels-last transpose out of range");
@@ -293,6 +295,7 @@ internal static class DepthwiseChannelsLast
     }
 
     /// <summary>A block's pixel-major output (32 bytes a pixel) back to <paramref name="c"/> channel planes, 16 x 16 bytes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeOut(ReadOnlySpan<byte> output, int c, int plane, Span<byte> y)
     {
         if (y.Length < c * plane || output.Length < plane * Block) throw new ArgumentException("channels-last transpose out of range");
