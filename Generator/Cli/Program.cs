@@ -123,7 +123,14 @@ internal static class Program
 
     private static int WriteFloatCopy(FileInfo model, FileInfo output)
     {
-        var result = ModelCompiler.Onnx.FloatCopy.Make(File.ReadAllBytes(model.FullName));
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(model.FullName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"modelc: cannot read {model.Name}: {e.Message}");
+            return 1;
+        }
+        var result = ModelCompiler.Onnx.FloatCopy.Make(bytes);
         if (result.Model is null)
         {
             Console.Error.WriteLine($"modelc: {model.Name} has no float copy:");
