@@ -160,6 +160,17 @@ public sealed class FloatCopyTests
         Assert.Contains(result.Problems, p => p.Contains("MatMulInteger 'the_matmul'", StringComparison.Ordinal));
         Assert.Contains(result.Problems, p => p.Contains("ConvInteger 'the_conv'", StringComparison.Ordinal));
 
+        // A QLinearConv missing its inputs is reported, not thrown.
+        var broken = new OnnxModelBuilder(opset: 13);
+        broken.Input("x", 1, 2, 4, 4);
+        broken.Node("QuantizeLinear", new[] { "x" }, "q", "quantize");
+        broken.Node("QLinearConv", new[] { "q" }, "y", "short_conv");
+        broken.Output("y", (int)DataType.UInt8);
+        var shortResult = FloatCopy.Make(broken.Build());
+        Assert.Null(shortResult.Model);
+        Assert.Contains(shortResult.Problems, p => p.Contains("'quantize'", StringComparison.Ordinal));
+        Assert.Contains(shortResult.Problems, p => p.Contains("'short_conv'", StringComparison.Ordinal));
+
         var garbage = FloatCopy.Make(new byte[] { 1, 2, 3, 4, 5 });
         Assert.Null(garbage.Model);
         Assert.NotEmpty(garbage.Problems);
