@@ -169,9 +169,6 @@ internal static class DepthwiseChannelsLast
     /// <summary>Ints per block of <see cref="Block"/> channels: 5 pair vectors x 2 halves x 16, then 2 x 16 starting sums.</summary>
     private const int BlockInts = 5 * 2 * 16 + 2 * 16;
 
-    /// <summary>Channel of lane <paramref name="lane"/> (0-15) of half <paramref name="half"/> within a block (see the unpack order above).</summary>
-    private static int ChannelOf(int half, int lane) => 8 * (lane / 4) + 4 * half + lane % 4;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Prepare(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int xzShifted, int c,
         Span<int> parameters, Span<float> scales)
@@ -186,7 +183,8 @@ internal static class DepthwiseChannelsLast
         ref int p0 = ref MemoryMarshal.GetReference(parameters);
         for (int ch = 0; ch < c; ch++, w = ref Unsafe.Add(ref w, 9))
         {
-            // Block, half and lane of this channel (the inverse of ChannelOf).
+            // Block, half and lane of this channel: lane l of the low half holds channel 8 (l / 4) + l % 4 of its
+            // block, of the high half that + 4 (the unpack order above).
             int k = ch % Block, half = (k & 7) >> 2, lane = 4 * (k >> 3) + (k & 3);
             ref int p = ref Unsafe.Add(ref p0, (ch / Block) * BlockInts + half * 16 + lane);
             int w0 = w, w1 = Unsafe.Add(ref w, 1), w2 = Unsafe.Add(ref w, 2), w3 = Unsafe.Add(ref w, 3), w4 = Unsafe.Add(ref w, 4);

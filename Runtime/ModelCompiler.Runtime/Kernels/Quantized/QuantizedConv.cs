@@ -287,6 +287,8 @@ public static class QuantizedConv
     /// <summary>
     /// QLinearConv, depthwise form: weights [M][kh*kw] int8 (uint8 weights shifted by -128, their zero points too),
     /// <paramref name="weightZeroPoints"/> per channel in that shifted domain (empty: all zero), bias [M] or empty.
+    /// <paramref name="channelsLastTable"/>: what <see cref="DepthwiseChannelsLastTable{TX}"/> returned for these same
+    /// weights, bias, multipliers, zero point and geometry (or empty: built per call where needed).
     /// </summary>
     public static void QLinearDepthwise<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
         ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable = default)
