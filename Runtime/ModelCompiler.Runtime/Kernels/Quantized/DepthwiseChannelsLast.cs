@@ -15,21 +15,21 @@ namespace ModelCompiler.Runtime;
 /// is only a few chunks of 16 outputs, so per-channel setup and permutes dominate (7x7 planes: about 0.6 ns per
 /// output). Channels last, a window tap of 32 channels is one plain load, the weights stay in registers for the
 /// whole plane, and no window is ever assembled. Work goes one block of 32 channels at a time, so the transposed
-/// planes (8 KB each for 14x14) stay in L1. Measured on Zen 5 (same bytes out, transposes included) against
+/// planes (16 KB of int16 input, 6 KB of output for 14x14) stay in L1. Measured on Zen 5 (same bytes out, transposes included) against
 /// <see cref="DepthwiseVnni"/> in the same runs: 960 channels of 7x7 28 -> 19 us, 384 of 14x14 27 -> 22 us, 480 of
 /// 5x5 11 -> 6 us, 576 of 14x14 to 7x7 (stride 2) 26 -> 16 us; inside the model-zoo MobileNetV2 (inputs fresh from
 /// the previous layer) its 7x7 and stride-2 layers run about 28% faster and its 14x14 ones about 10%. Larger planes
 /// are slower this way and stay with <see cref="DepthwiseVnni"/>.
 /// </para>
 /// <para>
-/// Arithmetic: inputs are widened to int16 (<c>vpmovzxbw</c>), two taps are interleaved (<c>vpunpcklwd</c> /
-/// <c>vpunpckhwd</c>) and <c>vpmaddwd</c> multiplies them by the matching pair of int16 weights and adds the two
-/// products into int32: 5 instructions of each per 9 taps of 32 channels, exact (|x w| &lt; 2^15 per product).
-/// The unpacks work within 128-bit lanes, so the low result holds channels 0-3, 8-11, 16-19, 24-27 of the 32 and
-/// the high one the rest; weights, starting sums and multipliers are laid out in that order per call, and one
-/// dword unpack restores the channel order of the 32 output bytes. As in <see cref="DepthwiseVnni"/>: int8 inputs
-/// are flipped to u8 (+128), padding holds the shifted input zero point, and each channel starts from
-/// bias - xz' · Σw; requantization is <see cref="Requant512"/>'s, so outputs are the same bytes.
+/// Arithmetic: the transposed input is held as int16 (widened once, as it is transposed), two taps are interleaved
+/// (<c>vpunpcklwd</c> / <c>vpunpckhwd</c>) and <c>vpmaddwd</c> multiplies them by the matching pair of int16 weights
+/// and adds the two products into int32: 5 instructions of each per 9 taps of 32 channels, exact (|x w| &lt; 2^15 per
+/// product). The unpacks work within 128-bit lanes, so each lane of the transposed input holds channels 4L..4L+3
+/// and 16+4L..16+4L+3: the low results are then channels 0-15 in order and the high ones 16-31. As in
+/// <see cref="DepthwiseVnni"/>: int8 inputs are flipped to u8 (+128), padding holds the shifted input zero point,
+/// and each channel starts from bias - xz' · Σw; requantization is <see cref="Requant512"/>'s, so outputs are the
+/// same bytes.
 /// </para>
 /// </summary>
 internal static class DepthwiseChannelsLast
@@ -94,12 +94,12 @@ internal static class DepthwiseChannelsLast
         bool signedX = typeof(TX) == typeof(sbyte);
         int xzShifted = xZeroPoint + (signedX ? 128 : 0);
 
-        // One block of 32 channels at a time, pixel-major: the padded input (border = shifted zero point, filled
-        // once; each block overwrites the interior) and the output, 8 KB each for a 14x14 plane, so they stay in L1
+        // One block of 32 channels at a time, pixel-major: the padded input (int16, border = shifted zero point,
+        // filled once; each block overwrites the interior) and the output, 16 KB and 6 KB for a 14x14 plane, so they stay in L1
         // (whole-tensor buffers, hundreds of KB, came back cold from L3 on every call).
-        Span<byte> input = QuantScratch<byte>.Get(ScratchInput, ph * pw * Block);
+        Span<short> input = QuantScratch<short>.Get(ScratchInput, ph * pw * Block);
         Span<byte> output = QuantScratch<byte>.Get(ScratchOutput, outPlane * Block);
-        FillBorder(input, g.inHeight, g.inWidth, Block, (byte)xzShifted);
+        FillBorder(input, g.inHeight, g.inWidth, Block, (short)xzShifted);
         Span<int> at = QuantScratch<int>.Get(ScratchPixels, inPlane);
         for (int r = 0, i = 0; r < g.inHeight; r++)
             for (int q = 0; q < g.inWidth; q++, i++) at[i] = ((r + 1) * pw + q + 1) * Block;
@@ -183,9 +183,8 @@ internal static class DepthwiseChannelsLast
         ref int p0 = ref MemoryMarshal.GetReference(parameters);
         for (int ch = 0; ch < c; ch++, w = ref Unsafe.Add(ref w, 9))
         {
-            // Block, half and lane of this channel: lane l of the low half holds channel 8 (l / 4) + l % 4 of its
-            // block, of the high half that + 4 (the unpack order above).
-            int k = ch % Block, half = (k & 7) >> 2, lane = 4 * (k >> 3) + (k & 3);
+            // Block, half and lane of this channel: the low half holds channels 0-15 of its block, the high one 16-31.
+            int k = ch % Block, half = k >> 4, lane = k & 15;
             ref int p = ref Unsafe.Add(ref p0, (ch / Block) * BlockInts + half * 16 + lane);
             int w0 = w, w1 = Unsafe.Add(ref w, 1), w2 = Unsafe.Add(ref w, 2), w3 = Unsafe.Add(ref w, 3), w4 = Unsafe.Add(ref w, 4);
             int w5 = Unsafe.Add(ref w, 5), w6 = Unsafe.Add(ref w, 6), w7 = Unsafe.Add(ref w, 7), w8 = Unsafe.Add(ref w, 8);
@@ -199,7 +198,7 @@ internal static class DepthwiseChannelsLast
         }
     }
 
-    private static void FillBorder(Span<byte> input, int h, int w, int cp, byte pad)
+    private static void FillBorder(Span<short> input, int h, int w, int cp, short pad)
     {
         int pw = w + 2;
         input.Slice(0, pw * cp).Fill(pad);
@@ -213,14 +212,14 @@ internal static class DepthwiseChannelsLast
 
     /// <summary>Every output pixel of one block of 32 channels, into pixel-major <paramref name="output"/> (32 bytes a pixel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute<TForm>(ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<int> parameters, ReadOnlySpan<float> scales,
+    private static void Compute<TForm>(ReadOnlySpan<short> input, Span<byte> output, ReadOnlySpan<int> parameters, ReadOnlySpan<float> scales,
         int pw, in ConvGeometry g, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
         where TForm : struct
     {
         if (parameters.Length < BlockInts || scales.Length < Block || output.Length < g.outHeight * g.outWidth * Block ||
             input.Length < (g.inHeight + 2) * pw * Block)
             throw new ArgumentException("channels-last block out of range");
-        ref byte src = ref MemoryMarshal.GetReference(input);
+        ref short src = ref MemoryMarshal.GetReference(input);
         ref byte outPixel = ref MemoryMarshal.GetReference(output);
         nint row = (nint)pw * Block, col = Block;
         nint o1 = col, o2 = 2 * col, o3 = row, o4 = row + col, o5 = row + 2 * col, o6 = 2 * row, o7 = 2 * row + col, o8 = 2 * row + 2 * col;
@@ -234,10 +233,10 @@ internal static class DepthwiseChannelsLast
         var w4l = Vector512.LoadUnsafe(ref p, 128).AsInt16(); var w4h = Vector512.LoadUnsafe(ref p, 144).AsInt16();
         var sl = Vector512.LoadUnsafe(ref p, 160); var sh = Vector512.LoadUnsafe(ref p, 176);
         var ml = Vector512.Create(scales.Slice(0, 16)); var mh = Vector512.Create(scales.Slice(16, 16));
-        ref byte origin = ref Unsafe.Add(ref src, (1 - g.padTop) * row + (1 - g.padLeft) * col);
+        ref short origin = ref Unsafe.Add(ref src, (1 - g.padTop) * row + (1 - g.padLeft) * col);
         for (int i = 0; i < oh; i++)
         {
-            ref byte window = ref Unsafe.Add(ref origin, i * stepY);
+            ref short window = ref Unsafe.Add(ref origin, i * stepY);
             for (int j = 0; j < ow; j++, window = ref Unsafe.Add(ref window, stepX), outPixel = ref Unsafe.Add(ref outPixel, Block))
             {
                 var t0 = Tap(ref window, 0); var t1 = Tap(ref window, o1);
@@ -255,41 +254,45 @@ internal static class DepthwiseChannelsLast
                 t0 = Tap(ref window, o8);
                 al += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackLow(t0, Vector512<short>.Zero), w4l);
                 ah += Avx512BW.MultiplyAddAdjacent(Avx512BW.UnpackHigh(t0, Vector512<short>.Zero), w4h);
-                var bl = Requant512.Bytes<TForm>(al, ml, lo, hi, zp).AsUInt32();
-                var bh = Requant512.Bytes<TForm>(ah, mh, lo, hi, zp).AsUInt32();
-                // Back to channel order: dwords of (0-3, 8-11, 16-19, 24-27) and (4-7, ...) interleaved.
-                Vector256.Create(Sse2.UnpackLow(bl, bh), Sse2.UnpackHigh(bl, bh)).AsByte().StoreUnsafe(ref outPixel);
+                Vector256.Create(Requant512.Bytes<TForm>(al, ml, lo, hi, zp), Requant512.Bytes<TForm>(ah, mh, lo, hi, zp)).StoreUnsafe(ref outPixel);
             }
         }
     }
 
-    /// <summary>32 channels of one input pixel, widened to int16.</summary>
+    /// <summary>32 channels of one input pixel (int16, in the transposed order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Tap(ref byte window, nint offset) =>
-        Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref window, (nuint)offset)).AsInt16();
+    private static Vector512<short> Tap(ref short window, nint offset) => Vector512.LoadUnsafe(ref window, (nuint)offset);
 
     /// <summary>
     /// <paramref name="c"/> planes (16 or 32, channel-major, <paramref name="plane"/> pixels each) to the padded
-    /// pixel-major input of a block, 16 x 16 bytes at a time.
+    /// pixel-major input of a block, widened to int16: 16 x 16 byte tiles transposed, each pixel's two halves
+    /// widened and merged so that every 128-bit lane holds channels 4L..4L+3 and 16+4L..16+4L+3 (the order the
+    /// tap-pair unpacks turn back into channels 0-15 and 16-31). A block of 16 channels gets zeros above.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, bool flip, Span<byte> input)
+    private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, bool flip, Span<short> input)
     {
         if (x.Length < c * plane || c > Block || at.Length < plane) throw new ArgumentException("channels-last transpose out of range");
         ref byte src = ref MemoryMarshal.GetReference(x);
-        ref byte dst = ref MemoryMarshal.GetReference(input);
+        ref short dst = ref MemoryMarshal.GetReference(input);
         ref int pixelAt = ref MemoryMarshal.GetReference(at);
         var f = Vector128.Create(flip ? (byte)0x80 : (byte)0);
-        for (int c0 = 0; c0 < c; c0 += 16)
-            for (int p0 = 0; ; p0 += 16)
+        var merge = Vector512.Create(0L, 8, 1, 9, 2, 10, 3, 11);
+        Tile16 high = default;
+        for (int p0 = 0; ; p0 += 16)
+        {
+            if (p0 > plane - 16) p0 = plane - 16;
+            var low = Transpose(ref Unsafe.Add(ref src, p0), plane, f);
+            if (c > 16) high = Transpose(ref Unsafe.Add(ref src, 16 * (nint)plane + p0), plane, f);
+            ref int a = ref Unsafe.Add(ref pixelAt, p0);
+            for (int j = 0; j < 16; j++)
             {
-                if (p0 > plane - 16) p0 = plane - 16;
-                var t = Transpose(ref Unsafe.Add(ref src, (nint)c0 * plane + p0), plane, f);
-                ref int a = ref Unsafe.Add(ref pixelAt, p0);
-                ref byte d = ref Unsafe.Add(ref dst, c0);
-                for (int j = 0; j < 16; j++) t[j].StoreUnsafe(ref Unsafe.Add(ref d, Unsafe.Add(ref a, j)));
-                if (p0 == plane - 16) break;
+                var l = Avx2.ConvertToVector256Int16(low[j]).ToVector512Unsafe().AsInt64();
+                var h = Avx2.ConvertToVector256Int16(high[j]).ToVector512Unsafe().AsInt64();
+                Avx512F.PermuteVar8x64x2(l, merge, h).AsInt16().StoreUnsafe(ref Unsafe.Add(ref dst, Unsafe.Add(ref a, j)));
             }
+            if (p0 == plane - 16) break;
+        }
     }
 
     /// <summary>A block's pixel-major output (32 bytes a pixel) back to <paramref name="c"/> channel planes, 16 x 16 bytes at a time.</summary>
