@@ -15,11 +15,10 @@ namespace ModelCompiler.Runtime;
 /// is only a few chunks of 16 outputs, so per-channel setup and permutes dominate (7x7 planes: about 0.6 ns per
 /// output). Channels last, a window tap of 32 channels is one plain load, the weights stay in registers for the
 /// whole plane, and no window is ever assembled. Work goes one block of 32 channels at a time, so the transposed
-/// planes (16 KB of int16 input, 6 KB of output for 14x14) stay in L1. Measured on Zen 5 (same bytes out, transposes included) against
-/// <see cref="DepthwiseVnni"/> in the same runs: 960 channels of 7x7 28 -> 19 us, 384 of 14x14 27 -> 22 us, 480 of
-/// 5x5 11 -> 6 us, 576 of 14x14 to 7x7 (stride 2) 26 -> 16 us; inside the model-zoo MobileNetV2 (inputs fresh from
-/// the previous layer) its 7x7 and stride-2 layers run about 28% faster and its 14x14 ones about 10%. Larger planes
-/// are slower this way and stay with <see cref="DepthwiseVnni"/>.
+/// planes (16 KB of int16 input, 6 KB of output for 14x14) stay in L1. Same bytes out as <see cref="DepthwiseVnni"/>;
+/// in <c>--layers</c> of the model-zoo MobileNetV2 (with the per-channel table built once by generated code) its 7x7
+/// layers take 16 us instead of 29.5, its 384-channel 14x14 ones 22.5 instead of 29, its stride-2 14x14 one 16
+/// instead of 28. Larger planes are slower this way and stay with <see cref="DepthwiseVnni"/>.
 /// </para>
 /// <para>
 /// Arithmetic: the transposed input is held as int16 (widened once, as it is transposed), two taps are interleaved
@@ -131,8 +130,8 @@ internal static class DepthwiseChannelsLast
         for (int n = 0; n < g.batch; n++)
             for (int b = 0; b < blocks; b++)
             {
-                // The last block of an odd multiple of 16 channels has 16; its upper half computes stale inputs
-                // with zero weights and is not copied out.
+                // The last block of an odd multiple of 16 channels has 16; its upper half reads zeros (TransposeIn),
+                // has zero weights and is not copied out.
                 int c0 = b * Block, count = Math.Min(Block, c - c0);
                 TransposeIn(xb.Slice((n * c + c0) * inPlane, count * inPlane), count, inPlane, at, signedX, input);
                 var blockParameters = parameters.Slice(b * BlockInts, BlockInts);
@@ -194,7 +193,7 @@ internal static class DepthwiseChannelsLast
             Unsafe.Add(ref p, 96) = (w6 & 0xFFFF) | (w7 << 16);
             Unsafe.Add(ref p, 128) = w8 & 0xFFFF;
             Unsafe.Add(ref p, 160) = (bias.IsEmpty ? 0 : bias[ch]) - xzShifted * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
-            scales[(ch / Block) * Block + half * 16 + lane] = multipliers[multipliers.Length == 1 ? 0 : ch];
+            scales[ch] = multipliers[multipliers.Length == 1 ? 0 : ch];
         }
     }
 
