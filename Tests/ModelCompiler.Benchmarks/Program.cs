@@ -55,6 +55,22 @@ public static class ModelReport
         sb.AppendLine(peak is { } p ? string.Format(inv, "Peak: {0:0.0} GFLOP/s", p) : "Peak: not measured in this run (add --filter '*PeakFma*')");
         sb.AppendLine();
 
+        var int8 = cases.Where(x => x.Case.Descriptor.Type == typeof(PeakInt8)).ToList();
+        if (int8.Count > 0)
+        {
+            sb.AppendLine("Peak 8-bit multiply-accumulate rate, one core (the instructions .NET exposes):");
+            sb.AppendLine();
+            sb.AppendLine("| variant | median | GMAC/s |");
+            sb.AppendLine("|---|---:|---:|");
+            foreach (var (s, c) in int8)
+            {
+                var g = GflopsColumn.Gflops(s, c);
+                if (g is null || s[c]?.ResultStatistics is null || !PeakInt8.Runs(c.Descriptor.WorkloadMethod.Name)) continue;
+                sb.AppendLine(string.Format(inv, "| {0} | {1} | {2:0.0} |", c.Descriptor.WorkloadMethod.Name, Time(s[c]!.ResultStatistics!.Median), g / 2));
+            }
+            sb.AppendLine();
+        }
+
         // Medians, and the ratio of the fastest iterations too: on a shared VM a slow phase of the host can cover
         // half of one benchmark's iterations and none of the other's, which moves a median ratio but not this one.
         sb.AppendLine("| model | MACs | ModelCompiler | ONNX Runtime | ORT / MC | ORT / MC, fastest iterations | MC allocated per call | MC GFLOP/s | % of peak | scratch bytes |");

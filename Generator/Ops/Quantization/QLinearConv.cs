@@ -153,10 +153,12 @@ internal sealed class QLinearConvOp : OpSchema
         var terms = p.Terms is null ? null : Quant.Int32Tensor(p.Terms);
         var mults = Quant.FloatTensor(multipliers);
         string kernel = p.Depthwise ? "QLinearDepthwise" : "QLinearConv";
-        // A 3x3 depthwise layer that the channels-last kernel may take (channels a multiple of 16, symmetric weights)
-        // gets that kernel's per-channel table built once rather than on every call (the runtime returns an empty
-        // table where the kernel does not apply).
-        bool channelsLast = p.Depthwise && zeroPoints is null && s.M % 16 == 0 && s.W.Length == 4 && s.W[2] == 3 && s.W[3] == 3;
+        // A depthwise layer of a shape the channels-last kernel takes (symmetric weights) gets that kernel's
+        // per-channel table built once rather than on every call; the runtime leaves it empty on a CPU without the
+        // kernel's instructions.
+        bool channelsLast = p.Depthwise && zeroPoints is null && s.X.Length == 4 && s.Geometry.Rank == 2 &&
+            Shared.DepthwiseChannelsLastShape.Fits(s.X[1], s.M, s.Group, s.X[2], s.X[3], s.Y[2], s.Y[3], s.W[2], s.W[3],
+                s.Geometry.Strides[0], s.Geometry.Strides[1], s.Geometry.Dilations[0], s.Geometry.Dilations[1], s.Geometry.PadsBegin[0], s.Geometry.PadsBegin[1]);
         return new CallKernel(c.Node, w =>
         {
             string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);

@@ -215,6 +215,9 @@ public sealed class QuantizedOpsOrtTests
         yield return Conv("conv_s8s8_depthwise_s2_wide_pad2", 11, S8, S8, S8, new[] { 1, 3, 11, 67 }, 3, new[] { 5, 5 }, 3, perChannel: true, bias: true, strides: new[] { 2, 2 }, pads: new[] { 2, 2, 2, 2 });
         yield return Conv("conv_u8s8_depthwise_s3_dilated", 12, U8, S8, U8, new[] { 1, 4, 17, 23 }, 4, new[] { 3, 3 }, 4, perChannel: false, bias: true, strides: new[] { 3, 3 }, pads: new[] { 1, 2, 1, 0 }, dilations: new[] { 2, 2 });
         yield return Conv("conv_u8s8_depthwise_s1x2", 13, U8, S8, U8, new[] { 1, 6, 7, 40 }, 6, new[] { 3, 3 }, 6, perChannel: true, bias: false, strides: new[] { 1, 2 }, pads: new[] { 1, 1, 1, 1 });
+        // 32 channels of 14x14 (the channels-last kernel, with its table built once) and of 28x28 at stride 1 (above its plane limit).
+        yield return Conv("conv_u8s8_depthwise_32ch_14x14", 14, U8, S8, U8, new[] { 1, 32, 14, 14 }, 32, new[] { 3, 3 }, 32, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 });
+        yield return Conv("conv_s8s8_depthwise_32ch_28x28", 15, S8, S8, S8, new[] { 1, 32, 28, 28 }, 32, new[] { 3, 3 }, 32, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 });
         yield return Conv("conv_u8s8_groups_dilation", 9, U8, S8, U8, new[] { 1, 6, 13, 13 }, 4, new[] { 3, 3 }, 2, perChannel: true, bias: true, dilations: new[] { 2, 2 }, pads: new[] { 2, 2, 2, 2 });
         yield return Conv("conv_u8s8_1d", 10, U8, S8, U8, new[] { 2, 5, 30 }, 7, new[] { 5 }, 1, perChannel: true, bias: true, strides: new[] { 2 }, pads: new[] { 2, 1 });
         yield return Conv("conv_u8s8_5x5_3ch_same", 11, U8, S8, U8, new[] { 1, 3, 17, 15 }, 10, new[] { 5, 5 }, 1, perChannel: true, bias: true, autoPad: "SAME_UPPER");
@@ -295,6 +298,23 @@ public sealed class QuantizedOpsOrtTests
         // Float outputs (DequantizeLinear) are one exact product each: compared bit for bit too.
         if (expected is float[]) Compare.Close(expected, actual, rtol: 0, atol: 0, name);
         else Compare.Exact(expected, actual, name);
+    }
+
+    /// <summary>
+    /// Generated code builds <c>DepthwiseChannelsLast</c>'s per-channel table once for exactly the layers that kernel
+    /// takes (the shape rule is one file compiled into both the generator and the runtime): a 14x14 layer gets one, a
+    /// 28x28 stride-1 layer, above the kernel's plane limit, none. Both match ONNX Runtime in <see cref="Matches_onnx_runtime"/>.
+    /// </summary>
+    [Theory]
+    [InlineData("conv_u8s8_depthwise_32ch_14x14", true)]
+    [InlineData("conv_s8s8_depthwise_32ch_28x28", false)]
+    public void A_channels_last_depthwise_table_is_generated_only_where_that_kernel_runs(string name, bool expected)
+    {
+        var c = BaseCases().Single(x => x.Name == name).AllConstantButFirst();
+        var (result, unit) = InMemoryCompiler.Generate(c.Model(), "ChannelsLastTable." + name.Replace('-', '_'));
+        Assert.True(unit is not null, string.Join("; ", result.Diagnostics));
+        Assert.Equal(expected, unit!.Source.Contains("QuantizedConv.DepthwiseChannelsLastTable<", StringComparison.Ordinal));
+        Assert.Contains("QuantizedConv.QLinearDepthwise<", unit.Source, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ModelCompiler.Shared;
 
 namespace ModelCompiler.Runtime;
 
@@ -42,33 +43,13 @@ internal static class DepthwiseChannelsLast
     /// <summary>Channels a block computes at once (one 512-bit vector of int16).</summary>
     private const int Block = 32;
 
-    /// <summary>
-    /// Largest input plane (pixels) taken with stride 1 and with stride 2. Measured against <see cref="DepthwiseVnni"/>
-    /// on Zen 5 in the same runs: stride 1 faster up to 20x20 (96 channels 14 -> 11 us), even at 28x28, slower from
-    /// 40x40; stride 2 faster up to 40x40 (144 channels of 28x28 18 -> 14.5 us, 96 of 40x40 20 -> 18 us), slower at 56x56.
-    /// </summary>
-    private const int MaxPlaneStride1 = 20 * 20, MaxPlaneStride2 = 40 * 40;
-
     /// <summary>Whether this machine has the instructions.</summary>
     public static bool IsSupported => Avx512BW.IsSupported && Avx512F.IsSupported && Avx2.IsSupported;
 
-    /// <summary>
-    /// 3x3, dilation 1, stride 1 or 2, padding at most 1 on each side, one channel per group, channels a multiple
-    /// of 16, input and output planes of at least 16 pixels (the transposes work on 16 x 16 tiles) and input planes
-    /// up to <see cref="MaxPlaneStride1"/> or <see cref="MaxPlaneStride2"/> pixels.
-    /// </summary>
-    public static bool Fits(in ConvGeometry g)
-    {
-        if (g.kernelHeight != 3 || g.kernelWidth != 3 || g.dilationHeight != 1 || g.dilationWidth != 1) return false;
-        if (g.strideHeight is not (1 or 2) || g.strideWidth is not (1 or 2)) return false;
-        if (g.groups != g.inChannels || g.outChannels != g.inChannels || g.inChannels % 16 != 0) return false;
-        int inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth;
-        int maxPlane = g.strideHeight == 1 && g.strideWidth == 1 ? MaxPlaneStride1 : MaxPlaneStride2;
-        if (inPlane < 16 || inPlane > maxPlane || outPlane < 16) return false;
-        if (g.padTop is < 0 or > 1 || g.padLeft is < 0 or > 1) return false;
-        // Every window inside the input with one pixel of padding around it.
-        return (g.outHeight - 1) * g.strideHeight - g.padTop + 2 <= g.inHeight && (g.outWidth - 1) * g.strideWidth - g.padLeft + 2 <= g.inWidth;
-    }
+    /// <summary>Whether the layer has a shape this kernel takes (<see cref="DepthwiseChannelsLastShape.Fits"/>).</summary>
+    public static bool Fits(in ConvGeometry g) =>
+        DepthwiseChannelsLastShape.Fits(g.inChannels, g.outChannels, g.groups, g.inHeight, g.inWidth, g.outHeight, g.outWidth,
+            g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft);
 
     /// <summary>
     /// y = requantize(bias + depthwise 3x3 conv of (x - xz) with weights [C][9] (s8, zero weight zero points)),
