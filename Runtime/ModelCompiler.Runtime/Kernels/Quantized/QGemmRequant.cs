@@ -202,6 +202,13 @@ internal static class QGemmRequant
                 a70 = AvxVnni.MultiplyWideningAndAdd(a70, c0v, b); a71 = AvxVnni.MultiplyWideningAndAdd(a71, c1v, b);
             }
             ref byte t = ref Unsafe.Add(ref o, c0);
+            if (typeof(TStore) != typeof(Requant512.Clamped) && Avx512BW.IsSupported)
+            {
+                Store4Rows<TStore>(a00, a01, a10, a11, a20, a21, a30, a31, ref multiplier, multiplierStep, bounds, ref t, stride);
+                Store4Rows<TStore>(a40, a41, a50, a51, a60, a61, a70, a71, ref Unsafe.Add(ref multiplier, 4 * multiplierStep), multiplierStep, bounds,
+                    ref Unsafe.Add(ref t, 4 * (nint)stride), stride);
+                continue;
+            }
             Store16<TStore>(a00, a01, ref multiplier, bounds, ref t);
             Store16<TStore>(a10, a11, ref Unsafe.Add(ref multiplier, multiplierStep), bounds, ref Unsafe.Add(ref t, stride));
             Store16<TStore>(a20, a21, ref Unsafe.Add(ref multiplier, 2 * multiplierStep), bounds, ref Unsafe.Add(ref t, 2 * stride));
@@ -263,6 +270,25 @@ internal static class QGemmRequant
         }
         var m = Vector256.Create(multiplier);
         QuantizedEpilogue.Requant16Bytes(a0, a1, m, m, b.Lo, b.Hi, b.Zp).StoreUnsafe(ref o);
+    }
+
+    /// <summary>
+    /// Four channels' 16 sums each (a saturating form, AVX-512 BW): requantized and narrowed together
+    /// (<see cref="Requant512.Rows4{TForm}"/>), each channel's 16 bytes stored to its row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4Rows<TStore>(Vector256<int> a00, Vector256<int> a01, Vector256<int> a10, Vector256<int> a11,
+        Vector256<int> a20, Vector256<int> a21, Vector256<int> a30, Vector256<int> a31, ref float multiplier, nint multiplierStep,
+        in Bounds b, ref byte o, int stride) where TStore : struct
+    {
+        var bytes = Requant512.Rows4<TStore>(a00.ToVector512Unsafe().WithUpper(a01), a10.ToVector512Unsafe().WithUpper(a11),
+            a20.ToVector512Unsafe().WithUpper(a21), a30.ToVector512Unsafe().WithUpper(a31),
+            Vector512.Create(multiplier), Vector512.Create(Unsafe.Add(ref multiplier, multiplierStep)),
+            Vector512.Create(Unsafe.Add(ref multiplier, 2 * multiplierStep)), Vector512.Create(Unsafe.Add(ref multiplier, 3 * multiplierStep)), b.Zp512);
+        bytes.GetLower().GetLower().StoreUnsafe(ref o);
+        Avx512F.ExtractVector128(bytes, 1).StoreUnsafe(ref Unsafe.Add(ref o, stride));
+        Avx512F.ExtractVector128(bytes, 2).StoreUnsafe(ref Unsafe.Add(ref o, 2 * (nint)stride));
+        Avx512F.ExtractVector128(bytes, 3).StoreUnsafe(ref Unsafe.Add(ref o, 3 * (nint)stride));
     }
 
     /// <summary>Requantizes 8 sums (one channel) and stores 8 bytes.</summary>

@@ -72,4 +72,37 @@ internal static class Requant512
         f = Vector512.MinNative(Vector512.MaxNative(f, lo), hi);
         return Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f) + zp);
     }
+
+    /// <summary>
+    /// Four rows of 16 sums to 16 bytes each, row r in 128-bit lane r of the result, in a saturating form
+    /// (<see cref="SaturateToByte"/> or <see cref="SaturateToSByte"/>): each row rounded and shifted by the zero
+    /// point as in <see cref="Bytes{TForm}"/>, then
+    /// all four narrowed together by <c>vpackssdw</c> and <c>vpackuswb</c>/<c>vpacksswb</c> (saturating at each
+    /// step, so the bytes are those of a direct saturation) and put in row order by one <c>vpermd</c>. That is 4
+    /// instructions for 64 values where <see cref="Bytes{TForm}"/> narrows 16 with <c>vpmovusdb</c> (2 micro-ops on
+    /// Zen 5) after a <c>vpmaxsd</c>. Needs AVX-512 BW.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Rows4<TForm>(Vector512<int> s0, Vector512<int> s1, Vector512<int> s2, Vector512<int> s3,
+        Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<int> zp)
+        where TForm : struct
+    {
+        var i0 = Rounded(s0, m0, zp);
+        var i1 = Rounded(s1, m1, zp);
+        var i2 = Rounded(s2, m2, zp);
+        var i3 = Rounded(s3, m3, zp);
+        // Lane L of the packed bytes holds pixels 4L..4L+3 of rows 0, 1, 2, 3 (one int each); the permute
+        // transposes those 4 x 4 ints so that lane r holds row r.
+        var w01 = Avx512BW.PackSignedSaturate(i0, i1);
+        var w23 = Avx512BW.PackSignedSaturate(i2, i3);
+        var b = typeof(TForm) == typeof(SaturateToSByte) ? Avx512BW.PackSignedSaturate(w01, w23).AsByte() : Avx512BW.PackUnsignedSaturate(w01, w23);
+        return Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsByte();
+    }
+
+    /// <summary>round(sum x multiplier) + zero point as int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Rounded(Vector512<int> sums, Vector512<float> multiplier, Vector512<int> zp)
+    {
+        return Avx512F.ConvertToVector512Int32(Vector512.ConvertToSingle(sums) * multiplier) + zp;
+    }
 }
