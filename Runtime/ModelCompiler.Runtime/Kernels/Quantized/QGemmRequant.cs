@@ -11,7 +11,8 @@ namespace ModelCompiler.Runtime;
 /// for the last channels, fewer pixels for a block under 16), <c>vpdpbusd</c> accumulates on top of each channel's
 /// constant term (bias and zero-point corrections), then each row is scaled, clamped, rounded half to even and
 /// narrowed to 16 bytes written straight into the output row (with AVX-512, 16 values per instruction and, when
-/// every multiplier is under 0.5, saturating narrows in place of the clamp: <see cref="Requant512"/>).
+/// every multiplier is under 0.5, saturating narrows in place of the clamp, four channels at a time in the 8-channel
+/// tiles: <see cref="Requant512"/>).
 /// <para>
 /// Why: the tile-at-a-time path (<see cref="QGemm.Tile"/> then <see cref="IIntegerSink.StoreChannelRows"/>)
 /// stores every tile's sums to memory and reloads them, and pays a dispatching call per 64 outputs. With the small

@@ -76,11 +76,10 @@ internal static class Requant512
     /// <summary>
     /// Four rows of 16 sums to 16 bytes each, row r in 128-bit lane r of the result, in a saturating form
     /// (<see cref="SaturateToByte"/> or <see cref="SaturateToSByte"/>): each row rounded and shifted by the zero
-    /// point as in <see cref="Bytes{TForm}"/>, then
-    /// all four narrowed together by <c>vpackssdw</c> and <c>vpackuswb</c>/<c>vpacksswb</c> (saturating at each
-    /// step, so the bytes are those of a direct saturation) and put in row order by one <c>vpermd</c>. That is 4
-    /// instructions for 64 values where <see cref="Bytes{TForm}"/> narrows 16 with <c>vpmovusdb</c> (2 micro-ops on
-    /// Zen 5) after a <c>vpmaxsd</c>. Needs AVX-512 BW.
+    /// point as in <see cref="Bytes{TForm}"/>, then all four narrowed together by <c>vpackssdw</c> and
+    /// <c>vpackuswb</c>/<c>vpacksswb</c> (saturating at each step, so the bytes are those of a direct saturation)
+    /// and put in row order by one <c>vpermd</c>: 4 instructions for 64 values, where <see cref="Bytes{TForm}"/>
+    /// narrows 16 with <c>vpmaxsd</c> and <c>vpmovusdb</c> (2 micro-ops on Zen 5). Needs AVX-512 BW.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Rows4<TForm>(Vector512<int> s0, Vector512<int> s1, Vector512<int> s2, Vector512<int> s3,
@@ -101,8 +100,6 @@ internal static class Requant512
 
     /// <summary>round(sum x multiplier) + zero point as int32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Rounded(Vector512<int> sums, Vector512<float> multiplier, Vector512<int> zp)
-    {
-        return Avx512F.ConvertToVector512Int32(Vector512.ConvertToSingle(sums) * multiplier) + zp;
-    }
+    private static Vector512<int> Rounded(Vector512<int> sums, Vector512<float> multiplier, Vector512<int> zp) =>
+        Avx512F.ConvertToVector512Int32(Vector512.ConvertToSingle(sums) * multiplier) + zp;
 }
