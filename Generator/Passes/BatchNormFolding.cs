@@ -7,7 +7,8 @@ namespace ModelCompiler.Passes;
 /// <summary>
 /// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it:
 /// with s = scale / sqrt(var + epsilon), W'[c] = W[c] * s[c] and B'[c] = (B[c] - mean[c]) * s[c] + bias[c].
-/// Applies only when the Conv/Gemm output feeds the BN alone and all parameters are constants.
+/// Applies only when the Conv/Gemm output feeds the BN alone, all parameters are constants and the weights are plain
+/// float32 (not float16 or quantized weights that the blob keeps compact).
 /// </summary>
 internal static class BatchNormFolding
 {
@@ -32,6 +33,9 @@ internal static class BatchNormFolding
             var w = producer.Input(1)?.Constant;
             var b = producer.Input(2)?.Constant;
             if (w is null || (producer.Input(2) is not null && b is null)) continue;
+            // Weights kept compact in the blob (float16 widened by a Cast, int8/int4 behind a DequantizeLinear) would
+            // be rewritten as float32 by the fold: the normalization stays a layer of its own instead.
+            if (w.Encoding is not null) continue;
 
             int channels = isConv ? w.Shape[0] : (producer.GetInt("transB", 0) != 0 ? w.Shape[0] : w.Shape[1]);
             if (p.Any(t => t!.ElementCount != channels)) continue;
