@@ -270,16 +270,9 @@ internal static class FloatCopy
         /// <summary>Clip to what the quantized type represents: the int8 model's saturation, in float.</summary>
         private void AddClip(string name, string input, string output, float scale, long zp, DataType type)
         {
-            var (qmin, qmax) = type switch
-            {
-                DataType.UInt8 => (0L, 255L),
-                DataType.Int8 => (-128L, 127L),
-                DataType.UInt16 => (0L, 65535L),
-                DataType.Int16 => (-32768L, 32767L),
-                DataType.UInt4 => (0L, 15L),
-                DataType.Int4 => (-8L, 7L),
-                _ => throw new ModelError($"output type {type.OnnxName()} is not a quantized integer type"),
-            };
+            if (type is not (DataType.UInt8 or DataType.Int8 or DataType.UInt16 or DataType.Int16 or DataType.UInt4 or DataType.Int4))
+                throw new ModelError($"output type {type.OnnxName()} is not a quantized integer type");
+            long qmin = Ops.Quantization.Quant.Min(type), qmax = Ops.Quantization.Quant.Max(type);
             float lo = (float)((qmin - zp) * (double)scale), hi = (float)((qmax - zp) * (double)scale);
             var clip = Node("Clip", name, new[] { input }, output);
             if (_opset < 11)
