@@ -14,7 +14,7 @@ namespace ModelCompiler.Tests.Quantization;
 /// </summary>
 public sealed class CompactWeightTests
 {
-    /// <summary>x[1,3,6,6] -> Conv(float16 weights, 4x3x3x3) -> Relu -> Flatten -> Gemm(float16 weights 10x144, bias) -> y.</summary>
+    /// <summary>x[1,3,6,6] -> Conv(float16 weights, 4x3x3x3) [-> BatchNormalization] -> Relu -> Flatten -> Gemm(float16 weights 10x144, bias) -> y.</summary>
     private static byte[] Float16Model(bool batchNorm = false)
     {
         var b = new OnnxBuilder(13);
