@@ -33,43 +33,43 @@ public static class Program
 /// <summary>The table docs/benchmarks.md records, computed from BenchmarkDotNet's summaries.</summary>
 public static class ModelReport
 {
+    /// <summary>
+    /// One table of a peak benchmark class's variants (median, rate = GFLOP/s divided by <paramref name="flopsPerUnit"/>),
+    /// leaving out those whose instructions this machine lacks; returns the best rate, or null when none ran.
+    /// </summary>
+    private static double? PeakTable(System.Text.StringBuilder sb, IReadOnlyList<(Summary Summary, BenchmarkDotNet.Running.BenchmarkCase Case)> cases,
+        Type type, string title, string unit, double flopsPerUnit, Func<string, bool> runs)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        double? best = null;
+        sb.AppendLine(title);
+        sb.AppendLine();
+        sb.AppendLine($"| variant | median | {unit} |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var (s, c) in cases.Where(x => x.Case.Descriptor.Type == type))
+        {
+            var g = GflopsColumn.Gflops(s, c);
+            string name = c.Descriptor.WorkloadMethod.Name;
+            if (g is null || s[c]?.ResultStatistics is null || !runs(name)) continue;
+            double rate = g.Value / flopsPerUnit;
+            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2:0.0} |", name, Time(s[c]!.ResultStatistics!.Median), rate));
+            best = Math.Max(best ?? 0, rate);
+        }
+        sb.AppendLine();
+        return best;
+    }
+
     public static string Build(IReadOnlyList<Summary> summaries)
     {
         var cases = summaries.SelectMany(s => s.BenchmarksCases.Select(c => (Summary: s, Case: c))).ToList();
         var sb = new System.Text.StringBuilder();
         var inv = System.Globalization.CultureInfo.InvariantCulture;
 
-        double? peak = null;
-        sb.AppendLine("Peak float32 FMA rate, one core:");
-        sb.AppendLine();
-        sb.AppendLine("| variant | median | GFLOP/s |");
-        sb.AppendLine("|---|---:|---:|");
-        foreach (var (s, c) in cases.Where(x => x.Case.Descriptor.Type == typeof(PeakFma)))
-        {
-            var g = GflopsColumn.Gflops(s, c);
-            if (g is null || double.IsNaN(g.Value)) continue;
-            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2:0.0} |", c.Descriptor.WorkloadMethod.Name, Time(s[c]!.ResultStatistics!.Median), g));
-            peak = Math.Max(peak ?? 0, g.Value);
-        }
-        sb.AppendLine();
+        double? peak = PeakTable(sb, cases, typeof(PeakFma), "Peak float32 FMA rate, one core:", "GFLOP/s", 1, PeakFma.Runs);
         sb.AppendLine(peak is { } p ? string.Format(inv, "Peak: {0:0.0} GFLOP/s", p) : "Peak: not measured in this run (add --filter '*PeakFma*')");
         sb.AppendLine();
-
-        var int8 = cases.Where(x => x.Case.Descriptor.Type == typeof(PeakInt8)).ToList();
-        if (int8.Count > 0)
-        {
-            sb.AppendLine("Peak 8-bit multiply-accumulate rate, one core (the instructions .NET exposes):");
-            sb.AppendLine();
-            sb.AppendLine("| variant | median | GMAC/s |");
-            sb.AppendLine("|---|---:|---:|");
-            foreach (var (s, c) in int8)
-            {
-                var g = GflopsColumn.Gflops(s, c);
-                if (g is null || s[c]?.ResultStatistics is null || !PeakInt8.Runs(c.Descriptor.WorkloadMethod.Name)) continue;
-                sb.AppendLine(string.Format(inv, "| {0} | {1} | {2:0.0} |", c.Descriptor.WorkloadMethod.Name, Time(s[c]!.ResultStatistics!.Median), g / 2));
-            }
-            sb.AppendLine();
-        }
+        if (cases.Any(x => x.Case.Descriptor.Type == typeof(PeakInt8)))
+            PeakTable(sb, cases, typeof(PeakInt8), "Peak 8-bit multiply-accumulate rate, one core (the instructions .NET exposes):", "GMAC/s", 2, PeakInt8.Runs);
 
         // Medians, and the ratio of the fastest iterations too: on a shared VM a slow phase of the host can cover
         // half of one benchmark's iterations and none of the other's, which moves a median ratio but not this one.
