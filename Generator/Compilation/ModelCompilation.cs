@@ -84,11 +84,11 @@ internal static class ModelCompilation
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
         if (HasErrors(diagnostics)) return Fail();
 
-        KernelSelection.Run(graph, diagnostics, options.ThreadCount);
+        var kernels = KernelSelection.Run(graph, diagnostics, options.ThreadCount);
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
-        var plan = MemoryPlan.Build(graph);
+        var plan = MemoryPlan.Build(graph, kernels);
         if (plan.ArenaBytes > int.MaxValue)
         {
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"intermediate tensors need {plan.ArenaBytes} bytes of scratch memory, more than 2 GB"));
@@ -96,7 +96,7 @@ internal static class ModelCompilation
         }
         var weights = new WeightTable();
         var identity = new ModelIdentity(modelBytes, options);
-        var emitter = new ModelEmitter(graph, options, plan, weights, identity);
+        var emitter = new ModelEmitter(graph, kernels, options, plan, weights, identity);
         string source = emitter.Emit();
 
         if (weights.Count > 0 && string.IsNullOrEmpty(options.WeightsResource))

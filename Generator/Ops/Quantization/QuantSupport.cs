@@ -17,7 +17,7 @@ namespace ModelCompiler.Ops.Quantization;
 /// </summary>
 internal static class Quant
 {
-    public const string Runtime = "global::ModelCompiler.Runtime.";
+    public const string Runtime = Emit.RuntimeText.Prefix;
 
     public static bool IsEightBit(DataType t) => t is DataType.UInt8 or DataType.Int8;
 
@@ -120,20 +120,33 @@ internal static class Quant
     /// <summary>A span expression for optional input <paramref name="i"/>, or <c>default</c> when it is absent.</summary>
     public static string InOrDefault(LayerWriter w, int i) => w.HasInput(i) ? w.In(i) : "default";
 
-    /// <summary>The run-time ConvGeometry of a 1-D or 2-D convolution.</summary>
-    public static string ConvGeometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group)
+    /// <summary>The run-time ConvGeometry of a 1-D or 2-D convolution, as a C# expression.</summary>
+    public static string ConvGeometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group) => GeometryLiteral(Geometry(x, w, y, g, group));
+
+    /// <summary>The run-time ConvGeometry of a 1-D (height 1) or 2-D convolution.</summary>
+    public static Contract.ConvGeometry Geometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group)
     {
         bool is1D = x.Length == 3;
         int At(int[] a, int i, int fallback) => is1D ? (i == 0 ? fallback : a[0]) : a[i];
         var kernel = w.Skip(2).ToArray();
-        return $"new {Runtime}ConvGeometry(" +
-            $"batch: {x[0]}, inChannels: {x[1]}, inHeight: {(is1D ? 1 : x[2])}, inWidth: {x[x.Length - 1]}, " +
-            $"outChannels: {w[0]}, outHeight: {(is1D ? 1 : y[2])}, outWidth: {y[y.Length - 1]}, groups: {group}, " +
-            $"kernelHeight: {At(kernel, 0, 1)}, kernelWidth: {kernel[kernel.Length - 1]}, " +
-            $"strideHeight: {At(g.Strides, 0, 1)}, strideWidth: {g.Strides[g.Rank - 1]}, " +
-            $"padTop: {At(g.PadsBegin, 0, 0)}, padLeft: {g.PadsBegin[g.Rank - 1]}, " +
-            $"dilationHeight: {At(g.Dilations, 0, 1)}, dilationWidth: {g.Dilations[g.Rank - 1]})";
+        return new Contract.ConvGeometry(
+            batch: x[0], inChannels: x[1], inHeight: is1D ? 1 : x[2], inWidth: x[x.Length - 1],
+            outChannels: w[0], outHeight: is1D ? 1 : y[2], outWidth: y[y.Length - 1], groups: group,
+            kernelHeight: At(kernel, 0, 1), kernelWidth: kernel[kernel.Length - 1],
+            strideHeight: At(g.Strides, 0, 1), strideWidth: g.Strides[g.Rank - 1],
+            padTop: At(g.PadsBegin, 0, 0), padLeft: g.PadsBegin[g.Rank - 1],
+            dilationHeight: At(g.Dilations, 0, 1), dilationWidth: g.Dilations[g.Rank - 1]);
     }
+
+    /// <summary>A <c>new ConvGeometry(...)</c> expression on one line, with named arguments.</summary>
+    public static string GeometryLiteral(in Contract.ConvGeometry g) =>
+        $"new {Runtime}ConvGeometry(" +
+        $"batch: {g.batch}, inChannels: {g.inChannels}, inHeight: {g.inHeight}, inWidth: {g.inWidth}, " +
+        $"outChannels: {g.outChannels}, outHeight: {g.outHeight}, outWidth: {g.outWidth}, groups: {g.groups}, " +
+        $"kernelHeight: {g.kernelHeight}, kernelWidth: {g.kernelWidth}, " +
+        $"strideHeight: {g.strideHeight}, strideWidth: {g.strideWidth}, " +
+        $"padTop: {g.padTop}, padLeft: {g.padLeft}, " +
+        $"dilationHeight: {g.dilationHeight}, dilationWidth: {g.dilationWidth})";
 
     /// <summary>"per-channel" / "per-tensor" for layer comments.</summary>
     public static string Granularity(OpContext c, int i) => c.Has(i) && ShapeText.Product(c.Shape(i)) > 1 ? "per-channel" : "per-tensor";

@@ -5,7 +5,7 @@ using ModelCompiler.Ops;
 using ModelCompiler.Ops.Nn;
 using ModelCompiler.Passes;
 
-namespace ModelCompiler.Kernels;
+namespace ModelCompiler.Kernels.Pooling;
 
 /// <summary>
 /// 2-D float MaxPool without the indices output, stride 1 or 2 across, dilation 1, and windows that all overlap
@@ -56,6 +56,8 @@ internal sealed class MaxPoolKernel : Kernel
         _g = g;
         long taps = (long)_x[0] * _x[1] * g.Output[0] * g.Output[1] * g.Kernel[0] * g.Kernel[1];
         _threads = KernelText.Threads(c, taps, MinimumTapsPerThreadedLayer);
+        Name = "MaxPool2D.Run";
+        Threads = _threads;
     }
 
     public override string Summary => "max, " + _g.Describe();
