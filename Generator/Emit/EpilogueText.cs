@@ -1,3 +1,4 @@
+using ModelCompiler.Contract;
 using ModelCompiler.Passes;
 
 namespace ModelCompiler.Emit;
@@ -9,9 +10,9 @@ internal static class EpilogueText
     public static string Of(FusedEpilogue? e)
     {
         const string runtime = RuntimeText.Prefix;
-        if (e?.BeforeAdd is null && e?.AfterAdd is null) return runtime + "Epilogue.None";
-        if (e.AfterAdd is null) return $"new {runtime}Epilogue({Of(e.BeforeAdd!)})";
-        return $"new {runtime}Epilogue(beforeAdd: {(e.BeforeAdd is null ? runtime + "Act.None" : Of(e.BeforeAdd))}, afterAdd: {Of(e.AfterAdd)})";
+        if (e?.BeforeAdd is null && e?.AfterAdd is null) return runtime + RuntimeApi.Epilogue.None;
+        if (e.AfterAdd is null) return $"new {runtime}{RuntimeApi.Epilogue.Type}({Of(e.BeforeAdd!)})";
+        return $"new {runtime}{RuntimeApi.Epilogue.Type}(beforeAdd: {(e.BeforeAdd is null ? runtime + "Act.None" : Of(e.BeforeAdd))}, afterAdd: {Of(e.AfterAdd)})";
     }
 
     /// <summary>The <c>Act</c> expression for one fused activation.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Compilation;
+using ModelCompiler.Contract;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
 using ModelCompiler.Planning;
@@ -127,7 +128,7 @@ internal sealed class ModelEmitter
         _api.EmitPredictDocs(w);
         w.Open($"public static void Predict({_api.Parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
@@ -171,8 +172,8 @@ internal sealed class ModelEmitter
         string parameters = _api.Parameters + ", global::System.Span<long> ticksPerLayer";
         w.Open($"public static void PredictProfiled({parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("if (ticksPerLayer.Length != LayerCount) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"if (ticksPerLayer.Length != LayerCount) {RuntimeText.Prefix}{RuntimeApi.Guard.WrongLength}(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
         {
@@ -312,7 +313,7 @@ internal sealed class ModelEmitter
         }
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged");
-        _w.Line("    => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);");
+        _w.Line($"    => {RuntimeText.Prefix}{RuntimeApi.Arena.Slice}<T>(arena, offset, length);");
         _w.Line();
         if (_weights.Count == 0)
         {
@@ -321,7 +322,7 @@ internal sealed class ModelEmitter
         }
         _w.Line($"// Weights: {_weights.Count} tensors, {Literals.Size(_weights.Length)}, in the manifest resource \"{Literals.Comment(_options.WeightsResource ?? "")}\" that the");
         _w.Line("// ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.");
-        _w.Line($"private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
+        _w.Line($"private static readonly {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Type} s_weights = {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Load}(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
         _w.Line();
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);");
@@ -331,7 +332,7 @@ internal sealed class ModelEmitter
             _w.Line($"// Kernel tables: {_weights.Derived.Count} int tables that kernels derive from constant weights, built once, on first use");
             _w.Line("// (not stored in the blob; later calls only read them).");
             foreach (var d in _weights.Derived)
-                CachedArray("int", d.Field, d.Property, $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init})", d.Description);
+                CachedArray("int", d.Field, d.Property, $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Publish}(ref {d.Field}, {d.Init})", d.Description);
         }
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);

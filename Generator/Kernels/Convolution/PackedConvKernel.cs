@@ -57,11 +57,11 @@ internal sealed class PackedConvKernel : Kernel
     {
         _shape = shape;
         _threads = KernelText.Threads(c, shape.Macs, MinimumMacsPerThreadedLayer);
-        _packed = WeightPacking.Pack(c.Const(1)!, weights => WeightPacking.ConvPanels(weights, shape.OutChannels, shape.Groups, shape.KPerGroup),
-            new WeightLayout("ConvPanels", $"outChannels: {shape.OutChannels}, groups: {shape.Groups}, kPerGroup: {shape.KPerGroup}", "packed into conv panels"));
-        Name = "PackedConv.Conv2D";
+        _packed = WeightPacking.Pack(c.Const(1)!, weights => WeightLayouts.ConvPanels(weights, shape.OutChannels, shape.Groups, shape.KPerGroup),
+            new WeightLayout(nameof(WeightLayouts.ConvPanels), $"outChannels: {shape.OutChannels}, groups: {shape.Groups}, kPerGroup: {shape.KPerGroup}", "packed into conv panels"));
+        Name = RuntimeApi.PackedConv.Conv2D;
         Variant = PackedConvScratch.ReadsInPlace(shape.Geometry) ? "1x1 read in place" : null;
-        Layouts = new[] { new WeightUse(c.In(1).Name, $"in {WeightPacking.PanelRows}-channel panels [group][panel][k][{WeightPacking.PanelRows}]") };
+        Layouts = new[] { new WeightUse(c.In(1).Name, $"in {WeightLayouts.PanelRows}-channel panels [group][panel][k][{WeightLayouts.PanelRows}]") };
         Threads = _threads;
         ScratchBytes = PackedConvScratch.MaxBytes(shape.Geometry);
     }
@@ -72,7 +72,7 @@ internal sealed class PackedConvKernel : Kernel
     public override void Emit(LayerWriter w)
     {
         string bias = w.HasInput(2) ? w.In(2) : "default";
-        KernelText.Lines(w, $"{KernelText.Runtime}PackedConv.Conv2D({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
+        KernelText.Lines(w, $"{KernelText.Runtime}{RuntimeApi.PackedConv.Conv2D}({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
         w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads}, {w.Scratch});");
     }
 }

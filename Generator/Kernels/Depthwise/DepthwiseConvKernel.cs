@@ -1,3 +1,4 @@
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Kernels.Convolution;
 using ModelCompiler.Ops;
@@ -31,14 +32,12 @@ internal sealed class DepthwiseConvKernel : Kernel
     {
         _shape = shape;
         _threads = KernelText.Threads(c, shape.Macs, MinimumMacsPerThreadedLayer);
-        Name = "DepthwiseConv.Conv2D";
+        Name = RuntimeApi.DepthwiseConv.Conv2D;
         Threads = _threads;
     }
 
-    /// <summary>The same conditions as the run-time <c>DepthwiseConv.Supports</c>.</summary>
-    public static bool Supports(ConvShape s) =>
-        s.IsDepthwise && s.KernelHeight == s.KernelWidth && s.KernelHeight is 3 or 5 && s.StrideHeight == s.StrideWidth
-        && s.StrideHeight is 1 or 2 && s.DilationHeight == 1 && s.DilationWidth == 1 && s.PadTop >= 0 && s.PadLeft >= 0;
+    /// <summary>The layers the run-time kernel takes (<see cref="DepthwiseConvShape.Fits"/>, compiled into both).</summary>
+    public static bool Supports(ConvShape s) => s.IsDepthwise && DepthwiseConvShape.Fits(s.Geometry);
 
     public override string Summary => _shape.Summary;
     public override long Macs => _shape.Macs;
@@ -46,7 +45,7 @@ internal sealed class DepthwiseConvKernel : Kernel
     public override void Emit(LayerWriter w)
     {
         string bias = w.HasInput(2) ? w.In(2) : "default";
-        KernelText.Lines(w, $"{KernelText.Runtime}DepthwiseConv.Conv2D({w.In(0)}, {w.In(1)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
+        KernelText.Lines(w, $"{KernelText.Runtime}{RuntimeApi.DepthwiseConv.Conv2D}({w.In(0)}, {w.In(1)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
         w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads});");
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops;
@@ -76,15 +77,15 @@ internal sealed class PackedGemmKernel : Kernel
         _threads = KernelText.Threads(c, Macs, MinimumMacsPerThreadedLayer);
         var b = c.Const(1)!;
         _packed = alpha == 1f
-            ? WeightPacking.Pack(b, values => WeightPacking.GemmStrips(values, k, n, transposedB, 1f),
-                new WeightLayout("GemmStrips", $"k: {k}, n: {n}, transposed: {(transposedB ? "true" : "false")}", "packed into gemm strips"))
-            : WeightPacking.ToTensor(WeightPacking.GemmStrips(b.ToFloats(), k, n, transposedB, alpha));
-        if (bias is not null) _paddedBias = WeightPacking.ToTensor(WeightPacking.PadColumns(bias, n));
-        string strips = $"in {WeightPacking.StripWidth}-column strips [n/{WeightPacking.StripWidth}][k][{WeightPacking.StripWidth}]{(alpha != 1f ? ", alpha folded in" : "")}";
+            ? WeightPacking.Pack(b, values => WeightLayouts.GemmStrips(values, k, n, transposedB),
+                new WeightLayout(nameof(WeightLayouts.GemmStrips), $"k: {k}, n: {n}, transposed: {(transposedB ? "true" : "false")}", "packed into gemm strips"))
+            : WeightPacking.ToTensor(WeightLayouts.GemmStrips(b.ToFloats(), k, n, transposedB, alpha));
+        if (bias is not null) _paddedBias = WeightPacking.ToTensor(WeightLayouts.PadColumns(bias, n));
+        string strips = $"in {WeightLayouts.StripWidth}-column strips [n/{WeightLayouts.StripWidth}][k][{WeightLayouts.StripWidth}]{(alpha != 1f ? ", alpha folded in" : "")}";
         var layouts = new List<WeightUse> { new(c.In(1).Name, strips) };
         if (bias is not null && c.Has(2) && c.In(2).IsConstant) layouts.Add(new WeightUse(c.In(2).Name, "padded to whole strips"));
         Layouts = layouts;
-        Name = "PackedGemm.Multiply";
+        Name = RuntimeApi.PackedGemm.Multiply;
         Threads = _threads;
     }
 
@@ -94,7 +95,7 @@ internal sealed class PackedGemmKernel : Kernel
     public override void Emit(LayerWriter w)
     {
         string bias = _paddedBias is null ? "default" : w.Weight(_paddedBias);
-        w.Line($"{KernelText.Runtime}PackedGemm.Multiply({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, m: {_m}, n: {_n}, k: {_k},");
+        w.Line($"{KernelText.Runtime}{RuntimeApi.PackedGemm.Multiply}({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, m: {_m}, n: {_n}, k: {_k},");
         w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads});");
     }
 }

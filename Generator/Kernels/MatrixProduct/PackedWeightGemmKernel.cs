@@ -1,4 +1,5 @@
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops;
@@ -40,7 +41,7 @@ internal sealed class PackedWeightGemmKernelProvider : IKernelProvider
             {
                 w.Line(Call(w, e, q, zpType, signed, axis, rows, n, k, false, 1f));
                 if (node.Epilogue?.Bias is not null) // a fused Add of a constant [.., N] bias
-                    w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: 1, cCols: {n}, {w.Out(0)}, m: {rows}, n: {n}, beta: 1f);");
+                    w.Line($"{RuntimeText.Prefix}{RuntimeApi.Gemm.AddBias}({w.In(2)}, cRows: 1, cCols: {n}, {w.Out(0)}, m: {rows}, n: {n}, beta: 1f);");
                 Ops.Nn.ConvOp.EmitUnfusedEpilogue(w);
             }, Ops.Nn.ConvOp.WithFusion(c, $"{rows}x{k} * {k}x{n}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)rows * n * k);
         }
@@ -56,7 +57,7 @@ internal sealed class PackedWeightGemmKernelProvider : IKernelProvider
             {
                 int[] cs = w.InShape(2);
                 int cRows = cs.Length == 2 ? cs[0] : 1, cCols = cs.Length == 0 ? 1 : cs[cs.Length - 1];
-                w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: {cRows}, cCols: {cCols}, {w.Out(0)}, m: {m}, n: {nn}, beta: {LayerWriter.F(beta)});");
+                w.Line($"{RuntimeText.Prefix}{RuntimeApi.Gemm.AddBias}({w.In(2)}, cRows: {cRows}, cCols: {cCols}, {w.Out(0)}, m: {m}, n: {nn}, beta: {LayerWriter.F(beta)});");
             }
             Ops.Nn.ConvOp.EmitUnfusedEpilogue(w);
         }, Ops.Nn.ConvOp.WithFusion(c, $"{m}x{kk} * {kk}x{nn}{(tb ? ", B transposed" : "")}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)m * nn * kk);
@@ -66,9 +67,9 @@ internal sealed class PackedWeightGemmKernelProvider : IKernelProvider
     {
         string zp = q.ZeroPoint is { } z ? w.Weight(z) : $"global::System.ReadOnlySpan<{zpType}>.Empty";
         if (!e.Source.Type.IsSubByte())
-            return $"global::ModelCompiler.Runtime.PackedWeightGemm.Multiply8({w.In(0)}, {w.Weight(e.Source)}, {w.Weight(q.Scale)}, {zp}, " +
+            return $"{RuntimeText.Prefix}{RuntimeApi.PackedWeightGemm.Multiply8}({w.In(0)}, {w.Weight(e.Source)}, {w.Weight(q.Scale)}, {zp}, " +
                 $"axis: {axis}, blockSize: {q.BlockSize}, {w.Out(0)}, m: {m}, n: {n}, k: {k}, transB: {(transB ? "true" : "false")}, alpha: {LayerWriter.F(alpha)});";
-        return $"global::ModelCompiler.Runtime.PackedWeightGemm.Multiply({w.In(0)}, {w.PackedWeight(e.Source)}, signed: {signed}, {w.Weight(q.Scale)}, {zp}, " +
+        return $"{RuntimeText.Prefix}{RuntimeApi.PackedWeightGemm.Multiply}({w.In(0)}, {w.PackedWeight(e.Source)}, signed: {signed}, {w.Weight(q.Scale)}, {zp}, " +
             $"axis: {axis}, blockSize: {q.BlockSize}, {w.Out(0)}, m: {m}, n: {n}, k: {k}, transB: {(transB ? "true" : "false")}, alpha: {LayerWriter.F(alpha)});";
     }
 

@@ -68,7 +68,7 @@ internal sealed class QuantizedConvKernel : Kernel
         _multipliers = multipliers is null ? null : Quant.FloatTensor(multipliers);
         _summary = summary;
         _macs = s.Macs;
-        Name = "QuantizedConv." + Method;
+        Name = Method;
         Variant = form switch
         {
             QuantizedConvForm.Windowed => "windowed: a kernel row per int by byte permutes (AVX-VNNI + VBMI; GEMM elsewhere)",
@@ -110,18 +110,18 @@ internal sealed class QuantizedConvKernel : Kernel
     /// <summary>The entry point of <c>QuantizedConv</c> for this form.</summary>
     private string Method => (_form, _multipliers is null) switch
     {
-        (QuantizedConvForm.Gemm, true) => "ConvInteger",
-        (QuantizedConvForm.DepthwiseDirect, true) => "DepthwiseInteger",
-        (QuantizedConvForm.Gemm, false) => "QLinearConv",
-        (QuantizedConvForm.Windowed, false) => "QLinearConvWindowed",
-        (QuantizedConvForm.DepthwiseDirect, false) => "QLinearDepthwise",
-        (QuantizedConvForm.DepthwiseWindowed, false) => "QLinearDepthwiseWindowed",
-        _ => "QLinearDepthwiseChannelsLast",
+        (QuantizedConvForm.Gemm, true) => RuntimeApi.QuantizedConv.ConvInteger,
+        (QuantizedConvForm.DepthwiseDirect, true) => RuntimeApi.QuantizedConv.DepthwiseInteger,
+        (QuantizedConvForm.Gemm, false) => RuntimeApi.QuantizedConv.QLinearConv,
+        (QuantizedConvForm.Windowed, false) => RuntimeApi.QuantizedConv.QLinearConvWindowed,
+        (QuantizedConvForm.DepthwiseDirect, false) => RuntimeApi.QuantizedConv.QLinearDepthwise,
+        (QuantizedConvForm.DepthwiseWindowed, false) => RuntimeApi.QuantizedConv.QLinearDepthwiseWindowed,
+        _ => RuntimeApi.QuantizedConv.QLinearDepthwiseChannelsLast,
     };
 
     public override void Emit(LayerWriter w)
     {
-        string call = $"{Quant.Runtime}QuantizedConv.{Method}";
+        string call = Quant.Runtime + Method;
         string zps = _zeroPoints is null ? "default" : w.Weight(_zeroPoints);
         string terms = _terms is null ? "default" : w.Weight(_terms);
         string weights = w.Weight(_weights);
@@ -146,7 +146,7 @@ internal sealed class QuantizedConvKernel : Kernel
         }
         // The channels-last kernel's per-channel table, built once on first use rather than on every call; the
         // run time leaves it empty on a CPU without the kernel's instructions.
-        string table = w.DerivedInts($"{Quant.Runtime}QuantizedConv.DepthwiseChannelsLastTable<{_tx}>({weights}, {terms}, {mults}, {_xz}, {_geometry})",
+        string table = w.DerivedInts($"{Quant.Runtime}{RuntimeApi.QuantizedConv.DepthwiseChannelsLastTable}<{_tx}>({weights}, {terms}, {mults}, {_xz}, {_geometry})",
             $"channels-last depthwise table of {Node.Name}");
         w.Line($"    {_geometry}, {table});");
     }

@@ -55,7 +55,7 @@ internal sealed class ConvOp : OpSchema
     {
         if (lw.Node.Epilogue is not { HasActivationOrResidual: true } e) return;
         string residual = e.ResidualInput >= 0 ? lw.In(e.ResidualInput) : "default";
-        lw.Line($"{RuntimeText.Prefix}Epilogue.Apply({lw.Out(0)}, {residual}, {EpilogueText.Of(e)});");
+        lw.Line($"{RuntimeText.Prefix}{Contract.RuntimeApi.Epilogue.Apply}({lw.Out(0)}, {residual}, {EpilogueText.Of(e)});");
     }
 
     /// <summary>The summary plus what was fused ("Conv + Relu").</summary>

@@ -1,5 +1,4 @@
 using System;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -20,7 +19,7 @@ public sealed class LayerScratchTests
     {
         var (g, kg) = PackedConvTests.Geometry(spec);
         float[] x = Random(g.batch * g.inChannels * g.inHeight * g.inWidth, 21);
-        float[] packed = WeightPacking.ConvPanels(Random(g.outChannels * kg, 22, 0.2f), g.outChannels, g.groups, kg);
+        float[] packed = WeightLayouts.ConvPanels(Random(g.outChannels * kg, 22, 0.2f), g.outChannels, g.groups, kg);
         float[] bias = Random(g.outChannels, 23);
         int outLength = g.batch * g.outChannels * g.outHeight * g.outWidth;
         foreach (var width in Widths())

@@ -26,15 +26,11 @@ namespace ModelCompiler.Runtime;
 [SkipLocalsInit]
 public static unsafe class PackedConv
 {
-    /// <summary>Output channels per packed weight panel.</summary>
-    public const int PanelRows = GemmMicroKernels.PanelRows;
+    /// <summary>Output channels per packed weight panel (<see cref="WeightLayouts.PanelRows"/>).</summary>
+    public const int PanelRows = WeightLayouts.PanelRows;
 
-    /// <summary>Floats of the packed weights for a convolution with these sizes (what the generator writes).</summary>
-    public static long PackedLength(int outChannels, int groups, int kPerGroup)
-    {
-        int mg = outChannels / groups;
-        return (long)groups * ((mg + PanelRows - 1) / PanelRows) * kPerGroup * PanelRows;
-    }
+    /// <summary>Floats of the packed weights for a convolution with these sizes (<see cref="WeightLayouts.ConvPanels"/>).</summary>
+    public static long PackedLength(int outChannels, int groups, int kPerGroup) => WeightLayouts.ConvPanelsLength(outChannels, groups, kPerGroup);
 
     /// <summary>
     /// y = epilogue(conv(x, w) + bias [, residual]). <paramref name="packedWeights"/> is the layout
