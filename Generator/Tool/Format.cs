@@ -31,7 +31,7 @@ internal static class Format
     public static string Signed(long delta) => (delta >= 0 ? "+" : "") + delta.ToString(s_c);
 
     public static string Change(double before, double after) =>
-        before == 0 ? "" : (after / before).ToString("0.00", s_c) + "x";
+        before == 0 ? "" : (after / before).ToString(after / before < 0.1 ? "0.0###" : "0.00", s_c) + "x";
 
     public static string OrDash(long? v, Func<long, string> f) => v is { } x ? f(x) : "-";
 }

@@ -10,7 +10,13 @@ namespace ModelCompiler.Tool;
 /// <summary>Entry point of the <c>modelc</c> .NET tool.</summary>
 internal static class Program
 {
-    private static int Main(string[] args) => Run(args, AnsiConsole.Console, Console.Out, Console.Error);
+    private static int Main(string[] args)
+    {
+        var console = AnsiConsole.Console;
+        // Redirected output (a file, a pipe, CI logs) has no terminal width; tables get room instead of 80 columns.
+        if (Console.IsOutputRedirected) console.Profile.Width = 200;
+        return Run(args, console, Console.Out, Console.Error);
+    }
 
     /// <summary>Parses and runs one command line; tests call this with their own writers.</summary>
     public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error)

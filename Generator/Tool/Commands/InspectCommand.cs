@@ -70,7 +70,7 @@ internal static class InspectCommand
                 Markup.Escape(string.Join(", ", r.InputShapes) + " -> " + string.Join(", ", r.OutputShapes)),
                 r.Parameters == 0 ? "" : Format.Count(r.Parameters), r.Macs == 0 ? "" : Format.Count(r.Macs),
                 r.ZeroFraction is { } z ? Format.Percent(z) : "", r.Bits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-                Markup.Escape(r.Kernel + (r.KernelSummary.Length > 0 ? ": " + r.KernelSummary : "")),
+                Markup.Escape(r.Kernel),
                 Markup.Escape(r.Storage.Length > 0 && r.ArenaOffset is null ? r.Storage : LayerTable.Place(r) + (r.Storage.Length > 0 ? " (" + r.Storage + ")" : "")));
         ctx.Console.Write(table);
 

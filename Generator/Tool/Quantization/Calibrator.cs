@@ -12,12 +12,15 @@ internal enum CalibrationMethod { MinMax, Percentile, Entropy }
 /// the (100 - p)th and pth percentiles of everything seen (p = 99.999 by default), so a few outliers do not stretch
 /// the grid. Entropy: TensorRT's KL-divergence threshold: a 2048-bin histogram of |x| is clipped at each candidate
 /// threshold and requantized to 128 levels; the threshold whose distribution is closest (KL) to the original wins,
-/// and the range is [-t, t] (or [0, t] for tensors that never go below 0). Percentile and entropy need a second
+/// and the range is [-t, t] (or [0, t] for tensors that never go below 0); exact zeros are left out of the histogram,
+/// and a tensor whose values fill fewer than 128 bins (discrete data) keeps its full range.
+/// Percentile and entropy need a second
 /// pass over the data (histograms over the range the first pass saw).
 /// </summary>
 internal sealed class Calibrator
 {
     private const int Bins = 2048;
+    private const int EntropyLevels = 128;
     private readonly CalibrationMethod _method;
     private readonly double _percentile;
     private readonly Dictionary<string, (double Min, double Max)> _ranges = new();
@@ -59,7 +62,9 @@ internal sealed class Calibrator
         if (!(width > 0)) return;
         foreach (float v in values)
         {
-            if (!float.IsFinite(v)) continue;
+            // Entropy leaves exact zeros (ReLU's) out: every grid holds 0 exactly, and their spike in the first bin
+            // would otherwise dominate the KL of every wide threshold and pull the range down.
+            if (!float.IsFinite(v) || _method == CalibrationMethod.Entropy && v == 0) continue;
             double x = _method == CalibrationMethod.Entropy ? Math.Abs(v) : v;
             h[Math.Clamp((int)((x - lo) / width), 0, Bins - 1)]++;
         }
@@ -77,6 +82,9 @@ internal sealed class Calibrator
             double width = (r.Max - r.Min) / Bins;
             return (r.Min + Quantile(h, 1 - _percentile / 100, upper: false) * width, r.Min + Quantile(h, _percentile / 100, upper: true) * width);
         }
+        // A tensor with few distinct values (an input of 17 grey levels) has no continuous distribution to fit: KL
+        // reaches 0 at a threshold that clips almost everything into one bin. Its full range is the right grid.
+        if (h.Count(c => c != 0) < EntropyLevels) return r;
         double absMax = Math.Max(Math.Abs(r.Min), Math.Abs(r.Max));
         double t = EntropyThreshold(h) * absMax / Bins;
         return (r.Min < 0 ? -t : 0, t);
@@ -96,7 +104,7 @@ internal sealed class Calibrator
     }
 
     /// <summary>TensorRT's entropy calibration: the number of |x| bins to keep, from 128 to 2048.</summary>
-    public static int EntropyThreshold(long[] h, int levels = 128)
+    public static int EntropyThreshold(long[] h, int levels = EntropyLevels)
     {
         int best = h.Length;
         double bestKl = double.MaxValue;

@@ -13,11 +13,11 @@ namespace ModelCompiler.Tool.Quantization;
 /// <list type="bullet">
 /// <item>MatMul and Gemm (transA = 0): DynamicQuantizeLinear -> MatMulInteger (int8 symmetric weights, Gemm's B
 /// transposed to [K, N] and alpha folded in) -> Cast -> Mul(x_scale * w_scale) -> Add(beta * bias);</item>
-/// <item>Conv: DynamicQuantizeLinear -> ConvInteger -> Cast -> Mul -> Add(bias), with uint8 asymmetric weights (ONNX
-/// Runtime's ConvInteger takes uint8 weights only).</item>
+/// <item>Conv: DynamicQuantizeLinear -> ConvInteger -> Cast -> Mul -> Add(bias), with uint8 weights symmetric around
+/// the zero point 128 (ONNX Runtime's ConvInteger takes uint8 weights and one weight zero point only).</item>
 /// </list>
-/// Per-channel gives Conv weights one scale and zero point per output channel and Gemm/MatMul weights one scale per
-/// output column; otherwise one per tensor.
+/// Per-channel gives Conv weights one scale per output channel and Gemm/MatMul weights one scale per output column;
+/// otherwise one per tensor.
 /// </summary>
 internal static class DynamicQuantizer
 {
@@ -46,10 +46,10 @@ internal static class DynamicQuantizer
             if (n.OpType == "Conv")
             {
                 if (shape.Length != 4) continue;
-                int axis = perChannel ? 0 : -1;
-                var (q, s, z) = QuantMath.AsymmetricUInt8(w, shape, axis);
-                string wq = Add(model, OnnxModel.IntegerTensor(model.UniqueName(n.Input[1] + "_quantized"), DataType.UInt8, shape, q));
-                string wz = Add(model, OnnxModel.IntegerTensor(model.UniqueName(n.Input[1] + "_zero_point"), DataType.UInt8, perChannel ? new[] { z.Length } : System.Array.Empty<int>(), z));
+                // ONNX Runtime's ConvInteger takes uint8 weights with one zero point: symmetric around 128, scales per channel or tensor.
+                var (q, s) = QuantMath.Symmetric(w, shape, perChannel ? 0 : -1, 127);
+                string wq = Add(model, OnnxModel.IntegerTensor(model.UniqueName(n.Input[1] + "_quantized"), DataType.UInt8, shape, q.Select(v => v + 128).ToArray()));
+                string wz = Add(model, OnnxModel.IntegerTensor(model.UniqueName(n.Input[1] + "_zero_point"), DataType.UInt8, System.Array.Empty<int>(), new long[] { 128 }));
                 var conv = OnnxModel.Node("ConvInteger", model.UniqueName(name + "_ConvInteger"), new[] { xq, wq, xz, wz }, new[] { integer });
                 conv.Attribute.AddRange(n.Attribute.Select(a => a.Clone()));
                 nodes.Add(conv);

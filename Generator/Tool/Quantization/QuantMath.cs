@@ -40,28 +40,6 @@ internal static class QuantMath
         return (q, scales);
     }
 
-    /// <summary>Asymmetric uint8 weights per slice (ConvInteger in ONNX Runtime takes uint8 weights only).</summary>
-    public static (long[] Values, float[] Scales, long[] ZeroPoints) AsymmetricUInt8(float[] w, int[] shape, int axis)
-    {
-        int channels = axis < 0 ? 1 : shape[axis];
-        int inner = axis < 0 ? w.Length : shape.Skip(axis + 1).Aggregate(1, (a, d) => a * d);
-        int Channel(int i) => axis < 0 ? 0 : i / inner % channels;
-        var min = new double[channels];
-        var max = new double[channels];
-        for (int i = 0; i < w.Length; i++)
-        {
-            int c = Channel(i);
-            min[c] = Math.Min(min[c], w[i]);
-            max[c] = Math.Max(max[c], w[i]);
-        }
-        var scales = new float[channels];
-        var zps = new long[channels];
-        for (int c = 0; c < channels; c++) (scales[c], zps[c]) = Activation(min[c], max[c], signed: false);
-        var q = new long[w.Length];
-        for (int i = 0; i < w.Length; i++) q[i] = Quantize(w[i], scales[Channel(i)], zps[Channel(i)], 0, 255);
-        return (q, scales, zps);
-    }
-
     /// <summary>ONNX QuantizeLinear for one value.</summary>
     public static long Quantize(float x, float scale, long zeroPoint, long qmin, long qmax) =>
         Math.Clamp((long)Math.Round((double)(x / scale), MidpointRounding.ToEven) + zeroPoint, qmin, qmax);
