@@ -5,8 +5,9 @@ using Spectre.Console;
 namespace ModelCompiler.Tool;
 
 /// <summary>
-/// Where a command writes (a Spectre.Console console for results and tables, a writer for errors) and how it runs
-/// long work: with a progress bar on an interactive terminal, with one line when it starts otherwise (logs, CI, tests).
+/// Where a command writes (a Spectre.Console console for results and tables, a writer for errors and progress notes)
+/// and how it runs long work: with a progress bar on an interactive terminal, with one line on standard error when it
+/// starts otherwise (logs, CI, tests).
 /// </summary>
 internal sealed class ToolContext
 {
@@ -46,7 +47,7 @@ internal sealed class ToolContext
     {
         if (!Console.Profile.Capabilities.Interactive || total <= 1)
         {
-            Console.MarkupLine($"[grey]{Markup.Escape(description)} ({total} steps)[/]");
+            Note($"{description} ({total} steps)");
             body(() => { });
             return;
         }
@@ -60,5 +61,6 @@ internal sealed class ToolContext
 
     public void Line(string text = "") => Console.WriteLine(text);
 
-    public void Note(string text) => Console.MarkupLine("[grey]" + Markup.Escape(text) + "[/]");
+    /// <summary>What the tool is doing (not a result): on standard error, so that results (--json) stay clean on standard output.</summary>
+    public void Note(string text) => Error.WriteLine(text);
 }

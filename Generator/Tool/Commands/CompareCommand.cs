@@ -20,12 +20,13 @@ internal static class CompareCommand
     {
         var a = Common.Model("a", "The reference model (e.g. the teacher).");
         var b = new Argument<string?>("b") { Description = "The model compared with it (e.g. the student); omit with --compiled to compare A's compiled code with ONNX Runtime.", Arity = ArgumentArity.ZeroOrOne };
+        var json = new Option<bool>("--json") { Description = "Print the measures as JSON instead of tables." };
         var compiled = new Option<bool>("--compiled") { Description = "Run the models compiled by ModelCompiler (in process); with one model, compare that against ONNX Runtime." };
         var shape = Common.InputShape();
         var data = new DataOptions("The samples both models run on (.npy, raw float32 .bin or an image folder).", required: true);
         var command = new Command("compare", "Compare two models' outputs on data: top-1 agreement, KL divergence, max/mean absolute difference, accuracies (distillation fidelity); --compiled checks ModelCompiler against ONNX Runtime.")
         {
-            a, b, compiled, shape,
+            a, b, compiled, shape, json,
         };
         data.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
@@ -62,8 +63,14 @@ internal static class CompareCommand
                 outA = RunOrt(ctx, modelA, input, set!);
                 outB = RunOrt(ctx, modelB, input, set!);
             }
-            if (pathB is not null) Rewrite.PrintFacts(ctx, nameA, ModelFacts.Of(modelA, inputShape), nameB, ModelFacts.Of(modelB, inputShape));
             var fidelity = Fidelity.Compare(outA, outB, labels);
+            if (parse.GetValue(json))
+            {
+                ctx.Console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { a = nameA, b = nameB, fidelity },
+                    new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
+                return;
+            }
+            if (pathB is not null) Rewrite.PrintFacts(ctx, nameA, ModelFacts.Of(modelA, inputShape), nameB, ModelFacts.Of(modelB, inputShape));
             Rewrite.PrintDrift(ctx, fidelity, nameA, nameB);
         }));
         return command;

@@ -49,7 +49,8 @@ internal sealed record ImageOptions
 }
 
 /// <summary>
-/// A folder of images (PNG, JPEG, BMP, TGA, GIF, PNM/PPM/PGM, decoded by StbImageSharp) as input tensors: sorted by
+/// A folder of images (PNG, JPEG, BMP, TGA, GIF, PSD, HDR decoded by StbImageSharp, a managed port of stb_image
+/// under MIT/Unlicense; PPM/PGM by <see cref="PnmDecoder"/>) as input tensors: sorted by
 /// file name, resized bilinearly to the input's height and width, pixels scaled to [0, 1], then
 /// (x - mean[c]) / std[c], laid out NCHW or NHWC as the input's shape says (a dimension of 1 or 3 beside the
 /// spatial ones is the channel axis).
@@ -73,17 +74,23 @@ internal static class ImageFolder
         var samples = new List<float[]>(files.Count);
         foreach (var file in files)
         {
-            ImageResult image;
+            byte[] pixels;
+            int w, h;
             try
             {
-                using var stream = File.OpenRead(file);
-                image = ImageResult.FromStream(stream, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+                byte[] bytes = File.ReadAllBytes(file);
+                if (PnmDecoder.IsPnm(bytes)) (pixels, w, h) = PnmDecoder.Decode(bytes, channels);
+                else
+                {
+                    var image = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+                    (pixels, w, h) = (image.Data, image.Width, image.Height);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or OverflowException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
             {
                 throw new ToolException($"cannot decode {Path.GetFileName(file)}: {e.Message}");
             }
-            var resized = Resize(image.Data, image.Width, image.Height, channels, width, height);
+            var resized = Resize(pixels, w, h, channels, width, height);
             var x = new float[input.Length];
             for (int y = 0; y < height; y++)
                 for (int xx = 0; xx < width; xx++)
