@@ -38,7 +38,7 @@ internal sealed class DataOptions
     public DataOptions(string dataDescription, bool labels = true, bool required = false)
     {
         Data = new Option<string?>("--data") { Description = dataDescription, Required = required };
-        Labels = labels ? new Option<string?>("--labels") { Description = "Integer class labels (.npy, one per sample) for top-1 accuracy." } : null;
+        Labels = labels ? new Option<string?>("--labels") { Description = "Integer class labels for top-1 accuracy, one per sample: .npy, or raw int32 .bin." } : null;
     }
 
     public Option<string?> Data { get; }
@@ -75,11 +75,11 @@ internal sealed class DataOptions
         return (data, labels);
     }
 
-    /// <summary>Another data path (e.g. --calibration) read with the same --max-samples and image options.</summary>
-    public DataSet LoadPath(ParseResult parse, string path, ModelInput input)
+    /// <summary>Another data path (e.g. --calibration) read with the same image options; at most <paramref name="maxSamples"/> samples (default: --max-samples).</summary>
+    public DataSet LoadPath(ParseResult parse, string path, ModelInput input, int? maxSamples = null)
     {
-        int max = parse.GetValue(MaxSamples) ?? int.MaxValue;
-        if (max <= 0) throw new ToolException("--max-samples must be at least 1");
+        int max = maxSamples ?? parse.GetValue(MaxSamples) ?? int.MaxValue;
+        if (max <= 0) throw new ToolException("the number of samples to use must be at least 1");
         var image = new ImageOptions
         {
             Size = ImageOptions.ParseSize(parse.GetValue(Size)),

@@ -37,6 +37,8 @@ internal static class InspectCommand
         return result;
     }
 
+    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+
     private static void Run(ToolContext ctx, string path, string? inputShape, bool json)
     {
         var model = OnnxModel.Load(path);
@@ -70,7 +72,7 @@ internal static class InspectCommand
                 Markup.Escape(string.Join(", ", r.InputShapes) + " -> " + string.Join(", ", r.OutputShapes)),
                 r.Parameters == 0 ? "" : Format.Count(r.Parameters), r.Macs == 0 ? "" : Format.Count(r.Macs),
                 r.ZeroFraction is { } z ? Format.Percent(z) : "", r.Bits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-                Markup.Escape(r.Kernel),
+                Markup.Escape(Clip(r.Kernel + (r.KernelSummary.Length > 0 ? ": " + r.KernelSummary : ""), 48)),
                 Markup.Escape(r.Storage.Length > 0 && r.ArenaOffset is null ? r.Storage : LayerTable.Place(r) + (r.Storage.Length > 0 ? " (" + r.Storage + ")" : "")));
         ctx.Console.Write(table);
 

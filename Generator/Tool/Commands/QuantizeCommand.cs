@@ -16,6 +16,7 @@ internal static class QuantizeCommand
         var model = Common.Model();
         var output = Common.Out();
         var calibration = new Option<string?>("--calibration") { Description = "Calibration data for static quantization (.npy, raw float32 .bin or an image folder)." };
+        var calibrationSamples = new Option<int?>("--calibration-samples") { Description = "Calibrate on at most this many samples of --calibration (default: all)." };
         var format = new Option<string?>("--format") { Description = "qdq (QuantizeLinear/DequantizeLinear around float ops; the default) or qoperator (QLinearConv, QLinearMatMul, com.microsoft QLinear* ops)." };
         format.AcceptOnlyFromAmong("qdq", "qoperator");
         var perChannel = new Option<bool>("--per-channel") { Description = "One weight scale per output channel for Conv (Gemm/MatMul stay per tensor; with --dynamic, per output column)." };
@@ -32,7 +33,7 @@ internal static class QuantizeCommand
         var data = new DataOptions("Measure output drift (and accuracy with --labels) on this data.");
         var command = new Command("quantize", "Post-training quantization: static (calibrated; QDQ in ONNX Runtime's layout, or QOperator) or --dynamic.")
         {
-            model, output, calibration, format, perChannel, weights, activations, method, percentile, dynamic, layers, shape,
+            model, output, calibration, calibrationSamples, format, perChannel, weights, activations, method, percentile, dynamic, layers, shape,
         };
         data.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
@@ -66,7 +67,7 @@ internal static class QuantizeCommand
                     Method = parse.GetValue(method) switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
                     Percentile = parse.GetValue(percentile),
                 };
-                var calibrationSet = data.LoadPath(parse, calibrationPath, input);
+                var calibrationSet = data.LoadPath(parse, calibrationPath, input, parse.GetValue(calibrationSamples) ?? int.MaxValue);
                 StaticQuantizer.Quantize(ctx, after, input, calibrationSet, options, inputShape);
                 if (qoperator) ctx.Line($"{QOperatorConverter.Convert(after)} groups turned into QOperator ops");
             }

@@ -79,10 +79,21 @@ internal sealed class DataSet
         return new DataSet(path, samples);
     }
 
-    /// <summary>Integer class labels from a .npy file, one per sample.</summary>
+    /// <summary>Integer class labels, one per sample: a .npy of integers, or raw little-endian int32 (.bin).</summary>
     public static int[] LoadLabels(string path, int expectedCount)
     {
         string name = Path.GetFileName(path);
+        if (Path.GetExtension(path).Equals(".bin", StringComparison.OrdinalIgnoreCase))
+        {
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ToolException($"cannot read {path}: {e.Message}"); }
+            if (bytes.Length % 4 != 0 || bytes.Length / 4 < expectedCount)
+                throw new ToolException($"{name} has {bytes.Length} bytes: not {expectedCount} int32 labels");
+            var raw = new int[bytes.Length / 4];
+            Buffer.BlockCopy(bytes, 0, raw, 0, bytes.Length);
+            return raw.Take(expectedCount).ToArray();
+        }
         var array = NpyFile.Read(path);
         if (array.Dtype.StartsWith("f", StringComparison.Ordinal))
             throw new ToolException($"{name} holds floats; LABELS must be a .npy of integers (class indices)");
