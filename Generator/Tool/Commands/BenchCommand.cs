@@ -17,22 +17,17 @@ internal static class BenchCommand
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var ort = new Option<bool>("--ort") { Description = "Also time ONNX Runtime on the same input and print the ratio." };
         var seconds = new Option<double>("--seconds") { Description = "Seconds of measurement per engine (after one second of warm-up).", DefaultValueFactory = _ => 2.0 };
-        var shape = Common.InputShape();
-        var data = new DataOptions("Take the input from the first sample of this data (default: seeded random values in [0, 1)).", labels: false);
+        var args = new ModelArguments("Take the input from the first sample of this data (default: seeded random values in [0, 1)).", labels: false);
         var command = new Command("bench", "Time the compiled Predict (compiled in process) and, with --ort, ONNX Runtime on the same input.")
         {
-            model, ort, seconds, shape,
+            ort, seconds,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var onnx = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(onnx, inputShape);
-            var (set, _) = data.Load(parse, input);
+            var (onnx, inputShape, input, set, _) = args.Load(parse);
             double measure = parse.GetValue(seconds);
             if (!(measure > 0 && measure <= 600)) throw new ToolException("--seconds must be above 0 and at most 600");
             var x = set?.Samples[0] ?? RandomInput(input.Length);

@@ -32,6 +32,37 @@ internal static class Common
     }
 }
 
+/// <summary>A model loaded with its pinned input, and the data (and labels) given with it.</summary>
+internal sealed record LoadedModel(OnnxModel Model, string? InputShape, ModelInput Input, DataSet? Data, int[]? Labels);
+
+/// <summary>The model argument, --input-shape and the data options that the model commands share, and loading them.</summary>
+internal sealed class ModelArguments
+{
+    public ModelArguments(string dataDescription, bool labels = true) => Data = new DataOptions(dataDescription, labels);
+
+    public Argument<string> Model { get; } = Common.Model();
+    public Option<string?> Shape { get; } = Common.InputShape();
+    public DataOptions Data { get; }
+
+    /// <summary>Adds the model argument, --input-shape and the data options to <paramref name="command"/>.</summary>
+    public Command AddTo(Command command)
+    {
+        command.Add(Model);
+        command.Add(Shape);
+        Data.AddTo(command);
+        return command;
+    }
+
+    public LoadedModel Load(ParseResult parse)
+    {
+        var model = OnnxModel.Load(parse.GetValue(Model)!);
+        string? inputShape = parse.GetValue(Shape);
+        var input = Common.InputOf(model, inputShape);
+        var (data, labels) = Data.Load(parse, input);
+        return new LoadedModel(model, inputShape, input, data, labels);
+    }
+}
+
 /// <summary>--data and what describes it: --labels, --max-samples and the image options.</summary>
 internal sealed class DataOptions
 {

@@ -9,27 +9,23 @@ internal static class Fp16Command
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var output = Common.Out();
-        var shape = Common.InputShape();
-        var data = new DataOptions("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
+        var args = new ModelArguments("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
         var command = new Command("fp16", "Store float32 weights as float16 (each read through a Cast to float32); compute stays float32.")
         {
-            model, output, shape,
+            output,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var before = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(before, inputShape);
-            var (set, labels) = data.Load(parse, input);
+            var loaded = args.Load(parse);
+            var before = loaded.Model;
             var after = before.Clone();
             var result = Fp16Weights.Convert(after);
             if (result.Converted == 0) throw new ToolException($"{before.Name} has no float32 weights to convert");
             ctx.Line($"{result.Converted} tensors ({Format.Count(result.Elements)} values) stored as float16; largest relative rounding {Format.Number(result.MaxRelativeError, "0.000e+0")}"
                 + (result.KeptFloat32 > 0 ? $"; {result.KeptFloat32} kept float32 (values beyond float16's range)" : ""));
-            Rewrite.Finish(ctx, before, after, parse.GetValue(output)!, inputShape, input, set, labels);
+            Rewrite.Finish(ctx, loaded, after, parse.GetValue(output)!);
         }));
         return command;
     }

@@ -11,25 +11,21 @@ internal static class LowRankCommand
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var output = Common.Out();
         var rank = new Option<int?>("--rank") { Description = "Keep this many singular values per layer (per mode for Tucker-2)." };
         var energy = new Option<double?>("--energy") { Description = "Keep the fewest singular values whose squares add up to this fraction of the total, e.g. 0.95." };
         var force = new Option<bool>("--force") { Description = "Factorize layers even where the factors have more parameters than the layer (e.g. to check full rank)." };
         var layers = new Option<string?>("--layers") { Description = "Only layers whose node or weight name matches one of these comma-separated globs." };
-        var shape = Common.InputShape();
-        var data = new DataOptions("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
+        var args = new ModelArguments("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
         var command = new Command("lowrank", "Low-rank factorization: SVD of Gemm, MatMul and 1x1 Conv layers into two layers, Tucker-2 of k x k Conv layers into three.")
         {
-            model, output, rank, energy, force, layers, shape,
+            output, rank, energy, force, layers,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var before = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(before, inputShape);
-            var (set, labels) = data.Load(parse, input);
+            var loaded = args.Load(parse);
+            var before = loaded.Model;
             var after = before.Clone();
             var selection = new LayerSelection(parse.GetValue(layers));
             var done = LowRank.Factorize(after, parse.GetValue(rank), parse.GetValue(energy), parse.GetValue(force), selection);
@@ -41,7 +37,7 @@ internal static class LowRankCommand
                     l.ParametersBefore == l.ParametersAfter ? Format.Count(l.ParametersBefore) : $"{Format.Count(l.ParametersBefore)} -> {Format.Count(l.ParametersAfter)}",
                     Format.Percent(l.Energy), Markup.Escape(l.Skipped is null ? "" : "kept: " + l.Skipped));
             ctx.Console.Write(table);
-            Rewrite.Finish(ctx, before, after, parse.GetValue(output)!, inputShape, input, set, labels);
+            Rewrite.Finish(ctx, loaded, after, parse.GetValue(output)!);
         }));
         return command;
     }

@@ -11,25 +11,21 @@ internal static class PruneCommand
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var output = Common.Out();
         var sparsity = new Option<double>("--sparsity") { Description = "Fraction of each selected layer's weights (or blocks, or channels) to set to 0, e.g. 0.9.", Required = true };
         var structured = new Option<string>("--structured") { Description = "What is pruned together: none (single weights), 4x1 or 8x1 (blocks of 4 or 8 output channels at one input position), channels (whole output channels).", DefaultValueFactory = _ => "none" };
         structured.AcceptOnlyFromAmong("none", "4x1", "8x1", "channels");
         var layers = new Option<string?>("--layers") { Description = "Only layers whose node or weight name matches one of these comma-separated globs (e.g. 'conv*,fc2')." };
-        var shape = Common.InputShape();
-        var data = new DataOptions("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
+        var args = new ModelArguments("Measure output drift on this data (.npy, raw float32 .bin or an image folder).");
         var command = new Command("prune", "Magnitude pruning of Conv/Gemm/MatMul weights: unstructured, 4x1/8x1 blocks or whole channels, BatchNorm-aware.")
         {
-            model, output, sparsity, structured, layers, shape,
+            output, sparsity, structured, layers,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var before = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(before, inputShape);
-            var (set, labels) = data.Load(parse, input);
+            var loaded = args.Load(parse);
+            var before = loaded.Model;
             var after = before.Clone();
             var granularity = parse.GetValue(structured) switch
             {
@@ -47,7 +43,7 @@ internal static class PruneCommand
                 table.AddRow(Markup.Escape(p.Node), p.Op, p.Elements.ToString(CultureInfo.InvariantCulture), Format.Percent(p.ZerosBefore),
                     p.Skipped is null ? Format.Percent(p.ZerosAfter) : Markup.Escape("skipped: " + p.Skipped), p.BatchNorm ? "scaled" : "");
             ctx.Console.Write(table);
-            Rewrite.Finish(ctx, before, after, parse.GetValue(output)!, inputShape, input, set, labels);
+            Rewrite.Finish(ctx, loaded, after, parse.GetValue(output)!);
         }));
         return command;
     }

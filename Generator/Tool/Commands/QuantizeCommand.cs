@@ -13,7 +13,6 @@ internal static class QuantizeCommand
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var output = Common.Out();
         var calibration = new Option<string?>("--calibration") { Description = "Calibration data for static quantization (.npy, raw float32 .bin or an image folder)." };
         var calibrationSamples = new Option<int?>("--calibration-samples") { Description = "Calibrate on at most this many samples of --calibration (default: all)." };
@@ -29,19 +28,16 @@ internal static class QuantizeCommand
         var percentile = new Option<double>("--percentile") { Description = "The percentile --method percentile keeps.", DefaultValueFactory = _ => 99.999 };
         var dynamic = new Option<bool>("--dynamic") { Description = "Dynamic quantization: int8 weights, activations quantized at run time (DynamicQuantizeLinear, MatMulInteger, ConvInteger); no calibration." };
         var layers = new Option<string?>("--layers") { Description = "--dynamic: only layers whose node or weight name matches one of these comma-separated globs." };
-        var shape = Common.InputShape();
-        var data = new DataOptions("Measure output drift (and accuracy with --labels) on this data.");
+        var args = new ModelArguments("Measure output drift (and accuracy with --labels) on this data.");
         var command = new Command("quantize", "Post-training quantization: static (calibrated; QDQ in ONNX Runtime's layout, or QOperator) or --dynamic.")
         {
-            model, output, calibration, calibrationSamples, format, perChannel, weights, activations, method, percentile, dynamic, layers, shape,
+            output, calibration, calibrationSamples, format, perChannel, weights, activations, method, percentile, dynamic, layers,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var before = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(before, inputShape);
-            var (set, labels) = data.Load(parse, input);
+            var loaded = args.Load(parse);
+            var before = loaded.Model;
             var after = before.Clone();
             bool int4 = parse.GetValue(weights) == "int4";
             if (parse.GetValue(dynamic))
@@ -67,11 +63,11 @@ internal static class QuantizeCommand
                     Method = parse.GetValue(method) switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
                     Percentile = parse.GetValue(percentile),
                 };
-                var calibrationSet = data.LoadPath(parse, calibrationPath, input, parse.GetValue(calibrationSamples) ?? int.MaxValue);
-                StaticQuantizer.Quantize(ctx, after, input, calibrationSet, options, inputShape);
+                var calibrationSet = args.Data.LoadPath(parse, calibrationPath, loaded.Input, parse.GetValue(calibrationSamples) ?? int.MaxValue);
+                StaticQuantizer.Quantize(ctx, after, loaded.Input, calibrationSet, options, loaded.InputShape);
                 if (qoperator) ctx.Line($"{QOperatorConverter.Convert(after)} groups turned into QOperator ops");
             }
-            Rewrite.Finish(ctx, before, after, parse.GetValue(output)!, inputShape, input, set, labels);
+            Rewrite.Finish(ctx, loaded, after, parse.GetValue(output)!);
         }));
         return command;
     }

@@ -19,22 +19,17 @@ internal static class ReportCommand
 {
     public static Command Create(ToolContext ctx)
     {
-        var model = Common.Model();
         var output = new Option<string>("--out", "-o") { Description = "Where to write the HTML report.", Required = true };
         var profileSeconds = new Option<double>("--profile-seconds") { Description = "Seconds of profiled Predict calls after one second of warm-up (0: no latency chart).", DefaultValueFactory = _ => 1.0 };
-        var shape = Common.InputShape();
-        var data = new DataOptions("Profile on the first sample of this data (default: seeded random values in [0, 1)).", labels: false);
+        var args = new ModelArguments("Profile on the first sample of this data (default: seeded random values in [0, 1)).", labels: false);
         var command = new Command("report", "Write a self-contained HTML report: the graph as a picture, a per-layer table, charts of MACs, parameters, sparsity, bits and latency share, and the arena plan over time.")
         {
-            model, output, profileSeconds, shape,
+            output, profileSeconds,
         };
-        data.AddTo(command);
+        args.AddTo(command);
         command.SetAction(parse => ctx.Guard(() =>
         {
-            var onnx = OnnxModel.Load(parse.GetValue(model)!);
-            string? inputShape = parse.GetValue(shape);
-            var input = Common.InputOf(onnx, inputShape);
-            var (set, _) = data.Load(parse, input);
+            var (onnx, inputShape, input, set, _) = args.Load(parse);
             double seconds = parse.GetValue(profileSeconds);
             if (!(seconds >= 0 && seconds <= 600)) throw new ToolException("--profile-seconds must be from 0 to 600");
 

@@ -16,8 +16,9 @@ namespace ModelCompiler.Tool.Commands;
 /// </summary>
 internal static class Rewrite
 {
-    public static void Finish(ToolContext ctx, OnnxModel before, OnnxModel after, string outPath, string? inputShape, ModelInput input, DataSet? data, int[]? labels)
+    public static void Finish(ToolContext ctx, LoadedModel loaded, OnnxModel after, string outPath)
     {
+        var (before, inputShape, input, data, labels) = loaded;
         after.SortTopologically();
         using (var check = new OrtRunner(after, input))
         {
