@@ -35,6 +35,10 @@ internal sealed class CompileResult
     public long ArenaBytes { get; init; }
     public long Macs { get; init; }
     public int Layers { get; init; }
+
+    /// <summary>Per-layer facts for tools (kernel chosen, arena offsets, constants), computed on first use; empty on errors.</summary>
+    public ImmutableArray<LayerSummary> LayerSummaries => SummarizeLayers?.Value ?? ImmutableArray<LayerSummary>.Empty;
+    public Lazy<ImmutableArray<LayerSummary>>? SummarizeLayers { get; init; }
 }
 
 /// <summary>A graph input or output as the generated API exposes it.</summary>
@@ -119,6 +123,7 @@ internal static class ModelCompilation
             Layers = graph.Nodes.Count,
             Inputs = graph.Inputs.Select(TensorSignature.Of).ToImmutableArray(),
             Outputs = graph.Outputs.Select(TensorSignature.Of).ToImmutableArray(),
+            SummarizeLayers = new Lazy<ImmutableArray<LayerSummary>>(() => Compilation.LayerSummaries.Of(graph, kernels, plan)),
         };
     }
 
