@@ -49,7 +49,8 @@ internal static class BinaryLayerFusion
     {
         if (n is null || n.Outputs.Count != 1) return null;
         var x = n.Input(0);
-        if (x is null || x.Type != DataType.Float || x.Shape is null) return null;
+        if (x is null || x.Shape is null) return null;
+        if (x.Type != DataType.Float && n.OpType != "Where") return null; // Where's input 0 is the comparison's bool
         float? Scalar(int i) => n.Input(i)?.Constant is { ElementCount: 1 } t ? t.GetFloat(0) : null;
         if (QonnxDomains.Is(n, "BipolarQuant") && Scalar(1) is { } s && s > 0 && !float.IsInfinity(s))
             return new Binarizer(x, false, null, s);
