@@ -10,7 +10,8 @@ namespace ModelCompiler.Tests.LowBit;
 /// the public qonnx reference (<c>intquant.py</c>, <c>bipolar_quant.py</c>), so that ONNX Runtime can run a QONNX
 /// model as a reference: Quant = Mul(Sub(round(Min(Max(Add(Div(x, scale), zeropt), min), max)), zeropt), scale)
 /// with ROUND as ONNX Round (half to even, as numpy) and FLOOR/CEIL as Floor/Ceil; a signed 1-bit Quant and
-/// BipolarQuant become Where(Less(v, 0), -1, 1) (times scale). The default opset is raised to 11 for Round.
+/// BipolarQuant become Where(Less(v, 0), -1, 1) (times scale); MultiThreshold (NCHW) a sum of Cast(Not(Less(x, T[:, s]))) times
+/// out_scale plus out_bias. The default opset is raised to 11 for Round.
 /// </summary>
 internal static class QonnxRewrite
 {
@@ -59,6 +60,34 @@ internal static class QonnxRewrite
             {
                 string sign = Bipolar(n.Input[0], Tmp());
                 Op("Mul", n.Output[0], sign, n.Input[1]);
+                continue;
+            }
+            if (n.OpType == "MultiThreshold")
+            {
+                // Sum over steps of (x >= T[:, step]), thresholds shaped [C, 1, ...] to broadcast along axis 1 (NCHW).
+                var t = constants[n.Input[1]];
+                int channels = (int)t.Dims[0], steps = (int)t.Dims[1];
+                var values = t.FloatData.Count > 0 ? t.FloatData.ToArray() : Enumerable.Range(0, channels * steps).Select(i => BitConverter.ToSingle(t.RawData.ToByteArray(), 4 * i)).ToArray();
+                int rank = g.Input.Concat(g.ValueInfo).FirstOrDefault(v => v.Name == n.Input[0])?.Type.TensorType.Shape.Dim.Count ?? 2;
+                float Attribute(string name, float fallback) => n.Attribute.FirstOrDefault(a => a.Name == name)?.F ?? fallback;
+                string sum = "";
+                for (int step = 0; step < steps; step++)
+                {
+                    var column = new TensorProto { Name = $"qonnx_rewrite_t{k++}", DataType = (int)TensorProto.Types.DataType.Float };
+                    column.Dims.Add(channels);
+                    for (int d = 2; d < rank; d++) column.Dims.Add(1);
+                    column.FloatData.AddRange(Enumerable.Range(0, channels).Select(c => values[c * steps + step]));
+                    g.Initializer.Add(column);
+                    string less = Tmp(), ge = Tmp(), f = Tmp();
+                    Op("Less", less, n.Input[0], column.Name);
+                    Op("Not", ge, less);
+                    Op("Cast", f, ge).Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (int)TensorProto.Types.DataType.Float });
+                    if (sum.Length == 0) sum = f;
+                    else { string next = Tmp(); Op("Add", next, sum, f); sum = next; }
+                }
+                string scaled = Tmp();
+                Op("Mul", scaled, sum, Scalar(Attribute("out_scale", 1f)));
+                Op("Add", n.Output[0], scaled, Scalar(Attribute("out_bias", 0f)));
                 continue;
             }
             if (n.OpType != "Quant") throw new NotSupportedException($"the test rewrite has no translation of {n.OpType}");
