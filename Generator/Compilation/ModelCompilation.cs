@@ -77,6 +77,7 @@ internal static class ModelCompilation
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();
         BinaryLayerFusion.Run(graph);
+        LowBitLayerFusion.Run(graph);
         BiasAddFolding.Run(graph);
         BatchNormFolding.Run(graph);
         EpilogueFusion.Run(graph);

@@ -41,3 +41,26 @@ internal static class NarrowEncoding
         return result.WithEncoding(TensorEncoding.Dequantized(q, new QuantParams(scaleVector, zp, axis, 0)));
     }
 }
+
+/// <summary>
+/// Brevitas exports a MatMul weight as Quant followed by Transpose; folding the Transpose would drop the integer
+/// codes the Quant's folded output carries. For a 2-D Transpose of such a constant the codes (and a per-axis scale's
+/// axis) are transposed with it, so the weight stays narrow.
+/// </summary>
+internal static class TransposedEncoding
+{
+    public static void Annotate(Node node, Tensor[] results)
+    {
+        if (node.Domain.Length != 0 || node.OpType != "Transpose" || results.Length != 1) return;
+        if (node.Input(0)?.Constant is not { Rank: 2, Encoding: { Quant: { BlockSize: 0 } q, Layout: null } e } || e.Source.Rank != 2) return;
+        if (node.GetInts("perm") is { } perm && !(perm.Length == 2 && perm[0] == 1 && perm[1] == 0)) return;
+        int rows = e.Source.Shape[0], cols = e.Source.Shape[1];
+        var codes = e.Source.ToLongs();
+        var transposed = new long[codes.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) transposed[(long)c * rows + r] = codes[(long)r * cols + c];
+        var source = Tensor.FromLongs(e.Source.Type, new[] { cols, rows }, transposed);
+        var quant = new QuantParams(q.Scale, q.ZeroPoint, q.Axis is { } a ? 1 - a : null, 0);
+        results[0] = results[0].WithEncoding(TensorEncoding.Dequantized(source, quant));
+    }
+}
