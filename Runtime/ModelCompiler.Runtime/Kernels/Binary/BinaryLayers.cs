@@ -135,8 +135,8 @@ public static unsafe class BinaryLayers
             for (int j = 0; i < end; i++, j++)
             {
                 float v = x[i];
-                if (IsPlus(v, thresholds, i, sign3)) b |= 1UL << j;
-                if (v != 0f) nz |= 1UL << j;
+                b |= Bit(IsPlus(v, thresholds, i, sign3)) << j;
+                nz |= Bit(v != 0f) << j;
             }
             bits[word] = b;
             if (mask != null) mask[word] = nz;
@@ -151,14 +151,19 @@ public static unsafe class BinaryLayers
         {
             float* p = x + (long)c * plane;
             int word = c >> 6;
-            ulong bit = 1UL << (c & 63);
+            int shift = c & 63;
             float t = thresholds == null ? 0f : thresholds[c];
-            for (int i = 0; i < plane; i++)
-            {
-                float v = p[i];
-                if (sign3 ? v > 0f : v >= t) bits[(long)i * cw + word] |= bit;
-                if (mask != null && v != 0f) mask[(long)i * cw + word] |= bit;
-            }
+            // Branch-free: the signs of activations are as good as random, so a branch per bit would mispredict half the time.
+            ulong* b = bits + word, m = mask == null ? null : mask + word;
+            if (sign3)
+                for (int i = 0; i < plane; i++)
+                {
+                    float v = p[i];
+                    b[(long)i * cw] |= Bit(v > 0f) << shift;
+                    m[(long)i * cw] |= Bit(v != 0f) << shift;
+                }
+            else
+                for (int i = 0; i < plane; i++) b[(long)i * cw] |= Bit(p[i] >= t) << shift;
         }
     }
 
@@ -212,6 +217,9 @@ public static unsafe class BinaryLayers
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Bit(bool b) => Unsafe.As<bool, byte>(ref b);
+
     private static int PopCount(ulong* words, int count)
     {
         int total = 0;
@@ -238,10 +246,10 @@ public static unsafe class BinaryLayers
         public float Of(int dot, int channel)
         {
             if (Ranges.IsEmpty) return Scale[channel] * dot + Bias[channel];
-            int o = channel * 4;
-            if (dot >= Ranges[o] && dot <= Ranges[o + 1]) return Value;
-            if (dot >= Ranges[o + 2] && dot <= Ranges[o + 3]) return 0f;
-            return -Value;
+            // Branch-free (+1, 0 or -1 times Value): which side of a threshold a dot falls is data, not a pattern.
+            var r = Ranges.Slice(channel * 4, 4);
+            int plus = (dot >= r[0]) & (dot <= r[1]) ? 1 : 0, zero = (dot >= r[2]) & (dot <= r[3]) ? 1 : 0;
+            return Value * (plus - (1 - plus) * (1 - zero));
         }
     }
 }
