@@ -128,16 +128,9 @@ internal static class BinaryLayerFusion
         long At(int o, long i) => transB ? (long)o * k + i : i * n + o;
         var alpha = BinaryWeights.Alphas(w, n, k, At);
         if (alpha is null) return null;
-        float gemmAlpha = gemm ? layer.GetFloat("alpha", 1f) : 1f, beta = gemm ? layer.GetFloat("beta", 1f) : 1f;
-        var bias = new float[n];
-        if (gemm && layer.Input(2) is { } cValue && beta != 0)
-        {
-            if (cValue.Constant is not { } ct) return null;
-            bool perColumn = ct.ElementCount == 1 || (ct.Shape[ct.Rank - 1] == n && ct.Shape.Take(ct.Rank - 1).All(d => d == 1));
-            if (!perColumn) return null;
-            var cv = ct.ToFloats();
-            for (int j = 0; j < n; j++) bias[j] = beta * cv[cv.Length == 1 ? 0 : j];
-        }
+        float gemmAlpha = gemm ? layer.GetFloat("alpha", 1f) : 1f;
+        var bias = gemm ? GemmBias(layer, n) : new float[n];
+        if (bias is null) return null;
         return NewNode(graph, layer, "BinaryDense", bin, BinaryWeights.Pack(w, n, k, At), alpha.Select(a => a * bin.Magnitude * gemmAlpha).ToArray(), bias, n, k);
     }
 
@@ -155,13 +148,31 @@ internal static class BinaryLayerFusion
         return node;
     }
 
-    private static Value Constant(ModelGraph graph, string name, Tensor t)
+    /// <summary>A new constant value of the graph (a name not yet used, from <paramref name="name"/>).</summary>
+    internal static Value Constant(ModelGraph graph, string name, Tensor t)
     {
         var v = graph.GetOrAddValue(graph.UniqueName(name));
         v.Constant = t;
         v.Type = t.Type;
         v.Shape = t.Shape;
         return v;
+    }
+
+    /// <summary>
+    /// beta * C of a Gemm as one value per output column (zeros without C), or null when C is not a constant scalar
+    /// or row of <paramref name="n"/>.
+    /// </summary>
+    internal static float[]? GemmBias(Node gemm, int n)
+    {
+        var bias = new float[n];
+        float beta = gemm.GetFloat("beta", 1f);
+        if (gemm.Input(2) is not { } cValue || beta == 0) return bias;
+        if (cValue.Constant is not { } ct) return null;
+        bool perColumn = ct.ElementCount == 1 || (ct.Shape[ct.Rank - 1] == n && ct.Shape.Take(ct.Rank - 1).All(d => d == 1));
+        if (!perColumn) return null;
+        var cv = ct.ToFloats();
+        for (int j = 0; j < n; j++) bias[j] = beta * cv[cv.Length == 1 ? 0 : j];
+        return bias;
     }
 
     private static Graph.Attribute Ints(string name, IEnumerable<long> values) => new(name, AttributeKind.Ints) { Ints = values.ToArray() };

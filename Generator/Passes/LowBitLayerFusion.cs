@@ -61,16 +61,9 @@ internal static class LowBitLayerFusion
         bool signed = e.Source.Type is DataType.Int4 or DataType.Int8;
         int bits = signed ? (min >= -2 && max <= 1 ? 2 : min >= -8 && max <= 7 ? 4 : 8) : (max <= 3 ? 2 : max <= 15 ? 4 : 8);
 
-        float gemmAlpha = gemm ? layer.GetFloat("alpha", 1f) : 1f, beta = gemm ? layer.GetFloat("beta", 1f) : 1f;
-        var bias = new float[n];
-        if (gemm && layer.Input(2) is { } cValue && beta != 0)
-        {
-            if (cValue.Constant is not { } ct) return false;
-            bool perColumn = ct.ElementCount == 1 || (ct.Shape[ct.Rank - 1] == n && ct.Shape.Take(ct.Rank - 1).All(d => d == 1));
-            if (!perColumn) return false;
-            var cv = ct.ToFloats();
-            for (int j = 0; j < n; j++) bias[j] = beta * cv[cv.Length == 1 ? 0 : j];
-        }
+        float gemmAlpha = gemm ? layer.GetFloat("alpha", 1f) : 1f;
+        var bias = gemm ? BinaryLayerFusion.GemmBias(layer, n) : new float[n];
+        if (bias is null) return false;
         var scale = Enumerable.Range(0, n).Select(j => s * wScale[q.IsPerTensor ? 0 : j] * gemmAlpha).ToArray();
 
         // Codes row by row ([n][k]) packed bits to a field, low bits first.
@@ -86,9 +79,9 @@ internal static class LowBitLayerFusion
 
         var node = new Node(layer.Name, "LowBitDense", QLinearLookupOp.DomainName) { Opset = 1 };
         node.Inputs.Add(x);
-        node.Inputs.Add(Constant(graph, layer.Name + "_codes", new Tensor(DataType.UInt8, new[] { packed.Length }, packed)));
-        node.Inputs.Add(Constant(graph, layer.Name + "_scale", Tensor.FromFloats(new[] { n }, scale)));
-        node.Inputs.Add(Constant(graph, layer.Name + "_bias", Tensor.FromFloats(new[] { n }, bias)));
+        node.Inputs.Add(BinaryLayerFusion.Constant(graph, layer.Name + "_codes", new Tensor(DataType.UInt8, new[] { packed.Length }, packed)));
+        node.Inputs.Add(BinaryLayerFusion.Constant(graph, layer.Name + "_scale", Tensor.FromFloats(new[] { n }, scale)));
+        node.Inputs.Add(BinaryLayerFusion.Constant(graph, layer.Name + "_bias", Tensor.FromFloats(new[] { n }, bias)));
         node.Outputs.Add(layer.Output(0));
         void Int(string name, long v) => node.Attributes[name] = new Graph.Attribute(name, AttributeKind.Int) { I = v };
         void Float(string name, float v) => node.Attributes[name] = new Graph.Attribute(name, AttributeKind.Float) { F = v };
@@ -108,14 +101,5 @@ internal static class LowBitLayerFusion
         graph.Nodes[graph.Nodes.IndexOf(layer)] = node;
         graph.RebuildLinks();
         return true;
-    }
-
-    private static Value Constant(ModelGraph graph, string name, Tensor t)
-    {
-        var v = graph.GetOrAddValue(graph.UniqueName(name));
-        v.Constant = t;
-        v.Type = t.Type;
-        v.Shape = t.Shape;
-        return v;
     }
 }
