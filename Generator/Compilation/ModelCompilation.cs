@@ -80,6 +80,8 @@ internal static class ModelCompilation
         try { QdqFusion.Run(graph, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();
+        BinaryLayerFusion.Run(graph);
+        LowBitLayerFusion.Run(graph);
         BiasAddFolding.Run(graph);
         BatchNormFolding.Run(graph);
         EpilogueFusion.Run(graph);
