@@ -81,4 +81,21 @@ public sealed class IndexOpsOrtTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void Matches_onnx_runtime(string name) => s_group.Value.Check(name);
+
+    /// <summary>The cases of ops that fold, with every input a constant: the node is computed at build time (no layer left) by the op's Fold.</summary>
+    private static IEnumerable<OpCase> Folded() =>
+        All().Where(c => !c.Name.StartsWith("nms", StringComparison.Ordinal) && !c.Name.StartsWith("reverse", StringComparison.Ordinal)
+            && !(c.Name.StartsWith("scatter", StringComparison.Ordinal) && !c.Name.EndsWith("none", StringComparison.Ordinal))).Select(c => c.AllConstant());
+
+    private static readonly Lazy<OpCaseGroup> s_folded = new(() => OpCaseGroup.Build("IndexFolded", Folded()));
+
+    public static TheoryData<string> FoldedCases() => new(Folded().Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(FoldedCases))]
+    public void Folds_to_what_onnx_runtime_computes(string name)
+    {
+        s_folded.Value.Check(name);
+        Assert.True(s_folded.Value.Layers(name) == 0, $"{name}: {s_folded.Value.Layers(name)} layer(s) left after folding");
+    }
 }

@@ -55,6 +55,18 @@ internal sealed record OpCase(string Name, byte[] Model, IReadOnlyList<TestTenso
         return new OpCase(name, model.ToByteArray(), runtime);
     }
 
+    /// <summary>The same case with every run-time input an initializer: the whole node should fold at build time.</summary>
+    public OpCase AllConstant()
+    {
+        var model = ModelProto.Parser.ParseFrom(Model);
+        foreach (var t in Inputs)
+        {
+            model.Graph.Input.Remove(model.Graph.Input.First(i => i.Name == t.Name));
+            model.Graph.Initializer.Add(ToProto(t));
+        }
+        return new OpCase(Name + "_folded", model.ToByteArray(), Array.Empty<TestTensor>()) { Rtol = Rtol, Atol = Atol };
+    }
+
     public static TensorProto ToProto(TestTensor t)
     {
         var p = new TensorProto { Name = t.Name, DataType = t.ElementType };
@@ -100,7 +112,11 @@ internal sealed class OpCaseGroup
 {
     private readonly Dictionary<string, OpCase> _cases = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _failures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _layers = new(StringComparer.Ordinal);
     private Assembly? _assembly;
+
+    /// <summary>Layers the compiled model of case <paramref name="name"/> kept (0 when everything folded).</summary>
+    public int Layers(string name) => _layers.TryGetValue(name, out int n) ? n : -1;
 
     public static OpCaseGroup Build(string prefix, IEnumerable<OpCase> cases)
     {
@@ -116,6 +132,7 @@ internal sealed class OpCaseGroup
                 group._failures[c.Name] = "ModelCompiler reported: " + string.Join("; ", result.Diagnostics);
                 continue;
             }
+            group._layers[c.Name] = result.Layers;
             var outputs = result.Outputs.Select(o => o.Type.CSharpName()!).ToList();
             string adapter = Adapter.Source(ns, "Model", c.Inputs.Select(i => i.CSharpType).ToList(), outputs, Adapter.Bounded(result));
             units[c.Name] = new List<InMemoryCompiler.Unit> { unit, new(ns + ".Adapter", adapter) };
