@@ -49,13 +49,7 @@ public static unsafe class DepthwiseConv
         fixed (float* py = y)
         {
             var args = new DwArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue);
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Run<Vec512>(args, threads); break;
-                case VectorWidth.Bits256: Run<Vec256>(args, threads); break;
-                case VectorWidth.Bits128: Run<Vec128>(args, threads); break;
-                default: Run<Vec1>(args, threads); break;
-            }
+            SimdLevel.Run<Kernel, DwArgs>(width, args, threads);
         }
     }
 
@@ -71,34 +65,16 @@ public static unsafe class DepthwiseConv
         }
     }
 
-    internal static void Run<TV>(in DwArgs a, int threads) where TV : unmanaged, IVec<TV>
+    /// <summary>Output planes (image x channel) split in contiguous ranges over the threads.</summary>
+    private readonly struct Kernel : IVectorKernel<DwArgs>
     {
-        int planes = a.G.batch * a.G.outChannels;
-        int items = threads > 1 ? Math.Min(planes, 4 * threads) : 1;
-        if (items <= 1)
-        {
-            Planes<TV>(a, 0, planes);
-            return;
-        }
-        var work = DwWork<TV>.ForThisThread;
-        work.Args = a;
-        work.Items = items;
-        KernelThreads.Run(work, items, threads);
+        public static void Run<TV>(in DwArgs args, int threads) where TV : unmanaged, IVec<TV> =>
+            KernelThreads.ForRanges<PlaneRanges<TV>, DwArgs>(args, args.G.batch * args.G.outChannels, threads);
     }
 
-    private sealed class DwWork<TV> : IKernelWork where TV : unmanaged, IVec<TV>
+    private readonly struct PlaneRanges<TV> : IWorkRanges<DwArgs> where TV : unmanaged, IVec<TV>
     {
-        [ThreadStatic] private static DwWork<TV>? t_instance;
-        public static DwWork<TV> ForThisThread => t_instance ??= new DwWork<TV>();
-
-        public DwArgs Args;
-        public int Items;
-
-        public void Run(int item)
-        {
-            int planes = Args.G.batch * Args.G.outChannels;
-            Planes<TV>(Args, (int)((long)planes * item / Items), (int)((long)planes * (item + 1) / Items));
-        }
+        public static void Run(in DwArgs args, int first, int end) => Planes<TV>(args, first, end);
     }
 
     /// <summary>

@@ -52,13 +52,7 @@ public static unsafe class PackedGemm
         fixed (float* py = y)
         {
             var args = new GemmArgs(pa, pb, bias.IsEmpty ? null : pbias, residual.IsEmpty ? null : pr, py, m, n, k, epilogue);
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Run<Vec512, Int4>(args, threads); break;
-                case VectorWidth.Bits256: Run<Vec256, Int2>(args, threads); break;
-                case VectorWidth.Bits128: Run<Vec128, Int4>(args, threads); break;
-                default: Run<Vec1, Int4>(args, threads); break;
-            }
+            SimdLevel.Run<Kernel, GemmArgs>(width, args, threads);
         }
     }
 
@@ -77,6 +71,16 @@ public static unsafe class PackedGemm
     /// <summary>Rows per tile.</summary>
     private const int TileRows = 4;
 
+    /// <summary>Column tile width per vector width: 4 AVX-512 vectors (64 columns), 2 AVX ones, 4 SSE/NEON ones, 4 floats.</summary>
+    private readonly struct Kernel : IVectorKernel<GemmArgs>
+    {
+        public static void Run<TV>(in GemmArgs args, int threads) where TV : unmanaged, IVec<TV>
+        {
+            if (typeof(TV) == typeof(Vec256)) PackedGemm.Run<TV, Int2>(args, threads);
+            else PackedGemm.Run<TV, Int4>(args, threads);
+        }
+    }
+
     internal static void Run<TV, TC>(in GemmArgs a, int threads) where TV : unmanaged, IVec<TV> where TC : IConstInt
     {
         int width = TC.Value * TV.Count;
@@ -85,28 +89,19 @@ public static unsafe class PackedGemm
         int rowChunks = threads > 1 ? Math.Clamp((3 * threads + columnTiles - 1) / columnTiles, 1, rowBlocks) : 1;
         int blocksPerChunk = (rowBlocks + rowChunks - 1) / rowChunks;
         rowChunks = (rowBlocks + blocksPerChunk - 1) / blocksPerChunk;
-        int items = columnTiles * rowChunks;
-        if (threads <= 1 || items <= 1)
-        {
-            for (int i = 0; i < items; i++) Item<TV, TC>(a, i, rowChunks, blocksPerChunk);
-            return;
-        }
-        var work = GemmWork<TV, TC>.ForThisThread;
-        work.Args = a;
-        work.RowChunks = rowChunks;
-        work.BlocksPerChunk = blocksPerChunk;
-        KernelThreads.Run(work, items, threads);
+        KernelThreads.For<Items<TV, TC>, TiledCall>(new TiledCall(a, rowChunks, blocksPerChunk), columnTiles * rowChunks, threads);
     }
 
-    private sealed class GemmWork<TV, TC> : IKernelWork where TV : unmanaged, IVec<TV> where TC : IConstInt
+    /// <summary>A call and how its rows are cut: item i is column tile i / RowChunks, row chunk i % RowChunks.</summary>
+    internal readonly struct TiledCall(in GemmArgs args, int rowChunks, int blocksPerChunk)
     {
-        [ThreadStatic] private static GemmWork<TV, TC>? t_instance;
-        public static GemmWork<TV, TC> ForThisThread => t_instance ??= new GemmWork<TV, TC>();
+        public readonly GemmArgs Args = args;
+        public readonly int RowChunks = rowChunks, BlocksPerChunk = blocksPerChunk;
+    }
 
-        public GemmArgs Args;
-        public int RowChunks, BlocksPerChunk;
-
-        public void Run(int item) => Item<TV, TC>(Args, item, RowChunks, BlocksPerChunk);
+    private readonly struct Items<TV, TC> : IWorkItems<TiledCall> where TV : unmanaged, IVec<TV> where TC : IConstInt
+    {
+        public static void Run(in TiledCall call, int item) => Item<TV, TC>(call.Args, item, call.RowChunks, call.BlocksPerChunk);
     }
 
     /// <summary>One column tile (TC vectors wide) for one chunk of row blocks.</summary>

@@ -167,22 +167,3 @@ internal static class Requantize
         }
     }
 }
-
-/// <summary>
-/// Per-thread scratch arrays for the integer kernels (packed activations, widened weights, accumulator planes,
-/// parameters prepared at run time). Each slot grows to the largest size asked on its thread and is kept, so
-/// steady-state calls allocate nothing; threads never share one.
-/// </summary>
-internal static class QuantScratch<T> where T : unmanaged
-{
-    public const int Slots = 8;
-    [ThreadStatic] private static T[]?[]? t_arrays;
-
-    public static Span<T> Get(int slot, int length)
-    {
-        var arrays = t_arrays ??= new T[]?[Slots];
-        var a = arrays[slot];
-        if (a is null || a.Length < length) arrays[slot] = a = new T[Math.Max(length, (a?.Length ?? 0) * 3 / 2)];
-        return a.AsSpan(0, length);
-    }
-}

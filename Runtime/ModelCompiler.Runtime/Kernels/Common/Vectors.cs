@@ -1,4 +1,3 @@
-using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -188,41 +187,4 @@ internal unsafe struct Vec1 : IVec<Vec1>
     // A one-lane vector has no partial loads (count is always 0 < count < 1): never called.
     public static Vec1 LoadPartial(float* p, int count) => default;
     public static void StorePartial(float* p, Vec1 v, int count) { }
-}
-
-/// <summary>A vector width a kernel can run at; <see cref="Auto"/> is the widest this machine accelerates.</summary>
-internal enum VectorWidth
-{
-    Auto,
-    Bits512,
-    Bits256,
-    Bits128,
-    Scalar,
-}
-
-/// <summary>Which vector width the kernels run at on this machine (decided once; the JIT folds the checks).</summary>
-internal static class SimdLevel
-{
-    public static bool Use512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
-    public static bool Use256 => !Use512 && Vector256.IsHardwareAccelerated && Avx.IsSupported;
-    public static bool Use128 => !Use512 && !Use256 && Vector128.IsHardwareAccelerated;
-
-    /// <summary>The width <see cref="VectorWidth.Auto"/> stands for here.</summary>
-    public static VectorWidth Best => Use512 ? VectorWidth.Bits512 : Use256 ? VectorWidth.Bits256 : Use128 ? VectorWidth.Bits128 : VectorWidth.Scalar;
-
-    /// <summary>True when this machine can run a kernel at <paramref name="width"/> (tests run every available width).</summary>
-    public static bool IsAvailable(VectorWidth width) => width switch
-    {
-        VectorWidth.Bits512 => Avx512F.IsSupported,
-        VectorWidth.Bits256 => Avx.IsSupported,
-        VectorWidth.Bits128 => Vector128.IsHardwareAccelerated,
-        _ => true,
-    };
-
-    public static VectorWidth Resolve(VectorWidth width)
-    {
-        if (width == VectorWidth.Auto) return Best;
-        if (!IsAvailable(width)) throw new PlatformNotSupportedException($"{width} vectors are not supported on this machine.");
-        return width;
-    }
 }

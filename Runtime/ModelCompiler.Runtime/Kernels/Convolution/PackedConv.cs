@@ -57,16 +57,22 @@ public static unsafe class PackedConv
         fixed (float* py = y)
         {
             var args = new ConvArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue);
-            switch (SimdLevel.Resolve(width))
+            SimdLevel.Run<Kernel, ConvArgs>(width, args, threads);
+        }
+    }
+
+    /// <summary>The tile shape per vector width: AVX-512 8 channels x 2 or 3 vectors; AVX2, SSE and NEON 4 x 3; scalar 4 x 4.</summary>
+    private readonly struct Kernel : IVectorKernel<ConvArgs>
+    {
+        public static void Run<TV>(in ConvArgs args, int threads) where TV : unmanaged, IVec<TV>
+        {
+            if (typeof(TV) == typeof(Vec512))
             {
-                case VectorWidth.Bits512:
-                    if (ColumnVectors(g, Vec512.Count) == 2) Run<Vec512, Int8, Int2>(args, threads);
-                    else Run<Vec512, Int8, Int3>(args, threads);
-                    break;
-                case VectorWidth.Bits256: Run<Vec256, Int4, Int3>(args, threads); break;
-                case VectorWidth.Bits128: Run<Vec128, Int4, Int3>(args, threads); break;
-                default: Run<Vec1, Int4, Int4>(args, threads); break;
+                if (ColumnVectors(args.G, Vec512.Count) == 2) PackedConv.Run<TV, Int8, Int2>(args, threads);
+                else PackedConv.Run<TV, Int8, Int3>(args, threads);
             }
+            else if (typeof(TV) == typeof(Vec1)) PackedConv.Run<TV, Int4, Int4>(args, threads);
+            else PackedConv.Run<TV, Int4, Int3>(args, threads);
         }
     }
 
@@ -191,31 +197,22 @@ public static unsafe class PackedConv
             var image = new ConvArgs(a.X + (long)n * imageIn, a.W, a.Bias, a.Residual == null ? null : a.Residual + (long)n * imageOut,
                 a.Y + (long)n * imageOut, g, a.E);
             if (!layout.Direct) BuildPlanes<TV>(image.X, g, layout);
-            if (threads <= 1 || items <= 1)
-            {
-                for (int i = 0; i < items; i++) Item<TV, TR, TC>(image, layout, i);
-            }
-            else
-            {
-                var work = ConvWork<TV, TR, TC>.ForThisThread;
-                work.Args = image;
-                work.Layout = layout;
-                KernelThreads.Run(work, items, threads);
-            }
+            KernelThreads.For<Items<TV, TR, TC>, ImageCall>(new ImageCall(image, layout), items, threads);
         }
     }
 
-    /// <summary>The per-thread cached work object that hands one call's arguments to the worker threads.</summary>
-    private sealed class ConvWork<TV, TR, TC> : IKernelWork
+    /// <summary>One image of a call: its pointers and how its B is laid out.</summary>
+    internal readonly struct ImageCall(in ConvArgs args, in ConvLayout layout)
+    {
+        public readonly ConvArgs Args = args;
+        public readonly ConvLayout Layout = layout;
+    }
+
+    /// <summary>The work items of one image (see <see cref="Item{TV, TR, TC}"/>).</summary>
+    private readonly struct Items<TV, TR, TC> : IWorkItems<ImageCall>
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
-        [ThreadStatic] private static ConvWork<TV, TR, TC>? t_instance;
-        public static ConvWork<TV, TR, TC> ForThisThread => t_instance ??= new ConvWork<TV, TR, TC>();
-
-        public ConvArgs Args;
-        public ConvLayout Layout;
-
-        public void Run(int item) => Item<TV, TR, TC>(Args, Layout, item);
+        public static void Run(in ImageCall call, int item) => Item<TV, TR, TC>(call.Args, call.Layout, item);
     }
 
     /// <summary>offsets[k] for k = (ic, kh, kw): where tap k's B row starts, relative to the group's first channel.</summary>

@@ -43,13 +43,7 @@ public static unsafe class MaxPool2D
         fixed (float* py = y)
         {
             var args = new PoolArgs(px, py, s);
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Run<Vec512>(args, threads); break;
-                case VectorWidth.Bits256: Run<Vec256>(args, threads); break;
-                case VectorWidth.Bits128: Run<Vec128>(args, threads); break;
-                default: Run<Vec1>(args, threads); break;
-            }
+            SimdLevel.Run<Kernel, PoolArgs>(width, args, threads);
         }
     }
 
@@ -59,33 +53,16 @@ public static unsafe class MaxPool2D
         public readonly Shape S = s;
     }
 
-    private static void Run<TV>(in PoolArgs a, int threads) where TV : unmanaged, IVec<TV>
+    /// <summary>Planes split in contiguous ranges over the threads.</summary>
+    private readonly struct Kernel : IVectorKernel<PoolArgs>
     {
-        int items = threads > 1 ? Math.Min(a.S.Planes, 4 * threads) : 1;
-        if (items <= 1)
-        {
-            Planes<TV>(a, 0, a.S.Planes);
-            return;
-        }
-        var work = PoolWork<TV>.ForThisThread;
-        work.Args = a;
-        work.Items = items;
-        KernelThreads.Run(work, items, threads);
+        public static void Run<TV>(in PoolArgs args, int threads) where TV : unmanaged, IVec<TV> =>
+            KernelThreads.ForRanges<PlaneRanges<TV>, PoolArgs>(args, args.S.Planes, threads);
     }
 
-    private sealed class PoolWork<TV> : IKernelWork where TV : unmanaged, IVec<TV>
+    private readonly struct PlaneRanges<TV> : IWorkRanges<PoolArgs> where TV : unmanaged, IVec<TV>
     {
-        [ThreadStatic] private static PoolWork<TV>? t_instance;
-        public static PoolWork<TV> ForThisThread => t_instance ??= new PoolWork<TV>();
-
-        public PoolArgs Args;
-        public int Items;
-
-        public void Run(int item)
-        {
-            int planes = Args.S.Planes;
-            Planes<TV>(Args, (int)((long)planes * item / Items), (int)((long)planes * (item + 1) / Items));
-        }
+        public static void Run(in PoolArgs args, int first, int end) => Planes<TV>(args, first, end);
     }
 
     /// <summary>

@@ -109,12 +109,19 @@ public readonly struct Epilogue
 internal static unsafe class EpilogueOps
 {
     /// <summary>y[i] = AfterAdd(BeforeAdd(y[i]) + r[i]) for i &lt; count (r may be null: no residual).</summary>
-    public static void Segment(float* y, float* r, nint count, in Epilogue e)
+    public static void Segment(float* y, float* r, nint count, in Epilogue e) =>
+        SimdLevel.Run<SegmentKernel, SegmentArgs>(VectorWidth.Auto, new SegmentArgs(y, r, count, e), threads: 1);
+
+    private readonly struct SegmentArgs(float* y, float* r, nint count, in Epilogue e)
     {
-        if (SimdLevel.Use512) Copy<Vec512>(y, y, r, count, e);
-        else if (SimdLevel.Use256) Copy<Vec256>(y, y, r, count, e);
-        else if (SimdLevel.Use128) Copy<Vec128>(y, y, r, count, e);
-        else Copy<Vec1>(y, y, r, count, e);
+        public readonly float* Y = y, R = r;
+        public readonly nint Count = count;
+        public readonly Epilogue E = e;
+    }
+
+    private readonly struct SegmentKernel : IVectorKernel<SegmentArgs>
+    {
+        public static void Run<TV>(in SegmentArgs a, int threads) where TV : unmanaged, IVec<TV> => Copy<TV>(a.Y, a.Y, a.R, a.Count, a.E);
     }
 
     /// <summary>

@@ -4,24 +4,6 @@ using System.Numerics.Tensors;
 
 namespace ModelCompiler.Runtime;
 
-/// <summary>Shape and window parameters of a 2-D convolution (1-D convolutions use height 1).</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly record struct ConvGeometry(
-    int batch, int inChannels, int inHeight, int inWidth,
-    int outChannels, int outHeight, int outWidth, int groups,
-    int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
-    int padTop, int padLeft, int dilationHeight, int dilationWidth);
-
-/// <summary>Shape and window parameters of a 3-D convolution (NCDHW).</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly record struct Conv3DGeometry(
-    int batch, int inChannels, int inDepth, int inHeight, int inWidth,
-    int outChannels, int outDepth, int outHeight, int outWidth, int groups,
-    int kernelDepth, int kernelHeight, int kernelWidth,
-    int strideDepth, int strideHeight, int strideWidth,
-    int padFront, int padTop, int padLeft,
-    int dilationDepth, int dilationHeight, int dilationWidth);
-
 /// <summary>Convolution kernels (NCHW and NCDHW, float32).</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Conv
