@@ -33,7 +33,7 @@ internal sealed class LpPoolOp : PoolOp
         var g = Geometry(c);
         int p = P(c);
         return new CallKernel(c.Node, w =>
-            WriteCall(w, $"global::ModelCompiler.Runtime.Sampling.LpPool({w.In(0)}, {w.Out(0)}, ", GeometryArgument(x[0], x[1], g, "    ") + $", p: {p});"),
+            WriteCall(w, $"global::ModelCompiler.Runtime.LpPooling.LpPool({w.In(0)}, {w.Out(0)}, ", GeometryArgument(x[0], x[1], g, "    ") + $", p: {p});"),
             $"L{p}, " + g.Describe());
     }
 }

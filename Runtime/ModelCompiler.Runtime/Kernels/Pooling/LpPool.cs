@@ -1,8 +1,11 @@
 using System;
+using System.ComponentModel;
 
 namespace ModelCompiler.Runtime;
 
-public static partial class Sampling
+/// <summary>ONNX LpPool over NC[D][H]W tensors.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class LpPooling
 {
     /// <summary>
     /// ONNX LpPool: (Σ |x|^p)^(1/p) over each window; taps in the padding count as zeros. Windows as for
