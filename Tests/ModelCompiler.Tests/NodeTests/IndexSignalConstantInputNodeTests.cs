@@ -63,18 +63,7 @@ public sealed class IndexSignalConstantInputNodeTests
         if (c.Failure is not null) Assert.Fail($"{name} with constant {string.Join(", ", c.Constants)}: {c.Failure}");
         try
         {
-            for (int s = 0; s < c.DataSets.Count; s++)
-            {
-                var set = c.DataSets[s];
-                var outputs = set.Outputs.Select(o => Adapter.NewArray(o.CSharpType, o.Data.Length)).ToArray();
-                Adapter.Run(c.Assembly!, c.Namespace, set.Inputs.Select(i => (object)i.Data).ToArray(), outputs);
-                for (int k = 0; k < outputs.Length; k++)
-                {
-                    var expected = set.Outputs[k];
-                    double rtol = expected.Data is Half[] ? 1e-3 : OnnxNodeTests.FloatRtol;
-                    Compare.Close(expected.Data, outputs[k], rtol, OnnxNodeTests.FloatAtol, $"{name} (constant {string.Join(", ", c.Constants)}) data set {s} output {k} ('{expected.Name}')");
-                }
-            }
+            c.RunAndCompare(name);
         }
         catch (Exception e) when (excluded && e is not Xunit.Sdk.SkipException)
         {
