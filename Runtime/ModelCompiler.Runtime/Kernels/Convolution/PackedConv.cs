@@ -26,15 +26,11 @@ namespace ModelCompiler.Runtime;
 [SkipLocalsInit]
 public static unsafe class PackedConv
 {
-    /// <summary>Output channels per packed weight panel.</summary>
-    public const int PanelRows = GemmMicroKernels.PanelRows;
+    /// <summary>Output channels per packed weight panel (<see cref="WeightLayouts.PanelRows"/>).</summary>
+    public const int PanelRows = WeightLayouts.PanelRows;
 
-    /// <summary>Floats of the packed weights for a convolution with these sizes (what the generator writes).</summary>
-    public static long PackedLength(int outChannels, int groups, int kPerGroup)
-    {
-        int mg = outChannels / groups;
-        return (long)groups * ((mg + PanelRows - 1) / PanelRows) * kPerGroup * PanelRows;
-    }
+    /// <summary>Floats of the packed weights for a convolution with these sizes (<see cref="WeightLayouts.ConvPanels"/>).</summary>
+    public static long PackedLength(int outChannels, int groups, int kPerGroup) => WeightLayouts.ConvPanelsLength(outChannels, groups, kPerGroup);
 
     /// <summary>
     /// y = epilogue(conv(x, w) + bias [, residual]). <paramref name="packedWeights"/> is the layout
@@ -43,20 +39,37 @@ public static unsafe class PackedConv
     /// </summary>
     public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeights, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
         Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads = 1) =>
-        Conv2D(x, packedWeights, bias, residual, y, g, epilogue, threads, VectorWidth.Auto);
+        Conv2D(x, packedWeights, bias, residual, y, g, epilogue, threads, default, VectorWidth.Auto);
 
-    /// <summary><see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in ConvGeometry, in Epilogue, int)"/> at a chosen vector width (tests).</summary>
+    /// <summary>
+    /// As <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in ConvGeometry, in Epilogue, int)"/>,
+    /// with the layer's scratch memory from the model's arena: at least <c>PackedConvScratch.MaxBytes(g)</c> bytes,
+    /// 64-byte aligned (generated code passes the region the memory plan reserved for the layer).
+    /// </summary>
+    public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeights, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads, Span<byte> scratch) =>
+        Conv2D(x, packedWeights, bias, residual, y, g, epilogue, threads, scratch, VectorWidth.Auto);
+
+    /// <summary>At a chosen vector width, on this thread's kernel scratch (tests).</summary>
     internal static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeights, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
-        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads, VectorWidth width)
+        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads, VectorWidth width) =>
+        Conv2D(x, packedWeights, bias, residual, y, g, epilogue, threads, default, width);
+
+    /// <summary>At a chosen vector width with the given scratch (tests; empty: this thread's kernel scratch).</summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeights, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        Span<float> y, in ConvGeometry g, in Epilogue epilogue, int threads, Span<byte> scratch, VectorWidth width)
     {
         Check(x.Length, packedWeights.Length, bias.Length, residual.Length, y.Length, g);
+        if (!scratch.IsEmpty && scratch.Length < PackedConvScratch.MaxBytes(g))
+            throw new ArgumentException($"The scratch has {scratch.Length} bytes; the geometry needs {PackedConvScratch.MaxBytes(g)}.", nameof(scratch));
         fixed (float* px = x)
         fixed (float* pw = packedWeights)
         fixed (float* pb = bias)
         fixed (float* pr = residual)
         fixed (float* py = y)
+        fixed (byte* ps = scratch)
         {
-            var args = new ConvArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue);
+            var args = new ConvArgs(px, pw, bias.IsEmpty ? null : pb, residual.IsEmpty ? null : pr, py, g, epilogue, scratch.IsEmpty ? null : ps);
             SimdLevel.Run<Kernel, ConvArgs>(width, args, threads);
         }
     }
@@ -84,9 +97,7 @@ public static unsafe class PackedConv
     /// </summary>
     internal static int ColumnVectors(in ConvGeometry g, int lanes)
     {
-        bool direct = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
-            && g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth;
-        int wq = direct ? g.outWidth : g.outWidth + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth;
+        int wq = PackedConvScratch.ReadsInPlace(g) ? g.outWidth : PackedConvScratch.PhaseWidth(g);
         long columns = (long)g.outHeight * wq;
         long Computed(int vectors) => (columns + vectors * lanes - 1) / (vectors * lanes) * vectors * lanes;
         return Computed(2) * 10 < Computed(3) * 9 ? 2 : 3;
@@ -116,10 +127,12 @@ public static unsafe class PackedConv
         public readonly float* X, W, Bias, Residual, Y;
         public readonly ConvGeometry G;
         public readonly Epilogue E;
+        /// <summary>The layer's scratch from the arena, or null: this thread's kernel scratch.</summary>
+        public readonly byte* Scratch;
 
-        public ConvArgs(float* x, float* w, float* bias, float* residual, float* y, in ConvGeometry g, in Epilogue e)
+        public ConvArgs(float* x, float* w, float* bias, float* residual, float* y, in ConvGeometry g, in Epilogue e, byte* scratch = null)
         {
-            X = x; W = w; Bias = bias; Residual = residual; Y = y; G = g; E = e;
+            X = x; W = w; Bias = bias; Residual = residual; Y = y; G = g; E = e; Scratch = scratch;
         }
     }
 
@@ -160,8 +173,7 @@ public static unsafe class PackedConv
         };
         layout.Kg = layout.Cg * g.kernelHeight * g.kernelWidth;
         layout.Tiles = (layout.Mg + PanelRows - 1) / PanelRows;
-        layout.Direct = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
-            && g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth;
+        layout.Direct = PackedConvScratch.ReadsInPlace(g);
         if (layout.Direct)
         {
             layout.Wq = g.outWidth;
@@ -169,12 +181,12 @@ public static unsafe class PackedConv
         }
         else
         {
-            layout.Hq = g.outHeight + (g.kernelHeight - 1) * g.dilationHeight / g.strideHeight;
-            layout.Wq = g.outWidth + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth;
+            layout.Hq = PackedConvScratch.PhaseHeight(g);
+            layout.Wq = PackedConvScratch.PhaseWidth(g);
             layout.PlaneSize = layout.Hq * layout.Wq;
             layout.ChannelStride = g.strideHeight * g.strideWidth * layout.PlaneSize;
             // Slack past the last plane: the final strip reads up to one vector and Wq columns beyond it.
-            layout.PlaneFloats = (long)g.inChannels * layout.ChannelStride + nr + layout.Wq + TV.Count;
+            layout.PlaneFloats = PackedConvScratch.PlaneFloats(g, nr, TV.Count);
         }
         layout.Nw = g.outHeight * layout.Wq;
         layout.Strips = (layout.Nw + nr - 1) / nr;
@@ -184,8 +196,8 @@ public static unsafe class PackedConv
         layout.TilesPerChunk = (layout.Tiles + layout.MChunks - 1) / layout.MChunks;
         layout.MChunks = (layout.Tiles + layout.TilesPerChunk - 1) / layout.TilesPerChunk;
 
-        long offsetBytes = ((long)layout.Kg * sizeof(int) + 63) / 64 * 64;
-        byte* scratch = KernelScratch.Get(KernelScratch.LayerSlot, offsetBytes + layout.PlaneFloats * sizeof(float));
+        long offsetBytes = PackedConvScratch.OffsetBytes(g);
+        byte* scratch = a.Scratch != null ? a.Scratch : KernelScratch.Get(KernelScratch.LayerSlot, offsetBytes + layout.PlaneFloats * sizeof(float));
         layout.Offsets = (int*)scratch;
         layout.Planes = (float*)(scratch + offsetBytes);
         FillOffsets(ref layout, g);

@@ -19,11 +19,8 @@ namespace ModelCompiler.Runtime;
 [SkipLocalsInit]
 public static unsafe class DepthwiseConv
 {
-    /// <summary>True when this kernel computes the convolution (the generator checks the same at build time).</summary>
-    public static bool Supports(in ConvGeometry g) =>
-        g.groups == g.inChannels && g.groups == g.outChannels && g.kernelHeight == g.kernelWidth && (g.kernelHeight == 3 || g.kernelHeight == 5)
-        && g.strideHeight == g.strideWidth && (g.strideHeight == 1 || g.strideHeight == 2) && g.dilationHeight == 1 && g.dilationWidth == 1
-        && g.padTop >= 0 && g.padLeft >= 0 && g.outHeight > 0 && g.outWidth > 0;
+    /// <summary>True when this kernel computes the convolution (<see cref="DepthwiseConvShape.Fits"/>, the rule the generator applies).</summary>
+    public static bool Supports(in ConvGeometry g) => DepthwiseConvShape.Fits(g);
 
     /// <summary>
     /// y = epilogue(depthwise(x, w) + bias [, residual]); w is [channels][k][k] as ONNX stores it. <paramref name="bias"/>

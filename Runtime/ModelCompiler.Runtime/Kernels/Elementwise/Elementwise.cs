@@ -122,29 +122,6 @@ public static class Elementwise
     /// <summary>y = y / count, the last step of ONNX Mean (the sum of the inputs divided by their number).</summary>
     public static void DivideBy<T>(Span<T> y, int count) where T : INumber<T> => TensorPrimitives.Divide(y, T.CreateTruncating(count), y);
 
-    /// <summary>
-    /// erf in double: its Maclaurin series near zero (exact to double precision below 0.5), and above
-    /// 1 - erfc(|x|) with erfc from a Chebyshev-fitted exponential (relative error below 1.2e-7).
-    /// </summary>
-    internal static double Erf(double x)
-    {
-        if (double.IsNaN(x)) return x;
-        double z = Math.Abs(x);
-        if (z < 0.5)
-        {
-            double x2 = x * x, term = x, sum = 0;
-            for (int n = 0; n < 14; n++)
-            {
-                sum += term / (2 * n + 1);
-                term *= -x2 / (n + 1);
-            }
-            return sum * 1.1283791670955126; // 2 / sqrt(pi)
-        }
-        if (z >= 6) return Math.CopySign(1.0, x);
-        double t = 1 / (1 + 0.5 * z);
-        double poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-        double erfc = t * Math.Exp(poly);
-        return Math.CopySign(1 - erfc, x);
-    }
+    /// <summary>erf in double (<see cref="ScalarMath.Erf"/>, the function constant folding uses too).</summary>
+    internal static double Erf(double x) => ScalarMath.Erf(x);
 }

@@ -17,7 +17,7 @@ namespace ModelCompiler.Runtime;
 internal static unsafe class GemmMicroKernels
 {
     /// <summary>Rows of a packed weight panel: the A operand of convolutions is stored as [tile][k][8].</summary>
-    public const int PanelRows = 8;
+    public const int PanelRows = WeightLayouts.PanelRows;
 
     /// <summary>
     /// C[TR x (TC * TV.Count)] = A-panel * B (+ per-row bias). A is a packed weight panel, <see cref="PanelRows"/>

@@ -18,14 +18,14 @@ namespace ModelCompiler.Runtime;
 [SkipLocalsInit]
 public static unsafe class PackedGemm
 {
-    /// <summary>Columns per packed strip: one AVX-512 vector, two AVX ones, four NEON/SSE ones.</summary>
-    public const int StripWidth = 16;
+    /// <summary>Columns per packed strip: one AVX-512 vector, two AVX ones, four NEON/SSE ones (<see cref="WeightLayouts.StripWidth"/>).</summary>
+    public const int StripWidth = WeightLayouts.StripWidth;
 
-    /// <summary>Floats of packed B for a k x n matrix (what the generator writes); the padded bias has <c>PaddedColumns(n)</c>.</summary>
-    public static long PackedLength(int k, int n) => (long)PaddedColumns(n) * k;
+    /// <summary>Floats of packed B for a k x n matrix (<see cref="WeightLayouts.GemmStrips(float[], int, int, bool)"/>); the padded bias has <c>PaddedColumns(n)</c>.</summary>
+    public static long PackedLength(int k, int n) => WeightLayouts.GemmStripsLength(k, n);
 
     /// <summary>n rounded up to whole strips.</summary>
-    public static int PaddedColumns(int n) => (n + StripWidth - 1) / StripWidth * StripWidth;
+    public static int PaddedColumns(int n) => WeightLayouts.PaddedColumns(n);
 
     /// <summary>
     /// y = epilogue(a * b + bias [, residual]); a is [m, k] row-major, <paramref name="packedB"/> the strip layout,

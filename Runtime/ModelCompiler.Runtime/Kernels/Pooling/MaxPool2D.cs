@@ -16,14 +16,10 @@ namespace ModelCompiler.Runtime;
 [SkipLocalsInit]
 public static unsafe class MaxPool2D
 {
-    /// <summary>True when this kernel computes the pool (the generator checks the same at build time).</summary>
+    /// <summary>True when this kernel computes the pool (<see cref="MaxPool2DShape.Fits"/>, the rule the generator applies).</summary>
     public static bool Supports(int inHeight, int inWidth, int outHeight, int outWidth, int kernelHeight, int kernelWidth,
         int strideHeight, int strideWidth, int padTop, int padLeft) =>
-        kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && (strideWidth == 1 || strideWidth == 2) && padTop >= 0 && padLeft >= 0
-        && outHeight > 0 && outWidth > 0 && inHeight > 0 && inWidth > 0
-        // The first and last windows of each axis overlap the input, and so do all between them.
-        && kernelHeight > padTop && kernelWidth > padLeft
-        && (long)(outHeight - 1) * strideHeight - padTop <= inHeight - 1 && (long)(outWidth - 1) * strideWidth - padLeft <= inWidth - 1;
+        MaxPool2DShape.Fits(inHeight, inWidth, outHeight, outWidth, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft);
 
     /// <summary>y[p, oh, ow] = max of x[p, oh * sh - padTop + kh, ow * sw - padLeft + kw] over the window taps inside x.</summary>
     public static void Run(ReadOnlySpan<float> x, Span<float> y, int planes, int inHeight, int inWidth, int outHeight, int outWidth,

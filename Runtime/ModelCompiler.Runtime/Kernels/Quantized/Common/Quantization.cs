@@ -57,13 +57,8 @@ public static class Quantization
 
     /// <summary>One float to one quantized value, exactly as <see cref="QuantizeLinear{TX, TS, TY}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max)
-    {
-        float v = x / scale;
-        float lo = min - zeroPoint, hi = max - zeroPoint;
-        v = float.IsNaN(v) ? lo : Math.Clamp(v, lo, hi);
-        return (int)MathF.Round(v) + zeroPoint;
-    }
+    internal static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max) =>
+        (int)QuantizedValues.Quantize(x, scale, zeroPoint, min, max);
 
     private static void QuantizeRun<TY>(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<TY> y) where TY : unmanaged
     {

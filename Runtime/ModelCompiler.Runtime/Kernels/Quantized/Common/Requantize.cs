@@ -13,10 +13,15 @@ namespace ModelCompiler.Runtime;
 /// </summary>
 internal static class Requantize
 {
-    public static int Min<T>() => typeof(T) == typeof(sbyte) ? sbyte.MinValue : typeof(T) == typeof(short) ? short.MinValue : typeof(T) == typeof(int) ? int.MinValue : 0;
+    /// <summary>Smallest value of T (<see cref="QuantizedValues.Min"/>, the ranges the generator uses too).</summary>
+    public static int Min<T>() => QuantizedValues.Min(Bits<T>(), Signed<T>());
 
-    public static int Max<T>() => typeof(T) == typeof(sbyte) ? sbyte.MaxValue : typeof(T) == typeof(byte) ? byte.MaxValue
-        : typeof(T) == typeof(short) ? short.MaxValue : typeof(T) == typeof(ushort) ? ushort.MaxValue : int.MaxValue;
+    /// <summary>Largest value of T (int.MaxValue for 32-bit and wider).</summary>
+    public static int Max<T>() => QuantizedValues.Max(Bits<T>(), Signed<T>());
+
+    private static int Bits<T>() => typeof(T) == typeof(sbyte) || typeof(T) == typeof(byte) ? 8 : typeof(T) == typeof(short) || typeof(T) == typeof(ushort) ? 16 : 32;
+
+    private static bool Signed<T>() => typeof(T) == typeof(sbyte) || typeof(T) == typeof(short) || typeof(T) == typeof(int);
 
     /// <summary>One value: saturate(round_half_even((float)acc * m) + zp).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -22,9 +22,6 @@ public static partial class QuantizedConv
         if (x.Length != g.batch * g.inChannels * g.inHeight * g.inWidth) throw new ArgumentException("input has the wrong length");
 
         var path = IntegerPaths.Current;
-        if (weightZeroPoints.IsEmpty && path == IntegerPath.AvxVnni && WindowPackedConv.Applies(g) &&
-            WindowPackedConv.TryRun(x, xZeroPoint, weights, columnTerms, ref sink, g))
-            return;
         bool signedX = typeof(TX) == typeof(sbyte);
         byte pad = (byte)(xZeroPoint + (signedX ? 128 : 0));
         ReadOnlySpan<int> rows8 = MemoryMarshal.Cast<sbyte, int>(weights);

@@ -36,7 +36,10 @@ public static partial class QuantizedConv
     /// <summary>The packed weight layout's row length: K rounded up to a multiple of 4.</summary>
     public static int PaddedK(int k) => (k + 3) & ~3;
 
-    /// <summary>QLinearConv, GEMM form (weights prepared at build time; see the class remarks).</summary>
+    /// <summary>
+    /// QLinearConv, <see cref="QuantizedConvForm.Gemm"/> form (weights prepared at build time; see the class remarks):
+    /// weights [M][K padded to 4] int8, per-channel <paramref name="columnTerms"/>, weight zero points empty when all 0.
+    /// </summary>
     public static void QLinearConv<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
         ReadOnlySpan<int> columnTerms, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
         where TX : unmanaged where TY : unmanaged
@@ -44,6 +47,22 @@ public static partial class QuantizedConv
         CheckOutput(y.Length, g);
         var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
         Gemm(x, xZeroPoint, weights, weightZeroPoints, columnTerms, ref sink, g);
+    }
+
+    /// <summary>
+    /// QLinearConv, <see cref="QuantizedConvForm.Windowed"/> form: <see cref="QLinearConv{TX, TY}"/>'s weights and terms
+    /// (weight zero points all 0), activations packed a kernel row per int by byte permutes where the CPU has AVX-VNNI
+    /// and AVX-512 VBMI (<see cref="WindowPackedConv"/>), the GEMM form elsewhere.
+    /// </summary>
+    public static void QLinearConvWindowed<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights,
+        ReadOnlySpan<int> columnTerms, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        if (!QuantizedConvForms.WindowedFits(g)) throw new ArgumentException("the geometry does not fit the windowed form");
+        var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
+        if (HasVnniWindows && WindowPackedConv.TryRun(x, xZeroPoint, weights, columnTerms, ref sink, g)) return;
+        Gemm(x, xZeroPoint, weights, default, columnTerms, ref sink, g);
     }
 
     /// <summary>ConvInteger, GEMM form.</summary>
@@ -56,23 +75,54 @@ public static partial class QuantizedConv
     }
 
     /// <summary>
-    /// QLinearConv, depthwise form: weights [M][kh*kw] int8 (uint8 weights shifted by -128, their zero points too),
-    /// <paramref name="weightZeroPoints"/> per channel in that shifted domain (empty: all zero), bias [M] or empty.
-    /// <paramref name="channelsLastTable"/>: what <see cref="DepthwiseChannelsLastTable{TX}"/> returned for these same
-    /// weights, bias, multipliers, zero point and geometry (or empty: built per call where needed).
+    /// QLinearConv, <see cref="QuantizedConvForm.DepthwiseDirect"/> form: weights [M][kh*kw] int8 (uint8 weights shifted
+    /// by -128, their zero points too), <paramref name="weightZeroPoints"/> per channel in that shifted domain (empty:
+    /// all zero), bias [M] or empty. Any depthwise shape, on every integer path.
     /// </summary>
     public static void QLinearDepthwise<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
-        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable = default)
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
         where TX : unmanaged where TY : unmanaged
     {
         CheckOutput(y.Length, g);
-        if (UseDepthwiseVnni(weightZeroPoints, g))
+        var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
+        Depthwise(x, xZeroPoint, weights, weightZeroPoints, bias, ref sink, g);
+    }
+
+    /// <summary>
+    /// QLinearConv, <see cref="QuantizedConvForm.DepthwiseWindowed"/> form: <see cref="QLinearDepthwise{TX, TY}"/> with
+    /// weight zero points all 0, on <see cref="DepthwiseVnni"/> where the CPU has its instructions.
+    /// </summary>
+    public static void QLinearDepthwiseWindowed<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g)
+        where TX : unmanaged where TY : unmanaged
+    {
+        CheckOutput(y.Length, g);
+        if (HasVnniWindows)
         {
-            RunDepthwiseVnni(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g, channelsLastTable);
+            DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
             return;
         }
         var sink = new RequantSink<TY>(y, multipliers, yZeroPoint);
-        Depthwise(x, xZeroPoint, weights, weightZeroPoints, bias, ref sink, g);
+        Depthwise(x, xZeroPoint, weights, default, bias, ref sink, g);
+    }
+
+    /// <summary>
+    /// QLinearConv, <see cref="QuantizedConvForm.DepthwiseChannelsLast"/> form: <see cref="QLinearDepthwiseWindowed{TX, TY}"/>
+    /// on <see cref="DepthwiseChannelsLast"/> where the CPU has its instructions. <paramref name="channelsLastTable"/>: what
+    /// <see cref="DepthwiseChannelsLastTable{TX}"/> returned for these same weights, bias, multipliers, zero point and
+    /// geometry (or empty: built per call).
+    /// </summary>
+    public static void QLinearDepthwiseChannelsLast<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable)
+        where TX : unmanaged where TY : unmanaged
+    {
+        if (HasVnniWindows && DepthwiseChannelsLast.IsSupported)
+        {
+            CheckOutput(y.Length, g);
+            DepthwiseChannelsLast.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g, channelsLastTable);
+            return;
+        }
+        QLinearDepthwiseWindowed(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
     }
 
     /// <summary>ConvInteger, depthwise form.</summary>
@@ -86,7 +136,9 @@ public static partial class QuantizedConv
 
     /// <summary>
     /// QLinearConv with every parameter known only at run time (scales, zero points, weights as graph inputs):
-    /// prepares what the build-time path precomputes, on this thread's scratch memory, then runs the same kernels.
+    /// prepares what the build-time path precomputes, on this thread's scratch memory, then runs the form
+    /// <see cref="QuantizedConvForms.Choose"/> gives (the rule the generator applies to constant weights, applied here
+    /// because whether the weights are symmetric is known only now).
     /// Multipliers are float32 (x_scale * w_scale) / y_scale, as ONNX Runtime computes them.
     /// </summary>
     public static void QLinearConvDynamic<TX, TW, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<float> xScale, ReadOnlySpan<TX> xZeroPoint,
@@ -104,31 +156,30 @@ public static partial class QuantizedConv
         for (int i = 0; i < multipliers.Length; i++) multipliers[i] = xScale[0] * wScale[i] / yScale[0];
         int xz = Requantize.Widen(xZeroPoint[0]), yz = Requantize.Widen(yZeroPoint[0]);
         var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), bias, g);
-        var sink = new RequantSink<TY>(y, multipliers, yz);
-        CheckOutput(y.Length, g);
-        if (prepared.Depthwise && UseDepthwiseVnni(prepared.ZeroPoints, g)) RunDepthwiseVnni(x, xz, prepared.Weights, bias, multipliers, yz, y, g);
-        else if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, ref sink, g);
-        else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
-    }
-
-    /// <summary>
-    /// The requantized depthwise kernels of the VNNI path: small 3x3 planes channels last
-    /// (<see cref="DepthwiseChannelsLast"/>), the rest with pixels in lanes (<see cref="DepthwiseVnni"/>).
-    /// </summary>
-    private static void RunDepthwiseVnni<TX, TY>(ReadOnlySpan<TX> x, int xZeroPoint, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias,
-        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, in ConvGeometry g, ReadOnlySpan<int> channelsLastTable = default)
-        where TX : unmanaged where TY : unmanaged
-    {
-        if (DepthwiseChannelsLast.IsSupported && DepthwiseChannelsLast.Fits(g))
-            DepthwiseChannelsLast.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g, channelsLastTable);
-        else
-            DepthwiseVnni.Run(x, xZeroPoint, weights, bias, multipliers, yZeroPoint, y, g);
+        switch (QuantizedConvForms.Choose(g, requantized: true, symmetricWeights: prepared.ZeroPoints.IsEmpty))
+        {
+            case QuantizedConvForm.Windowed:
+                QLinearConvWindowed(x, xz, prepared.Weights, prepared.Terms, multipliers, yz, y, g);
+                break;
+            case QuantizedConvForm.DepthwiseChannelsLast:
+                QLinearDepthwiseChannelsLast(x, xz, prepared.Weights, bias, multipliers, yz, y, g, default);
+                break;
+            case QuantizedConvForm.DepthwiseWindowed:
+                QLinearDepthwiseWindowed(x, xz, prepared.Weights, bias, multipliers, yz, y, g);
+                break;
+            case QuantizedConvForm.DepthwiseDirect:
+                QLinearDepthwise(x, xz, prepared.Weights, prepared.ZeroPoints, bias, multipliers, yz, y, g);
+                break;
+            default:
+                QLinearConv(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, multipliers, yz, y, g);
+                break;
+        }
     }
 
     /// <summary>
     /// The per-channel table <see cref="DepthwiseChannelsLast"/> otherwise builds on every call (tap-pair weights,
-    /// starting sums, multipliers in its lane order) for <see cref="QLinearDepthwise{TX, TY}"/> with these constant
-    /// weights, bias, multipliers and input zero point; empty where that kernel does not run on this machine or
+    /// starting sums, multipliers in its lane order) for <see cref="QLinearDepthwiseChannelsLast{TX, TY}"/> with these
+    /// constant weights, bias, multipliers and input zero point; empty where that kernel does not run on this machine or
     /// geometry. Generated code builds it once, on first use, and passes it to every call.
     /// </summary>
     public static int[] DepthwiseChannelsLastTable<TX>(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers,
@@ -137,9 +188,11 @@ public static partial class QuantizedConv
             ? DepthwiseChannelsLast.Table(weights, bias, multipliers, xZeroPoint + (typeof(TX) == typeof(sbyte) ? 128 : 0), g.inChannels)
             : Array.Empty<int>();
 
-    /// <summary>Whether a requantized depthwise convolution takes <see cref="DepthwiseVnni"/> (symmetric weights, VNNI path).</summary>
-    private static bool UseDepthwiseVnni(ReadOnlySpan<int> weightZeroPoints, in ConvGeometry g) =>
-        weightZeroPoints.IsEmpty && IntegerPaths.Current == IntegerPath.AvxVnni && DepthwiseVnni.IsSupported && DepthwiseVnni.Fits(g);
+    /// <summary>
+    /// The instructions the window forms need, on the integer path this thread takes: AVX-VNNI (the path) and AVX-512
+    /// VBMI (the byte permutes). The only run-time choice the forms make.
+    /// </summary>
+    private static bool HasVnniWindows => IntegerPaths.Current == IntegerPath.AvxVnni && DepthwiseVnni.IsSupported;
 
     /// <summary>ConvInteger with run-time weights and zero points (either zero point may be empty: 0).</summary>
     public static void ConvIntegerDynamic<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> w, ReadOnlySpan<TW> wZeroPoint,
@@ -152,7 +205,7 @@ public static partial class QuantizedConv
         var prepared = Prepare(w, wZeroPoint, xz, typeof(TX) == typeof(sbyte), default, g);
         var sink = new IntSink(y);
         CheckOutput(y.Length, g);
-        if (prepared.Depthwise) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, default, ref sink, g);
+        if (QuantizedConvForms.IsDepthwise(QuantizedConvForms.Choose(g, requantized: false, symmetricWeights: prepared.ZeroPoints.IsEmpty))) Depthwise(x, xz, prepared.Weights, prepared.ZeroPoints, default, ref sink, g);
         else Gemm(x, xz, prepared.Weights, prepared.ZeroPoints, prepared.Terms, ref sink, g);
     }
 

@@ -23,19 +23,8 @@ namespace ModelCompiler.Runtime;
 /// </summary>
 internal static class WindowPackedConv
 {
-    /// <summary>Largest K (input channels x kernel area) packed this way; above it the dot products dominate.</summary>
-    private const int MaxK = 32;
-
     /// <summary>Bytes of packed activations one pixel block aims at (the block stays in L2).</summary>
     private const int BlockBytes = 128 * 1024;
-
-    /// <summary>
-    /// Whether <paramref name="g"/> is a convolution this packing serves, on this machine: one group, kernels 3 or 4
-    /// wide (narrower ones would leave most of each int empty: a 1x1 kernel would need 4x the dot products), small K.
-    /// </summary>
-    public static bool Applies(in ConvGeometry g) =>
-        DepthwiseVnni.IsSupported && g.groups == 1 && g.kernelWidth is 3 or 4 && g.inChannels * g.kernelHeight * g.kernelWidth <= MaxK &&
-        WindowChunks.Fits(g) && WindowChunks.Choose(g) != WindowChunks.Layout.ShortRows;
 
     /// <summary>
     /// Packs and runs the convolution through <paramref name="sink"/>'s fused block kernel. Weights are the
@@ -49,7 +38,7 @@ internal static class WindowPackedConv
         int c = g.inChannels, kh = g.kernelHeight, kw = g.kernelWidth, m = g.outChannels;
         int k = c * kh * kw, kp = QuantizedConv.PaddedK(k), kq = c * kh;
         int inPlane = g.inHeight * g.inWidth, p = g.outHeight * g.outWidth;
-        if (!Applies(g)) throw new ArgumentException("the geometry does not fit window packing");
+        if (!QuantizedConvForms.WindowedFits(g)) throw new ArgumentException("the geometry does not fit window packing");
         if (weights.Length != m * kp || columnTerms.Length != m || x.Length != g.batch * c * inPlane)
             throw new ArgumentException("weights, terms or input have the wrong length");
 

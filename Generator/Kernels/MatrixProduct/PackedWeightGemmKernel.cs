@@ -1,9 +1,11 @@
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
+using ModelCompiler.Ops;
 using ModelCompiler.Passes;
 
-namespace ModelCompiler.Ops.Qdq;
+namespace ModelCompiler.Kernels.MatrixProduct;
 
 /// <summary>
 /// "DequantizeLinear(int4/uint4/int8/uint8 weight) -> MatMul/Gemm" with float activations (weight-only
@@ -12,7 +14,7 @@ namespace ModelCompiler.Ops.Qdq;
 /// integers (int4 packed two per byte) and their scales straight from the weight blob (PackedWeightGemm)
 /// instead of a float copy. The result is the float MatMul/Gemm of the dequantized weights.
 /// </summary>
-internal sealed class PackedWeightKernels : IKernelProvider
+internal sealed class PackedWeightGemmKernelProvider : IKernelProvider
 {
     /// <summary>Above the float packed-panel kernels (100): those would widen the integers to float at build time
     /// and the assembly would carry 4 bytes per weight instead of 1 (or half).</summary>
@@ -39,9 +41,9 @@ internal sealed class PackedWeightKernels : IKernelProvider
             {
                 w.Line(Call(w, e, q, zpType, signed, axis, rows, n, k, false, 1f));
                 if (node.Epilogue?.Bias is not null) // a fused Add of a constant [.., N] bias
-                    w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: 1, cCols: {n}, {w.Out(0)}, m: {rows}, n: {n}, beta: 1f);");
-                Nn.ConvOp.EmitUnfusedEpilogue(w);
-            }, Nn.ConvOp.WithFusion(c, $"{rows}x{k} * {k}x{n}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)rows * n * k);
+                    w.Line($"{RuntimeText.Prefix}{RuntimeApi.Gemm.AddBias}({w.In(2)}, cRows: 1, cCols: {n}, {w.Out(0)}, m: {rows}, n: {n}, beta: 1f);");
+                Ops.Nn.ConvOp.EmitUnfusedEpilogue(w);
+            }, Ops.Nn.ConvOp.WithFusion(c, $"{rows}x{k} * {k}x{n}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)rows * n * k);
         }
 
         if (c.Int("transA", 0) != 0 || a.Length != 2) return null;
@@ -55,19 +57,19 @@ internal sealed class PackedWeightKernels : IKernelProvider
             {
                 int[] cs = w.InShape(2);
                 int cRows = cs.Length == 2 ? cs[0] : 1, cCols = cs.Length == 0 ? 1 : cs[cs.Length - 1];
-                w.Line($"global::ModelCompiler.Runtime.Gemm.AddBias({w.In(2)}, cRows: {cRows}, cCols: {cCols}, {w.Out(0)}, m: {m}, n: {nn}, beta: {LayerWriter.F(beta)});");
+                w.Line($"{RuntimeText.Prefix}{RuntimeApi.Gemm.AddBias}({w.In(2)}, cRows: {cRows}, cCols: {cCols}, {w.Out(0)}, m: {m}, n: {nn}, beta: {LayerWriter.F(beta)});");
             }
-            Nn.ConvOp.EmitUnfusedEpilogue(w);
-        }, Nn.ConvOp.WithFusion(c, $"{m}x{kk} * {kk}x{nn}{(tb ? ", B transposed" : "")}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)m * nn * kk);
+            Ops.Nn.ConvOp.EmitUnfusedEpilogue(w);
+        }, Ops.Nn.ConvOp.WithFusion(c, $"{m}x{kk} * {kk}x{nn}{(tb ? ", B transposed" : "")}, B {e.Source.Type.OnnxName()}{(e.Source.Type.IsSubByte() ? " packed" : "")} ({Layout(q)})"), (long)m * nn * kk);
     }
 
     private static string Call(LayerWriter w, TensorEncoding e, QuantParams q, string zpType, string signed, int axis, int m, int n, int k, bool transB, float alpha)
     {
         string zp = q.ZeroPoint is { } z ? w.Weight(z) : $"global::System.ReadOnlySpan<{zpType}>.Empty";
         if (!e.Source.Type.IsSubByte())
-            return $"global::ModelCompiler.Runtime.PackedWeightGemm.Multiply8({w.In(0)}, {w.Weight(e.Source)}, {w.Weight(q.Scale)}, {zp}, " +
+            return $"{RuntimeText.Prefix}{RuntimeApi.PackedWeightGemm.Multiply8}({w.In(0)}, {w.Weight(e.Source)}, {w.Weight(q.Scale)}, {zp}, " +
                 $"axis: {axis}, blockSize: {q.BlockSize}, {w.Out(0)}, m: {m}, n: {n}, k: {k}, transB: {(transB ? "true" : "false")}, alpha: {LayerWriter.F(alpha)});";
-        return $"global::ModelCompiler.Runtime.PackedWeightGemm.Multiply({w.In(0)}, {w.PackedWeight(e.Source)}, signed: {signed}, {w.Weight(q.Scale)}, {zp}, " +
+        return $"{RuntimeText.Prefix}{RuntimeApi.PackedWeightGemm.Multiply}({w.In(0)}, {w.PackedWeight(e.Source)}, signed: {signed}, {w.Weight(q.Scale)}, {zp}, " +
             $"axis: {axis}, blockSize: {q.BlockSize}, {w.Out(0)}, m: {m}, n: {n}, k: {k}, transB: {(transB ? "true" : "false")}, alpha: {LayerWriter.F(alpha)});";
     }
 

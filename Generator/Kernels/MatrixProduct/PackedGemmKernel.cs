@@ -1,10 +1,12 @@
+using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops;
 using ModelCompiler.Passes;
 
-namespace ModelCompiler.Kernels;
+namespace ModelCompiler.Kernels.MatrixProduct;
 
 /// <summary>
 /// Matrix products whose right operand is a constant (fully connected layers): Gemm with B constant (A not
@@ -62,22 +64,29 @@ internal sealed class PackedGemmKernel : Kernel
     public const long MinimumMacsPerThreadedLayer = 2_000_000;
 
     private readonly int _m, _n, _k, _threads;
-    private readonly bool _transposedB;
-    private readonly float _alpha;
-    private readonly float[]? _bias;
     private readonly string _summary;
-    private Tensor? _packed, _paddedBias;
+    private readonly Tensor _packed;
+    private readonly Tensor? _paddedBias;
 
     public PackedGemmKernel(OpContext c, int m, int n, int k, bool transposedB, float alpha, float[]? bias, string summary) : base(c.Node)
     {
         _m = m;
         _n = n;
         _k = k;
-        _transposedB = transposedB;
-        _alpha = alpha;
-        _bias = bias;
         _summary = Ops.Nn.ConvOp.WithFusion(c, summary);
         _threads = KernelText.Threads(c, Macs, MinimumMacsPerThreadedLayer);
+        var b = c.Const(1)!;
+        _packed = alpha == 1f
+            ? WeightPacking.Pack(b, values => WeightLayouts.GemmStrips(values, k, n, transposedB),
+                new WeightLayout(nameof(WeightLayouts.GemmStrips), $"k: {k}, n: {n}, transposed: {(transposedB ? "true" : "false")}", "packed into gemm strips"))
+            : WeightPacking.ToTensor(WeightLayouts.GemmStrips(b.ToFloats(), k, n, transposedB, alpha));
+        if (bias is not null) _paddedBias = WeightPacking.ToTensor(WeightLayouts.PadColumns(bias, n));
+        string strips = $"in {WeightLayouts.StripWidth}-column strips [n/{WeightLayouts.StripWidth}][k][{WeightLayouts.StripWidth}]{(alpha != 1f ? ", alpha folded in" : "")}";
+        var layouts = new List<WeightUse> { new(c.In(1).Name, strips) };
+        if (bias is not null && c.Has(2) && c.In(2).IsConstant) layouts.Add(new WeightUse(c.In(2).Name, "padded to whole strips"));
+        Layouts = layouts;
+        Name = RuntimeApi.PackedGemm.Multiply;
+        Threads = _threads;
     }
 
     public override string Summary => _summary;
@@ -85,13 +94,8 @@ internal sealed class PackedGemmKernel : Kernel
 
     public override void Emit(LayerWriter w)
     {
-        _packed ??= _alpha == 1f
-            ? WeightPacking.Pack(Node.RequiredInput(1).Constant!, b => WeightPacking.GemmStrips(b, _k, _n, _transposedB, 1f),
-                new WeightLayout("GemmStrips", $"k: {_k}, n: {_n}, transposed: {(_transposedB ? "true" : "false")}", "packed into gemm strips"))
-            : WeightPacking.ToTensor(WeightPacking.GemmStrips(Node.RequiredInput(1).Constant!.ToFloats(), _k, _n, _transposedB, _alpha));
-        if (_bias is not null) _paddedBias ??= WeightPacking.ToTensor(WeightPacking.PadColumns(_bias, _n));
         string bias = _paddedBias is null ? "default" : w.Weight(_paddedBias);
-        w.Line($"{KernelText.Runtime}PackedGemm.Multiply({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, m: {_m}, n: {_n}, k: {_k},");
+        w.Line($"{KernelText.Runtime}{RuntimeApi.PackedGemm.Multiply}({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, m: {_m}, n: {_n}, k: {_k},");
         w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads});");
     }
 }

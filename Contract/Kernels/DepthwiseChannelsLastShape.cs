@@ -1,8 +1,12 @@
-namespace ModelCompiler.Shared;
+#if MODELCOMPILER_GENERATOR
+namespace ModelCompiler.Contract;
+#else
+namespace ModelCompiler.Runtime;
+#endif
 
 /// <summary>
-/// The layer shapes <c>DepthwiseChannelsLast</c> takes, in plain integers. This one file is compiled into the
-/// runtime (the kernel's <c>Fits</c>) and into the generator, which emits the kernel's per-channel table only for
+/// The layer shapes <c>DepthwiseChannelsLast</c> takes, in plain integers. Part of the contract (compiled into the
+/// runtime, for the kernel's <c>Fits</c>, and into the generator), which emits the kernel's per-channel table only for
 /// layers of these shapes: one definition, so the two cannot drift apart.
 /// </summary>
 internal static class DepthwiseChannelsLastShape

@@ -1,11 +1,12 @@
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops;
 using ModelCompiler.Ops.Nn;
 using ModelCompiler.Passes;
 
-namespace ModelCompiler.Kernels;
+namespace ModelCompiler.Kernels.Pooling;
 
 /// <summary>
 /// 2-D float MaxPool without the indices output, stride 1 or 2 across, dilation 1, and windows that all overlap
@@ -26,18 +27,10 @@ internal sealed class MaxPoolKernelProvider : IKernelProvider
         var g = SpatialGeometry.Compute(c, c.Shape(0).Skip(2).ToArray(), kernel.Select(k => ShapeText.CheckedInt(k)).ToArray(), c.Int("ceil_mode", 0) != 0);
         if (g.Dilations.Any(d => d != 1)) return null;
         int[] x = c.Shape(0);
-        if (!Supports(x[2], x[3], g.Output[0], g.Output[1], g.Kernel[0], g.Kernel[1], g.Strides[0], g.Strides[1], g.PadsBegin[0], g.PadsBegin[1]))
+        if (!MaxPool2DShape.Fits(x[2], x[3], g.Output[0], g.Output[1], g.Kernel[0], g.Kernel[1], g.Strides[0], g.Strides[1], g.PadsBegin[0], g.PadsBegin[1]))
             return null;
         return new MaxPoolKernel(c, g);
     }
-
-    /// <summary>The same conditions as the run-time <c>MaxPool2D.Supports</c>.</summary>
-    public static bool Supports(int inHeight, int inWidth, int outHeight, int outWidth, int kernelHeight, int kernelWidth,
-        int strideHeight, int strideWidth, int padTop, int padLeft) =>
-        kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && (strideWidth == 1 || strideWidth == 2) && padTop >= 0 && padLeft >= 0
-        && outHeight > 0 && outWidth > 0 && inHeight > 0 && inWidth > 0
-        && kernelHeight > padTop && kernelWidth > padLeft
-        && (long)(outHeight - 1) * strideHeight - padTop <= inHeight - 1 && (long)(outWidth - 1) * strideWidth - padLeft <= inWidth - 1;
 }
 
 /// <summary>Emits <c>MaxPool2D.Run</c> with every size as a named constant.</summary>
@@ -56,13 +49,15 @@ internal sealed class MaxPoolKernel : Kernel
         _g = g;
         long taps = (long)_x[0] * _x[1] * g.Output[0] * g.Output[1] * g.Kernel[0] * g.Kernel[1];
         _threads = KernelText.Threads(c, taps, MinimumTapsPerThreadedLayer);
+        Name = RuntimeApi.MaxPool2D.Run;
+        Threads = _threads;
     }
 
     public override string Summary => "max, " + _g.Describe();
 
     public override void Emit(LayerWriter w)
     {
-        w.Line($"{KernelText.Runtime}MaxPool2D.Run({w.In(0)}, {w.Out(0)}, planes: {_x[0] * _x[1]}, inHeight: {_x[2]}, inWidth: {_x[3]}, outHeight: {_g.Output[0]}, outWidth: {_g.Output[1]},");
+        w.Line($"{KernelText.Runtime}{RuntimeApi.MaxPool2D.Run}({w.In(0)}, {w.Out(0)}, planes: {_x[0] * _x[1]}, inHeight: {_x[2]}, inWidth: {_x[3]}, outHeight: {_g.Output[0]}, outWidth: {_g.Output[1]},");
         w.Line($"    kernelHeight: {_g.Kernel[0]}, kernelWidth: {_g.Kernel[1]}, strideHeight: {_g.Strides[0]}, strideWidth: {_g.Strides[1]}, padTop: {_g.PadsBegin[0]}, padLeft: {_g.PadsBegin[1]}, threads: {_threads});");
     }
 }
