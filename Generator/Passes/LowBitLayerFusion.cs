@@ -40,7 +40,7 @@ internal static class LowBitLayerFusion
         float? Scalar(int i) => quant.Input(i)?.Constant is { ElementCount: 1 } t ? t.GetFloat(0) : null;
         if (x?.Shape is null || x.Type != DataType.Float || Scalar(1) is not { } s || !(s > 0) || Scalar(2) is not { } z || z != Math.Floor(z) || Math.Abs(z) > 255
             || Scalar(3) is not { } actBits || actBits < 2 || actBits > 8 || actBits != Math.Floor(actBits)) return false;
-        int rounding = Shared.QonnxScalar.ParseRounding(quant.GetString("rounding_mode", "ROUND"));
+        int rounding = Contract.QonnxScalar.ParseRounding(quant.GetString("rounding_mode", "ROUND"));
         if (rounding < 0) return false;
         bool aSigned = quant.GetInt("signed", 1) != 0, aNarrow = quant.GetInt("narrow", 1) != 0;
 
@@ -94,8 +94,8 @@ internal static class LowBitLayerFusion
         Int("act_rounding", rounding);
         Float("act_scale", s);
         Float("act_zero_point", z);
-        Float("act_min", (float)Shared.QonnxScalar.MinInt(aSigned, aNarrow, (int)actBits));
-        Float("act_max", (float)Shared.QonnxScalar.MaxInt(aSigned, aNarrow, (int)actBits));
+        Float("act_min", (float)Contract.QonnxScalar.MinInt(aSigned, aNarrow, (int)actBits));
+        Float("act_max", (float)Contract.QonnxScalar.MaxInt(aSigned, aNarrow, (int)actBits));
         node.Attributes["shape"] = new Graph.Attribute("shape", AttributeKind.Ints) { Ints = yShape.Select(d => (long)d).ToArray() };
         node.Attributes["source"] = new Graph.Attribute("source", AttributeKind.String) { S = layer.OpType };
         graph.Nodes[graph.Nodes.IndexOf(layer)] = node;

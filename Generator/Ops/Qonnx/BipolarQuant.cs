@@ -1,6 +1,6 @@
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
-using ModelCompiler.Shared;
+using ModelCompiler.Contract;
 
 namespace ModelCompiler.Ops.Qonnx;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Linq;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
-using ModelCompiler.Shared;
+using ModelCompiler.Contract;
 
 namespace ModelCompiler.Ops.Qonnx;
 

@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
-using ModelCompiler.Shared;
+using ModelCompiler.Contract;
 
 namespace ModelCompiler.Ops.Qonnx;
 

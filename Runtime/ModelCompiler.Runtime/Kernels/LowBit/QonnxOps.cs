@@ -1,6 +1,5 @@
 using System;
 using System.ComponentModel;
-using ModelCompiler.Shared;
 
 namespace ModelCompiler.Runtime;
 

@@ -1,11 +1,15 @@
 using System;
 
-namespace ModelCompiler.Shared;
+#if MODELCOMPILER_GENERATOR
+namespace ModelCompiler.Contract;
+#else
+namespace ModelCompiler.Runtime;
+#endif
 
 /// <summary>
 /// The element-wise arithmetic of the QONNX quantization ops (public <c>qonnx</c> repository,
 /// <c>src/qonnx/custom_op/general/intquant.py</c>, <c>bipolar_quant.py</c>, <c>trunc.py</c>), in float32 as the
-/// reference evaluates float32 tensors. This one file is compiled into the runtime (the kernels) and into the
+/// reference evaluates float32 tensors. This Contract file is compiled into the runtime (the kernels) and into the
 /// generator (build-time folding of constant weights), so a folded weight and a run-time activation agree bit
 /// for bit. Written for netstandard2.0 too: rounding goes through double, which is exact for float inputs.
 /// </summary>
