@@ -73,7 +73,7 @@ internal sealed class ModelEmitter
         EmitHelpers();
         _w.Close();
         _w.Close();
-        return _w.ToString();
+        return NameAliases.Shorten(_w.ToString());
     }
 
     private void EmitHeader()

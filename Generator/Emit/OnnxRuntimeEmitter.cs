@@ -71,7 +71,7 @@ internal sealed class OnnxRuntimeEmitter
         EmitPredict();
         _w.Close();
         _w.Close();
-        return _w.ToString();
+        return NameAliases.Shorten(_w.ToString());
     }
 
     private void EmitHeader()
