@@ -12,8 +12,9 @@ namespace ModelCompiler.Emit;
 /// the user's code declares), and this last step shortens them to file-level aliases
 /// (<c>Runtime__.PackedConv.Conv2D</c>, <c>System__.Span&lt;float&gt;</c>) declared once at the top of the file.
 /// The alias names contain two consecutive underscores, which the C# specification reserves for the implementation,
-/// so no user type, namespace or global using can take them. The rewrite works on the syntax tree, not the text:
-/// comments, strings and documentation keep what they say.
+/// so no user type, namespace or global using should take them; where the file itself declares or uses the name (a
+/// <c>ClassName</c> or namespace option spelled that way), the alias takes one more underscore until it is free.
+/// The rewrite works on the syntax tree, not the text: comments, strings and documentation keep what they say.
 /// </summary>
 internal static class NameAliases
 {
@@ -32,12 +33,14 @@ internal static class NameAliases
     public static string Shorten(string code)
     {
         var root = CSharpSyntaxTree.ParseText(code).GetRoot();
-        var rewriter = new Rewriter();
+        var taken = new HashSet<string>(root.DescendantTokens().Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText));
+        var names = s_aliases.Select(a => FreeName(a.Alias, taken)).ToArray();
+        var rewriter = new Rewriter(names);
         string shortened = rewriter.Visit(root).ToFullString();
         if (rewriter.Used.Count == 0) return shortened;
 
-        var directives = s_aliases.Where(a => rewriter.Used.Contains(a.Alias))
-            .Select(a => $"using {a.Alias} = global::{a.Root}{(a.Child is null ? "" : "." + a.Child)};\n");
+        var directives = s_aliases.Select((a, i) => (a, Name: names[i])).Where(x => rewriter.Used.Contains(x.Name))
+            .Select(x => $"using {x.Name} = global::{x.a.Root}{(x.a.Child is null ? "" : "." + x.a.Child)};\n");
         string block = "// Aliases for the namespaces this file uses (names with \"__\" are reserved for generated code, so they cannot clash with yours).\n"
             + string.Concat(directives) + "\n";
         // Using directives go before the first namespace declaration (after the header comments and #nullable).
@@ -45,16 +48,27 @@ internal static class NameAliases
         return line < 0 ? block + shortened : shortened.Insert(line + 1, block);
     }
 
+    /// <summary><paramref name="name"/>, or with more underscores if the file already has an identifier spelled so.</summary>
+    private static string FreeName(string name, HashSet<string> taken)
+    {
+        while (taken.Contains(name)) name += "_";
+        taken.Add(name);
+        return name;
+    }
+
     private sealed class Rewriter : CSharpSyntaxRewriter
     {
+        private readonly string[] _names;
+        public Rewriter(string[] names) => _names = names;
+
         public HashSet<string> Used { get; } = new();
 
         /// <summary>The alias for <c>global::Root</c> (<paramref name="child"/> null) or <c>global::Root.Child</c>, or null.</summary>
         private string? AliasFor(ExpressionSyntax left, string? child)
         {
             if (left is not AliasQualifiedNameSyntax { Alias.Identifier.Text: "global", Name: IdentifierNameSyntax rootName }) return null;
-            foreach (var (alias, root, aliasChild) in s_aliases)
-                if (rootName.Identifier.Text == root && aliasChild == child) { Used.Add(alias); return alias; }
+            for (int i = 0; i < s_aliases.Length; i++)
+                if (rootName.Identifier.Text == s_aliases[i].Root && s_aliases[i].Child == child) { Used.Add(_names[i]); return _names[i]; }
             return null;
         }
 
