@@ -74,7 +74,7 @@ internal sealed class ModelEmitter
         EmitHelpers();
         _w.Close();
         _w.Close();
-        return NameAliases.Shorten(_w.ToString());
+        return _w.ToString();
     }
 
     private void EmitHeader()

@@ -71,7 +71,7 @@ internal sealed class OnnxRuntimeEmitter
         EmitPredict();
         _w.Close();
         _w.Close();
-        return NameAliases.Shorten(_w.ToString());
+        return _w.ToString();
     }
 
     private void EmitHeader()

@@ -31,7 +31,7 @@ public sealed class ProfileOptionTests
         string on = Compile("true").Source!;
         Assert.Equal(plain, off);
         Assert.DoesNotContain("PredictProfiled", plain);
-        Assert.Contains("public static void PredictProfiled(System__.ReadOnlySpan<float> input, System__.Span<float> output, System__.Span<long> ticksPerLayer)", on);
+        Assert.Contains("public static void PredictProfiled(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<long> ticksPerLayer)", on);
         Assert.Contains("public const int LayerCount = ", on);
 
         // The plain source's lines appear, in order, in the profiled one: the option only inserts.

@@ -72,11 +72,11 @@ public sealed class OnnxRuntimeBackendComparisonTests
     /// <summary>Input and output lengths, from the generated constants (the managed API: InputLength or &lt;Name&gt;Length, in graph order).</summary>
     private static (int[] Inputs, int[] Outputs) ReadIo(string source)
     {
-        var tensors = System.Text.RegularExpressions.Regex.Matches(source, @"new OnnxRuntime__\.OnnxRuntimeTensor\(""(?:[^""\\]|\\.)*"", \d+, new long\[\] \{ ([0-9, ]*) \}\)")
+        var tensors = System.Text.RegularExpressions.Regex.Matches(source, @"new global::ModelCompiler\.OnnxRuntime\.OnnxRuntimeTensor\(""(?:[^""\\]|\\.)*"", \d+, new long\[\] \{ ([0-9, ]*) \}\)")
             .Select(m => m.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries).Aggregate(1, (p, d) => p * int.Parse(d.Trim(), System.Globalization.CultureInfo.InvariantCulture)))
             .ToList();
-        var inputsLine = source.Split('\n').First(l => l.TrimStart().StartsWith("new OnnxRuntime__.OnnxRuntimeTensor[] {", StringComparison.Ordinal));
-        int inputCount = System.Text.RegularExpressions.Regex.Matches(inputsLine, "new OnnxRuntime__.OnnxRuntimeTensor\\(").Count;
+        var inputsLine = source.Split('\n').First(l => l.TrimStart().StartsWith("new global::ModelCompiler.OnnxRuntime.OnnxRuntimeTensor[] {", StringComparison.Ordinal));
+        int inputCount = System.Text.RegularExpressions.Regex.Matches(inputsLine, "new global::ModelCompiler.OnnxRuntime.OnnxRuntimeTensor\\(").Count;
         return (tensors.Take(inputCount).ToArray(), tensors.Skip(inputCount).ToArray());
     }
 
