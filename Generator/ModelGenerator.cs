@@ -74,7 +74,10 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 }));
             }
             var result = ModelCompilation.Compile(bytes, request.Options, ct);
-            return new GeneratedModel(request.Path, result.Success ? result.Namespace + "." + result.ClassName : null, result.Source, result.Diagnostics);
+            // The emitters write every name fully qualified (global::...); the file the user sees gets short aliases.
+            // Done here, not in the emitters, because the rewrite needs Roslyn, which modelc (weights, reports) does not ship.
+            string? source = result.Source is null ? null : Emit.NameAliases.Shorten(result.Source);
+            return new GeneratedModel(request.Path, result.Success ? result.Namespace + "." + result.ClassName : null, source, result.Diagnostics);
         }
         catch (OperationCanceledException)
         {

@@ -65,7 +65,7 @@ public sealed class OnnxRuntimeBackendGeneratorTests
         Assert.Empty(compilation); // no errors and no warnings in the consumer's build
         string source = run.GeneratedTrees.Single().ToString();
         Assert.Contains("public static partial class Model", source);
-        Assert.Contains("public static void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)", source);
+        Assert.Contains("public static void Predict(System__.ReadOnlySpan<float> input, System__.Span<float> output)", source);
         Assert.Contains("public static string? ActiveExecutionProvider", source);
         Assert.Contains("public static void Configure(", source);
         Assert.Contains("o.ExecutionProviders.AddRange(new string[] { \"CUDA\", \"OpenVINO\", \"CPU\" });", source);

@@ -4,6 +4,10 @@
 // Graph: 2 layers · 2.6 K MACs · weights 1.1 KB in 2 tensors · arena 1.3 KB per thread
 #nullable enable
 
+// Aliases for the namespaces this file uses (names with "__" are reserved for generated code, so they cannot clash with yours).
+using Runtime__ = global::ModelCompiler.Runtime;
+using System__ = global::System;
+
 namespace TestApp
 {
     /// <summary>
@@ -15,18 +19,18 @@ namespace TestApp
     /// <see cref="Predict"/> allocates nothing after the first call on a thread (it keeps a per-thread scratch
     /// arena of 1.3 KB) and may be called from many threads at once.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
+    [System__.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
     public static partial class Residualblock
     {
         /// <summary>Number of float32 elements in the input <c>x</c> (shape 1x2x6x6).</summary>
         public const int InputLength = 72;
         /// <summary>Shape of the input <c>x</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> InputShape => new int[] { 1, 2, 6, 6 };
+        public static System__.ReadOnlySpan<int> InputShape => new int[] { 1, 2, 6, 6 };
 
         /// <summary>Number of float32 elements in the output <c>y</c> (shape 1x2x6x6).</summary>
         public const int OutputLength = 72;
         /// <summary>Shape of the output <c>y</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 1, 2, 6, 6 };
+        public static System__.ReadOnlySpan<int> OutputShape => new int[] { 1, 2, 6, 6 };
 
         /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 1280;
@@ -38,52 +42,52 @@ namespace TestApp
         /// <param name="input">Input <c>x</c>: float32[1x2x6x6], row-major, exactly <see cref="InputLength"/> elements.</param>
         /// <param name="output">Receives output <c>y</c>: float32[1x2x6x6], exactly <see cref="OutputLength"/> elements.</param>
         /// <exception cref="global::System.ArgumentException">A span does not have the length its tensor needs.</exception>
-        public static void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
+        public static void Predict(System__.ReadOnlySpan<float> input, System__.Span<float> output)
         {
-            if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x2x6x6");
-            if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x2x6x6");
-            global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
+            if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x2x6x6");
+            if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x2x6x6");
+            System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 960, 72), Buf<byte>(arena, 0, 928));
             L1_Conv(Buf<float>(arena, 960, 72), input, output, Buf<byte>(arena, 0, 928));
         }
 
         // L0  Conv "block.conv1 + block.relu1"  1x2x6x6, 2x2x3x3 -> 1x2x6x6 · kernel 3x3, pad 1x1 · Conv + Relu · 1.3 K MACs
         //     kernel PackedConv.Conv2D · weights w1 [2x2x3x3] in 8-channel panels [group][panel][k][8] · scratch 928 B
-        private static void L0_Conv(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.Span<byte> scratch)
+        private static void L0_Conv(System__.ReadOnlySpan<float> x, System__.Span<float> y, System__.Span<byte> scratch)
         {
-            global::ModelCompiler.Runtime.PackedConv.Conv2D(x, W<float>(0, 144), default, default, y, new global::ModelCompiler.Runtime.ConvGeometry(
+            Runtime__.PackedConv.Conv2D(x, W<float>(0, 144), default, default, y, new Runtime__.ConvGeometry(
                 batch: 1, inChannels: 2, inHeight: 6, inWidth: 6,
                 outChannels: 2, outHeight: 6, outWidth: 6, groups: 1,
                 kernelHeight: 3, kernelWidth: 3,
                 strideHeight: 1, strideWidth: 1,
                 padTop: 1, padLeft: 1,
                 dilationHeight: 1, dilationWidth: 1),
-                new global::ModelCompiler.Runtime.Epilogue(global::ModelCompiler.Runtime.Act.Relu), threads: 1, scratch);
+                new Runtime__.Epilogue(Runtime__.Act.Relu), threads: 1, scratch);
         }
 
         // L1  Conv "block.conv2 + block.residual + block.relu2"  1x2x6x6, 2x2x3x3, 1x2x6x6 -> 1x2x6x6 · kernel 3x3, pad 1x1 · Conv + Add(residual) + Relu · 1.3 K MACs
         //     kernel PackedConv.Conv2D · weights w2 [2x2x3x3] in 8-channel panels [group][panel][k][8] · scratch 928 B
-        private static void L1_Conv(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y, global::System.Span<byte> scratch)
+        private static void L1_Conv(System__.ReadOnlySpan<float> x0, System__.ReadOnlySpan<float> x1, System__.Span<float> y, System__.Span<byte> scratch)
         {
-            global::ModelCompiler.Runtime.PackedConv.Conv2D(x0, W<float>(576, 144), default, x1, y, new global::ModelCompiler.Runtime.ConvGeometry(
+            Runtime__.PackedConv.Conv2D(x0, W<float>(576, 144), default, x1, y, new Runtime__.ConvGeometry(
                 batch: 1, inChannels: 2, inHeight: 6, inWidth: 6,
                 outChannels: 2, outHeight: 6, outWidth: 6, groups: 1,
                 kernelHeight: 3, kernelWidth: 3,
                 strideHeight: 1, strideWidth: 1,
                 padTop: 1, padLeft: 1,
                 dilationHeight: 1, dilationWidth: 1),
-                new global::ModelCompiler.Runtime.Epilogue(beforeAdd: global::ModelCompiler.Runtime.Act.None, afterAdd: global::ModelCompiler.Runtime.Act.Relu), threads: 1, scratch);
+                new Runtime__.Epilogue(beforeAdd: Runtime__.Act.None, afterAdd: Runtime__.Act.Relu), threads: 1, scratch);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged
-            => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.Span<T> Buf<T>(System__.Span<byte> arena, int offset, int length) where T : unmanaged
+            => Runtime__.Arena.Slice<T>(arena, offset, length);
 
         // Weights: 2 tensors, 1.1 KB, in the manifest resource "ModelCompiler///residualblock.onnx.weights" that the
         // ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.
-        private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof(Residualblock).Assembly, "ModelCompiler///residualblock.onnx.weights", "4337913e5746ecc64f0545c3e99962d6", 1152L);
+        private static readonly Runtime__.WeightBlob s_weights = Runtime__.WeightBlob.Load(typeof(Residualblock).Assembly, "ModelCompiler///residualblock.onnx.weights", "4337913e5746ecc64f0545c3e99962d6", 1152L);
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
     }
 }

@@ -4,6 +4,10 @@
 // Graph: 3 layers · 4.9 K MACs · weights 16.4 KB in 4 tensors · arena 1.8 KB per thread
 #nullable enable
 
+// Aliases for the namespaces this file uses (names with "__" are reserved for generated code, so they cannot clash with yours).
+using Runtime__ = global::ModelCompiler.Runtime;
+using System__ = global::System;
+
 namespace TestApp
 {
     /// <summary>
@@ -15,18 +19,18 @@ namespace TestApp
     /// <see cref="Predict"/> allocates nothing after the first call on a thread (it keeps a per-thread scratch
     /// arena of 1.8 KB) and may be called from many threads at once.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
+    [System__.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
     public static partial class Tinycnn
     {
         /// <summary>Number of float32 elements in the input <c>image</c> (shape 1x1x8x8).</summary>
         public const int InputLength = 64;
         /// <summary>Shape of the input <c>image</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> InputShape => new int[] { 1, 1, 8, 8 };
+        public static System__.ReadOnlySpan<int> InputShape => new int[] { 1, 1, 8, 8 };
 
         /// <summary>Number of float32 elements in the output <c>logits</c> (shape 1x10).</summary>
         public const int OutputLength = 10;
         /// <summary>Shape of the output <c>logits</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 1, 10 };
+        public static System__.ReadOnlySpan<int> OutputShape => new int[] { 1, 10 };
 
         /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 1792;
@@ -38,27 +42,27 @@ namespace TestApp
         /// <param name="input">Input <c>image</c>: float32[1x1x8x8], row-major, exactly <see cref="InputLength"/> elements.</param>
         /// <param name="output">Receives output <c>logits</c>: float32[1x10], exactly <see cref="OutputLength"/> elements.</param>
         /// <exception cref="global::System.ArgumentException">A span does not have the length its tensor needs.</exception>
-        public static void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
+        public static void Predict(System__.ReadOnlySpan<float> input, System__.Span<float> output)
         {
-            if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x1x8x8");
-            if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x10");
-            global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
+            if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x1x8x8");
+            if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x10");
+            System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 0, 256), Buf<byte>(arena, 1024, 760));
             L2_MatMul(Buf<float>(arena, 0, 256), output);
         }
 
         // L0  Conv "conv1 + bn1 + relu1"  1x1x8x8, 4x1x3x3, 4 -> 1x4x8x8 · kernel 3x3, pad 1x1 · Conv + Relu · 2.3 K MACs
         //     kernel PackedConv.Conv2D · weights conv.weight_bn [4x1x3x3] in 8-channel panels [group][panel][k][8], conv.bias_bn [4] · scratch 760 B
-        private static void L0_Conv(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.Span<byte> scratch)
+        private static void L0_Conv(System__.ReadOnlySpan<float> x, System__.Span<float> y, System__.Span<byte> scratch)
         {
-            global::ModelCompiler.Runtime.PackedConv.Conv2D(x, W<float>(64, 72), W<float>(0, 4), default, y, new global::ModelCompiler.Runtime.ConvGeometry(
+            Runtime__.PackedConv.Conv2D(x, W<float>(64, 72), W<float>(0, 4), default, y, new Runtime__.ConvGeometry(
                 batch: 1, inChannels: 1, inHeight: 8, inWidth: 8,
                 outChannels: 4, outHeight: 8, outWidth: 8, groups: 1,
                 kernelHeight: 3, kernelWidth: 3,
                 strideHeight: 1, strideWidth: 1,
                 padTop: 1, padLeft: 1,
                 dilationHeight: 1, dilationWidth: 1),
-                new global::ModelCompiler.Runtime.Epilogue(global::ModelCompiler.Runtime.Act.Relu), threads: 1, scratch);
+                new Runtime__.Epilogue(Runtime__.Act.Relu), threads: 1, scratch);
         }
 
         // L1  Reshape "flatten"  1x4x8x8, 2 -> 1x256 · view of the input, no copy
@@ -66,21 +70,21 @@ namespace TestApp
 
         // L2  MatMul "fc + fc_bias"  1x256, 256x10, 10 -> 1x10 · 1x256 * 256x10 · MatMul + Add(bias) · 2.6 K MACs
         //     kernel PackedGemm.Multiply · weights fc.weight [256x10] in 16-column strips [n/16][k][16], fc.bias [10] padded to whole strips
-        private static void L2_MatMul(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
+        private static void L2_MatMul(System__.ReadOnlySpan<float> x, System__.Span<float> y)
         {
-            global::ModelCompiler.Runtime.PackedGemm.Multiply(x, W<float>(448, 4096), W<float>(384, 16), default, y, m: 1, n: 10, k: 256,
-                global::ModelCompiler.Runtime.Epilogue.None, threads: 1);
+            Runtime__.PackedGemm.Multiply(x, W<float>(448, 4096), W<float>(384, 16), default, y, m: 1, n: 10, k: 256,
+                Runtime__.Epilogue.None, threads: 1);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged
-            => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.Span<T> Buf<T>(System__.Span<byte> arena, int offset, int length) where T : unmanaged
+            => Runtime__.Arena.Slice<T>(arena, offset, length);
 
         // Weights: 4 tensors, 16.4 KB, in the manifest resource "ModelCompiler///tinycnn.onnx.weights" that the
         // ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.
-        private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof(Tinycnn).Assembly, "ModelCompiler///tinycnn.onnx.weights", "264bd5731fcfa5a94718d7fee8ee7dcc", 16832L);
+        private static readonly Runtime__.WeightBlob s_weights = Runtime__.WeightBlob.Load(typeof(Tinycnn).Assembly, "ModelCompiler///tinycnn.onnx.weights", "264bd5731fcfa5a94718d7fee8ee7dcc", 16832L);
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
     }
 }

@@ -4,6 +4,10 @@
 // Graph: 2 layers · 56 MACs · weights 896 B in 4 tensors · arena 64 B per thread
 #nullable enable
 
+// Aliases for the namespaces this file uses (names with "__" are reserved for generated code, so they cannot clash with yours).
+using Runtime__ = global::ModelCompiler.Runtime;
+using System__ = global::System;
+
 namespace TestApp
 {
     /// <summary>
@@ -15,18 +19,18 @@ namespace TestApp
     /// <see cref="Predict"/> allocates nothing after the first call on a thread (it keeps a per-thread scratch
     /// arena of 64 B) and may be called from many threads at once.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
+    [System__.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
     public static partial class Tinymlp
     {
         /// <summary>Number of float32 elements in the input <c>x</c> (shape 1x4).</summary>
         public const int InputLength = 4;
         /// <summary>Shape of the input <c>x</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> InputShape => new int[] { 1, 4 };
+        public static System__.ReadOnlySpan<int> InputShape => new int[] { 1, 4 };
 
         /// <summary>Number of float32 elements in the output <c>y</c> (shape 1x3).</summary>
         public const int OutputLength = 3;
         /// <summary>Shape of the output <c>y</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 1, 3 };
+        public static System__.ReadOnlySpan<int> OutputShape => new int[] { 1, 3 };
 
         /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 64;
@@ -38,40 +42,40 @@ namespace TestApp
         /// <param name="input">Input <c>x</c>: float32[1x4], row-major, exactly <see cref="InputLength"/> elements.</param>
         /// <param name="output">Receives output <c>y</c>: float32[1x3], exactly <see cref="OutputLength"/> elements.</param>
         /// <exception cref="global::System.ArgumentException">A span does not have the length its tensor needs.</exception>
-        public static void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
+        public static void Predict(System__.ReadOnlySpan<float> input, System__.Span<float> output)
         {
-            if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x4");
-            if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x3");
-            global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
+            if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x4");
+            if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x3");
+            System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Gemm(input, Buf<float>(arena, 0, 8));
             L1_Gemm(Buf<float>(arena, 0, 8), output);
         }
 
         // L0  Gemm "fc1 + relu1"  1x4, 8x4, 8 -> 1x8 · 1x4 * 4x8, B transposed · Gemm + Relu · 32 MACs
         //     kernel PackedGemm.Multiply · weights fc1.weight [8x4] in 16-column strips [n/16][k][16], fc1.bias [8] padded to whole strips
-        private static void L0_Gemm(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
+        private static void L0_Gemm(System__.ReadOnlySpan<float> x, System__.Span<float> y)
         {
-            global::ModelCompiler.Runtime.PackedGemm.Multiply(x, W<float>(64, 64), W<float>(0, 16), default, y, m: 1, n: 8, k: 4,
-                new global::ModelCompiler.Runtime.Epilogue(global::ModelCompiler.Runtime.Act.Relu), threads: 1);
+            Runtime__.PackedGemm.Multiply(x, W<float>(64, 64), W<float>(0, 16), default, y, m: 1, n: 8, k: 4,
+                new Runtime__.Epilogue(Runtime__.Act.Relu), threads: 1);
         }
 
         // L1  Gemm "fc2"  1x8, 3x8, 3 -> 1x3 · 1x8 * 8x3, B transposed · 24 MACs
         //     kernel PackedGemm.Multiply · weights fc2.weight [3x8] in 16-column strips [n/16][k][16], fc2.bias [3] padded to whole strips
-        private static void L1_Gemm(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
+        private static void L1_Gemm(System__.ReadOnlySpan<float> x, System__.Span<float> y)
         {
-            global::ModelCompiler.Runtime.PackedGemm.Multiply(x, W<float>(384, 128), W<float>(320, 16), default, y, m: 1, n: 3, k: 8,
-                global::ModelCompiler.Runtime.Epilogue.None, threads: 1);
+            Runtime__.PackedGemm.Multiply(x, W<float>(384, 128), W<float>(320, 16), default, y, m: 1, n: 3, k: 8,
+                Runtime__.Epilogue.None, threads: 1);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged
-            => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.Span<T> Buf<T>(System__.Span<byte> arena, int offset, int length) where T : unmanaged
+            => Runtime__.Arena.Slice<T>(arena, offset, length);
 
         // Weights: 4 tensors, 896 B, in the manifest resource "ModelCompiler///tinymlp.onnx.weights" that the
         // ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.
-        private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof(Tinymlp).Assembly, "ModelCompiler///tinymlp.onnx.weights", "c6bea55bb5905cf5e2b29921cb49fa58", 896L);
+        private static readonly Runtime__.WeightBlob s_weights = Runtime__.WeightBlob.Load(typeof(Tinymlp).Assembly, "ModelCompiler///tinymlp.onnx.weights", "c6bea55bb5905cf5e2b29921cb49fa58", 896L);
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);
     }
 }

@@ -4,6 +4,10 @@
 // Graph: 2 layers · 0 MACs · weights 0 B in 0 tensors · arena 0 B per thread
 #nullable enable
 
+// Aliases for the namespaces this file uses (names with "__" are reserved for generated code, so they cannot clash with yours).
+using Runtime__ = global::ModelCompiler.Runtime;
+using System__ = global::System;
+
 namespace TestApp
 {
     /// <summary>
@@ -15,28 +19,28 @@ namespace TestApp
     /// <see cref="Predict"/> allocates nothing after the first call on a thread (it keeps a per-thread scratch
     /// arena of 0 B) and may be called from many threads at once.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
+    [System__.CodeDom.Compiler.GeneratedCode("ModelCompiler", "0.1.0")]
     public static partial class Twoinputstwooutputs
     {
         /// <summary>Number of float32 elements in input <c>input.a</c> (shape 2x3).</summary>
         public const int InputALength = 6;
         /// <summary>Shape of input <c>input.a</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> InputAShape => new int[] { 2, 3 };
+        public static System__.ReadOnlySpan<int> InputAShape => new int[] { 2, 3 };
 
         /// <summary>Number of float32 elements in input <c>input.b</c> (shape 2x3).</summary>
         public const int InputBLength = 6;
         /// <summary>Shape of input <c>input.b</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> InputBShape => new int[] { 2, 3 };
+        public static System__.ReadOnlySpan<int> InputBShape => new int[] { 2, 3 };
 
         /// <summary>Number of float32 elements in output <c>sum</c> (shape 2x3).</summary>
         public const int SumLength = 6;
         /// <summary>Shape of output <c>sum</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> SumShape => new int[] { 2, 3 };
+        public static System__.ReadOnlySpan<int> SumShape => new int[] { 2, 3 };
 
         /// <summary>Number of float32 elements in output <c>product</c> (shape 2x3).</summary>
         public const int ProductLength = 6;
         /// <summary>Shape of output <c>product</c>, outermost dimension first.</summary>
-        public static global::System.ReadOnlySpan<int> ProductShape => new int[] { 2, 3 };
+        public static System__.ReadOnlySpan<int> ProductShape => new int[] { 2, 3 };
 
         /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 0;
@@ -50,35 +54,35 @@ namespace TestApp
         /// <param name="sum">Receives output <c>sum</c>: float32[2x3], exactly <see cref="SumLength"/> elements.</param>
         /// <param name="product">Receives output <c>product</c>: float32[2x3], exactly <see cref="ProductLength"/> elements.</param>
         /// <exception cref="global::System.ArgumentException">A span does not have the length its tensor needs.</exception>
-        public static void Predict(global::System.ReadOnlySpan<float> inputA, global::System.ReadOnlySpan<float> inputB, global::System.Span<float> sum, global::System.Span<float> product)
+        public static void Predict(System__.ReadOnlySpan<float> inputA, System__.ReadOnlySpan<float> inputB, System__.Span<float> sum, System__.Span<float> product)
         {
-            if (inputA.Length != InputALength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(inputA), InputALength, inputA.Length, "2x3");
-            if (inputB.Length != InputBLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(inputB), InputBLength, inputB.Length, "2x3");
-            if (sum.Length != SumLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(sum), SumLength, sum.Length, "2x3");
-            if (product.Length != ProductLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(product), ProductLength, product.Length, "2x3");
-            global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
+            if (inputA.Length != InputALength) Runtime__.Guard.WrongLength(nameof(inputA), InputALength, inputA.Length, "2x3");
+            if (inputB.Length != InputBLength) Runtime__.Guard.WrongLength(nameof(inputB), InputBLength, inputB.Length, "2x3");
+            if (sum.Length != SumLength) Runtime__.Guard.WrongLength(nameof(sum), SumLength, sum.Length, "2x3");
+            if (product.Length != ProductLength) Runtime__.Guard.WrongLength(nameof(product), ProductLength, product.Length, "2x3");
+            System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Add(inputA, inputB, sum);
             L1_Mul(inputA, inputB, product);
         }
 
         // L0  Add "add"  2x3, 2x3 -> 2x3
         //     kernel Broadcast.Binary
-        private static void L0_Add(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y)
+        private static void L0_Add(System__.ReadOnlySpan<float> x0, System__.ReadOnlySpan<float> x1, System__.Span<float> y)
         {
-            global::ModelCompiler.Runtime.Broadcast.Binary<float, float, float, global::ModelCompiler.Runtime.Add<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
+            Runtime__.Broadcast.Binary<float, float, float, Runtime__.Add<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
         }
 
         // L1  Mul "mul"  2x3, 2x3 -> 2x3
         //     kernel Broadcast.Binary
-        private static void L1_Mul(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y)
+        private static void L1_Mul(System__.ReadOnlySpan<float> x0, System__.ReadOnlySpan<float> x1, System__.Span<float> y)
         {
-            global::ModelCompiler.Runtime.Broadcast.Binary<float, float, float, global::ModelCompiler.Runtime.Mul<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
+            Runtime__.Broadcast.Binary<float, float, float, Runtime__.Mul<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged
-            => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);
+        [System__.Runtime.CompilerServices.MethodImpl(System__.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static System__.Span<T> Buf<T>(System__.Span<byte> arena, int offset, int length) where T : unmanaged
+            => Runtime__.Arena.Slice<T>(arena, offset, length);
 
-        private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => default;
+        private static System__.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => default;
     }
 }
