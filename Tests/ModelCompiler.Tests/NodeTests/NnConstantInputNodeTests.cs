@@ -30,7 +30,7 @@ public sealed class NnConstantInputNodeTests
     private static readonly Lazy<(List<string> Names, CompiledGroup? Group)> s_group = new(Build);
 
     private static IEnumerable<NodeCase> Candidates() =>
-        NodeTestCatalog.Cases.Values.Where(c => c.NotAttempted is null && Groups.Contains(c.Group));
+        NodeTestCatalog.Cases.Values.Where(c => c.Expected is { Compiles: true } && Groups.Contains(c.Group));
 
     public static TheoryData<string> Cases()
     {

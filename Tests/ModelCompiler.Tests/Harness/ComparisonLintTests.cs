@@ -1,0 +1,53 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using ModelCompiler.Tests.Infrastructure;
+using Xunit;
+
+namespace ModelCompiler.Tests.Harness;
+
+/// <summary>
+/// A check written <c>if (error &gt; tol) fail</c> passes when the error is NaN. Test and benchmark code compares
+/// error measures through <see cref="Compare"/> (or as <c>!(error &lt;= tol)</c>); this scan finds the other form
+/// wherever it comes back.
+/// </summary>
+public sealed class ComparisonLintTests
+{
+    // An error-like name compared with > or >= against a number or a tolerance/bound: true for NaN never, so a
+    // NaN error takes the "fine" branch.
+    private static readonly Regex s_nanBlindComparison = new(
+        @"\b\w*(error|Error|err|Err|diff|Diff|excess|Excess|rel|l2|L2|steps|Steps|worst|Worst|distance)\w*\s*>=?\s*(\d[\d.]*(e-?\d+)?|\w*(tol|Tol|bound|Bound)\w*)\b",
+        RegexOptions.CultureInvariant);
+
+    [Fact]
+    public void No_error_measure_is_compared_in_a_way_that_NaN_passes()
+    {
+        string tests = Path.Combine(Repo.Root, "Tests");
+        var offending = Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar)
+                     && !f.Contains(Path.DirectorySeparatorChar + "bin" + Path.DirectorySeparatorChar)
+                     && !f.Contains(Path.DirectorySeparatorChar + "Snapshots" + Path.DirectorySeparatorChar))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetRelativePath(Repo.Root, f), Line: i + 1, Text: line)))
+            .Where(x => !x.Text.TrimStart().StartsWith("//", StringComparison.Ordinal) && !x.Text.TrimStart().StartsWith("///", StringComparison.Ordinal))
+            .Where(x => s_nanBlindComparison.IsMatch(StripStrings(x.Text)))
+            .Select(x => $"{x.File}:{x.Line}: {x.Text.Trim()}")
+            .ToList();
+        Assert.True(offending.Count == 0,
+            "These comparisons let a NaN error pass; use Compare.AtMost/Within/RelativeL2OrElementwise or write !(error <= tol):\n" + string.Join("\n", offending));
+    }
+
+    [Theory]
+    [InlineData("if (error > 1e-4) Compare.Close(a, b);", true)]
+    [InlineData("if (steps > 1e-3) differing++;", true)]
+    [InlineData("if (rel > 1e-3 && x) throw;", true)]
+    [InlineData("if (maxDiff >= tolerance) Assert.Fail();", true)]
+    [InlineData("if (!(error <= 1e-4)) Compare.Close(a, b);", false)]
+    [InlineData("Assert.True(error <= 1e-4, \"error > 1e-4\");", false)]
+    [InlineData("if (worst >= 0) Assert.Fail();", false)]
+    public void The_scan_recognises_the_NaN_blind_form(string line, bool flagged) =>
+        Assert.Equal(flagged, s_nanBlindComparison.IsMatch(StripStrings(line)));
+
+    /// <summary>String literals (failure messages often say "error &gt; 1e-4") are not code.</summary>
+    private static string StripStrings(string line) => Regex.Replace(line, "\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
+}
