@@ -90,6 +90,42 @@ public sealed class ProfileOptionTests
         Assert.Contains("ticksPerLayer", Assert.IsType<ArgumentException>(e.InnerException).Message);
     }
 
+    /// <summary>
+    /// Profile as a consumer sets it: AdditionalFiles metadata read by the real generator, with the weight blob written
+    /// as the build targets write it (modelc does not get Profile, so the option must not change the blob's fingerprint).
+    /// </summary>
+    [Fact]
+    public void Profile_metadata_reaches_the_generator_and_the_profiled_build_runs_on_the_targets_blob()
+    {
+        const string ns = "Profile.Metadata";
+        string probe = $$"""
+            namespace {{ns}}
+            {
+                public static class Probe
+                {
+                    public static object[] Run(float[] x)
+                    {
+                        var plain = new float[Model.OutputLength];
+                        var profiled = new float[Model.OutputLength];
+                        var ticks = new long[Model.LayerCount];
+                        Model.Predict(x, plain);
+                        Model.PredictProfiled(x, profiled, ticks);
+                        return new object[] { plain, profiled, ticks };
+                    }
+                }
+            }
+            """;
+        var profiled = MetadataBuild.Compile(TestModels.ResidualBlock(), "residualblock.onnx", ns, "Model",
+            new System.Collections.Generic.Dictionary<string, string> { ["Profile"] = "true", ["Threads"] = "2" }, probe);
+        var r = (object[])profiled.Assembly.GetType(ns + ".Probe")!.GetMethod("Run")!.Invoke(null, new object[] { OnnxModelBuilder.RandomFloats(72, 9) })!;
+        Assert.Equal((float[])r[0], (float[])r[1]);
+        Assert.True(((long[])r[2]).Sum() > 0, "no layer recorded any time");
+
+        var plain = MetadataBuild.Compile(TestModels.ResidualBlock(), "residualblock.onnx", ns + ".Plain", "Model",
+            new System.Collections.Generic.Dictionary<string, string> { ["Profile"] = "false" });
+        Assert.DoesNotContain("PredictProfiled", plain.Source);
+    }
+
     [Fact]
     public void A_profile_value_that_is_not_a_boolean_is_MC0006()
     {
