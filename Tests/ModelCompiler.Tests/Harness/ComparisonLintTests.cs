@@ -14,10 +14,10 @@ namespace ModelCompiler.Tests.Harness;
 /// </summary>
 public sealed class ComparisonLintTests
 {
-    // An error-like name compared with > or >= against a number or a tolerance/bound: true for NaN never, so a
-    // NaN error takes the "fine" branch.
+    // An error-like name compared with > or >= against a floating-point literal or a tolerance/bound: never true for
+    // NaN, so a NaN error takes the "fine" branch. (Integer literals are left alone: "worst >= 0" tests an index.)
     private static readonly Regex s_nanBlindComparison = new(
-        @"\b\w*(error|Error|err|Err|diff|Diff|excess|Excess|rel|l2|L2|steps|Steps|worst|Worst|distance)\w*\s*>=?\s*(\d[\d.]*(e-?\d+)?|\w*(tol|Tol|bound|Bound)\w*)\b",
+        @"\b\w*(error|Error|err|Err|diff|Diff|excess|Excess|rel|l2|L2|steps|Steps|worst|Worst|distance)\w*\s*>=?\s*(\d*\.\d+(e-?\d+)?|\d+e-?\d+|\w*(tol|Tol|bound|Bound)\w*)\b",
         RegexOptions.CultureInvariant);
 
     [Fact]
