@@ -8,11 +8,13 @@ using Xunit;
 namespace ModelCompiler.Tests.Harness;
 
 /// <summary>
-/// A check written <c>if (error &gt; tol) fail</c> passes when the error is NaN. Test and benchmark code compares
-/// error measures through <see cref="Compare"/> (or as <c>!(error &lt;= tol)</c>); this scan finds the other form
-/// wherever it comes back.
+/// Forms that let a test pass while the product is broken, found in the test sources wherever they come back:
+/// a check written <c>if (error &gt; tol) fail</c> passes when the error is NaN (test and benchmark code compares
+/// error measures through <see cref="Compare"/>, or as <c>!(error &lt;= tol)</c>); and a reference computed by the
+/// code under test (the runtime's own straightforward kernels for the SIMD kernel tests, the scalar integer path
+/// for the integer kernel tests, ONNX Runtime for the test of the backend that wraps it).
 /// </summary>
-public sealed class ComparisonLintTests
+public sealed class TestSourceLintTests
 {
     // An error-like name compared with > or >= against a floating-point literal or a tolerance/bound: never true for
     // NaN, so a NaN error takes the "fine" branch. (Integer literals are left alone: "worst >= 0" tests an index.)
@@ -35,6 +37,29 @@ public sealed class ComparisonLintTests
             .ToList();
         Assert.True(offending.Count == 0,
             "These comparisons let a NaN error pass; use Compare.AtMost/Within/RelativeL2OrElementwise or write !(error <= tol):\n" + string.Join("\n", offending));
+    }
+
+    /// <summary>(test file, what it must not call, why).</summary>
+    private static readonly (string File, Regex Call, string Why)[] s_selfReferences =
+    {
+        ("Kernels/PackedConvTests.cs", new(@"\bConv\.Conv2D\("), "the runtime's own convolution is code under test; use ScalarReference.Conv2D"),
+        ("Kernels/DepthwiseConvTests.cs", new(@"\bConv\.Conv2D\("), "the runtime's own convolution is code under test; use ScalarReference.Conv2D"),
+        ("Kernels/PackedGemmTests.cs", new(@"\bGemm\.(Multiply|AddBias)\("), "the runtime's own Gemm is code under test; use ScalarReference.Gemm"),
+        ("Kernels/MaxPoolSimdTests.cs", new(@"\bPool\.MaxPool\b"), "the runtime's own pooling is code under test; use ScalarReference.MaxPool"),
+        ("Quantization/IntegerKernelTests.cs", new(@"IntegerPath\.Scalar\s*,"), "the scalar integer path is code under test, not a reference; compare with a sum written in the test"),
+        ("Runtime/OnnxRuntimeBackendComparisonTests.cs", new(@"\bOrtReference\."), "comparing the OnnxRuntime backend with ONNX Runtime compares ONNX Runtime with itself"),
+    };
+
+    [Fact]
+    public void No_test_takes_its_reference_from_the_code_under_test()
+    {
+        string root = Path.Combine(Repo.Root, "Tests", "ModelCompiler.Tests");
+        var offending = s_selfReferences
+            .SelectMany(r => File.ReadLines(Path.Combine(root, r.File)).Select((line, i) => (r, Line: i + 1, Text: line)))
+            .Where(x => !x.Text.TrimStart().StartsWith("//", StringComparison.Ordinal) && x.r.Call.IsMatch(x.Text))
+            .Select(x => $"{x.r.File}:{x.Line}: {x.Text.Trim()}   ({x.r.Why})")
+            .ToList();
+        Assert.True(offending.Count == 0, "References computed by the code under test:\n" + string.Join("\n", offending));
     }
 
     [Theory]
