@@ -12,7 +12,8 @@ namespace ModelCompiler.Tests.Runtime;
 /// Several callers inside <c>Predict</c> at the same moment, on models compiled with <c>Threads="4"</c> through the
 /// generator's metadata (<see cref="MetadataBuild"/>): a float convolution model whose large layers split over the
 /// threads, and the same network quantized to int8 (QDQ, integer kernels). Four caller threads start together at a
-/// barrier, each on its own input, and run rounds of calls: every output must be bit-identical to the
+/// barrier and run rounds of calls, each cycling through the inputs from its own starting point into an output
+/// poisoned with NaN before each call: every output must be bit-identical to the
 /// <c>Threads="1"</c> build's for that input, the callers must really have been inside Predict together, and in steady
 /// state no caller allocates and the whole process (the kernels' worker threads included) allocates 0 bytes in at
 /// least one round. A hang fails at the test's timeout instead of blocking the run.
@@ -45,12 +46,17 @@ public sealed class ConcurrentCallerTests
 
                 public static void Predict(float[] input, float[] output) => Net.Predict(input, output);
 
-                /// Calls Predict n times; counts outputs that differ from expected in any bit; returns the bytes this thread allocated.
-                public static long Run(float[] input, float[] output, float[] expected, int n, int[] mismatches)
+                /// Calls Predict n times, on inputs[(first + i) % count] into an output filled with NaN first (so that a layer
+                /// computing another caller's data, or nothing, shows); counts outputs that differ from the expected ones in any
+                /// bit; returns the bytes this thread allocated.
+                public static long Run(float[][] inputs, float[] output, float[][] expected, int first, int n, int[] mismatches)
                 {
                     long before = global::System.GC.GetAllocatedBytesForCurrentThread();
                     for (int i = 0; i < n; i++)
                     {
+                        int k = (first + i) % inputs.Length;
+                        float[] input = inputs[k];
+                        global::System.MemoryExtensions.AsSpan(output).Fill(float.NaN);
                         int now = global::System.Threading.Interlocked.Increment(ref s_inFlight);
                         int seen;
                         while ((seen = global::System.Threading.Volatile.Read(ref s_maxInFlight)) < now
@@ -59,7 +65,7 @@ public sealed class ConcurrentCallerTests
                         global::System.Threading.Interlocked.Decrement(ref s_inFlight);
                         if (!global::System.MemoryExtensions.SequenceEqual(
                                 global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.ReadOnlySpan<float>(output)),
-                                global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.ReadOnlySpan<float>(expected))))
+                                global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.ReadOnlySpan<float>(expected[k]))))
                             mismatches[0]++;
                     }
                     return global::System.GC.GetAllocatedBytesForCurrentThread() - before;
@@ -102,7 +108,7 @@ public sealed class ConcurrentCallerTests
         Assert.True(expected.Select(e => string.Join(",", e)).Distinct().Count() == Callers, "each caller's input should give its own output");
 
         // A delegate, not MethodInfo.Invoke: the argument array and the boxed result would be allocations in the rounds.
-        var run = Method(four, "Run").CreateDelegate<Func<float[], float[], float[], int, int[], long>>();
+        var run = Method(four, "Run").CreateDelegate<Func<float[][], float[], float[][], int, int, int[], long>>();
         var allocated = new long[Callers, Rounds];
         var mismatches = Enumerable.Range(0, Callers).Select(_ => new int[1]).ToArray();
         var failures = new List<Exception>();
@@ -114,12 +120,12 @@ public sealed class ConcurrentCallerTests
                 var output = new float[outputs];
                 // Warm-up on this thread: its arena, the JIT and the tiered JIT's promotions (see CompiledModel.WarmUp).
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                while (clock.ElapsedMilliseconds < 300) run(inputs[c], output, expected[c], 10, mismatches[c]);
+                while (clock.ElapsedMilliseconds < 300) run(inputs, output, expected, c, 10, mismatches[c]);
                 barrier.SignalAndWait();
                 for (int r = 0; r < Rounds; r++)
                 {
                     barrier.SignalAndWait(); // all callers start the round together
-                    allocated[c, r] = run(inputs[c], output, expected[c], CallsPerRound, mismatches[c]);
+                    allocated[c, r] = run(inputs, output, expected, c + r, CallsPerRound, mismatches[c]);
                     barrier.SignalAndWait();
                 }
             }
