@@ -26,7 +26,7 @@ public sealed class EveryDiagnosticTests
         ["MC0001"] = () => With(h => h.AddFile(Path.Combine(h.Directory, "does-not-exist.onnx"))),
         ["MC0002"] = () => One("broken.onnx", new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 0x01, 0x02 }),
         ["MC0003"] = () => One("unsupported.onnx", Single("TfIdfVectorizer")),
-        ["MC0004"] = () => One("dynamic.onnx", DynamicBatch()),
+        ["MC0004"] = () => One("dynamic.onnx", GeneratorDiagnosticsTests.DynamicBatchMlp()),
         ["MC0005"] = () => One("external.onnx", ExternalData()),
         ["MC0006"] = () => One("mlp.onnx", TestModels.TinyMlp(), new() { ["Threads"] = "four" }),
         ["MC0007"] = () => One("strings.onnx", StringInput()),
@@ -131,24 +131,16 @@ public sealed class EveryDiagnosticTests
         return b.Build();
     }
 
-    private static byte[] DynamicBatch()
-    {
-        var b = new OnnxModelBuilder(opset: 13);
-        b.Input("features", (int)TensorProto.Types.DataType.Float, new[] { -1, 4 }, new[] { "batch", null });
-        b.Node("Relu", new[] { "features" }, "y", "relu");
-        b.Output("y");
-        return b.Build();
-    }
-
-    private static byte[] ExternalData()
+    /// <summary>A MatMul whose weight 'big_weight' keeps its data in weights.bin.</summary>
+    internal static byte[] ExternalData()
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
-        var t = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
+        var t = new TensorProto { Name = "big_weight", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
         t.Dims.AddRange(new long[] { 4, 4 });
         t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
         b.Graph.Initializer.Add(t);
-        b.Node("MatMul", new[] { "x", "w" }, "y", "mm");
+        b.Node("MatMul", new[] { "x", "big_weight" }, "y", "mm");
         b.Output("y");
         return b.Build();
     }
@@ -162,7 +154,8 @@ public sealed class EveryDiagnosticTests
         return b.Build();
     }
 
-    private static byte[] InnerDimensionMismatch()
+    /// <summary>MatMul 'projection' of [1,4] by [5,2].</summary>
+    internal static byte[] InnerDimensionMismatch()
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
