@@ -18,7 +18,7 @@ namespace ModelCompiler.Tests.NodeTests;
 /// diagnostic ids on its line. A case rejected because it feeds a shape-like tensor as a graph input must name that
 /// input (or a value computed from it) and pass once the input is made a constant.
 /// A regression fails, and so does an improvement, until the manifest is regenerated:
-/// <c>MODELCOMPILER_UPDATE_NODE_MANIFEST=1 dotnet test Tests/ModelCompiler.Tests -c Release --filter "FullyQualifiedName~NodeTests.OnnxNodeTests"</c>
+/// <c>MODELCOMPILER_UPDATE_NODE_MANIFEST=1 dotnet test Tests/ModelCompiler.Tests -c Release --filter "FullyQualifiedName~OnnxNodeTests.The_manifest_lists_every_case"</c>
 /// (refused under CI), which also rewrites README's conformance paragraph.
 /// </summary>
 public sealed class OnnxNodeTests
