@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -62,7 +61,7 @@ public sealed class PackedConvTests
         float[] w = Random(g.outChannels * kg, 2, scale);
         float[] bias = Random(g.outChannels, 3);
         var expected = ScalarReference.Conv2D(x, w, bias, g);
-        float[] packed = WeightPacking.ConvPanels(w, g.outChannels, g.groups, kg);
+        float[] packed = WeightLayouts.ConvPanels(w, g.outChannels, g.groups, kg);
         Assert.Equal(PackedConv.PackedLength(g.outChannels, g.groups, kg), packed.Length);
 
         foreach (var width in Widths())
@@ -83,7 +82,7 @@ public sealed class PackedConvTests
         float[] x = Random(g.inChannels * g.inHeight * g.inWidth, 4), w = Random(g.outChannels * kg, 5, 0.3f);
         var expected = ScalarReference.Conv2D(x, w, null, g);
         var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-        PackedConv.Conv2D(x, WeightPacking.ConvPanels(w, g.outChannels, 1, kg), default, default, y, g, Epilogue.None);
+        PackedConv.Conv2D(x, WeightLayouts.ConvPanels(w, g.outChannels, 1, kg), default, default, y, g, Epilogue.None);
         AssertClose(expected, y, "no bias");
     }
 
@@ -97,7 +96,7 @@ public sealed class PackedConvTests
         float[] x = Random(g.batch * g.inChannels * g.inHeight * g.inWidth, 6), w = Random(g.outChannels * kg, 7, 1f / MathF.Sqrt(kg));
         float[] bias = Random(g.outChannels, 8), residual = Random(g.batch * g.outChannels * g.outHeight * g.outWidth, 9);
         var conv = ScalarReference.Conv2D(x, w, bias, g);
-        float[] packed = WeightPacking.ConvPanels(w, g.outChannels, g.groups, kg);
+        float[] packed = WeightLayouts.ConvPanels(w, g.outChannels, g.groups, kg);
         foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
         {
             var expected = conv.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();
@@ -108,13 +107,6 @@ public sealed class PackedConvTests
                 AssertClose(expected, y, $"{spec} {EpilogueTests.Describe(epilogue, withResidual)} at {width}");
             }
         }
-    }
-
-    [Fact]
-    public void Layouts_match_the_runtime_constants()
-    {
-        Assert.Equal(PackedConv.PanelRows, WeightPacking.PanelRows);
-        Assert.Equal(PackedGemm.StripWidth, WeightPacking.StripWidth);
     }
 
     [Fact]

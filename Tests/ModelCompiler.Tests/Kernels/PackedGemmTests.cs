@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -29,9 +28,9 @@ public sealed class PackedGemmTests
     {
         float[] a = Random(m * k, 31), b = Random(k * n, 32, 1f / MathF.Sqrt(k)), bias = Random(n, 33);
         var expected = ScalarReference.Gemm(a, b, bias, m, n, k, transposedB, alpha);
-        float[] packed = WeightPacking.GemmStrips(b, k, n, transposedB, alpha);
+        float[] packed = WeightLayouts.GemmStrips(b, k, n, transposedB, alpha);
         Assert.Equal(PackedGemm.PackedLength(k, n), packed.Length);
-        float[] paddedBias = WeightPacking.PadColumns(bias, n);
+        float[] paddedBias = WeightLayouts.PadColumns(bias, n);
         foreach (var width in Widths())
         {
             var y = Enumerable.Repeat(float.NaN, m * n).ToArray();
@@ -49,7 +48,7 @@ public sealed class PackedGemmTests
         int m = 5, n = 37, k = 20;
         float[] a = Random(m * k, 34), b = Random(k * n, 35, 0.3f), residual = Random(m * n, 36);
         var product = ScalarReference.Gemm(a, b, null, m, n, k, false, 1f);
-        float[] packed = WeightPacking.GemmStrips(b, k, n, false, 1f);
+        float[] packed = WeightLayouts.GemmStrips(b, k, n, false, 1f);
         foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
         {
             var expected = product.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();
