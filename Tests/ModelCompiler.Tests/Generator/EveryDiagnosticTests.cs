@@ -13,10 +13,11 @@ using Xunit;
 namespace ModelCompiler.Tests.Generator;
 
 /// <summary>
-/// Every diagnostic README's table lists, produced through the real generator from a model (or a project) that
-/// should cause it, with the table's severity, on the .onnx file, without the generator throwing. README and this
-/// list must name the same ids, so a new row needs a case here. MC9999 is reached by making the compiler throw
-/// from the inside through <see cref="ModelGenerator.CompileOverrideForTests"/> (an internal, flow-local test seam).
+/// Every diagnostic README's table lists, and every id the compiler declares (<see cref="ModelCompiler.Diagnostics.DiagnosticDescriptors"/>),
+/// produced through the real generator from a model (or a project) that should cause it, with its severity, on the
+/// .onnx file, without the generator throwing. This list must name exactly those ids, so a new README row or a new
+/// descriptor needs a case here. MC9999 is reached by making the compiler throw from the inside through
+/// <see cref="ModelGenerator.CompileOverrideForTests"/> (an internal, flow-local test seam).
 /// </summary>
 public sealed class EveryDiagnosticTests
 {
@@ -38,6 +39,11 @@ public sealed class EveryDiagnosticTests
             h.AddModel("b.onnx", TestModels.TinyMlp(), new() { ["ClassName"] = "Net" });
         }),
         ["MC0011"] = () => One("undefined.onnx", UndefinedValue()),
+        ["MC0012"] = () => With(h => h.AddModel("custom.onnx", CustomOpWithDynamicOutput(), new()
+        {
+            ["Backend"] = "OnnxRuntime",
+            ["ModelCompilerModelResource"] = "ModelCompiler/TestApp/Model/custom.onnx",
+        }, withResource: false)),
         ["MC1001"] = () => One("mlp.onnx", TestModels.TinyMlp(), new() { ["InputShape"] = "2,4" }),
         ["MC1002"] = () => One("bias.onnx", QdqConvWithWrongBiasScale()),
         ["MC9999"] = () => One("mlp.onnx", TestModels.TinyMlp()),
@@ -57,12 +63,24 @@ public sealed class EveryDiagnosticTests
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
     }
 
+    /// <summary>Every id the compiler declares, with its severity (the DiagnosticDescriptors fields).</summary>
+    private static Dictionary<string, DiagnosticSeverity> Declared() =>
+        typeof(ModelCompiler.Diagnostics.DiagnosticDescriptors).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(f => f.GetValue(null)).OfType<ModelCompiler.Diagnostics.DiagnosticDescriptor>()
+            .GroupBy(d => d.Id)
+            .ToDictionary(g => g.Key, g => g.First().Severity == ModelCompiler.Diagnostics.Severity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning);
+
     [Fact]
-    public void Every_id_README_lists_has_a_case_here_and_no_other()
+    public void Every_id_README_lists_or_the_compiler_declares_has_a_case_here_and_no_other()
     {
         var readme = ReadmeTable();
         Assert.True(readme.Count >= 10, $"only {readme.Count} ids found in README's Diagnostics table");
-        Assert.Equal(readme.Keys.OrderBy(k => k, StringComparer.Ordinal), s_cases.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        var declared = Declared();
+        Assert.True(declared.Count >= readme.Count, $"only {declared.Count} descriptors found");
+        Assert.Equal(readme.Keys.Union(declared.Keys).OrderBy(k => k, StringComparer.Ordinal), s_cases.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        foreach (var (id, severity) in readme)
+            Assert.True(declared.TryGetValue(id, out var d) && (d == DiagnosticSeverity.Error) == (severity == "error"),
+                $"README lists {id} as {severity}; the compiler declares it as {(declared.ContainsKey(id) ? declared[id].ToString() : "nothing")}");
     }
 
     [Theory]
@@ -84,7 +102,9 @@ public sealed class EveryDiagnosticTests
         Assert.All(run.Results, r => Assert.Null(r.Exception)); // the generator never throws
         var reported = run.Diagnostics.Where(d => d.Id == id).ToList();
         Assert.True(reported.Count > 0, $"expected {id}, got: {string.Join("; ", run.Diagnostics)}");
-        var severity = ReadmeTable()[id] == "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+        var severity = ReadmeTable().TryGetValue(id, out var listed)
+            ? listed == "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning
+            : Declared()[id];
         Assert.All(reported, d =>
         {
             Assert.Equal(severity, d.Severity);
@@ -162,6 +182,16 @@ public sealed class EveryDiagnosticTests
         b.Initializer("w", new[] { 5, 2 }, OnnxModelBuilder.RandomFloats(10, 1));
         b.Node("MatMul", new[] { "x", "w" }, "y", "projection");
         b.Output("y");
+        return b.Build();
+    }
+
+    /// <summary>A custom-domain op (which only ONNX Runtime could run) whose output 'y' is declared [?,4]: no static shape.</summary>
+    private static byte[] CustomOpWithDynamicOutput()
+    {
+        var b = new OnnxModelBuilder(opset: 13).Opset("com.example", 1);
+        b.Input("x", 1, 4);
+        b.Node("Frobnicate", new[] { "x" }, "y", "custom_step", domain: "com.example");
+        b.Output("y", (int)TensorProto.Types.DataType.Float, new[] { -1, 4 });
         return b.Build();
     }
 

@@ -27,7 +27,9 @@ public sealed class LayoutConstantInputNodeTests
     public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
-        foreach (var c in NodeTestCatalog.Cases.Values.Where(c => c.Expected is { Compiles: true } && c.Ops.All(s_ops.Contains)))
+        // A case without inputs (test_constant) has nothing to make constant: its manifest line covers it.
+        foreach (var c in NodeTestCatalog.Cases.Values.Where(c => c.Expected is { Compiles: true } && c.Ops.All(s_ops.Contains)
+                                                                  && File.Exists(Path.Combine(c.Directory, "test_data_set_0", "input_0.pb"))))
             data.Add(c.Name);
         if (data.Count == 0) data.Add("(shared test material missing)");
         return data;

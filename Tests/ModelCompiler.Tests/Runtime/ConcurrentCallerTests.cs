@@ -11,7 +11,8 @@ namespace ModelCompiler.Tests.Runtime;
 /// <summary>
 /// Several callers inside <c>Predict</c> at the same moment, on models compiled with <c>Threads="4"</c> through the
 /// generator's metadata (<see cref="MetadataBuild"/>): a float convolution model whose large layers split over the
-/// threads, and the same network quantized to int8 (QDQ, integer kernels). Four caller threads start together at a
+/// threads, and the same network quantized to int8 (QDQ, integer kernels; these take no <c>Threads</c> yet, so there
+/// every caller runs its layers on its own thread, which is what this checks). Four caller threads start together at a
 /// barrier and run rounds of calls, each cycling through the inputs from its own starting point into an output
 /// poisoned with NaN before each call: every output must be bit-identical to the
 /// <c>Threads="1"</c> build's for that input, the callers must really have been inside Predict together, and in steady
@@ -74,6 +75,11 @@ public sealed class ConcurrentCallerTests
         }
         """;
 
+    /// <summary>The weights fingerprint the generated class checks its blob against (WeightBlob.Load's third argument).</summary>
+    private static string Fingerprint(string source) =>
+        System.Text.RegularExpressions.Regex.Match(source, @"WeightBlob\.Load\([^,]+, ""[^""]*"", ""([0-9a-f]+)""").Groups[1].Value is { Length: > 0 } f
+            ? f : throw new Xunit.Sdk.XunitException("no WeightBlob.Load(..., fingerprint, ...) in the generated source");
+
     private static MethodInfo Method(MetadataBuild.Result m, string name) => m.Assembly.GetType(m.Namespace + ".Callers")!.GetMethod(name)!;
 
     private static MetadataBuild.Result Build(byte[] model, string ns, string? threads) =>
@@ -94,8 +100,10 @@ public sealed class ConcurrentCallerTests
         string ns = kind == "float" ? "Concurrent.Float" : "Concurrent.Int8";
         var one = Build(model, ns + ".One", threads: null);
         var four = Build(model, ns + ".Four", threads: "4");
-        if (kind == "float") Assert.Contains("threads: 4", four.Source); // the metadata reached the generator: the convolutions split
-        else Assert.Contains("QLinear", four.Source);                     // integer kernels
+        // The metadata reached the generator: Threads enters the weights fingerprint, and the float convolutions split.
+        Assert.NotEqual(Fingerprint(one.Source), Fingerprint(four.Source));
+        if (kind == "float") Assert.Contains("threads: 4", four.Source);
+        else Assert.Contains("QLinear", four.Source); // integer kernels (which take no Threads today: each caller runs them on its own thread)
 
         int length = 16 * 32 * 32, outputs = 10;
         var inputs = Enumerable.Range(0, Callers).Select(c => QuantCompare.Uniform(length, (uint)(500 + c), -1, 1)).ToArray();
