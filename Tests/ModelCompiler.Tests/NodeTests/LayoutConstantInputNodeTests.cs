@@ -103,7 +103,7 @@ public sealed class LayoutConstantInputNodeTests
                 if (unit is not null)
                 {
                     if (constants.Count == 0) return new CompiledCase { Skip = "needs no constant inputs: OnnxNodeTests runs it as is" };
-                    var done = Finish(ns, unit, constants, inputNames, setDirs);
+                    var done = Finish(ns, unit, Adapter.Bounded(result), constants, inputNames, setDirs);
                     done.Layers = result.Layers;
                     return done;
                 }
@@ -132,7 +132,7 @@ public sealed class LayoutConstantInputNodeTests
             model.Graph.Input.Remove(model.Graph.Input.First(i => i.Name == input));
         }
 
-        private static CompiledCase Finish(string ns, InMemoryCompiler.Unit unit, List<string> constants, List<string> inputNames, List<string> setDirs)
+        private static CompiledCase Finish(string ns, InMemoryCompiler.Unit unit, IReadOnlyList<(long Capacity, long Row)?> bounded, List<string> constants, List<string> inputNames, List<string> setDirs)
         {
             var c = new CompiledCase { Namespace = ns };
             c.Constants.AddRange(constants);
@@ -157,7 +157,7 @@ public sealed class LayoutConstantInputNodeTests
                 return new CompiledCase { Skip = "test data of a type generated code has no C# type for: " + e.Message };
             }
             var first = c.DataSets[0];
-            string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList());
+            string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList(), bounded);
             var compiled = InMemoryCompiler.Compile(new[] { unit, new InMemoryCompiler.Unit(ns + ".Adapter", adapter) });
             if (compiled.Assembly is null || compiled.Warnings.Any())
                 return new CompiledCase { Failure = "generated C# has diagnostics: " + string.Join("; ", compiled.Diagnostics.Take(5)) };

@@ -87,7 +87,7 @@ internal static class NodeCaseRunner
             if (dataDirs.Count == 0) return (Fail(name, "no-test-data", "the case has no test_data_set_*"), null);
             var pass = committed is { Outcome: NodeOutcome.Pass } ? committed : new NodeManifestEntry(name, NodeOutcome.Pass, Array.Empty<string>(), null);
             var sets = dataDirs.Select(d => new CompiledGroup.DataSet(Tensors(d, "input_").ToList(), Tensors(d, "output_").ToList())).ToList();
-            return (null, NewCandidate(pass, ns, unit, sets));
+            return (null, NewCandidate(pass, ns, unit, Adapter.Bounded(result), sets));
         }
 
         var errors = result.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
@@ -149,7 +149,7 @@ internal static class NodeCaseRunner
             {
                 var ordered = graph.Names.Where(constants.Contains).ToList();
                 var entry = new NodeManifestEntry(name, direct ? NodeOutcome.ShapeInput : NodeOutcome.DerivedShapeInput, ordered, null);
-                return (null, NewCandidate(entry, ns, unit, graph.DataSetsWithout(constants, dataDirs)));
+                return (null, NewCandidate(entry, ns, unit, Adapter.Bounded(result), graph.DataSetsWithout(constants, dataDirs)));
             }
             var errors = result.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
             if (errors.Count == 0) return (Fail(name, "no-diagnostic", $"with {string.Join(",", constants)} constant, compilation failed without an error"), null);
@@ -160,10 +160,11 @@ internal static class NodeCaseRunner
         }
     }
 
-    private static Candidate NewCandidate(NodeManifestEntry success, string ns, InMemoryCompiler.Unit unit, List<CompiledGroup.DataSet> sets)
+    private static Candidate NewCandidate(NodeManifestEntry success, string ns, InMemoryCompiler.Unit unit,
+        IReadOnlyList<(long Capacity, long Row)?> bounded, List<CompiledGroup.DataSet> sets)
     {
         var first = sets[0];
-        string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList());
+        string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList(), bounded);
         return new Candidate(success, ns, sets, new List<InMemoryCompiler.Unit> { unit, new(ns + ".Adapter", adapter) });
     }
 
