@@ -55,6 +55,14 @@ public sealed class ModelGenerator : IIncrementalGenerator
         });
     }
 
+    /// <summary>
+    /// Test seam, not an option: when set on the current async flow, runs instead of <see cref="ModelCompilation.Compile"/>.
+    /// ModelCompiler.Tests sets it to make the compiler fail from the inside and check that the failure becomes MC9999
+    /// rather than a crashed build. Internal (users cannot reach it) and flow-local (AsyncLocal: a build, or a test running
+    /// beside, never sees another flow's value).
+    /// </summary>
+    internal static readonly AsyncLocal<Func<byte[], ModelOptions, CancellationToken, CompileResult>?> CompileOverrideForTests = new();
+
     private static GeneratedModel CompileSafely(ModelRequest request, CancellationToken ct)
     {
         try
@@ -73,7 +81,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
                     CompilerDiagnostic.Create(DiagnosticDescriptors.UnreadableFile, e.Message),
                 }));
             }
-            var result = ModelCompilation.Compile(bytes, request.Options, ct);
+            var result = CompileOverrideForTests.Value is { } compile ? compile(bytes, request.Options, ct) : ModelCompilation.Compile(bytes, request.Options, ct);
             // The emitters write every name fully qualified (global::...); the file the user sees gets short aliases.
             // Done here, not in the emitters, because the rewrite needs Roslyn, which modelc (weights, reports) does not ship.
             string? source = result.Source is null ? null : Emit.NameAliases.Shorten(result.Source);

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using ModelCompiler.Tests.Infrastructure;
+using ModelCompiler.Tests.NodeTests;
 using Xunit;
 
 namespace ModelCompiler.Tests.Docs;
@@ -34,5 +35,16 @@ public sealed class ReadmeTests
         string actual = readme.Substring(begin + Begin.Length, end - begin - Begin.Length).Trim();
         string expected = SupportedOperatorTable();
         Assert.True(actual == expected, "README's operator table is out of date; replace it with:\n" + expected);
+    }
+
+    /// <summary>README's conformance figures are the manifest's (NodeTests/node-tests.manifest), not numbers typed in.</summary>
+    [Fact]
+    public void The_conformance_figures_come_from_the_node_test_manifest()
+    {
+        string? actual = NodeTestSummary.ReadmeParagraph();
+        Assert.True(actual is not null, $"README.md must contain {NodeTestSummary.Begin} ... {NodeTestSummary.End} around the conformance figures");
+        string expected = NodeTestSummary.Paragraph(NodeTestManifest.Entries.Values);
+        Assert.True(actual == expected,
+            $"README's conformance figures differ from the manifest; regenerate ({NodeTestManifest.RegenerateCommand}) or replace the paragraph with:\n" + expected);
     }
 }

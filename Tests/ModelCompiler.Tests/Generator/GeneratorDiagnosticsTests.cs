@@ -68,7 +68,7 @@ public sealed class GeneratorDiagnosticsTests
         Assert.Equal(0, sources);
     }
 
-    private static byte[] DynamicBatchMlp()
+    internal static byte[] DynamicBatchMlp()
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("features", (int)TensorProto.Types.DataType.Float, new[] { -1, 4 }, new[] { "batch_size", null });
@@ -124,15 +124,7 @@ public sealed class GeneratorDiagnosticsTests
     [Fact]
     public void External_tensor_data_reports_MC0005_naming_the_tensor_and_file()
     {
-        var b = new OnnxModelBuilder(opset: 13);
-        b.Input("x", 1, 4);
-        var t = new TensorProto { Name = "big_weight", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
-        t.Dims.AddRange(new long[] { 4, 4 });
-        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
-        b.Graph.Initializer.Add(t);
-        b.Node("MatMul", new[] { "x", "big_weight" }, "y", "mm");
-        b.Output("y");
-        var (diagnostics, _) = RunOne("external.onnx", b.Build());
+        var (diagnostics, _) = RunOne("external.onnx", EveryDiagnosticTests.ExternalData());
         var d = Assert.Single(diagnostics, x => x.Id == "MC0005");
         Assert.Contains("'big_weight'", d.GetMessage());
         Assert.Contains("weights.bin", d.GetMessage());
@@ -149,12 +141,7 @@ public sealed class GeneratorDiagnosticsTests
     [Fact]
     public void An_invalid_node_reports_MC0008_with_its_name()
     {
-        var b = new OnnxModelBuilder(opset: 13);
-        b.Input("x", 1, 4);
-        b.Initializer("w", new[] { 5, 2 }, OnnxModelBuilder.RandomFloats(10, 1));
-        b.Node("MatMul", new[] { "x", "w" }, "y", "projection");
-        b.Output("y");
-        var (diagnostics, _) = RunOne("bad.onnx", b.Build());
+        var (diagnostics, _) = RunOne("bad.onnx", EveryDiagnosticTests.InnerDimensionMismatch());
         var d = Assert.Single(diagnostics);
         Assert.Equal("MC0008", d.Id);
         Assert.Contains("'projection'", d.GetMessage());

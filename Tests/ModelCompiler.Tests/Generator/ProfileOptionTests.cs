@@ -45,6 +45,27 @@ public sealed class ProfileOptionTests
         }
     }
 
+    /// <summary>Probe.Run(x): Predict's output, PredictProfiled's (third call), the ticks and LayerNames; Probe.WrongTicks().</summary>
+    private static string Probe(string ns) => $$"""
+        namespace {{ns}}
+        {
+            public static class Probe
+            {
+                public static object[] Run(float[] x)
+                {
+                    var plain = new float[Model.OutputLength];
+                    var profiled = new float[Model.OutputLength];
+                    var ticks = new long[Model.LayerCount];
+                    Model.Predict(x, plain);
+                    for (int i = 0; i < 3; i++) Model.PredictProfiled(x, profiled, ticks);
+                    return new object[] { plain, profiled, ticks, global::System.Linq.Enumerable.ToArray(Model.LayerNames) };
+                }
+
+                public static void WrongTicks() => Model.PredictProfiled(new float[Model.InputLength], new float[Model.OutputLength], new long[Model.LayerCount + 1]);
+            }
+        }
+        """;
+
     [Fact]
     public void PredictProfiled_gives_Predicts_outputs_and_a_time_for_every_layer_that_runs()
     {
@@ -53,26 +74,7 @@ public sealed class ProfileOptionTests
         using var blob = new MemoryStream();
         result.WriteWeights!(blob);
         var unit = new InMemoryCompiler.Unit(ns + ".Model", result.Source!, $"ModelCompiler/{ns}/Model/residualblock.onnx.weights", blob.ToArray());
-        string probe = $$"""
-            namespace {{ns}}
-            {
-                public static class Probe
-                {
-                    public static object[] Run(float[] x)
-                    {
-                        var plain = new float[Model.OutputLength];
-                        var profiled = new float[Model.OutputLength];
-                        var ticks = new long[Model.LayerCount];
-                        Model.Predict(x, plain);
-                        for (int i = 0; i < 3; i++) Model.PredictProfiled(x, profiled, ticks);
-                        return new object[] { plain, profiled, ticks, global::System.Linq.Enumerable.ToArray(Model.LayerNames) };
-                    }
-
-                    public static void WrongTicks() => Model.PredictProfiled(new float[Model.InputLength], new float[Model.OutputLength], new long[Model.LayerCount + 1]);
-                }
-            }
-            """;
-        var compiled = InMemoryCompiler.Compile(new[] { unit, new InMemoryCompiler.Unit(ns + ".Probe", probe) });
+        var compiled = InMemoryCompiler.Compile(new[] { unit, new InMemoryCompiler.Unit(ns + ".Probe", Probe(ns)) });
         Assert.True(compiled.Assembly is not null, string.Join("\n", compiled.Diagnostics));
         Assert.Empty(compiled.Warnings);
         var type = compiled.Assembly!.GetType(ns + ".Probe")!;
@@ -88,6 +90,25 @@ public sealed class ProfileOptionTests
         Assert.True(ticks.Sum() > 0);
         var e = Assert.Throws<System.Reflection.TargetInvocationException>(() => type.GetMethod("WrongTicks")!.Invoke(null, null));
         Assert.Contains("ticksPerLayer", Assert.IsType<ArgumentException>(e.InnerException).Message);
+    }
+
+    /// <summary>
+    /// Profile as a consumer sets it: AdditionalFiles metadata read by the real generator, with the weight blob written
+    /// as the build targets write it (modelc does not get Profile, so the option must not change the blob's fingerprint).
+    /// </summary>
+    [Fact]
+    public void Profile_metadata_reaches_the_generator_and_the_profiled_build_runs_on_the_targets_blob()
+    {
+        const string ns = "Profile.Metadata";
+        var profiled = MetadataBuild.Compile(TestModels.ResidualBlock(), "residualblock.onnx", ns, "Model",
+            new System.Collections.Generic.Dictionary<string, string> { ["Profile"] = "true", ["Threads"] = "2" }, Probe(ns));
+        var r = (object[])profiled.Assembly.GetType(ns + ".Probe")!.GetMethod("Run")!.Invoke(null, new object[] { OnnxModelBuilder.RandomFloats(72, 9) })!;
+        Assert.Equal((float[])r[0], (float[])r[1]);
+        Assert.True(((long[])r[2]).Sum() > 0, "no layer recorded any time");
+
+        var plain = MetadataBuild.Compile(TestModels.ResidualBlock(), "residualblock.onnx", ns + ".Plain", "Model",
+            new System.Collections.Generic.Dictionary<string, string> { ["Profile"] = "false" });
+        Assert.DoesNotContain("PredictProfiled", plain.Source);
     }
 
     [Fact]

@@ -10,14 +10,22 @@ namespace ModelCompiler.Tests.Infrastructure;
 /// <summary>
 /// Snapshot ("approved file") checks. The approved text lives in the repository under
 /// Tests/ModelCompiler.Tests/Snapshots/&lt;name&gt;.verified.cs. A mismatch writes &lt;name&gt;.received.cs beside
-/// it and fails with a diff; set MODELCOMPILER_ACCEPT_SNAPSHOTS=1 to accept received output instead.
+/// it and fails with a diff; set MODELCOMPILER_ACCEPT_SNAPSHOTS=1 to accept received output instead (never under CI).
 /// </summary>
 public static class Approvals
 {
+    /// <summary>Set to 1 to accept received output as approved (refused under CI, see <see cref="Ci.UpdateRequested(string)"/>).</summary>
+    public const string AcceptVariable = "MODELCOMPILER_ACCEPT_SNAPSHOTS";
+
     public static string Directory => Path.Combine(Repo.Root, "Tests", "ModelCompiler.Tests", "Snapshots");
 
-    public static void Verify(string name, string actual)
+    public static void Verify(string name, string actual) => Verify(name, actual, Environment.GetEnvironmentVariable);
+
+    /// <summary><see cref="Verify(string, string)"/> reading the environment through <paramref name="environment"/>.</summary>
+    internal static void Verify(string name, string actual, Func<string, string?> environment)
     {
+        // Asked first, so that CI with the variable set fails even where every snapshot matches.
+        bool accept = Ci.UpdateRequested(AcceptVariable, environment);
         string verified = Path.Combine(Directory, name + ".verified.cs");
         string received = Path.Combine(Directory, name + ".received.cs");
         actual = actual.Replace("\r\n", "\n");
@@ -27,7 +35,7 @@ public static class Approvals
             if (File.Exists(received)) File.Delete(received);
             return;
         }
-        if (Environment.GetEnvironmentVariable("MODELCOMPILER_ACCEPT_SNAPSHOTS") == "1")
+        if (accept)
         {
             System.IO.Directory.CreateDirectory(Directory);
             File.WriteAllText(verified, actual);

@@ -54,8 +54,6 @@ internal static class QuantCompare
         return (max, differing);
     }
 
-    public static float MaxAbs(float[] expected, float[] actual) => expected.Zip(actual, (e, a) => Math.Abs(e - a)).DefaultIfEmpty(0).Max();
-
     /// <summary>Seeded inputs in [lo, hi).</summary>
     public static float[] Uniform(int count, uint seed, float lo = 0, float hi = 1) =>
         OnnxModelBuilder.RandomFloats(count, seed).Select(v => lo + (v + 1) / 2 * (hi - lo)).ToArray();

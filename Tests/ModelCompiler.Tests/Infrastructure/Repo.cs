@@ -22,12 +22,22 @@ public static class Repo
 
     public static bool HasShared => Directory.Exists(SharedRoot);
 
-    /// <summary>A path under ../shared; skips the calling test (with the reason) when it is missing.</summary>
+    /// <summary>
+    /// A path under ../shared; skips the calling test (with the reason) when it is missing, or fails it under CI
+    /// (CI=true), where a skipped model test would let the run pass having checked nothing.
+    /// </summary>
     public static string Shared(string relative)
     {
         string path = Path.Combine(SharedRoot, relative);
-        if (!File.Exists(path) && !Directory.Exists(path))
-            Assert.Skip($"Needs the shared test material '{relative}' (expected at {path}); it is not present in this checkout.");
+        if (!File.Exists(path) && !Directory.Exists(path)) Missing(relative, path, Ci.IsCi);
         return path;
+    }
+
+    /// <summary>Skips (or under CI fails) the calling test for missing shared material.</summary>
+    internal static void Missing(string relative, string path, bool underCi)
+    {
+        string why = $"Needs the shared test material '{relative}' (expected at {path}); it is not present in this checkout.";
+        if (underCi) Assert.Fail(why + " Under CI the shared material is required.");
+        Assert.Skip(why);
     }
 }

@@ -26,22 +26,9 @@ internal static class KernelTestData
         return a;
     }
 
-    /// <summary>Fails naming the case, the worst element and both values when any element is outside the tolerance.</summary>
-    public static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        int worst = -1;
-        double worstExcess = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            if (float.IsNaN(expected[i]) && float.IsNaN(actual[i])) continue;
-            double excess = Math.Abs((double)expected[i] - actual[i]) - (Atol + Rtol * Math.Abs(expected[i]));
-            if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) { worst = i; worstExcess = excess; }
-        }
-        if (worst >= 0)
-            Assert.Fail(string.Create(CultureInfo.InvariantCulture,
-                $"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (tolerance {Atol} + {Rtol} * |expected|)"));
-    }
+    /// <summary>Fails naming the case, the worst element and both values when any element is outside the tolerance (NaN fails).</summary>
+    public static void AssertClose(float[] expected, float[] actual, string what) =>
+        ModelCompiler.Tests.Infrastructure.Compare.Close(expected, actual, Rtol, Atol, what);
 
     /// <summary>Parses "key=value key=value" case names into a dictionary (the theory rows stay readable).</summary>
     public static Dictionary<string, string> Parse(string spec) =>

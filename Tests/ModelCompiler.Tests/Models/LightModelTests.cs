@@ -37,6 +37,6 @@ public sealed class LightModelTests
         var expected = TestTensor.FromProtobufFile(Path.Combine(Folder, $"light_{name}_output_0.pb"));
         var actual = model.Run(input)[0];
         double error = Compare.RelativeL2((float[])expected.Data, actual);
-        Assert.True(error <= 1e-4, $"{name}: relative L2 error {error:G3} > 1e-4");
+        Compare.AtMost(error, 1e-4, $"{name}: relative L2 error");
     }
 }

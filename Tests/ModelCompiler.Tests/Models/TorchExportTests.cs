@@ -58,7 +58,7 @@ public sealed class TorchExportTests
             // The binarized nets are discontinuous (Sign/Where on activations): a float sum that lands on the
             // other side of 0 flips a unit; the README of the exports warns about it. They get the suggested
             // per-element tolerance on top of the L2 bound only if the bound fails.
-            Assert.True(error <= 1e-4, $"{name} sample {sample}: relative L2 error {error:G3} > 1e-4");
+            Compare.AtMost(error, 1e-4, $"{name} sample {sample}: relative L2 error");
         }
     }
 

@@ -58,7 +58,25 @@ public sealed class CompiledGroup
             }
         }
 
-        // Compile everything at once; cases whose code has errors are set aside with their errors and the rest recompiled.
+        var (assembly, failures) = CompileSettingAside(units);
+        foreach (var (name, failure) in failures)
+        {
+            group._failures[name] = failure;
+            group._io.Remove(name);
+        }
+        group._assembly = assembly;
+        return group;
+    }
+
+    /// <summary>
+    /// Compiles every case's units into one assembly; a case whose code has errors or warnings is set aside with
+    /// them and the rest compiled again. Returns the assembly (null when nothing compiled) and why each case set
+    /// aside failed.
+    /// </summary>
+    public static (Assembly? Assembly, Dictionary<string, string> Failures) CompileSettingAside(Dictionary<string, List<InMemoryCompiler.Unit>> units)
+    {
+        units = new Dictionary<string, List<InMemoryCompiler.Unit>>(units, StringComparer.Ordinal);
+        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int attempt = 0; attempt < 3 && units.Count > 0; attempt++)
         {
             var compiled = InMemoryCompiler.Compile(units.Values.SelectMany(u => u));
@@ -69,22 +87,18 @@ public sealed class CompiledGroup
                 .ToList();
             foreach (var b in bad)
             {
-                group._failures[b.Key] = "generated C# has diagnostics: " + string.Join("; ", b.Select(x => x.Diagnostic.ToString()).Take(5));
+                failures[b.Key] = "generated C# has diagnostics: " + string.Join("; ", b.Select(x => x.Diagnostic.ToString()).Take(5));
                 units.Remove(b.Key);
-                group._io.Remove(b.Key);
             }
-            if (compiled.Assembly is not null && bad.Count == 0)
-            {
-                group._assembly = compiled.Assembly;
-                break;
-            }
+            if (compiled.Assembly is not null && bad.Count == 0) return (compiled.Assembly, failures);
             if (bad.Count == 0)
             {
-                foreach (var name in units.Keys) group._failures[name] = "group failed to compile: " + string.Join("; ", compiled.Errors.Take(5));
+                foreach (var name in units.Keys) failures[name] = "group failed to compile: " + string.Join("; ", compiled.Errors.Take(5));
                 units.Clear();
             }
         }
-        return group;
+        foreach (var name in units.Keys) failures.TryAdd(name, "generated C# still had diagnostics after setting cases aside 3 times");
+        return (null, failures);
     }
 
     private static IEnumerable<string> Files(string dir, string prefix) =>

@@ -1,59 +1,51 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using ModelCompiler.Ops;
 using ModelCompiler.Onnx.Proto;
 using ModelCompiler.Tests.Infrastructure;
 
 namespace ModelCompiler.Tests.NodeTests;
 
-/// <summary>One directory of ../shared/onnx-tests/node.</summary>
-public sealed record NodeCase(string Name, string Directory, string Group, IReadOnlyList<string> Ops, string? NotAttempted);
+/// <summary>One directory of ../shared/onnx-tests/node with its manifest line (null for cases from elsewhere that reuse <see cref="CompiledGroup"/>).</summary>
+public sealed record NodeCase(string Name, string Directory, string Group, IReadOnlyList<string> Ops, NodeManifestEntry? Expected);
 
 /// <summary>
-/// The ONNX operator conformance tests: which ones ModelCompiler attempts (every node's op is supported and
-/// inputs/outputs are plain tensors) and, for those, a per-group compiled assembly. Cases are grouped by
-/// the op name in their directory (test_conv_with_strides -> "conv") so that a filtered run compiles only
-/// what it needs while a full run needs one Roslyn compilation per op.
+/// The ONNX operator conformance tests as the manifest (<see cref="NodeTestManifest"/>) lists them, for the tests
+/// that re-run some of them in other forms (constant inputs, folding). Cases are grouped by the op name in their
+/// directory (test_conv_with_strides -> "conv") so that one Roslyn compilation serves a group. Nothing here asks the
+/// compiler what it supports: which cases compile is the manifest's word.
 /// </summary>
 public static class NodeTestCatalog
 {
     public static string NodeRoot => Path.Combine(Repo.SharedRoot, "onnx-tests", "node");
 
     private static readonly Lazy<Dictionary<string, NodeCase>> s_cases = new(Discover);
-    private static readonly ConcurrentDictionary<string, Lazy<CompiledGroup>> s_groups = new();
 
+    /// <summary>Manifest cases whose directory is present (none without ../shared).</summary>
     public static IReadOnlyDictionary<string, NodeCase> Cases => s_cases.Value;
-
-    public static CompiledGroup Group(string group) =>
-        s_groups.GetOrAdd(group, g => new Lazy<CompiledGroup>(() => CompiledGroup.Build(Cases.Values.Where(c => c.Group == g && c.NotAttempted is null).ToList()))).Value;
 
     private static Dictionary<string, NodeCase> Discover()
     {
         var result = new Dictionary<string, NodeCase>(StringComparer.Ordinal);
-        if (!System.IO.Directory.Exists(NodeRoot)) return result;
-        foreach (string dir in System.IO.Directory.GetDirectories(NodeRoot).OrderBy(d => d, StringComparer.Ordinal))
+        foreach (var entry in NodeTestManifest.Entries.Values)
         {
-            string name = Path.GetFileName(dir);
-            string modelPath = Path.Combine(dir, "model.onnx");
-            if (!File.Exists(modelPath)) continue;
-            string group = GroupOf(name);
-            ModelProto model;
-            try { model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(modelPath)); }
-            catch (Exception e) { result[name] = new NodeCase(name, dir, group, Array.Empty<string>(), "unreadable: " + e.Message); continue; }
-            var ops = model.Graph.Node.Select(n => (n.Domain is "" or "ai.onnx" ? "" : n.Domain + ":") + n.OpType).Distinct().OrderBy(o => o).ToList();
-            var unsupported = model.Graph.Node
-                .Where(n => n.OpType != "Constant" && OpRegistry.Find(n.Domain == "ai.onnx" ? "" : n.Domain, n.OpType) is null)
-                .Select(n => n.OpType).Distinct().ToList();
-            string? reason = null;
-            if (unsupported.Count > 0) reason = "unsupported op(s): " + string.Join(", ", unsupported);
-            else if (model.Graph.Input.Concat(model.Graph.Output).Any(v => v.Type?.TensorType is null))
-                reason = "non-tensor input or output (sequence/optional)";
-            result[name] = new NodeCase(name, dir, group, ops, reason);
+            string dir = Path.Combine(NodeRoot, entry.Name);
+            if (!File.Exists(Path.Combine(dir, "model.onnx"))) continue;
+            result[entry.Name] = new NodeCase(entry.Name, dir, GroupOf(entry.Name), OpsOf(Path.Combine(dir, "model.onnx")), entry);
         }
         return result;
+    }
+
+    /// <summary>The model's op types ("Add", "com.microsoft:QLinearAdd"), from the file itself; none when it does not parse.</summary>
+    private static IReadOnlyList<string> OpsOf(string path)
+    {
+        try
+        {
+            return ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node
+                .Select(n => (n.Domain is "" or "ai.onnx" ? "" : n.Domain + ":") + n.OpType).Distinct().OrderBy(o => o, StringComparer.Ordinal).ToList();
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException) { return Array.Empty<string>(); }
     }
 
     /// <summary>"test_conv_with_strides_padding" -> "conv"; expanded variants join their op's group.</summary>

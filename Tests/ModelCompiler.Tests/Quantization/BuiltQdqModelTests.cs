@@ -77,7 +77,7 @@ public sealed class BuiltQdqModelTests
                 var ort = OrtReference.RunTyped(built.Qdq, new[] { TestTensor.Floats("input", built.Shape, input) }, level);
                 for (int k = 0; k < ours.Length; k++)
                 {
-                    if (ours[k].Data is float[] f) { logits = Math.Max(logits, QuantCompare.MaxAbs((float[])ort[k].Data, f)); continue; }
+                    if (ours[k].Data is float[] f) { logits = Math.Max(logits, Compare.MaxAbsDifference((float[])ort[k].Data, f)); continue; }
                     var (steps, count) = QuantCompare.Steps(ort[k].Data, ours[k].Data);
                     worst = Math.Max(worst, steps);
                     differing += count;

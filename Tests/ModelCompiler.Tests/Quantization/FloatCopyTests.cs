@@ -139,8 +139,8 @@ public sealed class FloatCopyTests
             Compare.Close(reference, ours.Run(x)[0], rtol: 1e-4, atol: 1e-5 * range, $"sample {sample}: compiled float copy against ONNX Runtime");
             // Same network: the float copy is the float model up to weight rounding and the clips (none active on
             // calibrated inputs), and the int8 model is close to both.
-            Assert.True(Compare.RelativeL2(original, reference) < 0.05, $"sample {sample}: float copy strays from the float model ({Compare.RelativeL2(original, reference):G3})");
-            Assert.True(Compare.RelativeL2(reference, int8) < 0.05, $"sample {sample}: int8 model strays from its float copy ({Compare.RelativeL2(reference, int8):G3})");
+            Compare.AtMost(Compare.RelativeL2(original, reference), 0.05, $"sample {sample}: relative L2 of the float copy against the float model");
+            Compare.AtMost(Compare.RelativeL2(reference, int8), 0.05, $"sample {sample}: relative L2 of the int8 model against its float copy");
         }
     }
 
@@ -210,9 +210,8 @@ public sealed class FloatCopyTests
             // The same network, 53 layers each rounding to its grid on synthetic (out-of-distribution) inputs: measured
             // 20 and 13 output steps at worst, relative L2 0.42 and 0.24. The bounds catch a wrong weight, bias or range
             // (which move the logits by their whole range), not the int8 model's accuracy.
-            double worst = reference.Zip(quantized, (r, q) => Math.Abs(r - q)).Max() / step;
-            double l2 = Compare.RelativeL2(reference, quantized);
-            Assert.True(worst < 40 && l2 < 0.6, $"sample {sample}: int8 logits are {worst:F1} output steps (relative L2 {l2:G3}) from the float copy's");
+            Compare.AtMost(Compare.MaxAbsDifference(reference, quantized) / step, 40, $"sample {sample}: int8 logits' distance from the float copy's, in output steps");
+            Compare.AtMost(Compare.RelativeL2(reference, quantized), 0.6, $"sample {sample}: relative L2 of the int8 logits against the float copy's");
         }
     }
 }

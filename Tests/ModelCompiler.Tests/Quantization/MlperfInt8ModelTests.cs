@@ -78,10 +78,10 @@ public sealed class MlperfInt8ModelTests
                 for (int i = 0; i < ours[k].Length; i++)
                 {
                     double steps = Math.Abs(ours[k][i] - reference[k][i]) / step;
-                    if (steps > 1e-3) differing++;
+                    if (!Compare.Within(steps, 1e-3)) differing++;
                     worst = Math.Max(worst, steps);
                 }
-                Assert.True(worst <= entry.Steps + 1e-3,
+                Assert.True(Compare.Within(worst, entry.Steps + 1e-3),
                     $"{id} sample {sample} output {k}: {differing} of {ours[k].Length} values differ from ONNX Runtime, by up to {worst:F2} quantization steps (allowed {entry.Steps}: {entry.Why})");
             }
         }

@@ -85,9 +85,9 @@ public sealed class QdqTorchExportTests
             var input = TestTensor.ReadFloatBin(Path.Combine(Folder, $"{name}.in{sample}.bin"));
             var expected = TestTensor.ReadFloatBin(Path.Combine(Folder, $"{name}.out{sample}.bin"));
             var actual = (float[])model.RunTyped(new Array[] { input })[0].Data;
-            double diff = QuantCompare.MaxAbs(expected, actual);
+            double diff = Compare.MaxAbsDifference(expected, actual);
             TestContext.Current.TestOutputHelper?.WriteLine($"{name} sample {sample}: max |ours - stored| = {diff:G4} (bound {bound:G3}), logits in [{expected.Min():G3}, {expected.Max():G3}]");
-            Assert.True(diff <= bound, $"{name} sample {sample}: max |ours - stored| = {diff:G4} > {bound:G3}");
+            Compare.AtMost(diff, bound, $"{name} sample {sample}: max |ours - stored|");
             Assert.Equal(Array.IndexOf(expected, expected.Max()), Array.IndexOf(actual, actual.Max()));
         }
     }
@@ -111,8 +111,7 @@ public sealed class QdqTorchExportTests
             {
                 if (ours[k].Data is float[] f)
                 {
-                    double d = QuantCompare.MaxAbs((float[])ort[k].Data, f);
-                    Assert.True(d <= logitsBound, $"{name} sample {sample}: output '{ours[k].Name}' differs from ONNX Runtime by {d:G4}");
+                    Compare.AtMost(Compare.MaxAbsDifference((float[])ort[k].Data, f), logitsBound, $"{name} sample {sample}: output '{ours[k].Name}' max |ours - ONNX Runtime|");
                     continue;
                 }
                 var (steps, count) = QuantCompare.Steps(ort[k].Data, ours[k].Data);

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Threading.Tasks;
 using ModelCompiler.Graph;
 using ModelCompiler.Tests.Elementwise;
 using ModelCompiler.Tests.Infrastructure;
@@ -38,7 +37,7 @@ public sealed class QuantizedModelBehaviourTests
         var expected = inputs.Select(i => model.Run(i)[0]).ToArray();
         Assert.True(expected.Select(e => string.Join(",", e)).Distinct().Count() > 1, "inputs should give different outputs");
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
-        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+        Concurrently.Run(8, t =>
         {
             for (int call = 0; call < 40; call++)
             {

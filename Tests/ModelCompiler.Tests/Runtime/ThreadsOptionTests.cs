@@ -20,7 +20,7 @@ public sealed class ThreadsOptionTests
     private const int Float = (int)Onnx.Proto.TensorProto.Types.DataType.Float;
 
     /// <summary>x[1,16,32,32] -> Conv 3x3 (4.7 M MACs) + Relu -> Conv 3x3 (9.4 M MACs) + Add + Relu -> pool -> Gemm(10).</summary>
-    private static byte[] Model()
+    internal static byte[] Model()
     {
         var b = new OnnxModelBuilder(13);
         b.Input("x", 1, 16, 32, 32);
