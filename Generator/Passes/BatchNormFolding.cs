@@ -17,6 +17,7 @@ internal static class BatchNormFolding
         int folded = 0;
         foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization" && n.Domain.Length == 0).ToList())
         {
+            Compilation.NodeTrace.At(bn);
             if (bn.Outputs.Skip(1).Any(o => o is not null && (o.Consumers.Count > 0 || graph.IsGraphOutput(o)))) continue; // training outputs used
             if (bn.GetInt("training_mode", 0) != 0) continue;
             var x = bn.Input(0);
@@ -75,6 +76,7 @@ internal static class BatchNormFolding
             graph.RebuildLinks();
             folded++;
         }
+        Compilation.NodeTrace.At(null);
         return folded;
     }
 }

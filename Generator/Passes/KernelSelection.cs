@@ -28,6 +28,7 @@ internal static class KernelSelection
     {
         foreach (var node in graph.Nodes)
         {
+            Compilation.NodeTrace.At(node);
             var ctx = new OpContext(node) { Threads = threads };
             Kernel? kernel = null;
             foreach (var provider in s_providers.Value)

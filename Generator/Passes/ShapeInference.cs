@@ -18,11 +18,24 @@ internal static class ShapeInference
     /// <summary>Folding never materializes a tensor bigger than this (ConstantOfShape/Expand/Tile of weights stay as kernels).</summary>
     public const long MaxFoldedElements = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// All folded tensors together stay below this many bytes (256 MiB); past it, foldable nodes stay in the graph
+    /// as kernels. A model of many large foldable nodes (Tile, Expand, ConstantOfShape) cannot exhaust the build.
+    /// </summary>
+    public const long MaxFoldedBytes = 256L << 20;
+
     public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
     {
         var kept = new List<Node>();
+        long foldedBytes = 0;
+        foreach (var input in graph.Inputs)
+        {
+            try { if (input.Shape is not null) Limits.CheckShape($"input '{input.Name}'", input.Shape); }
+            catch (LimitExceeded e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, e.Message)); return; }
+        }
         foreach (var node in graph.Nodes)
         {
+            Compilation.NodeTrace.At(node);
             var schema = OpRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new OpContext(node);
             try
@@ -34,9 +47,14 @@ internal static class ShapeInference
                 foreach (var o in node.Outputs)
                     if (o is not null && (o.Shape is null || o.Type == DataType.Undefined))
                         throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
+                // Every later stage (folding, kernels, the arena plan, generated spans) relies on this.
+                foreach (var o in node.Outputs)
+                    if (o is not null) Limits.CheckShape($"output '{o.Name}'", o.Shape!);
 
-                if (schema.CanFold(ctx) && node.Outputs.All(o => o is null || o.ElementCount <= MaxFoldedElements))
+                if (schema.CanFold(ctx) && node.Outputs.All(o => o is null || o.ElementCount <= MaxFoldedElements)
+                    && foldedBytes + node.Outputs.Sum(o => o is null ? 0 : o.ByteSize) <= MaxFoldedBytes)
                 {
+                    foldedBytes += node.Outputs.Sum(o => o is null ? 0 : o.ByteSize);
                     var results = schema.Fold(ctx);
                     ConstantEncodings.Annotate(node, results);
                     for (int i = 0; i < node.Outputs.Count; i++)
@@ -57,8 +75,14 @@ internal static class ShapeInference
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, node.Name, node.OpType, e.Message));
                 return; // later shapes depend on this one
             }
+            catch (LimitExceeded e)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, $"node '{node.Name}' ({node.OpType}): {e.Message}"));
+                return;
+            }
             kept.Add(node);
         }
+        Compilation.NodeTrace.At(null);
         graph.Nodes.Clear();
         graph.Nodes.AddRange(kept);
         graph.RebuildLinks();

@@ -113,7 +113,7 @@ internal class ResizeOp : OpSchema
                 if (!(scales[i] > 0)) throw new ModelError($"scale {scales[i]} must be positive");
                 p.Scales[a] = scales[i];
                 p.OutWidths[a] = (float)(scales[i] * x[a]);
-                p.OutShape[a] = (int)Math.Floor((double)scales[i] * x[a]);
+                p.OutShape[a] = OutputDim(Math.Floor((double)scales[i] * x[a]), a);
             }
         }
         else if (sizes is not null)
@@ -137,13 +137,18 @@ internal class ResizeOp : OpSchema
                 foreach (int a in axes)
                 {
                     p.Scales[a] = scale;
-                    p.OutShape[a] = (int)(scale * x[a] + 0.5);
+                    p.OutShape[a] = OutputDim(Math.Floor(scale * x[a] + 0.5), a);
                     p.OutWidths[a] = scale * x[a];
                 }
             }
             else throw new ModelError($"keep_aspect_ratio_policy '{policy}' is not one of stretch, not_larger, not_smaller");
         }
         else throw new ModelError("Resize needs scales or sizes");
+
+        // The sampling tables become array literals in the generated code: keep them to what a build compiles quickly.
+        long entries = p.OutShape.Sum(d => (long)d);
+        if (entries > Limits.MaxTableEntries)
+            throw new LimitExceeded($"its sampling tables would have {entries} entries (one per output index of each axis, output {ShapeText.Format(p.OutShape)}); generated lookup tables may have at most {Limits.MaxTableEntries}");
 
         p.RoiStart = new double[r];
         p.RoiEnd = Enumerable.Repeat(1.0, r).ToArray();
@@ -159,6 +164,11 @@ internal class ResizeOp : OpSchema
         }
         return p;
     }
+
+    /// <summary>An output size computed in double (scales of 1e30 or infinity give no int), checked before it is used.</summary>
+    private static int OutputDim(double size, int axis) =>
+        size >= 0 && size <= int.MaxValue ? (int)size
+        : throw new LimitExceeded($"the output would have {size:G4} elements on axis {axis}; a dimension may be at most {int.MaxValue}");
 
     public override void Infer(OpContext c)
     {
