@@ -74,15 +74,7 @@ internal static class ModelCompilation
         }
         catch (Exception e)
         {
-            var node = NodeTrace.Current;
-            diagnostics.Add(e switch
-            {
-                LimitExceeded => CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, node is null ? e.Message : $"node '{node.Name}' ({node.OpType}): {e.Message}"),
-                ModelError when node is not null => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, node.Name, node.OpType, e.Message),
-                ModelError => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, e.Message),
-                _ => CompilerDiagnostic.Create(DiagnosticDescriptors.InternalError,
-                    node is null ? e.GetType().Name : $"{e.GetType().Name} at node '{node.Name}' ({node.OpType})", e.Message),
-            });
+            diagnostics.Add(Diagnose(e, NodeTrace.Current));
             return new CompileResult { Diagnostics = diagnostics.ToImmutableArray() };
         }
         finally
@@ -90,6 +82,19 @@ internal static class ModelCompilation
             NodeTrace.At(null);
         }
     }
+
+    /// <summary>
+    /// The last-resort guard's diagnostic for an exception no pass caught, naming the node being worked on when
+    /// known: a limit is MC0013, a problem with the model MC0008 (or MC0011 outside any node), anything else MC9999.
+    /// </summary>
+    internal static CompilerDiagnostic Diagnose(Exception e, Node? node) => e switch
+    {
+        LimitExceeded => CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, node is null ? e.Message : $"node '{node.Name}' ({node.OpType}): {e.Message}"),
+        ModelError when node is not null => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, node.Name, node.OpType, e.Message),
+        ModelError => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, e.Message),
+        _ => CompilerDiagnostic.Create(DiagnosticDescriptors.InternalError,
+            node is null ? e.GetType().Name : $"{e.GetType().Name} at node '{node.Name}' ({node.OpType})", e.Message),
+    };
 
     private static CompileResult CompileModel(byte[] modelBytes, ModelOptions options, List<CompilerDiagnostic> diagnostics, CancellationToken cancellationToken, ExternalDataSource? externalData)
     {

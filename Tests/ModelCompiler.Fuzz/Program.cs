@@ -81,7 +81,7 @@ internal static class Program
         Console.WriteLine();
         Console.Write(summary);
         int defects = results.Count(r => r.IsDefect || r.Outcome == "harness-error");
-        Console.WriteLine(defects == 0 ? $"fuzz: {results.Count} passed, 0 failed" : $"fuzz: {results.Count - defects} passed, {defects} failed");
+        Console.WriteLine($"modelc-fuzz: {results.Count} cases, {defects} defect(s)");
         return defects == 0 ? 0 : 1;
     }
 

@@ -44,11 +44,11 @@ internal sealed class ElementType : Mutation
     public override bool Apply(Subject s, Rng rng)
     {
         if (s.Graph is not { } g) return false;
-        int type = rng.Pick(s_types);
         var tensors = ModelParts.ConstantTensors(g);
         if (tensors.Count > 0 && rng.Chance(0.5))
         {
             var t = rng.Pick(tensors);
+            int type = rng.Pick(s_types.Where(x => x != t.DataType).ToArray());
             s.Log.Add($"tensor {ModelParts.Describe(t)} becomes type {type}");
             t.DataType = type;
             return true;
@@ -56,8 +56,9 @@ internal sealed class ElementType : Mutation
         var infos = g.Input.Concat(g.Output).Where(v => v.Type?.TensorType is not null).ToList();
         if (infos.Count == 0) return false;
         var v = rng.Pick(infos);
-        s.Log.Add($"value '{v.Name}' declared as {(DT)v.Type.TensorType.ElemType} becomes type {type}");
-        v.Type.TensorType.ElemType = type;
+        int newType = rng.Pick(s_types.Where(x => x != v.Type.TensorType.ElemType).ToArray());
+        s.Log.Add($"value '{v.Name}' declared as {(DT)v.Type.TensorType.ElemType} becomes type {newType}");
+        v.Type.TensorType.ElemType = newType;
         return true;
     }
 }
