@@ -72,7 +72,7 @@ internal sealed class ExternalDataSource
         var info = new FileInfo(path);
         if (!info.Exists) throw new Refused(tensor, location, "no such file in the model's folder");
         if (offset > info.Length || expectedBytes > info.Length - offset)
-            throw new Refused(tensor, location, $"bytes {offset} to {offset + expectedBytes} are not inside the file ({info.Length} bytes)");
+            throw new Refused(tensor, location, $"its {expectedBytes} bytes at offset {offset} are not inside the file ({info.Length} bytes)");
 
         var bytes = new byte[expectedBytes];
         if (expectedBytes > 0)

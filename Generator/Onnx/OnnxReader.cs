@@ -99,17 +99,19 @@ internal static class OnnxReader
         }
         Tensor? ReadTensor(TensorProto t, string what) => Guarded(what, () => TensorReader.Read(t, external));
 
+        // Constants that could not be read are reported once; the nodes using them are not reported again as undefined.
+        var unreadable = new HashSet<string>(StringComparer.Ordinal);
         foreach (var init in g.Initializer)
         {
             var t = ReadTensor(init, $"initializer '{init.Name}'");
-            if (t is null) continue;
+            if (t is null) { unreadable.Add(init.Name); continue; }
             var v = graph.GetOrAddValue(init.Name);
             v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
         }
         foreach (var sparse in g.SparseInitializer)
         {
             var t = Guarded($"sparse initializer '{sparse.Values?.Name}'", () => ReadSparse(sparse, ReadTensor));
-            if (t is null) continue;
+            if (t is null) { unreadable.Add(sparse.Values?.Name ?? ""); continue; }
             var v = graph.GetOrAddValue(sparse.Values?.Name ?? "");
             v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
         }
@@ -132,7 +134,7 @@ internal static class OnnxReader
             if (domain.Length == 0 && np.OpType == "Constant" && np.Output.Count == 1)
             {
                 var t = Guarded($"Constant '{name}'", () => ReadConstantNode(np, name, ReadTensor, diagnostics));
-                if (t is null) continue;
+                if (t is null) { unreadable.Add(np.Output[0]); continue; }
                 var v = graph.GetOrAddValue(np.Output[0]);
                 v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
                 continue;
@@ -160,7 +162,7 @@ internal static class OnnxReader
             graph.Outputs.Add(v);
         }
 
-        TopologicalSort(nodes, graph, diagnostics);
+        TopologicalSort(nodes, graph, diagnostics, unreadable);
         graph.RebuildLinks();
     }
 
@@ -303,7 +305,7 @@ internal static class OnnxReader
     /// ONNX requires topological order, but not every exporter obeys; a stable Kahn sort keeps the file's
     /// order where it is valid. A value nobody produces (and that is not an input or constant) is an error.
     /// </summary>
-    private static void TopologicalSort(List<Node> nodes, ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    private static void TopologicalSort(List<Node> nodes, ModelGraph graph, List<CompilerDiagnostic> diagnostics, HashSet<string> unreadable)
     {
         var producer = new Dictionary<Value, Node>();
         foreach (var n in nodes)
@@ -320,7 +322,7 @@ internal static class OnnxReader
 
         var available = new HashSet<Value>(graph.Values.Values.Where(v => v.IsConstant));
         available.UnionWith(graph.Inputs);
-        var missing = new List<string>();
+        var missing = new List<string>(unreadable); // already reported: counted as defined, never listed
         foreach (var n in nodes)
             foreach (var i in n.Inputs)
                 if (i is not null && !available.Contains(i) && !producer.ContainsKey(i) && !missing.Contains(i.Name))
@@ -328,6 +330,8 @@ internal static class OnnxReader
         foreach (var o in graph.Outputs)
             if (!available.Contains(o) && !producer.ContainsKey(o) && !missing.Contains(o.Name))
                 missing.Add(o.Name);
+        missing.RemoveAll(unreadable.Contains);
+        if (unreadable.Count > 0) return; // the graph is not compiled anyway; its other errors were reported
         if (missing.Count > 0)
         {
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph,
