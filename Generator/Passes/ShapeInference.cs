@@ -44,9 +44,15 @@ internal static class ShapeInference
                     if (input is not null && input.Shape is null)
                         throw new ModelError($"input '{input.Name}' has no known shape");
                 schema.Infer(ctx);
-                foreach (var o in node.Outputs)
-                    if (o is not null && (o.Shape is null || o.Type == DataType.Undefined))
-                        throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
+                for (int i = 0; i < node.Outputs.Count; i++)
+                {
+                    var o = node.Outputs[i];
+                    if (o is null || (o.Shape is not null && o.Type != DataType.Undefined)) continue;
+                    // A schema that typed some outputs but not this one does not have it: the node lists more outputs than its op makes.
+                    if (node.Outputs.Any(x => x is not null && x.Shape is not null && x.Type != DataType.Undefined))
+                        throw new ModelError($"{node.OpType} has no output {i} ('{o.Name}'); the node lists {node.Outputs.Count} outputs");
+                    throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
+                }
                 // Every later stage (folding, kernels, the arena plan, generated spans) relies on this.
                 foreach (var o in node.Outputs)
                     if (o is not null) Limits.CheckShape($"output '{o.Name}'", o.Shape!);

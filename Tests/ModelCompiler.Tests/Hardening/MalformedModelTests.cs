@@ -331,6 +331,17 @@ public sealed class MalformedModelTests
     }
 
     [Fact]
+    public void A_node_listing_more_outputs_than_its_op_makes_is_MC0008()
+    {
+        // Found by an op-type mutation (LSTM -> Squeeze, three outputs): MC9999 "schema left output without a shape".
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", 1, 4);
+        b.RawNode("Relu", new[] { "x" }, new[] { "y", "extra" }, "relu");
+        b.Output("y");
+        Rejected(Compile(b.Build()), "MC0008", "'relu'", "no output 1 ('extra')");
+    }
+
+    [Fact]
     public void A_Constant_whose_value_float_holds_ints_is_MC0008()
     {
         var b = new OnnxModelBuilder(opset: 13);
