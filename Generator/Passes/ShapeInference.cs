@@ -94,7 +94,7 @@ internal static class ShapeInference
         graph.RebuildLinks();
 
         foreach (var o in graph.Outputs)
-            if (o.Shape is null)
+            if (o.Shape is null || o.Shape.Any(d => d < 0))
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"the shape of output '{o.Name}' could not be inferred"));
     }
 }
