@@ -328,6 +328,14 @@ public sealed class MalformedModelTests
         r.Node("Add", new[] { "x", "c" }, "y", "add");
         r.Output("y");
         Rejected(Compile(r.Build()), "MC0008", "'reduce'", "scalar");
+
+        var split = new OnnxModelBuilder(opset: 13);
+        split.Input("x", 1, 4);
+        split.Initializer("s", Array.Empty<int>(), new[] { 2f });
+        split.Node("Split", new[] { "s" }, "c", "split", attributes: ("axis", 0));
+        split.Node("Add", new[] { "x", "c" }, "y", "add");
+        split.Output("y");
+        Rejected(Compile(split.Build()), "MC0008", "'split'", "scalar");
     }
 
     [Fact]
