@@ -47,9 +47,11 @@ internal static class ShapeInference
                 for (int i = 0; i < node.Outputs.Count; i++)
                 {
                     var o = node.Outputs[i];
-                    if (o is null || (o.Shape is not null && o.Type != DataType.Undefined)) continue;
-                    // A schema that typed some outputs but not this one does not have it: the node lists more outputs than its op makes.
-                    if (node.Outputs.Any(x => x is not null && x.Shape is not null && x.Type != DataType.Undefined))
+                    if (o is null || ctx.WasSet(i)) continue;
+                    // An output the schema did not type is one the op does not make: the node lists more outputs than
+                    // its op has, or names a later one while omitting the first (a shape declared for a graph output
+                    // does not make it one). A schema that typed nothing for a node with a first output is a compiler bug.
+                    if (node.Outputs[0] is null || Enumerable.Range(0, node.Outputs.Count).Any(ctx.WasSet))
                         throw new ModelError($"{node.OpType} has no output {i} ('{o.Name}'); the node lists {node.Outputs.Count} outputs");
                     throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
                 }

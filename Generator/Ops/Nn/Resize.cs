@@ -230,17 +230,23 @@ internal class ResizeOp : OpSchema
             return (new[] { Clamp(i) }, new[] { 1.0 });
         }
 
+        if (p.Mode == "linear" && !p.Antialias)
+        {
+            // ONNX Runtime's two neighbours: the coordinate clamped into the input, its floor and the next element
+            // (the same one at the end, each weighing 1/2). The values are the reference's (ceil(x) - 1 base), but
+            // the neighbour of weight 0 at a border or an integral coordinate is the one ONNX Runtime reads, so a
+            // NaN or infinity there reaches the output as it does in ONNX Runtime (0 * NaN).
+            double xc = Math.Min(Math.Max(xo, 0), size - 1);
+            int i1 = Math.Min((int)xc, size - 1), i2 = Math.Min(i1 + 1, size - 1);
+            return i1 == i2 ? (new[] { i1, i2 }, new[] { 0.5, 0.5 }) : (new[] { i1, i2 }, new[] { i2 - xc, xc - i1 });
+        }
+
         // The reference's neighbourhood: base b = ceil(x) - 1 and ratio = x - b in (0, 1].
         int b = (int)Math.Ceiling(xo) - 1;
         double ratio = xo - b;
         double[] coeffs;
         int first;
-        if (p.Mode == "linear" && !p.Antialias)
-        {
-            coeffs = new[] { 1 - ratio, ratio };
-            first = b;
-        }
-        else if (p.Mode == "linear")
+        if (p.Mode == "linear")
         {
             double s = Math.Min(scale, 1.0);
             int start = (int)Math.Floor(-1 / s) + 1;

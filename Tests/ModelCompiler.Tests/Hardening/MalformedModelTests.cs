@@ -350,6 +350,18 @@ public sealed class MalformedModelTests
     }
 
     [Fact]
+    public void A_node_naming_a_later_output_while_omitting_its_only_one_is_MC0008()
+    {
+        // Found by an op-type mutation (seed 101, case 8056: LSTM '' -> (, Y_h) became HardSigmoid): the graph output
+        // declared Y_h's shape, so the unmade output passed as typed and the emitter failed (MC9999).
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", 1, 4);
+        b.RawNode("HardSigmoid", new[] { "x" }, new[] { "", "y_h" }, "hs");
+        b.Output("y_h", Float, new[] { 1, 4 });
+        Rejected(Compile(b.Build()), "MC0008", "'hs'", "no output 1 ('y_h')");
+    }
+
+    [Fact]
     public void A_Constant_whose_value_float_holds_ints_is_MC0008()
     {
         var b = new OnnxModelBuilder(opset: 13);
