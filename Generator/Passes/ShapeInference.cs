@@ -55,6 +55,10 @@ internal static class ShapeInference
                         throw new ModelError($"{node.OpType} has no output {i} ('{o.Name}'); the node lists {node.Outputs.Count} outputs");
                     throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
                 }
+                // No supported op has an optional first output (ONNX's are the recurrent ops'), and kernels write it:
+                // a node that omits it while naming a later one cannot run.
+                if (node.Outputs.Count > 1 && node.Outputs[0] is null && node.Outputs.Any(o => o is not null))
+                    throw new ModelError($"{node.OpType} omits its first output but names a later one; {node.OpType}'s first output is required");
                 // Every later stage (folding, kernels, the arena plan, generated spans) relies on this.
                 foreach (var o in node.Outputs)
                     if (o is not null) Limits.CheckShape($"output '{o.Name}'", o.Shape!);

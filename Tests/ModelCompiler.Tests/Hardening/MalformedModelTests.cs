@@ -362,6 +362,18 @@ public sealed class MalformedModelTests
     }
 
     [Fact]
+    public void A_node_omitting_its_first_output_while_naming_later_ones_is_MC0008()
+    {
+        // Found by an op-type mutation (seed 1205, case 9868: LSTM '' -> (, Y_h, Y_c) became DynamicQuantizeLinear,
+        // which makes all three outputs): the emitter looked up the omitted first output (MC9999).
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", 1, 4);
+        b.RawNode("DynamicQuantizeLinear", new[] { "x" }, new[] { "", "scale", "zp" }, "dq");
+        b.Output("scale");
+        Rejected(Compile(b.Build()), "MC0008", "'dq'", "omits its first output");
+    }
+
+    [Fact]
     public void A_Constant_whose_value_float_holds_ints_is_MC0008()
     {
         var b = new OnnxModelBuilder(opset: 13);
