@@ -248,7 +248,10 @@ internal sealed class OpType : Mutation
         if (s.Graph is not { } g || g.Node.Count == 0) return false;
         var n = rng.Pick(g.Node);
         string before = n.OpType;
-        n.OpType = rng.Pick(s_ops.Value);
+        // Another op than the node's: the registry holds the original too, and a rename to itself mutates nothing.
+        string op;
+        do op = rng.Pick(s_ops.Value); while (op == before);
+        n.OpType = op;
         n.Domain = "";
         s.Log.Add($"node '{n.Name}': {before} -> {n.OpType}");
         return true;

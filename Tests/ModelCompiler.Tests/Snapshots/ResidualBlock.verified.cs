@@ -42,6 +42,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x2x6x6");
             if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x2x6x6");
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 960, 72), Buf<byte>(arena, 0, 928));
             L1_Conv(Buf<float>(arena, 960, 72), input, output, Buf<byte>(arena, 0, 928));

@@ -42,6 +42,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x1x8x8");
             if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x10");
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 0, 256), Buf<byte>(arena, 1024, 760));
             L2_MatMul(Buf<float>(arena, 0, 256), output);

@@ -42,6 +42,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x4");
             if (output.Length != OutputLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x3");
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
             L0_Gemm(input, Buf<float>(arena, 0, 8));
             L1_Gemm(Buf<float>(arena, 0, 8), output);

@@ -56,6 +56,11 @@ namespace TestApp
             if (inputB.Length != InputBLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(inputB), InputBLength, inputB.Length, "2x3");
             if (sum.Length != SumLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(sum), SumLength, sum.Length, "2x3");
             if (product.Length != ProductLength) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(product), ProductLength, product.Length, "2x3");
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(inputA, sum, nameof(inputA), nameof(sum));
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(inputB, sum, nameof(inputB), nameof(sum));
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(inputA, product, nameof(inputA), nameof(product));
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(inputB, product, nameof(inputB), nameof(product));
+            global::ModelCompiler.Runtime.Guard.Disjoint<float, float>(sum, product, nameof(sum), nameof(product));
             global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);
             L0_Add(inputA, inputB, sum);
             L1_Mul(inputA, inputB, product);
