@@ -81,7 +81,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
                     CompilerDiagnostic.Create(DiagnosticDescriptors.UnreadableFile, e.Message),
                 }));
             }
-            var result = CompileOverrideForTests.Value is { } compile ? compile(bytes, request.Options, ct) : ModelCompilation.Compile(bytes, request.Options, ct);
+            var result = CompileOverrideForTests.Value is { } compile ? compile(bytes, request.Options, ct) : ModelCompilation.Compile(bytes, request.Options, ct, Onnx.ExternalDataSource.Beside(request.Path));
             // The emitters write every name fully qualified (global::...); the file the user sees gets short aliases.
             // Done here, not in the emitters, because the rewrite needs Roslyn, which modelc (weights, reports) does not ship.
             string? source = result.Source is null ? null : Emit.NameAliases.Shorten(result.Source);
@@ -112,8 +112,22 @@ public sealed class ModelGenerator : IIncrementalGenerator
 }
 
 /// <summary>One model to compile: where it is, a cheap change stamp, and its options. Value-equatable.</summary>
-internal sealed record ModelRequest(string Path, long Length, long LastWriteTicks, ModelOptions Options)
+internal sealed record ModelRequest(string Path, long Length, long LastWriteTicks, long WeightsBlobTicks, ModelOptions Options)
 {
+    /// <summary>Length and last write time of a file, (-1, 0) when it cannot be seen.</summary>
+    private static (long Length, long Ticks) Stamp(string path)
+    {
+        try
+        {
+#pragma warning disable RS1035 // The stamp lets the pipeline notice a changed model without reading it on every keystroke.
+            var info = new FileInfo(path);
+            if (info.Exists) return (info.Length, info.LastWriteTimeUtc.Ticks);
+#pragma warning restore RS1035
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { }
+        return (-1, 0);
+    }
+
     public static ModelRequest Create(AdditionalText file, AnalyzerConfigOptionsProvider provider)
     {
         var options = provider.GetOptions(file);
@@ -121,17 +135,13 @@ internal sealed record ModelRequest(string Path, long Length, long LastWriteTick
             options.TryGetValue("build_metadata.AdditionalFiles." + name, out string? v) ? ModelOptions.Normalize(v) : null;
         provider.GlobalOptions.TryGetValue("build_property.RootNamespace", out string? rootNamespace);
 
-        long length = -1, ticks = 0;
-        try
-        {
-#pragma warning disable RS1035 // The stamp lets the pipeline notice a changed model without reading it on every keystroke.
-            var info = new FileInfo(file.Path);
-            if (info.Exists) { length = info.Length; ticks = info.LastWriteTimeUtc.Ticks; }
-#pragma warning restore RS1035
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { }
+        var (length, ticks) = Stamp(file.Path);
+        // The weight blob the build targets wrote for this model (rewritten whenever the model, its options or its
+        // external data files change): its stamp makes a changed data file recompile the model, which the model's
+        // own stamp would not.
+        var (_, blobTicks) = Meta("ModelCompilerWeightsBlob") is { } blob ? Stamp(blob) : (-1, 0);
 
-        return new ModelRequest(file.Path, length, ticks, new ModelOptions
+        return new ModelRequest(file.Path, length, ticks, blobTicks, new ModelOptions
         {
             FileName = System.IO.Path.GetFileName(file.Path),
             ClassName = Meta("ClassName"),

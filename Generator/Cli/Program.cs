@@ -62,7 +62,8 @@ internal static class Program
         }
 
         CompileResult result;
-        try { result = ModelCompilation.Compile(bytes, options); }
+        var external = ModelCompiler.Onnx.ExternalDataSource.Beside(model.FullName);
+        try { result = ModelCompilation.Compile(bytes, options, default, external); }
         catch (Exception e)
         {
             WritePlaceholder(output);
@@ -82,6 +83,7 @@ internal static class Program
         string temp = output.FullName + ".tmp";
         using (var stream = File.Create(temp)) result.WriteWeights!(stream);
         File.Move(temp, output.FullName, overwrite: true);
+        WriteInputs(output, external.FilesRead);
         Console.WriteLine($"modelc: {model.Name}: {result.Layers} layers, {result.WeightBytes} bytes of weights -> {output.Name}");
         return 0;
     }
@@ -114,5 +116,17 @@ internal static class Program
     {
         Directory.CreateDirectory(output.DirectoryName!);
         File.WriteAllBytes(output.FullName, Array.Empty<byte>());
+        WriteInputs(output, Array.Empty<string>());
+    }
+
+    /// <summary>
+    /// Beside the blob, "&lt;blob&gt;.inputs": the external data files the model read, separated by ';', which the build
+    /// targets add to this step's inputs so that a changed data file rebuilds the blob (and, through it, the code).
+    /// </summary>
+    private static void WriteInputs(FileInfo output, System.Collections.Generic.IReadOnlyList<string> files)
+    {
+        string path = output.FullName + ".inputs";
+        string text = string.Join(";", files);
+        if (!File.Exists(path) || File.ReadAllText(path) != text) File.WriteAllText(path, text);
     }
 }

@@ -59,20 +59,66 @@ internal sealed record TensorSignature(string Name, DataType Type, int[] Shape, 
 /// </summary>
 internal static class ModelCompilation
 {
-    public static CompileResult Compile(byte[] modelBytes, ModelOptions options, CancellationToken cancellationToken = default)
+    /// <param name="externalData">
+    /// Where the model's external tensor data may be read from: <see cref="ExternalDataSource.Beside"/> the model
+    /// file for the generator and modelc; null (compiling bytes alone) reports external data as MC0005.
+    /// </param>
+    /// <remarks>
+    /// Never throws, except <see cref="OperationCanceledException"/>: a problem with the model is a diagnostic, and
+    /// anything unexpected is MC9999 naming the node being worked on, so that a build never crashes on a model.
+    /// </remarks>
+    public static CompileResult Compile(byte[] modelBytes, ModelOptions options, CancellationToken cancellationToken = default, ExternalDataSource? externalData = null)
     {
         var diagnostics = new List<CompilerDiagnostic>();
+        NodeTrace.At(null);
+        try
+        {
+            return CompileModel(modelBytes, options, diagnostics, cancellationToken, externalData);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            diagnostics.Add(Diagnose(e, NodeTrace.Current));
+            return new CompileResult { Diagnostics = diagnostics.ToImmutableArray() };
+        }
+        finally
+        {
+            NodeTrace.At(null);
+        }
+    }
+
+    /// <summary>
+    /// The last-resort guard's diagnostic for an exception no pass caught, naming the node being worked on when
+    /// known: a limit is MC0013, a problem with the model MC0008 (or MC0011 outside any node), anything else MC9999.
+    /// </summary>
+    internal static CompilerDiagnostic Diagnose(Exception e, Node? node) => e switch
+    {
+        LimitExceeded => CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, node is null ? e.Message : $"node '{node.Name}' ({node.OpType}): {e.Message}"),
+        ModelError when node is not null => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, node.Name, node.OpType, e.Message),
+        ModelError => CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, e.Message),
+        _ => CompilerDiagnostic.Create(DiagnosticDescriptors.InternalError,
+            node is null ? e.GetType().Name : $"{e.GetType().Name} at node '{node.Name}' ({node.OpType})", e.Message),
+    };
+
+    private static CompileResult CompileModel(byte[] modelBytes, ModelOptions options, List<CompilerDiagnostic> diagnostics, CancellationToken cancellationToken, ExternalDataSource? externalData)
+    {
         CompileResult Fail() => new() { Diagnostics = diagnostics.ToImmutableArray() };
 
         if (!ValidateOptions(options, diagnostics)) return Fail();
         if (options.IsOnnxRuntime) return OnnxRuntimeCompilation.Compile(modelBytes, options, diagnostics, cancellationToken);
 
-        var graph = OnnxReader.Read(modelBytes, diagnostics);
+        externalData ??= ExternalDataSource.None;
+        var graph = OnnxReader.Read(modelBytes, diagnostics, externalData);
         if (graph is null || HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
         InputPinning.Run(graph, options, diagnostics);
         SupportCheck.Run(graph, diagnostics);
+        if (HasErrors(diagnostics)) return Fail();
+        AttributeCheck.Run(graph, diagnostics);
         if (HasErrors(diagnostics)) return Fail();
 
         ShapeInference.Run(graph, diagnostics);
@@ -99,15 +145,22 @@ internal static class ModelCompilation
         cancellationToken.ThrowIfCancellationRequested();
 
         var plan = MemoryPlan.Build(graph, kernels);
-        if (plan.ArenaBytes > int.MaxValue)
+        if (plan.ArenaBytes > Limits.MaxArenaBytes)
         {
-            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"intermediate tensors need {plan.ArenaBytes} bytes of scratch memory, more than 2 GB"));
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded,
+                $"intermediate tensors need {plan.ArenaBytes} bytes of scratch memory per thread; the arena may take at most {Limits.MaxArenaBytes} (2 GiB)"));
             return Fail();
         }
         var weights = new WeightTable();
-        var identity = new ModelIdentity(modelBytes, options);
+        var identity = new ModelIdentity(modelBytes, options, externalData.Digest());
         var emitter = new ModelEmitter(graph, kernels, options, plan, weights, identity);
         string source = emitter.Emit();
+        if (weights.Length > Limits.MaxWeightBytes)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded,
+                $"the weight blob would take {weights.Length} bytes after folding and packing; the weights of a model may take at most {Limits.MaxWeightBytes} (1 GiB)"));
+            return Fail();
+        }
 
         if (weights.Count > 0 && string.IsNullOrEmpty(options.WeightsResource))
         {

@@ -36,7 +36,8 @@ internal static class OnnxRuntimeCompilation
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidOption, option, reason));
         if (HasErrors(diagnostics)) return Fail();
 
-        var graph = OnnxReader.Read(modelBytes, diagnostics);
+        var graph = OnnxReader.Read(modelBytes, diagnostics,
+            ExternalDataSource.Refuse("the OnnxRuntime backend embeds the .onnx file alone, where ONNX Runtime would not find the data at run time"));
         if (graph is null || HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -27,8 +27,8 @@ internal static class DiagnosticDescriptors
         Severity.Error);
 
     public static readonly DiagnosticDescriptor ExternalData = new(
-        "MC0005", "External tensor data is not supported",
-        "Tensor '{0}' keeps its data in an external file ('{1}'); ModelCompiler needs all weights inside the .onnx file. Re-save the model with onnx.save_model(model, path, save_as_external_data=False)",
+        "MC0005", "External tensor data cannot be read",
+        "Tensor '{0}' keeps its data in an external file ('{1}') that cannot be used: {2}. External data must be a file in the model's folder or below it (ONNX's layout: a location relative to the model, with offset and length); nothing outside that folder is read",
         Severity.Error);
 
     public static readonly DiagnosticDescriptor InvalidOption = new(
@@ -61,6 +61,10 @@ internal static class DiagnosticDescriptors
         "MC0012", "Output shape cannot be determined",
         "Output '{0}' has shape {1}, which neither shape inference nor the model's declared outputs make static{2}. The OnnxRuntime backend needs a static shape for every output: pin the inputs with InputShape, or declare the output's shape in the model",
         Severity.Error);
+
+    public static readonly DiagnosticDescriptor LimitExceeded = new(
+        "MC0013", "Model exceeds a compiler limit",
+        "{0} (README: What the compiler rejects)", Severity.Error);
 
     public static readonly DiagnosticDescriptor FixedDimensionOverridden = new(
         "MC1001", "InputShape overrides a fixed dimension",

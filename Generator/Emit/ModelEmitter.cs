@@ -56,7 +56,12 @@ internal sealed class ModelEmitter
     {
         // Layers first: they register the weights whose total the header reports.
         var body = new CodeWriter { Indent = 2 };
-        for (int i = 0; i < _layers.Count; i++) EmitLayer(body, i, _layers[i]);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            NodeTrace.At(_layers[i]);
+            EmitLayer(body, i, _layers[i]);
+        }
+        NodeTrace.At(null);
         var predict = new CodeWriter { Indent = 2 };
         EmitPredict(predict);
         if (_options.IsProfiled) EmitPredictProfiled(predict);
@@ -375,11 +380,13 @@ internal sealed class ModelEmitter
 /// <summary>Hashes that identify a model build: the file's SHA-256 and the fingerprint tying code to its weight blob.</summary>
 internal sealed class ModelIdentity
 {
-    public ModelIdentity(byte[] modelBytes, ModelOptions options)
+    /// <param name="externalData">SHA-256 of the external tensor data read (null when none), so that a changed data file changes the fingerprint.</param>
+    public ModelIdentity(byte[] modelBytes, ModelOptions options, byte[]? externalData = null)
     {
         using var sha = System.Security.Cryptography.SHA256.Create();
         Sha256 = sha.ComputeHash(modelBytes);
-        var extra = System.Text.Encoding.UTF8.GetBytes("\n" + ModelEmitter.Version + "\n" + options.Canonical);
+        var extra = System.Text.Encoding.UTF8.GetBytes("\n" + ModelEmitter.Version + "\n" + options.Canonical
+            + (externalData is null ? "" : "\nexternal=" + Hex(externalData)));
         var all = new byte[Sha256.Length + extra.Length];
         Sha256.CopyTo(all, 0);
         extra.CopyTo(all, Sha256.Length);

@@ -122,6 +122,15 @@ internal sealed class PublicApi
     {
         for (int k = 0; k < _inputs.Count; k++) Guard(w, InputNames[k], LengthConst(k, true), _inputs[k]);
         for (int k = 0; k < _outputs.Count; k++) Guard(w, OutputNames[k], LengthConst(k, false), _outputs[k]);
+        // Layers read inputs after earlier layers wrote outputs: an output span sharing memory with an input or
+        // another output would corrupt the result, so it is rejected (README: The generated API).
+        var spans = InputNames.Zip(_inputs, (n, t) => (Name: n, Type: t.Type.CSharpName())).Concat(OutputNames.Zip(_outputs, (n, t) => (Name: n, Type: t.Type.CSharpName()))).ToList();
+        for (int k = 0; k < _outputs.Count; k++)
+        {
+            var output = spans[_inputs.Count + k];
+            foreach (var other in spans.Take(_inputs.Count + k))
+                w.Line($"global::ModelCompiler.Runtime.Guard.Disjoint<{other.Type}, {output.Type}>({other.Name}, {output.Name}, nameof({other.Name}), nameof({output.Name}));");
+        }
     }
 
     private static void Guard(CodeWriter w, string n, string length, TensorSignature t) =>

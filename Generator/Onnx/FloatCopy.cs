@@ -121,7 +121,8 @@ internal static class FloatCopy
                 }
                 try { Rewrite(node); }
                 catch (ModelError e) { _problems.Add($"{what}: {e.Message}"); }
-                catch (TensorReader.ExternalDataException e) { _problems.Add($"{what}: tensor '{e.Tensor}' is stored outside the file ({e.Location})"); }
+                catch (ExternalDataSource.Refused e) { _problems.Add($"{what}: tensor '{e.Tensor}' is stored outside the file ({e.Location})"); }
+                catch (LimitExceeded e) { _problems.Add($"{what}: {e.Message}"); }
                 catch (ArgumentOutOfRangeException) { _problems.Add($"{what}: the node has fewer inputs than its op needs"); }
             }
             if (_problems.Count > 0) return;

@@ -18,7 +18,8 @@ namespace ModelCompiler.Onnx;
 /// </summary>
 internal static class OnnxReader
 {
-    public static ModelGraph? Read(byte[] bytes, List<CompilerDiagnostic> diagnostics)
+    /// <param name="external">Where external tensor data may be read from (the model's folder); none when null.</param>
+    public static ModelGraph? Read(byte[] bytes, List<CompilerDiagnostic> diagnostics, ExternalDataSource? external = null)
     {
         ModelProto model;
         try
@@ -52,19 +53,43 @@ internal static class OnnxReader
         }
         if (!graph.Opsets.ContainsKey("")) graph.Opsets[""] = model.OpsetImport.Count == 0 ? 1 : graph.DefaultOpset;
 
+        if (model.Graph.Output.Count == 0)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "the graph has no outputs, so there is nothing to compute"));
+            return null;
+        }
+        if (model.Graph.Node.Count > Limits.MaxNodes)
+        {
+            diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded,
+                $"the graph has {model.Graph.Node.Count} nodes; a model may have at most {Limits.MaxNodes}"));
+            return null;
+        }
+
         int before = diagnostics.Count;
-        ReadGraph(model.Graph, graph, diagnostics);
+        ReadGraph(model.Graph, graph, diagnostics, external ?? ExternalDataSource.None);
         return diagnostics.Count > before && diagnostics.Skip(before).Any(d => d.Severity == Severity.Error) ? null : graph;
     }
 
-    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics, ExternalDataSource external)
     {
-        Tensor? ReadTensor(TensorProto t, string what)
+        long weightBytes = 0;
+        Tensor? Guarded(string what, Func<Tensor?> read)
         {
-            try { return TensorReader.Read(t); }
-            catch (TensorReader.ExternalDataException e)
+            try
             {
-                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.ExternalData, e.Tensor, e.Location));
+                var t = read();
+                // The weight budget is checked as tensors are read, so that a model cannot make the compiler hold more.
+                if (t is not null && (weightBytes += t.Raw.LongLength) > Limits.MaxWeightBytes)
+                    throw new LimitExceeded($"{what} brings the model's constants to {weightBytes} bytes; the weights of a model may take at most {Limits.MaxWeightBytes} (1 GiB)");
+                return t;
+            }
+            catch (ExternalDataSource.Refused e)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.ExternalData, e.Tensor, e.Location, e.Reason));
+            }
+            catch (LimitExceeded e)
+            {
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, $"{what}: {e.Message}"));
             }
             catch (ModelError e)
             {
@@ -72,18 +97,21 @@ internal static class OnnxReader
             }
             return null;
         }
+        Tensor? ReadTensor(TensorProto t, string what) => Guarded(what, () => TensorReader.Read(t, external));
 
+        // Constants that could not be read are reported once; the nodes using them are not reported again as undefined.
+        var unreadable = new HashSet<string>(StringComparer.Ordinal);
         foreach (var init in g.Initializer)
         {
             var t = ReadTensor(init, $"initializer '{init.Name}'");
-            if (t is null) continue;
+            if (t is null) { unreadable.Add(init.Name); continue; }
             var v = graph.GetOrAddValue(init.Name);
             v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
         }
         foreach (var sparse in g.SparseInitializer)
         {
-            var t = ReadSparse(sparse, ReadTensor);
-            if (t is null) continue;
+            var t = Guarded($"sparse initializer '{sparse.Values?.Name}'", () => ReadSparse(sparse, ReadTensor));
+            if (t is null) { unreadable.Add(sparse.Values?.Name ?? ""); continue; }
             var v = graph.GetOrAddValue(sparse.Values?.Name ?? "");
             v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
         }
@@ -105,8 +133,8 @@ internal static class OnnxReader
             string domain = np.Domain == "ai.onnx" ? "" : np.Domain;
             if (domain.Length == 0 && np.OpType == "Constant" && np.Output.Count == 1)
             {
-                var t = ReadConstantNode(np, name, ReadTensor, diagnostics);
-                if (t is null) continue;
+                var t = Guarded($"Constant '{name}'", () => ReadConstantNode(np, name, ReadTensor, diagnostics));
+                if (t is null) { unreadable.Add(np.Output[0]); continue; }
                 var v = graph.GetOrAddValue(np.Output[0]);
                 v.Constant = t; v.Type = t.Type; v.Shape = t.Shape;
                 continue;
@@ -134,7 +162,7 @@ internal static class OnnxReader
             graph.Outputs.Add(v);
         }
 
-        TopologicalSort(nodes, graph, diagnostics);
+        TopologicalSort(nodes, graph, diagnostics, unreadable);
         graph.RebuildLinks();
     }
 
@@ -155,8 +183,16 @@ internal static class OnnxReader
         for (int i = 0; i < dims.Length; i++)
         {
             var d = tt.Shape.Dim[i];
+            if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > int.MaxValue)
+            {
+                // An output's declared shape is only a fallback for inference; an input's is what Predict takes.
+                if (isOutput) { dims[i] = -1; continue; }
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded,
+                    $"input '{info.Name}' declares a dimension of {d.DimValue}; a dimension may be at most {int.MaxValue}"));
+                return;
+            }
             if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0)
-                dims[i] = (int)Math.Min(d.DimValue, int.MaxValue);
+                dims[i] = (int)d.DimValue;
             else
             {
                 dims[i] = -1;
@@ -178,6 +214,10 @@ internal static class OnnxReader
         }
         switch (a.Name)
         {
+            case "value_float" or "value_floats" or "value_int" or "value_ints" when !KindMatches(a):
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidNode, name, "Constant",
+                    $"attribute '{a.Name}' should be {(a.Name.StartsWith("value_float", StringComparison.Ordinal) ? "a float" : "an int")}{(a.Name.EndsWith("s", StringComparison.Ordinal) ? " list" : "")} but is {a.Type.ToString().ToLowerInvariant()}"));
+                return null;
             case "value": return a.T is null ? null : readTensor(a.T, $"Constant '{name}'");
             case "value_float": return Tensor.FromDoubles(DataType.Float, Array.Empty<int>(), new double[] { a.F });
             case "value_floats": return Tensor.FromDoubles(DataType.Float, new[] { a.Floats.Count }, a.Floats.Select(f => (double)f).ToArray());
@@ -191,15 +231,27 @@ internal static class OnnxReader
         }
     }
 
+    /// <summary>Whether a Constant's value_* attribute holds the kind its name says (IR 1 models leave the kind out).</summary>
+    private static bool KindMatches(AttributeProto a) => a.Type == AttributeProto.Types.AttributeType.Undefined || a.Type == a.Name switch
+    {
+        "value_float" => AttributeProto.Types.AttributeType.Float,
+        "value_floats" => AttributeProto.Types.AttributeType.Floats,
+        "value_int" => AttributeProto.Types.AttributeType.Int,
+        _ => AttributeProto.Types.AttributeType.Ints,
+    };
+
     private static Tensor? ReadSparse(SparseTensorProto s, Func<TensorProto, string, Tensor?> readTensor)
     {
         if (s.Values is null || s.Indices is null) return null;
         var values = readTensor(s.Values, "sparse values");
         var indices = readTensor(s.Indices, "sparse indices");
         if (values is null || indices is null) return null;
-        int[] shape = s.Dims.Select(d => ShapeText.CheckedInt(d)).ToArray();
+        var dense = new TensorProto { Name = s.Values.Name, DataType = s.Values.DataType };
+        dense.Dims.AddRange(s.Dims);
+        int[] shape = TensorReader.Shape(dense); // dims and the dense size checked against the limits before allocating
         long count = ShapeText.Product(shape);
         int esize = values.Type.ElementSize();
+        if (values.Type.IsSubByte()) throw new ModelError("sparse tensors of 4-bit types are not supported");
         var raw = new byte[values.Type.ByteSize(count)];
         long nnz = values.ElementCount;
         int[] strides = ShapeText.Strides(shape);
@@ -253,7 +305,7 @@ internal static class OnnxReader
     /// ONNX requires topological order, but not every exporter obeys; a stable Kahn sort keeps the file's
     /// order where it is valid. A value nobody produces (and that is not an input or constant) is an error.
     /// </summary>
-    private static void TopologicalSort(List<Node> nodes, ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    private static void TopologicalSort(List<Node> nodes, ModelGraph graph, List<CompilerDiagnostic> diagnostics, HashSet<string> unreadable)
     {
         var producer = new Dictionary<Value, Node>();
         foreach (var n in nodes)
@@ -270,7 +322,7 @@ internal static class OnnxReader
 
         var available = new HashSet<Value>(graph.Values.Values.Where(v => v.IsConstant));
         available.UnionWith(graph.Inputs);
-        var missing = new List<string>();
+        var missing = new List<string>(unreadable); // already reported: counted as defined, never listed
         foreach (var n in nodes)
             foreach (var i in n.Inputs)
                 if (i is not null && !available.Contains(i) && !producer.ContainsKey(i) && !missing.Contains(i.Name))
@@ -278,6 +330,8 @@ internal static class OnnxReader
         foreach (var o in graph.Outputs)
             if (!available.Contains(o) && !producer.ContainsKey(o) && !missing.Contains(o.Name))
                 missing.Add(o.Name);
+        missing.RemoveAll(unreadable.Contains);
+        if (unreadable.Count > 0) return; // the graph is not compiled anyway; its other errors were reported
         if (missing.Count > 0)
         {
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph,

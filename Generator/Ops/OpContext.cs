@@ -52,10 +52,16 @@ internal sealed class OpContext
 
     public bool HasOutput(int i) => Node.Output(i) is not null;
 
+    private System.Collections.Generic.HashSet<int>? _set;
+
+    /// <summary>True when <see cref="SetOutput"/> typed output <paramref name="i"/> (shape inference checks that every output the node names was).</summary>
+    public bool WasSet(int i) => _set?.Contains(i) == true;
+
     public void SetOutput(int i, DataType type, int[] shape)
     {
         var v = Node.Output(i);
         if (v is null) return;
+        (_set ??= new()).Add(i);
         if (shape.Any(d => d < 0)) throw new ModelError($"output {i} would have a negative dimension ({ShapeText.Format(shape)})");
         v.Type = type;
         v.Shape = shape;

@@ -17,6 +17,7 @@ internal static class BatchNormFolding
         int folded = 0;
         foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization" && n.Domain.Length == 0).ToList())
         {
+            Compilation.NodeTrace.At(bn);
             if (bn.Outputs.Skip(1).Any(o => o is not null && (o.Consumers.Count > 0 || graph.IsGraphOutput(o)))) continue; // training outputs used
             if (bn.GetInt("training_mode", 0) != 0) continue;
             var x = bn.Input(0);
@@ -33,6 +34,7 @@ internal static class BatchNormFolding
             var w = producer.Input(1)?.Constant;
             var b = producer.Input(2)?.Constant;
             if (w is null || (producer.Input(2) is not null && b is null)) continue;
+            if (w.Type != DataType.Float || (b is not null && b.Type != DataType.Float)) continue; // the Conv/Gemm reports other types
             // Weights kept compact in the blob (float16 widened by a Cast, int8/int4 behind a DequantizeLinear) would
             // be rewritten as float32 by the fold: the normalization stays a layer of its own instead.
             if (w.Encoding is not null) continue;
@@ -75,6 +77,7 @@ internal static class BatchNormFolding
             graph.RebuildLinks();
             folded++;
         }
+        Compilation.NodeTrace.At(null);
         return folded;
     }
 }

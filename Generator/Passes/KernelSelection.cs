@@ -32,6 +32,7 @@ internal static class KernelSelection
         var chosen = new List<Kernel>();
         foreach (var node in graph.Nodes)
         {
+            Compilation.NodeTrace.At(node);
             var ctx = new OpContext(node) { Threads = threads };
             Kernel? kernel = null;
             foreach (var provider in s_providers.Value)

@@ -41,7 +41,7 @@ internal static class GenerateCommand
             Threads = ModelOptions.Normalize(threads),
             WeightsResource = "ModelCompiler///" + model.Name + ".weights",
         };
-        var result = ModelCompilation.Compile(bytes, options);
+        var result = ModelCompilation.Compile(bytes, options, default, ModelCompiler.Onnx.ExternalDataSource.Beside(model.FullName));
         foreach (var d in result.Diagnostics) Console.Error.WriteLine($"{model.Name}: {d.Severity.ToString().ToLowerInvariant()} {d.Id}: {d.Message}");
         if (!result.Success) return 1;
         if (output is null) Console.Write(result.Source);

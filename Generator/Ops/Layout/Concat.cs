@@ -23,10 +23,11 @@ internal sealed class ConcatOp : CopyOp
     public override void Infer(OpContext c)
     {
         c.RequireInputs(1);
-        int axis = Axis(c);
         var first = c.Shape(0);
+        if (first.Length == 0) throw new ModelError("cannot concatenate scalars (inputs must have rank 1 or more)");
+        int axis = Axis(c);
         var shape = (int[])first.Clone();
-        shape[axis] = 0;
+        long length = 0;
         foreach (int i in Present(c))
         {
             if (c.Type(i) != c.Type(0)) throw new ModelError($"input {i} has type {c.Type(i).OnnxName()} but input 0 has {c.Type(0).OnnxName()}");
@@ -35,8 +36,9 @@ internal sealed class ConcatOp : CopyOp
             for (int d = 0; d < s.Length; d++)
                 if (d != axis && s[d] != first[d])
                     throw new ModelError($"input {i} has shape {ShapeText.Format(s)}, which differs from input 0 ({ShapeText.Format(first)}) outside axis {axis}");
-            shape[axis] += s[axis];
+            length += s[axis];
         }
+        shape[axis] = length <= int.MaxValue ? (int)length : throw new LimitExceeded($"the output would have {length} elements on axis {axis}; a dimension may be at most {int.MaxValue}");
         c.SetOutput(0, c.Type(0), shape);
     }
 

@@ -17,6 +17,7 @@ internal sealed class SplitOp : CopyOp
 
     private static int[] Sizes(OpContext c)
     {
+        if (c.Rank(0) == 0) throw new ModelError("cannot split a scalar (rank 0)");
         int dim = c.Shape(0)[Axis(c)];
         int outputs = c.OutputCount;
         var split = LayoutArgs.IntsInputOrAttribute(c, 13, 1, "split", "the split sizes");

@@ -113,7 +113,7 @@ internal class ResizeOp : OpSchema
                 if (!(scales[i] > 0)) throw new ModelError($"scale {scales[i]} must be positive");
                 p.Scales[a] = scales[i];
                 p.OutWidths[a] = (float)(scales[i] * x[a]);
-                p.OutShape[a] = (int)Math.Floor((double)scales[i] * x[a]);
+                p.OutShape[a] = OutputDim(Math.Floor((double)scales[i] * x[a]), a);
             }
         }
         else if (sizes is not null)
@@ -137,13 +137,18 @@ internal class ResizeOp : OpSchema
                 foreach (int a in axes)
                 {
                     p.Scales[a] = scale;
-                    p.OutShape[a] = (int)(scale * x[a] + 0.5);
+                    p.OutShape[a] = OutputDim(Math.Floor(scale * x[a] + 0.5), a);
                     p.OutWidths[a] = scale * x[a];
                 }
             }
             else throw new ModelError($"keep_aspect_ratio_policy '{policy}' is not one of stretch, not_larger, not_smaller");
         }
         else throw new ModelError("Resize needs scales or sizes");
+
+        // The sampling tables become array literals in the generated code: keep them to what a build compiles quickly.
+        long entries = p.OutShape.Sum(d => (long)d);
+        if (entries > Limits.MaxTableEntries)
+            throw new LimitExceeded($"its sampling tables would have {entries} entries (one per output index of each axis, output {ShapeText.Format(p.OutShape)}); generated lookup tables may have at most {Limits.MaxTableEntries}");
 
         p.RoiStart = new double[r];
         p.RoiEnd = Enumerable.Repeat(1.0, r).ToArray();
@@ -159,6 +164,11 @@ internal class ResizeOp : OpSchema
         }
         return p;
     }
+
+    /// <summary>An output size computed in double (scales of 1e30 or infinity give no int), checked before it is used.</summary>
+    private static int OutputDim(double size, int axis) =>
+        size >= 0 && size <= int.MaxValue ? (int)size
+        : throw new LimitExceeded($"the output would have {size:G4} elements on axis {axis}; a dimension may be at most {int.MaxValue}");
 
     public override void Infer(OpContext c)
     {
@@ -220,17 +230,23 @@ internal class ResizeOp : OpSchema
             return (new[] { Clamp(i) }, new[] { 1.0 });
         }
 
+        if (p.Mode == "linear" && !p.Antialias)
+        {
+            // ONNX Runtime's two neighbours: the coordinate clamped into the input, its floor and the next element
+            // (the same one at the end, each weighing 1/2). The values are the reference's (ceil(x) - 1 base), but
+            // the neighbour of weight 0 at a border or an integral coordinate is the one ONNX Runtime reads, so a
+            // NaN or infinity there reaches the output as it does in ONNX Runtime (0 * NaN).
+            double xc = Math.Min(Math.Max(xo, 0), size - 1);
+            int i1 = Math.Min((int)xc, size - 1), i2 = Math.Min(i1 + 1, size - 1);
+            return i1 == i2 ? (new[] { i1, i2 }, new[] { 0.5, 0.5 }) : (new[] { i1, i2 }, new[] { i2 - xc, xc - i1 });
+        }
+
         // The reference's neighbourhood: base b = ceil(x) - 1 and ratio = x - b in (0, 1].
         int b = (int)Math.Ceiling(xo) - 1;
         double ratio = xo - b;
         double[] coeffs;
         int first;
-        if (p.Mode == "linear" && !p.Antialias)
-        {
-            coeffs = new[] { 1 - ratio, ratio };
-            first = b;
-        }
-        else if (p.Mode == "linear")
+        if (p.Mode == "linear")
         {
             double s = Math.Min(scale, 1.0);
             int start = (int)Math.Floor(-1 / s) + 1;

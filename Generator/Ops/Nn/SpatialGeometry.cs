@@ -42,34 +42,37 @@ internal sealed class SpatialGeometry
         };
         for (int i = 0; i < r; i++)
         {
-            int effective = (kernel[i] - 1) * dilations[i] + 1;
+            long effectiveLong = (long)(kernel[i] - 1) * dilations[i] + 1;
+            if (effectiveLong > int.MaxValue) throw new ModelError($"the dilated kernel on spatial axis {i} spans {effectiveLong} elements, more than a dimension can hold");
+            int effective = (int)effectiveLong;
             switch (autoPad)
             {
                 case "NOTSET":
                 case "":
                 {
-                    g.PadsBegin[i] = pads is null ? 0 : (int)pads[i];
-                    g.PadsEnd[i] = pads is null ? 0 : (int)pads[i + r];
+                    g.PadsBegin[i] = pads is null ? 0 : ShapeText.CheckedInt(pads[i]);
+                    g.PadsEnd[i] = pads is null ? 0 : ShapeText.CheckedInt(pads[i + r]);
+                    if (g.PadsBegin[i] < 0 || g.PadsEnd[i] < 0) throw new ModelError($"pads must not be negative ({Node.Describe(pads!)})");
                     long span = (long)input[i] + g.PadsBegin[i] + g.PadsEnd[i] - effective;
-                    if (span < 0) throw new ModelError($"the kernel ({effective}) is larger than the padded input ({input[i] + g.PadsBegin[i] + g.PadsEnd[i]}) on spatial axis {i}");
+                    if (span < 0) throw new ModelError($"the kernel ({effective}) is larger than the padded input ({(long)input[i] + g.PadsBegin[i] + g.PadsEnd[i]}) on spatial axis {i}");
                     long o = ceilMode ? (span + strides[i] - 1) / strides[i] + 1 : span / strides[i] + 1;
                     // With ceil_mode the last window must start inside the input or the left padding.
-                    if (ceilMode && (o - 1) * strides[i] >= input[i] + g.PadsBegin[i]) o--;
-                    g.Output[i] = (int)o;
+                    if (ceilMode && (o - 1) * strides[i] >= (long)input[i] + g.PadsBegin[i]) o--;
+                    g.Output[i] = OutputDim(o, i);
                     break;
                 }
                 case "VALID":
                 {
                     long span = (long)input[i] - effective;
                     if (span < 0) throw new ModelError($"the kernel ({effective}) is larger than the input ({input[i]}) on spatial axis {i}");
-                    g.Output[i] = (int)(ceilMode ? (span + strides[i] - 1) / strides[i] + 1 : span / strides[i] + 1);
+                    g.Output[i] = OutputDim(ceilMode ? (span + strides[i] - 1) / strides[i] + 1 : span / strides[i] + 1, i);
                     break;
                 }
                 case "SAME_UPPER":
                 case "SAME_LOWER":
                 {
-                    int o = (input[i] + strides[i] - 1) / strides[i];
-                    int total = Math.Max(0, (o - 1) * strides[i] + effective - input[i]);
+                    int o = (int)(((long)input[i] + strides[i] - 1) / strides[i]);
+                    int total = (int)Math.Max(0, (long)(o - 1) * strides[i] + effective - input[i]);
                     int small = total / 2, large = total - small;
                     g.PadsBegin[i] = autoPad == "SAME_UPPER" ? small : large;
                     g.PadsEnd[i] = autoPad == "SAME_UPPER" ? large : small;
@@ -82,6 +85,9 @@ internal sealed class SpatialGeometry
         }
         return g;
     }
+
+    private static int OutputDim(long o, int axis) =>
+        o > int.MaxValue ? throw new ModelError($"the output would have {o} elements on spatial axis {axis}, more than a dimension can hold") : (int)o;
 
     private static int[] Dims(long[]? values, int rank, int fallback, string name)
     {

@@ -58,6 +58,7 @@ internal sealed class ReduceOp : OpSchema
             if (noopWhenEmpty) return new Plan(true, Array.Empty<int>(), x);
             axes = Enumerable.Range(0, rank).Select(a => (long)a).ToArray();
         }
+        if (rank == 0 && axes.Length > 0) throw new ModelError($"axes [{Node.Describe(axes)}] given for a scalar, which has no axes");
         var normalized = axes.Select(a => ShapeText.Axis(a, rank, "axis")).ToArray();
         if (normalized.Distinct().Count() != normalized.Length) throw new ModelError($"axes [{Node.Describe(axes)}] name an axis twice");
         Array.Sort(normalized);

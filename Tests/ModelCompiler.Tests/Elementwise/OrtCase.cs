@@ -157,6 +157,7 @@ public sealed class OrtCase
         int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
         float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
         string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
+        long[] ints => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ints } },
         _ => throw new NotSupportedException(value.GetType().Name),
     };
 

@@ -17,7 +17,7 @@ public static class Resize
 {
     private const int MaxRank = 16;
 
-    /// <summary>Tap combinations with a nonzero weight on the outer axes of one output row (cubic on four outer axes is 256).</summary>
+    /// <summary>Tap combinations on the outer axes of one output row (cubic on four outer axes is 256; past this many, those of weight 0 are left out).</summary>
     private const int MaxCombinations = 1024;
 
     /// <summary>Widest row whose tap columns and cached rows go on the stack (8 x 4 KB).</summary>
@@ -164,8 +164,8 @@ public static class Resize
             }
             else
             {
-                // The tap combinations on the outer axes with a nonzero weight (a batch or channel axis has one
-                // tap of weight 1; a 2x upsample has two rows), each an input row offset and its weight.
+                // The tap combinations on the outer axes (a batch or channel axis has one tap of weight 1; a 2x
+                // upsample has two rows), each an input row offset and its weight.
                 int combinations = 0;
                 tap.Clear();
                 while (true)
@@ -178,11 +178,19 @@ public static class Resize
                         offset += sources[e];
                         weight *= weights[e];
                     }
-                    if (weight != 0f)
+                    if (combinations < MaxCombinations)
                     {
-                        if (combinations == MaxCombinations) throw new ArgumentException("too many interpolation taps", nameof(taps));
                         rowOffsets[combinations] = offset;
                         rowWeights[combinations++] = weight;
+                    }
+                    else if (weight != 0f)
+                    {
+                        // Full: a combination of weight 0 (kept so that 0 * NaN is NaN, as in ONNX Runtime; only a
+                        // non-finite input can tell it is there) makes room.
+                        int zero = rowWeights.IndexOf(0f);
+                        if (zero < 0) throw new ArgumentException("too many interpolation taps", nameof(taps));
+                        rowOffsets[zero] = offset;
+                        rowWeights[zero] = weight;
                     }
                     int b = last - 1;
                     for (; b >= 0; b--)

@@ -9,8 +9,9 @@ namespace ModelCompiler.Runtime;
 /// 2-D max pooling of float32 NCHW planes: each plane is copied into stride phases padded with -infinity, where the
 /// outputs' windows start at contiguous positions, and the whole plane is computed as one run of vector maxima over
 /// the window's taps (see <c>Planes</c>). Stride 1 or 2 across, any stride down, any kernel and padding, dilation
-/// 1, no indices; every window must overlap the input (<see cref="Supports"/>). NaN never replaces an earlier value
-/// of its window, as in <see cref="Pool.MaxPool{T}"/> (x86; NEON's max propagates it).
+/// 1, no indices; every window must overlap the input (<see cref="Supports"/>). A window holding NaN gives NaN, as in
+/// <see cref="Pool.MaxPool{T}"/>: the vector maxima below do not propagate it on x86, so a plane that holds a NaN
+/// (rare; one scan to find out) is computed by <see cref="Pool.MaxPool{T}"/> instead.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
@@ -64,8 +65,8 @@ public static unsafe class MaxPool2D
     /// <summary>
     /// Output planes [first, end). Each input plane is copied into stride phases padded with -infinity
     /// (<see cref="StridePhases"/>), so the whole plane is one run of vector maxima over the window's taps (in
-    /// window order, the first winning ties and NaN); then each row's outWidth values are copied out. A 7x7 or
-    /// 14x14 output is a few vectors instead of a partial vector per row.
+    /// window order, the first winning ties); then each row's outWidth values are copied out. A 7x7 or 14x14 output
+    /// is a few vectors instead of a partial vector per row. A plane holding NaN goes to <see cref="Pool.MaxPool{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TV>(in PoolArgs a, int first, int end) where TV : unmanaged, IVec<TV>
@@ -82,6 +83,13 @@ public static unsafe class MaxPool2D
         for (int p = first; p < end; p++)
         {
             float* y = a.Y + (long)p * outPlane;
+            if (System.Numerics.Tensors.TensorPrimitives.IsNaNAny(new ReadOnlySpan<float>(a.X + (long)p * inPlane, inPlane)))
+            {
+                var plane = new PoolGeometry(1, 1, 1, s.InHeight, s.InWidth, 1, s.OutHeight, s.OutWidth, 1, s.KernelHeight, s.KernelWidth,
+                    1, s.StrideHeight, s.StrideWidth, 0, s.PadTop, s.PadLeft, 0, 0, 0, 1, 1, 1);
+                Pool.MaxPool<float>(new ReadOnlySpan<float>(a.X + (long)p * inPlane, inPlane), new Span<float>(y, outPlane), default, plane, columnMajor: false);
+                continue;
+            }
             layout.Scatter<TV>(a.X + (long)p * inPlane, s.InHeight, phases);
             for (int i = 0; i < layout.RunPadded; i += vc)
             {

@@ -37,7 +37,8 @@ public static class Pool
     }
 
     /// <summary>
-    /// MaxPool: the largest element of each window; padding never wins. When <paramref name="indices"/> is not
+    /// MaxPool: the largest element of each window; padding never wins, and a NaN in the window makes the result
+    /// NaN (its index is the first NaN's), as in NumPy and PyTorch. When <paramref name="indices"/> is not
     /// empty it receives, per output, the flat index (over the whole input, N and C included) of the first
     /// maximum in window order; <paramref name="columnMajor"/> (storage_order 1) numbers the spatial
     /// position column-major, the first spatial axis varying fastest (2-D: h + w * H; 3-D: d + h * D + w * D * H).
@@ -79,7 +80,8 @@ public static class Pool
                                 {
                                     int iw = w0 + kw * g.dilationWidth;
                                     T v = xp[rowBase + iw];
-                                    if (!found || v > best)
+                                    // The first NaN wins and stays (README: NaN and infinities at run time).
+                                    if (!found || v > best || (T.IsNaN(v) && !T.IsNaN(best)))
                                     {
                                         best = v;
                                         bestD = id; bestH = ih; bestW = iw;
@@ -164,7 +166,7 @@ public static class Pool
         for (int p = 0; p < planes; p++) y[p] = TensorPrimitives.Sum(x.Slice(p * size, size)) / size;
     }
 
-    /// <summary>GlobalMaxPool: the maximum of each of the <paramref name="planes"/> (N*C) planes of <paramref name="size"/> elements.</summary>
+    /// <summary>GlobalMaxPool: the maximum of each of the <paramref name="planes"/> (N*C) planes of <paramref name="size"/> elements (NaN if the plane holds one).</summary>
     public static void GlobalMaxPool<T>(ReadOnlySpan<T> x, Span<T> y, int planes, int size) where T : INumber<T>
     {
         for (int p = 0; p < planes; p++) y[p] = TensorPrimitives.Max(x.Slice(p * size, size));
