@@ -72,19 +72,25 @@ internal static class ModelCompilation
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
-        Simplify.Run(graph);
-        try { QdqFusion.Run(graph, diagnostics); }
+        // The passes after shape inference run on every graph alike: subgraphs (If branches, Loop and Scan
+        // bodies, inferred by the op that owns them) first, so that a control-flow layer finds its bodies compiled.
+        var graphs = graph.WithSubgraphsBottomUp().ToList();
+        foreach (var g in graphs) Simplify.Run(g);
+        try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();
-        BiasAddFolding.Run(graph);
-        BatchNormFolding.Run(graph);
-        EpilogueFusion.Run(graph);
-        foreach (var v in graph.Values.Values)
-            if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || graph.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
-                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+        foreach (var g in graphs)
+        {
+            BiasAddFolding.Run(g);
+            BatchNormFolding.Run(g);
+            EpilogueFusion.Run(g);
+            foreach (var v in g.Values.Values)
+                if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || g.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
+                    diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+        }
         if (HasErrors(diagnostics)) return Fail();
 
-        KernelSelection.Run(graph, diagnostics, options.ThreadCount);
+        foreach (var g in graphs) KernelSelection.Run(g, diagnostics, options.ThreadCount);
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 

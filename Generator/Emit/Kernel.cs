@@ -31,6 +31,13 @@ internal abstract class Kernel
     /// </summary>
     public virtual bool CanRunInPlace(int inputIndex) => false;
 
+    /// <summary>
+    /// Bytes of arena the layer needs for itself while it runs (a Loop's loop-carried values and its body's
+    /// tensors). The memory plan gives it a block nothing else uses during the layer; the emitter passes that block
+    /// as the layer's last parameter, a <c>Span&lt;byte&gt;</c> named <see cref="LayerWriter.Scratch"/>.
+    /// </summary>
+    public virtual long ScratchBytes => 0;
+
     public abstract void Emit(LayerWriter w);
 }
 

@@ -42,3 +42,13 @@ internal interface IOpFamily
 {
     IEnumerable<OpSchema> Schemas { get; }
 }
+
+/// <summary>
+/// An op that can replace itself by other nodes during shape inference, once its inputs' shapes and constants are
+/// known: an If whose condition is a build-time constant becomes the nodes of the branch it takes.
+/// </summary>
+internal interface IExpandingOp
+{
+    /// <summary>The nodes (already wired to the node's inputs and outputs) that replace it, or null to keep it.</summary>
+    IReadOnlyList<Node>? Expand(OpContext c, ModelGraph graph);
+}

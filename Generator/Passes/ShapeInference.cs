@@ -21,8 +21,10 @@ internal static class ShapeInference
     public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
     {
         var kept = new List<Node>();
-        foreach (var node in graph.Nodes)
+        var work = new List<Node>(graph.Nodes);
+        for (int k = 0; k < work.Count; k++)
         {
+            var node = work[k];
             var schema = OpRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new OpContext(node);
             try
@@ -30,6 +32,13 @@ internal static class ShapeInference
                 foreach (var input in node.Inputs)
                     if (input is not null && input.Shape is null)
                         throw new ModelError($"input '{input.Name}' has no known shape");
+                // An op may stand for other nodes once its inputs are known (an If whose condition is a constant
+                // becomes its branch): those are inferred next, in its place.
+                if (schema is IExpandingOp expanding && expanding.Expand(ctx, graph) is { } replacement)
+                {
+                    work.InsertRange(k + 1, replacement);
+                    continue;
+                }
                 schema.Infer(ctx);
                 foreach (var o in node.Outputs)
                     if (o is not null && (o.Shape is null || o.Type == DataType.Undefined))

@@ -32,6 +32,7 @@ internal sealed class MemoryPlan
     private readonly Dictionary<Value, long> _offsets = new();
     private readonly HashSet<Node> _inPlace = new();
     private readonly HashSet<Node> _elided = new();
+    private readonly Dictionary<Node, long> _scratch = new();
 
     public long ArenaBytes { get; private set; }
 
@@ -52,6 +53,9 @@ internal sealed class MemoryPlan
 
     /// <summary>Byte offset in the arena of a root value (one that <see cref="Root"/> returns for itself).</summary>
     public bool TryGetOffset(Value v, out long offset) => _offsets.TryGetValue(Root(v), out offset);
+
+    /// <summary>Byte offset in the arena of the block a layer with <see cref="Emit.Kernel.ScratchBytes"/> uses while it runs.</summary>
+    public long ScratchOffset(Node n) => _scratch[n];
 
     /// <summary>The layer writes its output over one of its inputs.</summary>
     public bool IsInPlace(Node n) => _inPlace.Contains(n);
@@ -209,10 +213,13 @@ internal sealed class MemoryPlan
             }
         }
 
+        // A layer's own scratch block lives during that layer only; it is keyed by the layer's node.
         var buffers = first.Keys
             .Where(v => IsIntermediate(graph, v))
-            .Select(v => (Value: v, Start: first[v], End: last[v], Size: Align(v.ByteSize)))
-            .OrderByDescending(b => b.Size).ThenBy(b => b.Start).ThenBy(b => b.Value.Name, StringComparer.Ordinal)
+            .Select(v => (Key: (object)v, Name: v.Name, Start: first[v], End: last[v], Size: Align(v.ByteSize)))
+            .Concat(graph.Nodes.Select((n, i) => (Key: (object)n, Name: "scratch of " + n.Name, Start: i, End: i, Size: n.Kernel is { ScratchBytes: > 0 } k ? Align(k.ScratchBytes) : 0))
+                .Where(b => b.Size > 0))
+            .OrderByDescending(b => b.Size).ThenBy(b => b.Start).ThenBy(b => b.Name, StringComparer.Ordinal)
             .ToList();
 
         var placed = new List<(int Start, int End, long Offset, long Size)>();
@@ -225,7 +232,8 @@ internal sealed class MemoryPlan
                 offset = Math.Max(offset, p.Offset + p.Size);
             }
             placed.Add((b.Start, b.End, offset, b.Size));
-            _offsets[b.Value] = offset;
+            if (b.Key is Value v) _offsets[v] = offset;
+            else _scratch[(Node)b.Key] = offset;
             ArenaBytes = Math.Max(ArenaBytes, offset + b.Size);
         }
     }
