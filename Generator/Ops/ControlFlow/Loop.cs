@@ -146,7 +146,9 @@ internal sealed class LoopKernel : Kernel
         w.Line($"bool condition = {(w.HasInput(1) ? w.In(1) + "[0]" : "true")};");
         w.Line("long i = 0;");
         w.Open("for (; i < trips && condition; i++)");
-        if (_scans > 0) w.Line($"if (i >= {_iterations}) {KernelText.Runtime}ScanSlices.WrongIterationCount({Literals.String(Node.Name)}, i + 1, {_iterations});");
+        // With a run-time trip count, a row past the static output would be written: stop first.
+        if (_scans > 0 && Node.Input(0)?.Constant is null)
+            w.Line($"if (i >= {_iterations}) {KernelText.Runtime}ScanSlices.WrongIterationCount({Literals.String(Node.Name)}, i + 1, {_iterations});");
         w.Line("iteration[0] = i;");
         w.Line("conditionIn[0] = condition;");
         var args = new List<string> { _arena, "iteration", "conditionIn" };

@@ -3,7 +3,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using ModelCompiler.Tests.Infrastructure;
 using Xunit;
-using static ModelCompiler.Tests.ControlFlow.OrtCheck;
+using static ModelCompiler.Tests.Infrastructure.OrtCheck;
 
 namespace ModelCompiler.Tests.ControlFlow;
 

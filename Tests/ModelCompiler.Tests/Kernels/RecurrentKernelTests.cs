@@ -12,7 +12,8 @@ namespace ModelCompiler.Tests.Kernels;
 /// against <see cref="RecurrentReference"/>, the LSTM/GRU/RNN equations of the ONNX spec in double precision, at
 /// every vector width this machine has (AVX-512, AVX, 128-bit, scalar). Each case varies what the kernel treats
 /// specially: hidden sizes that are and are not whole vectors (gates padded to 16), directions, layouts, initial
-/// states, sequence lengths (including 0), peepholes, clip, linear_before_reset, input_forget and every
+/// states, sequence lengths (including 0), batches of 1 to 5 rows (the input projection works on 4 rows at a time),
+/// gate matrices of 48 to 336 columns (the register tiles of 1 to 16 vectors), peepholes, clip, linear_before_reset, input_forget and every
 /// activation function. Tolerance 1e-5 + 1e-4 relative.
 /// </summary>
 public sealed class RecurrentKernelTests
@@ -23,7 +24,9 @@ public sealed class RecurrentKernelTests
         "cell=LSTM seq=5 batch=3 input=7 hidden=20 dir=bidirectional bias h0 c0 peep lens=5,2,0",
         "cell=LSTM seq=4 batch=2 input=3 hidden=16 dir=reverse layout=1 bias h0 clip=0.5 forget lens=3,4",
         "cell=LSTM seq=3 batch=2 input=4 hidden=5 dir=bidirectional bias act=HardSigmoid:0.3:0.6,LeakyRelu:0.2,ScaledTanh:1.5:0.5,Sigmoid,Affine:0.5:0.1,Softsign",
+        "cell=LSTM seq=6 batch=5 input=9 hidden=64 dir=forward bias h0 c0",
         "cell=GRU seq=3 batch=1 input=2 hidden=5 dir=forward",
+        "cell=GRU seq=5 batch=2 input=11 hidden=100 dir=bidirectional bias lbr",
         "cell=GRU seq=6 batch=2 input=5 hidden=33 dir=bidirectional layout=1 bias h0 lbr lens=6,3",
         "cell=GRU seq=4 batch=3 input=6 hidden=24 dir=reverse bias h0 clip=0.8 lens=4,1,0",
         "cell=GRU seq=3 batch=1 input=3 hidden=7 dir=forward bias lbr act=Elu:0.7,Softplus",

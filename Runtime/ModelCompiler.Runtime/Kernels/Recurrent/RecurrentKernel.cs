@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using ModelCompiler.Shared;
 
@@ -59,10 +60,11 @@ internal static unsafe class RecurrentKernel
         var s = call.Shape;
         int gates = (int)call.Cell, d = s.Directions;
         long rows = (long)d * gates * s.Hidden;
-        Check(w.Length == rows * s.Input, "W", $"[{d}, {gates * s.Hidden}, {s.Input}]", w.Length);
-        Check(r.Length == rows * s.Hidden, "R", $"[{d}, {gates * s.Hidden}, {s.Hidden}]", r.Length);
-        Check(b.IsEmpty || b.Length == 2 * rows, "B", $"[{d}, {2 * gates * s.Hidden}]", b.Length);
-        Check(p.IsEmpty || p.Length == (long)d * 3 * s.Hidden, "P", $"[{d}, {3 * s.Hidden}]", p.Length);
+        // Messages are formatted only on failure: a steady-state call allocates nothing.
+        if (w.Length != rows * s.Input) Fail("W", $"[{d}, {gates * s.Hidden}, {s.Input}]", w.Length);
+        if (r.Length != rows * s.Hidden) Fail("R", $"[{d}, {gates * s.Hidden}, {s.Hidden}]", r.Length);
+        if (!b.IsEmpty && b.Length != 2 * rows) Fail("B", $"[{d}, {2 * gates * s.Hidden}]", b.Length);
+        if (!p.IsEmpty && p.Length != (long)d * 3 * s.Hidden) Fail("P", $"[{d}, {3 * s.Hidden}]", p.Length);
         long length = RecurrentLayout.Length(gates, d, s.Input, s.Hidden);
         float* packed = (float*)KernelScratch.Get(KernelScratch.LayerSlot, length * sizeof(float));
         fixed (float* pw = w)
@@ -78,32 +80,35 @@ internal static unsafe class RecurrentKernel
     private static void Validate(in RecurrentCall c)
     {
         var s = c.Shape;
-        Check(c.X.Length == s.XLength, "X", "[sequence, batch, input]", c.X.Length);
-        Check(c.Packed.Length >= RecurrentLayout.Length((int)c.Cell, s.Directions, s.Input, s.Hidden), "packed weights", "the packed layout", c.Packed.Length);
-        Check(c.SequenceLens.IsEmpty || c.SequenceLens.Length == s.Batch, "sequence_lens", $"[{s.Batch}]", c.SequenceLens.Length);
-        Check(c.InitialH.IsEmpty || c.InitialH.Length == s.StateLength, "initial_h", "[directions, batch, hidden]", c.InitialH.Length);
-        Check(c.InitialC.IsEmpty || c.InitialC.Length == s.StateLength, "initial_c", "[directions, batch, hidden]", c.InitialC.Length);
-        Check(c.Y.IsEmpty || c.Y.Length == s.YLength, "Y", "[sequence, directions, batch, hidden]", c.Y.Length);
-        Check(c.YH.IsEmpty || c.YH.Length == s.StateLength, "Y_h", "[directions, batch, hidden]", c.YH.Length);
-        Check(c.YC.IsEmpty || c.YC.Length == s.StateLength, "Y_c", "[directions, batch, hidden]", c.YC.Length);
+        if (c.X.Length != s.XLength) Fail("X", "[sequence, batch, input]", c.X.Length);
+        if (c.Packed.Length < RecurrentLayout.Length((int)c.Cell, s.Directions, s.Input, s.Hidden)) Fail("packed weights", "the packed layout", c.Packed.Length);
+        if (!c.SequenceLens.IsEmpty && c.SequenceLens.Length != s.Batch) Fail("sequence_lens", "[batch]", c.SequenceLens.Length);
+        if (!c.InitialH.IsEmpty && c.InitialH.Length != s.StateLength) Fail("initial_h", "[directions, batch, hidden]", c.InitialH.Length);
+        if (!c.InitialC.IsEmpty && c.InitialC.Length != s.StateLength) Fail("initial_c", "[directions, batch, hidden]", c.InitialC.Length);
+        if (!c.Y.IsEmpty && c.Y.Length != s.YLength) Fail("Y", "[sequence, directions, batch, hidden]", c.Y.Length);
+        if (!c.YH.IsEmpty && c.YH.Length != s.StateLength) Fail("Y_h", "[directions, batch, hidden]", c.YH.Length);
+        if (!c.YC.IsEmpty && c.YC.Length != s.StateLength) Fail("Y_c", "[directions, batch, hidden]", c.YC.Length);
         foreach (int length in c.SequenceLens)
             if (length < 0 || length > s.Sequence)
                 throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
                     "sequence_lens holds {0}; every length must be between 0 and the sequence length {1}.", length, s.Sequence), "sequence_lens");
     }
 
-    private static void Check(bool ok, string what, string shape, int actual)
-    {
-        if (!ok) throw new ArgumentException($"{what} has {actual.ToString(CultureInfo.InvariantCulture)} elements, which does not fit {shape}.", what);
-    }
+    [DoesNotReturn]
+    private static void Fail(string what, string shape, int actual) =>
+        throw new ArgumentException($"{what} has {actual.ToString(CultureInfo.InvariantCulture)} elements, which does not fit {shape}.", what);
 
     private static void Run<TV>(in RecurrentCall c) where TV : unmanaged, IVec<TV>
     {
         var s = c.Shape;
         int gates = (int)c.Cell, hp = RecurrentLayout.PaddedHidden(s.Hidden), hidden = s.Hidden;
         long block = RecurrentLayout.DirectionLength(gates, s.Input, hidden);
-        // Scratch: the gate inputs, then the state h, the LSTM cell c and one temporary, each Hp floats.
-        float* g = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (long)(gates + 3) * hp * sizeof(float));
+        // Scratch: every time step's input projection (one row of gates * Hp per row of X), the gate inputs of the
+        // current step, then the state h, the LSTM cell c and one temporary, each Hp floats.
+        int columns = gates * hp;
+        long rows = (long)s.Sequence * s.Batch;
+        float* xw = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (rows * columns + (long)(gates + 3) * hp) * sizeof(float));
+        float* g = xw + rows * columns;
         float* h = g + gates * hp, cell = h + hp, tmp = cell + hp;
         fixed (float* x = c.X)
         fixed (float* packed = c.Packed)
@@ -120,6 +125,9 @@ internal static unsafe class RecurrentKernel
                 var act = d == 0 ? c.Forward : c.Reverse;
                 bool reverse = s.IsReverse(d);
                 step.Weights = packed + d * block;
+                // X W^T + bias for all steps at once: a matrix product that reuses each weight over four rows,
+                // where step by step every weight would be read again for each row.
+                RecurrentGemv.Rows<TV>(x, (int)rows, s.Input, step.Weights, columns, step.Bias, xw);
                 for (int b = 0; b < s.Batch; b++)
                 {
                     int length = lens == null ? s.Sequence : lens[b];
@@ -131,9 +139,9 @@ internal static unsafe class RecurrentKernel
                         int t = reverse ? length - 1 - k : k;
                         switch (c.Cell)
                         {
-                            case RecurrentCell.Lstm: step.Lstm<TV>(x + s.XOffset(t, b), h, cell, g, tmp, act); break;
-                            case RecurrentCell.Gru: step.Gru<TV>(x + s.XOffset(t, b), h, g, tmp, act); break;
-                            default: step.Rnn<TV>(x + s.XOffset(t, b), h, g, act); break;
+                            case RecurrentCell.Lstm: step.Lstm<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, cell, g, tmp, act); break;
+                            case RecurrentCell.Gru: step.Gru<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, g, tmp, act); break;
+                            default: step.Rnn<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, g, act); break;
                         }
                         if (y != null) new ReadOnlySpan<float>(h, hidden).CopyTo(new Span<float>(y + s.YOffset(t, d, b), hidden));
                     }
@@ -183,20 +191,20 @@ internal static unsafe class RecurrentKernel
         }
 
         private readonly float* Recurrent => Weights + (long)_input * _columns;
-        private readonly float* Bias => Weights + (long)(_input + _hidden) * _columns;
+        public readonly float* Bias => Weights + (long)(_input + _hidden) * _columns;
         private readonly float* Extra => Bias + _columns;
 
-        /// <summary>g[0..columns) = bias + x W^T, then += h R^T over <paramref name="stateColumns"/>.</summary>
-        private readonly void Project<TV>(float* x, float* h, float* g, int stateColumns) where TV : unmanaged, IVec<TV>
+        /// <summary>g[0..stateColumns) = xw + h R^T (xw: the step's input projection with the bias); the rest of g is xw.</summary>
+        private readonly void Project<TV>(float* xw, float* h, float* g, int stateColumns) where TV : unmanaged, IVec<TV>
         {
-            RecurrentGemv.Run<TV>(x, _input, Weights, _columns, _columns, Bias, g);
-            RecurrentGemv.Run<TV>(h, _hidden, Recurrent, _columns, stateColumns, g, g);
+            RecurrentGemv.Run<TV>(h, _hidden, Recurrent, _columns, stateColumns, xw, g);
+            if (stateColumns < _columns) new ReadOnlySpan<float>(xw + stateColumns, _columns - stateColumns).CopyTo(new Span<float>(g + stateColumns, _columns - stateColumns));
         }
 
         /// <summary>Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb).</summary>
-        public readonly void Rnn<TV>(float* x, float* h, float* g, in RnnActivations act) where TV : unmanaged, IVec<TV>
+        public readonly void Rnn<TV>(float* xw, float* h, float* g, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
-            Project<TV>(x, h, g, _columns);
+            Project<TV>(xw, h, g, _columns);
             GateMath.Activate<TV>(g, _hp, act.F, _clip);
             new ReadOnlySpan<float>(g, _hp).CopyTo(new Span<float>(h, _hp));
         }
@@ -205,11 +213,11 @@ internal static unsafe class RecurrentKernel
         /// zt, rt = f(Xt W[zr]^T + Ht-1 R[zr]^T + b); ht = g(Xt Wh^T + (rt . Ht-1) Rh^T + Wbh + Rbh), or with
         /// linear_before_reset g(Xt Wh^T + rt . (Ht-1 Rh^T + Rbh) + Wbh); Ht = (1 - zt) . ht + zt . Ht-1.
         /// </summary>
-        public readonly void Gru<TV>(float* x, float* h, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
+        public readonly void Gru<TV>(float* xw, float* h, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
             int hp = _hp, vc = TV.Count;
             float* z = g, r = g + hp, hh = g + 2 * hp;
-            Project<TV>(x, h, g, 2 * hp);
+            Project<TV>(xw, h, g, 2 * hp);
             GateMath.Activate<TV>(g, 2 * hp, act.F, _clip);
             float* rh = Recurrent + 2 * hp;
             if (_linearBeforeReset)
@@ -235,12 +243,12 @@ internal static unsafe class RecurrentKernel
         /// it = f(.. + Pi . Ct-1), ft = f(.. + Pf . Ct-1) (or 1 - it with input_forget), ct = g(..),
         /// Ct = ft . Ct-1 + it . ct, ot = f(.. + Po . Ct), Ht = ot . h(Ct); gates in ONNX order i, o, f, c.
         /// </summary>
-        public readonly void Lstm<TV>(float* x, float* h, float* cell, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
+        public readonly void Lstm<TV>(float* xw, float* h, float* cell, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
             int hp = _hp, vc = TV.Count;
             float* gi = g, go = g + hp, gf = g + 2 * hp, gc = g + 3 * hp;
             float* pi = Extra, po = Extra + hp, pf = Extra + 2 * hp;
-            Project<TV>(x, h, g, _columns);
+            Project<TV>(xw, h, g, _columns);
             if (_peepholes)
                 for (int i = 0; i < hp; i += vc)
                 {

@@ -1,9 +1,8 @@
 using System;
 using System.Linq;
 using ModelCompiler.Graph;
-using ModelCompiler.Tests.Infrastructure;
 
-namespace ModelCompiler.Tests.ControlFlow;
+namespace ModelCompiler.Tests.Infrastructure;
 
 /// <summary>Runs a model compiled by ModelCompiler and by ONNX Runtime (graph as written, one thread) on the same inputs.</summary>
 internal static class OrtCheck
