@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Compilation;
 using ModelCompiler.Graph;
+using ModelCompiler.Kernels;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -18,6 +19,7 @@ namespace ModelCompiler.Emit;
 internal sealed class GraphEmitter
 {
     private readonly ModelGraph _graph;
+    private readonly KernelPlan _kernels;
     private readonly MemoryPlan _plan;
     private readonly WeightTable _weights;
     private readonly IReadOnlyList<string> _outputNames;
@@ -27,10 +29,12 @@ internal sealed class GraphEmitter
     /// <param name="inputNames">The parameter holding each graph input, in graph order.</param>
     /// <param name="outputNames">The parameter receiving each graph output, in graph order.</param>
     /// <param name="prefix">Prepended to layer method names ("" for the model's graph).</param>
-    public GraphEmitter(ModelGraph graph, MemoryPlan plan, WeightTable weights, IReadOnlyList<string> inputNames, IReadOnlyList<string> outputNames, string prefix)
+    public GraphEmitter(CompiledGraph compiled, WeightTable weights, IReadOnlyList<string> inputNames, IReadOnlyList<string> outputNames, string prefix)
     {
+        var graph = compiled.Graph;
         _graph = graph;
-        _plan = plan;
+        _kernels = compiled.Kernels;
+        _plan = compiled.Memory;
         _weights = weights;
         _outputNames = outputNames;
         _prefix = prefix;
@@ -55,9 +59,9 @@ internal sealed class GraphEmitter
         for (int i = from; i < to; i++)
         {
             var n = _graph.Nodes[i];
-            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
+            if (_kernels[n].IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!))).ToList();
-            if (n.Kernel.ScratchBytes > 0) args.Add($"arena.Slice({_plan.ScratchOffset(n)}, {n.Kernel.ScratchBytes})");
+            if (_plan.TryGetScratch(n, out long scratch)) args.Add($"Buf<byte>(arena, {scratch}, {_kernels[n].ScratchBytes})");
             w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
             if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
@@ -94,7 +98,7 @@ internal sealed class GraphEmitter
 
     private void EmitLayer(CodeWriter w, int index, Node n)
     {
-        var kernel = n.Kernel!;
+        var kernel = _kernels[n];
         bool alias = kernel.IsAlias && !_graph.IsGraphOutput(n.Output(0)!);
         var inputs = LayerInputs(n);
         var outs = n.Outputs.Where(o => o is not null).Select(o => o!).ToList();
@@ -131,30 +135,36 @@ internal sealed class GraphEmitter
             parameters[outs[k]] = name;
             signature.Add($"global::System.Span<{outs[k].Type.CSharpName()}> {name}");
         }
-        if (kernel.ScratchBytes > 0) signature.Add("global::System.Span<byte> scratch");
+        bool scratch = _plan.TryGetScratch(n, out _);
+        if (scratch) signature.Add("global::System.Span<byte> scratch");
 
         string method = MethodName(index, n);
-        var subgraphs = new List<(ModelGraph Graph, MemoryPlan Plan, string Entry)>();
-        string Subgraph(ModelGraph g, MemoryPlan plan, string role)
+        var subgraphs = new List<(CompiledGraph Graph, string Entry)>();
+        string Subgraph(CompiledGraph g, string role)
         {
             string entry = method + "_" + role;
-            subgraphs.Add((g, plan, entry));
+            subgraphs.Add((g, entry));
             return entry;
         }
-        w.Open($"private static void {method}({string.Join(", ", signature)})");
-        var lw = new LayerWriter(n, w, _weights, parameters, Subgraph);
+        // The body first: the comment names the run-time methods it calls.
+        var body = new CodeWriter { Indent = w.Indent + 1 };
+        var lw = new LayerWriter(n, body, _weights, parameters, scratch ? "scratch" : null, Subgraph);
         if (kernel.IsAlias) new CopyKernel(n).Emit(lw);
         else kernel.Emit(lw);
+        w.Line("//     " + Literals.Comment(LayerPlanText.Describe(kernel, body.ToString(), scratch ? kernel.ScratchBytes : 0)));
+        w.Open($"private static void {method}({string.Join(", ", signature)})");
+        w.Append(body);
         w.Close();
         w.Line();
-        foreach (var (g, plan, entry) in subgraphs) EmitSubgraph(w, g, plan, entry);
+        foreach (var (g, entry) in subgraphs) EmitSubgraph(w, g, entry);
     }
 
     /// <summary>A subgraph's entry method: its layers in order on its own arena (a block of the owning layer's scratch).</summary>
-    private void EmitSubgraph(CodeWriter w, ModelGraph g, MemoryPlan plan, string entry)
+    private void EmitSubgraph(CodeWriter w, CompiledGraph compiled, string entry)
     {
+        var (g, plan) = (compiled.Graph, compiled.Memory);
         var api = new PublicApi(g.Inputs.Select(TensorSignature.Of).ToList(), g.Outputs.Select(TensorSignature.Of).ToList());
-        var emitter = new GraphEmitter(g, plan, _weights, api.InputNames, api.OutputNames, entry + "_");
+        var emitter = new GraphEmitter(compiled, _weights, api.InputNames, api.OutputNames, entry + "_");
         string name = g.GraphName.Length > 0 ? $" '{Literals.Comment(g.GraphName)}'" : "";
         w.Line($"// {entry}: graph{name}, {g.Nodes.Count} layers, arena {Literals.Size(plan.ArenaBytes)} (in its layer's scratch)");
         w.Line($"//     inputs {string.Join(", ", g.Inputs.Select(v => Literals.Comment(v.ToString())))}; outputs {string.Join(", ", g.Outputs.Select(v => Literals.Comment(v.ToString())))}");

@@ -12,17 +12,26 @@ internal sealed class LayerWriter
     private readonly CodeWriter _code;
     private readonly WeightTable _weights;
     private readonly IReadOnlyDictionary<Value, string> _parameters;
-    private readonly System.Func<ModelGraph, Planning.MemoryPlan, string, string>? _subgraph;
+    private readonly System.Func<Compilation.CompiledGraph, string, string>? _subgraph;
 
-    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters,
-        System.Func<ModelGraph, Planning.MemoryPlan, string, string>? subgraph = null)
+    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters, string? scratch = null,
+        System.Func<Compilation.CompiledGraph, string, string>? subgraph = null)
     {
         Node = node;
         _code = code;
         _weights = weights;
         _parameters = parameters;
+        _scratch = scratch;
         _subgraph = subgraph;
     }
+
+    private readonly string? _scratch;
+
+    /// <summary>
+    /// A <c>Span&lt;byte&gt;</c> expression for the scratch region the memory plan reserved for this layer
+    /// (<see cref="Kernel.ScratchBytes"/>, 64-byte aligned, contents undefined on entry).
+    /// </summary>
+    public string Scratch => _scratch ?? throw new System.InvalidOperationException($"{Node} asked for no scratch memory");
 
     public Node Node { get; }
 
@@ -58,16 +67,13 @@ internal sealed class LayerWriter
     public string DerivedInts(string init, string description) => _weights.DerivedInts(init, description);
 
     /// <summary>
-    /// Has the subgraph <paramref name="graph"/> (planned by <paramref name="plan"/>) emitted after this layer and
-    /// returns its entry method's name (the layer's name + "_" + <paramref name="role"/>). The entry takes
-    /// <c>(Span&lt;byte&gt; arena, inputs..., outputs...)</c>: the graph's inputs (formal ones, then captured outer
-    /// values) as read-only spans and its outputs as spans, in graph order; the arena is <c>plan.ArenaBytes</c> long.
+    /// Has the compiled subgraph <paramref name="graph"/> emitted after this layer and returns its entry method's name
+    /// (the layer's name + "_" + <paramref name="role"/>). The entry takes <c>(Span&lt;byte&gt; arena, inputs..., outputs...)</c>:
+    /// the graph's inputs (formal ones, then captured outer values) as read-only spans and its outputs as spans, in
+    /// graph order; the arena is <c>graph.Memory.ArenaBytes</c> long.
     /// </summary>
-    public string Subgraph(ModelGraph graph, Planning.MemoryPlan plan, string role) =>
-        _subgraph?.Invoke(graph, plan, role) ?? throw new System.InvalidOperationException("this layer writer cannot emit subgraphs");
-
-    /// <summary>The layer's own arena block (see <see cref="Kernel.ScratchBytes"/>), a <c>Span&lt;byte&gt;</c>.</summary>
-    public string Scratch => "scratch";
+    public string Subgraph(Compilation.CompiledGraph graph, string role) =>
+        _subgraph?.Invoke(graph, role) ?? throw new System.InvalidOperationException("this layer writer cannot emit subgraphs");
 
     public void Line(string text = "") => _code.Line(text);
     public void Open(string text) => _code.Open(text);

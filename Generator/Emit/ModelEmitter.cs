@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Compilation;
+using ModelCompiler.Contract;
 using ModelCompiler.Graph;
+using ModelCompiler.Kernels;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -18,6 +20,7 @@ internal sealed class ModelEmitter
     private const int LayersPerStage = 200; // keeps each Predict stage far below the JIT's optimization limits
 
     private readonly ModelGraph _graph;
+    private readonly KernelPlan _kernels;
     private readonly ModelOptions _options;
     private readonly MemoryPlan _plan;
     private readonly WeightTable _weights;
@@ -27,21 +30,22 @@ internal sealed class ModelEmitter
     private readonly GraphEmitter _main;
     private readonly List<Node> _layers;
 
-    public ModelEmitter(ModelGraph graph, ModelOptions options, MemoryPlan plan, WeightTable weights, ModelIdentity identity)
+    public ModelEmitter(ModelGraph graph, KernelPlan kernels, ModelOptions options, MemoryPlan plan, WeightTable weights, ModelIdentity identity)
     {
         _graph = graph;
+        _kernels = kernels;
         _options = options;
         _plan = plan;
         _weights = weights;
         _identity = identity;
         _layers = graph.Nodes;
         _api = new PublicApi(graph.Inputs.Select(TensorSignature.Of).ToList(), graph.Outputs.Select(TensorSignature.Of).ToList());
-        _main = new GraphEmitter(graph, plan, weights, _api.InputNames, _api.OutputNames, prefix: "");
+        _main = new GraphEmitter(new CompiledGraph(graph, kernels, plan), weights, _api.InputNames, _api.OutputNames, prefix: "");
     }
 
     public string ClassName => _options.ResolvedClassName;
     public string Namespace => _options.ResolvedNamespace;
-    public long TotalMacs => _layers.Sum(n => n.Kernel!.Macs);
+    public long TotalMacs => _kernels.TotalMacs;
 
     public string Emit()
     {
@@ -60,25 +64,12 @@ internal sealed class ModelEmitter
         _w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"ModelCompiler\", \"{Version}\")]");
         _w.Open($"public static partial class {ClassName}");
         EmitConstants();
-        Append(predict);
-        Append(body);
+        _w.Append(predict);
+        _w.Append(body);
         EmitHelpers();
         _w.Close();
         _w.Close();
         return _w.ToString();
-    }
-
-    private void Append(CodeWriter part)
-    {
-        string text = part.ToString();
-        foreach (var line in text.Split('\n').Take(text.Split('\n').Length - 1))
-        {
-            // Parts were written at the class body's indentation already.
-            int saved = _w.Indent;
-            _w.Indent = 0;
-            _w.Line(line);
-            _w.Indent = saved;
-        }
     }
 
     private void EmitHeader()
@@ -109,7 +100,7 @@ internal sealed class ModelEmitter
     private void EmitConstants()
     {
         _api.EmitShapeConstants(_w);
-        _w.Line("/// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors.</summary>");
+        _w.Line("/// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>");
         _w.Line($"public const int ScratchBytes = {_plan.ArenaBytes};");
         _w.Line();
         _w.Line("/// <summary>Multiply-accumulate operations one <see cref=\"Predict\"/> call performs.</summary>");
@@ -133,7 +124,7 @@ internal sealed class ModelEmitter
         _api.EmitPredictDocs(w);
         w.Open($"public static void Predict({_api.Parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
@@ -177,8 +168,8 @@ internal sealed class ModelEmitter
         string parameters = _api.Parameters + ", global::System.Span<long> ticksPerLayer";
         w.Open($"public static void PredictProfiled({parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("if (ticksPerLayer.Length != LayerCount) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"if (ticksPerLayer.Length != LayerCount) {RuntimeText.Prefix}{RuntimeApi.Guard.WrongLength}(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
         {
@@ -223,7 +214,7 @@ internal sealed class ModelEmitter
         }
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged");
-        _w.Line("    => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);");
+        _w.Line($"    => {RuntimeText.Prefix}{RuntimeApi.Arena.Slice}<T>(arena, offset, length);");
         _w.Line();
         if (_weights.Count == 0)
         {
@@ -232,7 +223,7 @@ internal sealed class ModelEmitter
         }
         _w.Line($"// Weights: {_weights.Count} tensors, {Literals.Size(_weights.Length)}, in the manifest resource \"{Literals.Comment(_options.WeightsResource ?? "")}\" that the");
         _w.Line("// ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.");
-        _w.Line($"private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
+        _w.Line($"private static readonly {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Type} s_weights = {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Load}(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
         _w.Line();
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);");
@@ -242,7 +233,7 @@ internal sealed class ModelEmitter
             _w.Line($"// Kernel tables: {_weights.Derived.Count} int tables that kernels derive from constant weights, built once, on first use");
             _w.Line("// (not stored in the blob; later calls only read them).");
             foreach (var d in _weights.Derived)
-                CachedArray("int", d.Field, d.Property, $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init})", d.Description);
+                CachedArray("int", d.Field, d.Property, $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Publish}(ref {d.Field}, {d.Init})", d.Description);
         }
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);

@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Compilation;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
-using ModelCompiler.Planning;
 
 namespace ModelCompiler.Ops.ControlFlow;
 
@@ -51,52 +51,43 @@ internal sealed class IfOp : OpSchema, IExpandingOp
         }
     }
 
-    public override Kernel? CreateKernel(OpContext c)
-    {
-        var then = c.Node.Subgraph("then_branch");
-        var otherwise = c.Node.Subgraph("else_branch");
-        return Subgraphs.Compiled(then) && Subgraphs.Compiled(otherwise) ? new IfKernel(c.Node, then, otherwise) : null;
-    }
+    public override Kernel? CreateKernel(OpContext c) =>
+        c.Compiled("then_branch") is { } then && c.Compiled("else_branch") is { } otherwise ? new IfKernel(c.Node, then, otherwise) : null;
 
-    public override string? WhyNoKernel(OpContext c) => ": a node of one of its branches has no kernel (reported above)";
+    public override string? WhyNoKernel(OpContext c) => Subgraphs.NoKernel;
 }
 
 /// <summary><c>if (cond[0]) Then(...) else Else(...)</c>; the branches share one arena block (only one runs).</summary>
 internal sealed class IfKernel : Kernel
 {
-    private readonly ModelGraph _then, _else;
-    private readonly MemoryPlan _thenPlan, _elsePlan;
-    private readonly long _scratch;
+    private readonly CompiledGraph _then, _else;
     private readonly string[] _sinks;
 
-    public IfKernel(Node node, ModelGraph then, ModelGraph otherwise) : base(node)
+    public IfKernel(Node node, CompiledGraph then, CompiledGraph otherwise) : base(node)
     {
         _then = then;
         _else = otherwise;
-        _thenPlan = MemoryPlan.Build(then);
-        _elsePlan = MemoryPlan.Build(otherwise);
         // Outputs nobody reads still need somewhere to go: blocks after the branches' arena.
         var layout = new ScratchLayout();
-        layout.Reserve(Math.Max(_thenPlan.ArenaBytes, _elsePlan.ArenaBytes));
-        _sinks = node.Outputs.Select((o, k) => o is null ? layout.Buffer(then.Outputs[k].Type, then.Outputs[k].ElementCount) : "").ToArray();
-        _scratch = layout.Bytes;
+        layout.Reserve(Math.Max(then.Memory.ArenaBytes, otherwise.Memory.ArenaBytes));
+        _sinks = node.Outputs.Select((o, k) => o is null ? layout.Buffer(then.Graph.Outputs[k].Type, then.Graph.Outputs[k].ElementCount) : "").ToArray();
+        ScratchBytes = layout.Bytes;
     }
 
-    public override long ScratchBytes => _scratch;
-    public override long Macs => Math.Max(Subgraphs.Macs(_then), Subgraphs.Macs(_else));
-    public override string Summary => $"then: {_then.Nodes.Count} layers, else: {_else.Nodes.Count} layers";
+    public override long Macs => Math.Max(_then.Kernels.TotalMacs, _else.Kernels.TotalMacs);
+    public override string Summary => $"then: {_then.Graph.Nodes.Count} layers, else: {_else.Graph.Nodes.Count} layers";
 
     public override void Emit(LayerWriter w)
     {
-        string Call(ModelGraph g, MemoryPlan plan, string role)
+        string Call(CompiledGraph g, string role)
         {
-            string entry = w.Subgraph(g, plan, role);
-            var args = new List<string> { $"{w.Scratch}.Slice(0, {plan.ArenaBytes})" };
-            args.AddRange(Subgraphs.CapturedInputs(g).Select(i => w.In(i)));
-            args.AddRange(Enumerable.Range(0, g.Outputs.Count).Select(k => w.HasOutput(k) ? w.Out(k) : _sinks[k]));
+            string entry = w.Subgraph(g, role);
+            var args = new List<string> { $"{w.Scratch}.Slice(0, {g.Memory.ArenaBytes})" };
+            args.AddRange(Subgraphs.CapturedInputs(g.Graph).Select(i => w.In(i)));
+            args.AddRange(Enumerable.Range(0, g.Graph.Outputs.Count).Select(k => w.HasOutput(k) ? w.Out(k) : _sinks[k]));
             return $"{entry}({string.Join(", ", args)});";
         }
-        w.Line($"if ({w.In(0)}[0]) {Call(_then, _thenPlan, "Then")}");
-        w.Line($"else {Call(_else, _elsePlan, "Else")}");
+        w.Line($"if ({w.In(0)}[0]) {Call(_then, "Then")}");
+        w.Line($"else {Call(_else, "Else")}");
     }
 }

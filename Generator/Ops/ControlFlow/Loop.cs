@@ -2,10 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using ModelCompiler.Compilation;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
-using ModelCompiler.Planning;
 
 namespace ModelCompiler.Ops.ControlFlow;
 
@@ -61,8 +61,8 @@ internal sealed class LoopOp : OpSchema
         if (scans > 0)
         {
             long iterations = StaticIterations(c, n) ?? throw new ModelError(
-                $"the Loop has {scans} scan output(s), whose first dimension is the number of iterations; ModelCompiler needs that number at build time: " +
-                "make the trip count M (input 0) a constant, or declare the output's first dimension");
+                $"the Loop has {scans} scan output(s), whose first dimension is the number of iterations: the trip count M (input 0) " +
+                "must be a constant known at build time, or the scan output's first dimension declared; ModelCompiler compiles static shapes");
             for (int k = 0; k < scans; k++)
             {
                 var o = body.Outputs[1 + n + k];
@@ -84,9 +84,9 @@ internal sealed class LoopOp : OpSchema
     }
 
     public override Kernel? CreateKernel(OpContext c) =>
-        Subgraphs.Compiled(c.Node.Subgraph("body")) ? new LoopKernel(c, Carried(c.Node.Subgraph("body"))) : null;
+        c.Compiled("body") is { } body ? new LoopKernel(c, body, Carried(body.Graph)) : null;
 
-    public override string? WhyNoKernel(OpContext c) => ": a node of its body has no kernel (reported above)";
+    public override string? WhyNoKernel(OpContext c) => Subgraphs.NoKernel;
 }
 
 /// <summary>
@@ -96,23 +96,22 @@ internal sealed class LoopOp : OpSchema
 /// </summary>
 internal sealed class LoopKernel : Kernel
 {
+    private readonly CompiledGraph _compiled;
     private readonly ModelGraph _body;
-    private readonly MemoryPlan _plan;
     private readonly int _carried, _scans;
     private readonly long? _iterations;
     private readonly string _arena, _iteration, _conditionIn, _conditionOut;
     private readonly string[] _read, _write, _sinks;
-    private readonly long _scratch;
 
-    public LoopKernel(OpContext c, int carried) : base(c.Node)
+    public LoopKernel(OpContext c, CompiledGraph body, int carried) : base(c.Node)
     {
-        _body = c.Node.Subgraph("body");
-        _plan = MemoryPlan.Build(_body);
+        _compiled = body;
+        _body = body.Graph;
         _carried = carried;
         _scans = c.OutputCount - carried;
         _iterations = _scans > 0 ? LoopOp.StaticIterations(c, carried) : c.Const(0) is { } m ? Math.Max(0, m.GetLong(0)) : null;
         var layout = new ScratchLayout();
-        _arena = layout.Arena(_plan);
+        _arena = layout.Arena(body.Memory);
         _iteration = layout.Buffer(DataType.Int64, 1);
         _conditionIn = layout.Buffer(DataType.Bool, 1);
         _conditionOut = layout.Buffer(DataType.Bool, 1);
@@ -121,11 +120,10 @@ internal sealed class LoopKernel : Kernel
         _write = values.Select(v => layout.Buffer(v.Type, v.ElementCount)).ToArray();
         // A scan output nobody reads still needs a row to be written to.
         _sinks = Enumerable.Range(0, _scans).Select(k => c.HasOutput(carried + k) ? "" : layout.Buffer(_body.Outputs[1 + carried + k].Type, _body.Outputs[1 + carried + k].ElementCount)).ToArray();
-        _scratch = layout.Bytes;
+        ScratchBytes = layout.Bytes;
     }
 
-    public override long ScratchBytes => _scratch;
-    public override long Macs => Subgraphs.Macs(_body) * (_iterations ?? 1);
+    public override long Macs => _compiled.Kernels.TotalMacs * (_iterations ?? 1);
 
     public override string Summary =>
         $"body: {_body.Nodes.Count} layers, {(_iterations is { } n ? n.ToString(CultureInfo.InvariantCulture) + " iterations" : "iterations set at run time")}" +
@@ -133,7 +131,7 @@ internal sealed class LoopKernel : Kernel
 
     public override void Emit(LayerWriter w)
     {
-        string entry = w.Subgraph(_body, _plan, "Body");
+        string entry = w.Subgraph(_compiled, "Body");
         for (int k = 0; k < _carried; k++)
         {
             w.Line($"global::System.Span<{_body.Outputs[1 + k].Type.CSharpName()}> read{k} = {_read[k]}, write{k} = {_write[k]};");

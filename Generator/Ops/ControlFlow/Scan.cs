@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Compilation;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
-using ModelCompiler.Planning;
 
 namespace ModelCompiler.Ops.ControlFlow;
 
@@ -46,9 +46,9 @@ internal sealed class ScanOp : OpSchema
     }
 
     public override Kernel? CreateKernel(OpContext c) =>
-        Subgraphs.Compiled(c.Node.Subgraph("body")) ? new ScanKernel(c, ScanPlan.Of(c)) : null;
+        c.Compiled("body") is { } body ? new ScanKernel(c, body, ScanPlan.Of(c)) : null;
 
-    public override string? WhyNoKernel(OpContext c) => ": a node of its body has no kernel (reported above)";
+    public override string? WhyNoKernel(OpContext c) => Subgraphs.NoKernel;
 }
 
 /// <summary>Where a Scan's inputs and outputs are sliced: counts, the scan length, axes and directions (both opsets).</summary>
@@ -162,19 +162,18 @@ internal sealed class ScanPlan
 internal sealed class ScanKernel : Kernel
 {
     private readonly ScanPlan _s;
+    private readonly CompiledGraph _compiled;
     private readonly ModelGraph _body;
-    private readonly MemoryPlan _plan;
     private readonly string _arena;
     private readonly string[] _read, _write, _gathered, _scattered;
-    private readonly long _scratch;
 
-    public ScanKernel(OpContext c, ScanPlan s) : base(c.Node)
+    public ScanKernel(OpContext c, CompiledGraph body, ScanPlan s) : base(c.Node)
     {
         _s = s;
-        _body = c.Node.Subgraph("body");
-        _plan = MemoryPlan.Build(_body);
+        _compiled = body;
+        _body = body.Graph;
         var layout = new ScratchLayout();
-        _arena = layout.Arena(_plan);
+        _arena = layout.Arena(body.Memory);
         var states = _body.Outputs.Take(s.States).ToList();
         _read = states.Select(v => layout.Buffer(v.Type, v.ElementCount)).ToArray();
         _write = states.Select(v => layout.Buffer(v.Type, v.ElementCount)).ToArray();
@@ -189,18 +188,17 @@ internal sealed class ScanKernel : Kernel
             bool written = c.HasOutput(s.States + k) && InPlace(s.OutputView(k, c.Node.Output(s.States + k)!.Shape!).Outer);
             return written ? "" : layout.Buffer(slice.Type, slice.ElementCount);
         }).ToArray();
-        _scratch = layout.Bytes;
+        ScratchBytes = layout.Bytes;
     }
 
     private static bool InPlace(int outer) => outer == 1;
 
-    public override long ScratchBytes => _scratch;
-    public override long Macs => Subgraphs.Macs(_body) * _s.Steps * _s.Batch;
+    public override long Macs => _compiled.Kernels.TotalMacs * _s.Steps * _s.Batch;
     public override string Summary => $"body: {_body.Nodes.Count} layers, {_s.Steps} steps{(_s.BatchAxis ? $" x batch {_s.Batch}" : "")}, {_s.States} state(s)";
 
     public override void Emit(LayerWriter w)
     {
-        string entry = w.Subgraph(_body, _plan, "Body");
+        string entry = w.Subgraph(_compiled, "Body");
         int steps = _s.Steps, outputs = _body.Outputs.Count - _s.States;
         for (int j = 0; j < _s.States; j++)
             w.Line($"global::System.Span<{_body.Outputs[j].Type.CSharpName()}> read{j} = {_read[j]}, write{j} = {_write[j]};");

@@ -9,9 +9,9 @@ namespace ModelCompiler.Ops.ControlFlow;
 /// <summary>
 /// How a control-flow op compiles the graphs in its attributes: it gives the subgraph's formal inputs their types
 /// and static shapes and binds its captured outer values (<see cref="Bind"/>), then runs the same shape inference
-/// and folding as the model's graph on it (<see cref="Infer"/>); the later passes (clean-up, fusion, kernel
-/// selection) visit subgraphs like any graph, and the op's kernel plans the subgraph's memory and has it emitted
-/// as its own methods. <see cref="Inline"/> splices a subgraph into the enclosing graph instead (an If whose
+/// and folding as the model's graph on it (<see cref="Infer"/>); the later passes (clean-up, fusion) visit
+/// subgraphs like any graph, kernel selection compiles them (kernels and memory plan) before the node that owns
+/// them (<see cref="OpContext.Compiled"/>), and the op's kernel has them emitted as their own methods. <see cref="Inline"/> splices a subgraph into the enclosing graph instead (an If whose
 /// condition is known at build time).
 /// </summary>
 internal static class Subgraphs
@@ -111,9 +111,6 @@ internal static class Subgraphs
         return nodes;
     }
 
-    /// <summary>Multiply-accumulates of one run of a compiled subgraph.</summary>
-    public static long Macs(ModelGraph g) => g.Nodes.Sum(n => n.Kernel?.Macs ?? 0);
-
-    /// <summary>True when kernel selection gave every node of the subgraph (and of its own subgraphs) a kernel.</summary>
-    public static bool Compiled(ModelGraph g) => g.Nodes.All(n => n.Kernel is not null);
+    /// <summary>Why a control-flow node has no kernel: a node of one of its subgraphs has none.</summary>
+    public const string NoKernel = ": a node of its subgraph has no kernel (reported above)";
 }

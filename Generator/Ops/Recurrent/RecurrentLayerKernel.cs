@@ -3,7 +3,7 @@ using System.Linq;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
-using ModelCompiler.Shared;
+using ModelCompiler.Contract;
 
 namespace ModelCompiler.Ops.Recurrent;
 

@@ -39,6 +39,7 @@ public static class Exclusions
 
         // Layout / shape ops.
         ["test_range_bfloat16_type_positive_delta"] = "bfloat16 tensors: generated code has no bfloat16 element type, and the harness cannot read bfloat16 test data",
+        ["test_range_bfloat16_type_positive_delta_expanded"] = Bf16,
         ["test_training_dropout"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
         ["test_training_dropout_default"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",
         ["test_training_dropout_default_mask"] = "Dropout in training mode with ratio > 0 drops random elements; ModelCompiler compiles inference graphs (rejected with MC0008)",

@@ -43,8 +43,9 @@ public static class NodeTestCatalog
             ModelProto model;
             try { model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(modelPath)); }
             catch (Exception e) { result[name] = new NodeCase(name, dir, group, Array.Empty<string>(), "unreadable: " + e.Message); continue; }
-            var ops = model.Graph.Node.Select(n => (n.Domain is "" or "ai.onnx" ? "" : n.Domain + ":") + n.OpType).Distinct().OrderBy(o => o).ToList();
-            var unsupported = model.Graph.Node
+            var nodes = WithSubgraphNodes(model.Graph.Node).ToList();
+            var ops = nodes.Select(n => (n.Domain is "" or "ai.onnx" ? "" : n.Domain + ":") + n.OpType).Distinct().OrderBy(o => o).ToList();
+            var unsupported = nodes
                 .Where(n => n.OpType != "Constant" && OpRegistry.Find(n.Domain == "ai.onnx" ? "" : n.Domain, n.OpType) is null)
                 .Select(n => n.OpType).Distinct().ToList();
             string? reason = null;
@@ -55,6 +56,10 @@ public static class NodeTestCatalog
         }
         return result;
     }
+
+    /// <summary>The nodes and, recursively, the nodes of their graph attributes (If branches, Loop and Scan bodies).</summary>
+    private static IEnumerable<NodeProto> WithSubgraphNodes(IEnumerable<NodeProto> nodes) =>
+        nodes.SelectMany(n => new[] { n }.Concat(WithSubgraphNodes(n.Attribute.Where(a => a.G is not null).SelectMany(a => a.G.Node))));
 
     /// <summary>"test_conv_with_strides_padding" -> "conv"; expanded variants join their op's group.</summary>
     public static string GroupOf(string testName)
