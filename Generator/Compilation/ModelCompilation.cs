@@ -85,6 +85,8 @@ internal static class ModelCompilation
         if (HasErrors(diagnostics)) return Fail();
         foreach (var g in graphs)
         {
+            BinaryLayerFusion.Run(g);
+            LowBitLayerFusion.Run(g);
             BiasAddFolding.Run(g);
             BatchNormFolding.Run(g);
             EpilogueFusion.Run(g);
