@@ -42,6 +42,28 @@ internal static class RecurrentLayout
     public static long Length(int gates, int directions, int input, int hidden) => directions * DirectionLength(gates, input, hidden);
 
     /// <summary>
+    /// Bytes of working memory one layer call needs (the memory plan reserves them per layer): the input projection
+    /// of every time step (<c>sequence * batch</c> rows of <c>gates * Hp</c>), the current step's gate inputs and the
+    /// state h, the LSTM cell and one temporary (Hp each), all in floats; then, when the weights are graph inputs
+    /// packed on each call (<paramref name="packedAtRunTime"/>), room for <see cref="Length"/> floats of packed weights.
+    /// </summary>
+    public static long ScratchBytes(int gates, int directions, int sequence, int batch, int input, int hidden, bool packedAtRunTime) =>
+        StepScratchBytes(gates, sequence, batch, hidden) + (packedAtRunTime ? PackedScratchBytes(gates, directions, input, hidden) : 0);
+
+    /// <summary>The part of <see cref="ScratchBytes"/> every call uses, at its start.</summary>
+    public static long StepScratchBytes(int gates, int sequence, int batch, int hidden)
+    {
+        long hp = PaddedHidden(hidden);
+        return RoundUp(((long)sequence * batch * gates * hp + (gates + 3) * hp) * sizeof(float));
+    }
+
+    /// <summary>The packed weights' part of <see cref="ScratchBytes"/>, after <see cref="StepScratchBytes"/>.</summary>
+    public static long PackedScratchBytes(int gates, int directions, int input, int hidden) =>
+        RoundUp(Length(gates, directions, input, hidden) * sizeof(float));
+
+    private static long RoundUp(long bytes) => (bytes + 63) / 64 * 64;
+
+    /// <summary>
     /// Writes the packed layout of every direction to <paramref name="packed"/> (<see cref="Length"/> floats; all of
     /// it is written, padding included). <paramref name="w"/> is ONNX's W [directions][gates*hidden][input],
     /// <paramref name="r"/> its R [directions][gates*hidden][hidden], <paramref name="b"/> its B

@@ -72,6 +72,7 @@ internal sealed class IfKernel : Kernel
         layout.Reserve(Math.Max(then.Memory.ArenaBytes, otherwise.Memory.ArenaBytes));
         _sinks = node.Outputs.Select((o, k) => o is null ? layout.Buffer(then.Graph.Outputs[k].Type, then.Graph.Outputs[k].ElementCount) : "").ToArray();
         ScratchBytes = layout.Bytes;
+        Name = "If (Then and Else methods)";
     }
 
     public override long Macs => Math.Max(_then.Kernels.TotalMacs, _else.Kernels.TotalMacs);

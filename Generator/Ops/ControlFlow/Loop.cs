@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using ModelCompiler.Compilation;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
@@ -121,6 +122,7 @@ internal sealed class LoopKernel : Kernel
         // A scan output nobody reads still needs a row to be written to.
         _sinks = Enumerable.Range(0, _scans).Select(k => c.HasOutput(carried + k) ? "" : layout.Buffer(_body.Outputs[1 + carried + k].Type, _body.Outputs[1 + carried + k].ElementCount)).ToArray();
         ScratchBytes = layout.Bytes;
+        Name = "Loop (Body method)";
     }
 
     public override long Macs => _compiled.Kernels.TotalMacs * (_iterations ?? 1);
@@ -146,7 +148,7 @@ internal sealed class LoopKernel : Kernel
         w.Open("for (; i < trips && condition; i++)");
         // With a run-time trip count, a row past the static output would be written: stop first.
         if (_scans > 0 && Node.Input(0)?.Constant is null)
-            w.Line($"if (i >= {_iterations}) {KernelText.Runtime}ScanSlices.WrongIterationCount({Literals.String(Node.Name)}, i + 1, {_iterations});");
+            w.Line($"if (i >= {_iterations}) {KernelText.Runtime}{RuntimeApi.ScanSlices.WrongIterationCount}({Literals.String(Node.Name)}, i + 1, {_iterations});");
         w.Line("iteration[0] = i;");
         w.Line("conditionIn[0] = condition;");
         var args = new List<string> { _arena, "iteration", "conditionIn" };
@@ -167,7 +169,7 @@ internal sealed class LoopKernel : Kernel
             w.Line($"global::System.Span<{t}> swap{k} = read{k}; read{k} = write{k}; write{k} = swap{k};");
         }
         w.Close();
-        if (_scans > 0) w.Line($"if (i != {_iterations}) {KernelText.Runtime}ScanSlices.WrongIterationCount({Literals.String(Node.Name)}, i, {_iterations});");
+        if (_scans > 0) w.Line($"if (i != {_iterations}) {KernelText.Runtime}{RuntimeApi.ScanSlices.WrongIterationCount}({Literals.String(Node.Name)}, i, {_iterations});");
         for (int k = 0; k < _carried; k++)
             if (w.HasOutput(k)) w.Line($"read{k}.CopyTo({w.Out(k)});");
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Compilation;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
@@ -189,6 +190,7 @@ internal sealed class ScanKernel : Kernel
             return written ? "" : layout.Buffer(slice.Type, slice.ElementCount);
         }).ToArray();
         ScratchBytes = layout.Bytes;
+        Name = "Scan (Body method)";
     }
 
     private static bool InPlace(int outer) => outer == 1;
@@ -220,7 +222,7 @@ internal sealed class ScanKernel : Kernel
             if (_gathered[m].Length == 0) args.Add($"{w.In(input)}.Slice(b * {perBatch} + ({step}) * {inner}, {inner})");
             else
             {
-                w.Line($"{KernelText.Runtime}ScanSlices.Gather({w.In(input)}.Slice(b * {perBatch}, {perBatch}), {_gathered[m]}, {outer}, {steps}, {inner}, {step});");
+                w.Line($"{KernelText.Runtime}{RuntimeApi.ScanSlices.Gather}({w.In(input)}.Slice(b * {perBatch}, {perBatch}), {_gathered[m]}, {outer}, {steps}, {inner}, {step});");
                 args.Add(_gathered[m]);
             }
         }
@@ -238,7 +240,7 @@ internal sealed class ScanKernel : Kernel
             else
             {
                 args.Add(_scattered[k]);
-                scatters.Add($"{KernelText.Runtime}ScanSlices.Scatter({_scattered[k]}, {w.Out(output)}.Slice(b * {perBatch}, {perBatch}), {outer}, {steps}, {inner}, {step});");
+                scatters.Add($"{KernelText.Runtime}{RuntimeApi.ScanSlices.Scatter}({_scattered[k]}, {w.Out(output)}.Slice(b * {perBatch}, {perBatch}), {outer}, {steps}, {inner}, {step});");
             }
         }
         w.Line($"{entry}({string.Join(", ", args)});");

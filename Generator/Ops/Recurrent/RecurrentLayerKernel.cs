@@ -1,9 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
-using ModelCompiler.Contract;
 
 namespace ModelCompiler.Ops.Recurrent;
 
@@ -11,22 +11,39 @@ namespace ModelCompiler.Ops.Recurrent;
 /// An LSTM, GRU or RNN layer as one call into the runtime's recurrent kernel. With constant W, R, B and P (the
 /// usual case) the weights are packed here, at build time, into the gate-padded layout the kernel streams
 /// (<see cref="RecurrentLayout"/>: W and R transposed and stacked so that one row is one input or state element's
-/// contribution to every gate, biases pre-summed); weights that are graph inputs are packed by the runtime on each call.
+/// contribution to every gate, biases pre-summed); weights that are graph inputs are packed by the runtime on each
+/// call, into the layer's scratch. The scratch (every step's input projection, the gates and states of one step)
+/// comes from the memory plan.
 /// </summary>
 internal sealed class RecurrentLayerKernel : Kernel
 {
     private readonly RecurrentOp _op;
     private readonly RecurrentAttributes _a;
-    private readonly bool _packed;
-    private Tensor? _packedWeights;
+    private readonly Tensor? _packed;
 
     public RecurrentLayerKernel(OpContext c, RecurrentOp op, RecurrentAttributes a) : base(c.Node)
     {
         _op = op;
         _a = a;
-        _packed = c.Const(RecurrentOp.W) is not null && c.Const(RecurrentOp.R) is not null
+        bool constant = c.Const(RecurrentOp.W) is not null && c.Const(RecurrentOp.R) is not null
             && (!c.Has(RecurrentOp.B) || c.Const(RecurrentOp.B) is not null)
             && (op.Gates != 4 || !c.Has(RecurrentOp.P) || c.Const(RecurrentOp.P) is not null);
+        int columns = op.Gates * RecurrentLayout.PaddedHidden(a.Hidden);
+        if (constant)
+        {
+            _packed = Pack();
+            var layouts = new List<WeightUse>
+            {
+                new(c.In(RecurrentOp.W).Name, $"transposed into the gate-padded matrix [{a.Directions}][{a.Input}+{a.Hidden}][{columns}]"),
+                new(c.In(RecurrentOp.R).Name, "transposed into the same matrix, below W"),
+            };
+            if (c.Has(RecurrentOp.B)) layouts.Add(new WeightUse(c.In(RecurrentOp.B).Name, LinearBeforeReset ? "Wb + Rb per gate (Rbh apart), padded" : "Wb + Rb per gate, padded"));
+            if (op.Gates == 4 && c.Has(RecurrentOp.P)) layouts.Add(new WeightUse(c.In(RecurrentOp.P).Name, "padded per gate"));
+            Layouts = layouts;
+        }
+        Name = constant ? op.PackedEntry : op.UnpackedEntry;
+        Variant = constant ? "gates packed at build time" : "weights are inputs: packed on each call";
+        ScratchBytes = RecurrentLayout.ScratchBytes(op.Gates, a.Directions, a.Sequence, a.Batch, a.Input, a.Hidden, packedAtRunTime: !constant);
     }
 
     private bool LinearBeforeReset => _op.Gates == 3 && Node.GetInt("linear_before_reset", 0) != 0;
@@ -43,8 +60,6 @@ internal sealed class RecurrentLayerKernel : Kernel
             if (InputForget) parts.Add("input_forget");
             if (Node.Input(RecurrentOp.P) is not null) parts.Add("peepholes");
             parts.Add($"{_a.Sequence} steps x batch {_a.Batch}");
-            int rows = _a.Input + _a.Hidden, columns = _op.Gates * RecurrentLayout.PaddedHidden(_a.Hidden);
-            parts.Add(_packed ? $"gates packed at build time ({rows} x {columns} per direction)" : "weights are inputs: packed on each call");
             return string.Join(", ", parts);
         }
     }
@@ -54,10 +69,9 @@ internal sealed class RecurrentLayerKernel : Kernel
         string Optional(int i) => w.HasInput(i) ? w.In(i) : "default";
         string Output(int i) => w.HasOutput(i) ? w.Out(i) : "default";
         var args = new List<string> { w.In(RecurrentOp.X) };
-        if (_packed)
+        if (_packed is not null)
         {
-            _packedWeights ??= Pack();
-            args.Add(w.Weight(_packedWeights));
+            args.Add(w.Weight(_packed));
             if (_op.Gates == 4) args.Add(w.HasInput(RecurrentOp.P) ? "true" : "false");
         }
         else
@@ -71,8 +85,8 @@ internal sealed class RecurrentLayerKernel : Kernel
         args.Add(Output(0));
         args.Add(Output(1));
         if (_op.Gates == 4) args.Add(Output(2));
-        string method = _packed ? "Run" : "RunUnpacked";
-        w.Line($"{KernelText.Runtime}{_op.RuntimeClass}.{method}({string.Join(", ", args)},");
+        args.Add(w.Scratch);
+        w.Line($"{KernelText.Runtime}{Name}({string.Join(", ", args)},");
         string last = _op.Gates switch
         {
             4 => $", inputForget: {(InputForget ? "true" : "false")}",

@@ -1,4 +1,5 @@
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 
@@ -17,8 +18,11 @@ internal abstract class RecurrentOp : OpSchema
     /// <summary>The activation functions a direction uses when the model gives none.</summary>
     public abstract string[] DefaultFunctions { get; }
 
-    /// <summary>The runtime class with <c>Run</c> and <c>RunUnpacked</c>.</summary>
-    public abstract string RuntimeClass { get; }
+    /// <summary>The run-time entry for weights packed at build time (<see cref="RuntimeApi.Recurrent"/>).</summary>
+    public abstract string PackedEntry { get; }
+
+    /// <summary>The run-time entry for weights that are graph inputs, packed on each call.</summary>
+    public abstract string UnpackedEntry { get; }
 
     public const int X = 0, W = 1, R = 2, B = 3, SequenceLens = 4, InitialH = 5, InitialC = 6, P = 7;
 
@@ -69,7 +73,8 @@ internal sealed class LstmOp : RecurrentOp
     public override string OpType => "LSTM";
     public override int Gates => 4;
     public override string[] DefaultFunctions => new[] { "Sigmoid", "Tanh", "Tanh" };
-    public override string RuntimeClass => "Lstm";
+    public override string PackedEntry => RuntimeApi.Recurrent.LstmRun;
+    public override string UnpackedEntry => RuntimeApi.Recurrent.LstmRunUnpacked;
 }
 
 /// <summary>ONNX GRU.</summary>
@@ -78,7 +83,8 @@ internal sealed class GruOp : RecurrentOp
     public override string OpType => "GRU";
     public override int Gates => 3;
     public override string[] DefaultFunctions => new[] { "Sigmoid", "Tanh" };
-    public override string RuntimeClass => "Gru";
+    public override string PackedEntry => RuntimeApi.Recurrent.GruRun;
+    public override string UnpackedEntry => RuntimeApi.Recurrent.GruRunUnpacked;
 }
 
 /// <summary>ONNX RNN, the simple recurrent cell.</summary>
@@ -87,5 +93,6 @@ internal sealed class RnnOp : RecurrentOp
     public override string OpType => "RNN";
     public override int Gates => 1;
     public override string[] DefaultFunctions => new[] { "Tanh" };
-    public override string RuntimeClass => "Rnn";
+    public override string PackedEntry => RuntimeApi.Recurrent.RnnRun;
+    public override string UnpackedEntry => RuntimeApi.Recurrent.RnnRunUnpacked;
 }

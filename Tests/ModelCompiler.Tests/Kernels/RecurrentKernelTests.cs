@@ -57,7 +57,7 @@ public sealed class RecurrentKernelTests
         var c = Case.Parse("cell=GRU seq=4 batch=2 input=3 hidden=6 dir=forward bias");
         var (_, yh, _) = RecurrentReference.Run(c.Layer, c.X, c.W, c.R, c.B, c.P, c.Lens, c.H0, c.C0);
         var onlyH = new float[yh.Length];
-        var call = Gru.Call(c.X, default, default, default, onlyH, c.Shape, c.Forward, c.Reverse, c.Clip, c.Layer.LinearBeforeReset, default);
+        var call = Gru.Call(c.X, default, default, default, onlyH, c.Scratch(), c.Shape, c.Forward, c.Reverse, c.Clip, c.Layer.LinearBeforeReset, default);
         RecurrentKernel.RunUnpacked(call, c.W, c.R, c.B, default, VectorWidth.Auto);
         AssertClose(yh, onlyH, "Y_h alone");
     }
@@ -67,11 +67,14 @@ public sealed class RecurrentKernelTests
     {
         var c = Case.Parse("cell=RNN seq=3 batch=2 input=2 hidden=4 dir=forward bias");
         var yh = new float[8];
-        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X.AsSpan(1), c.W, c.R, c.B, default, default, default, yh, c.Shape, c.Forward, c.Reverse, c.Clip));
-        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W.AsSpan(1), c.R, c.B, default, default, default, yh, c.Shape, c.Forward, c.Reverse, c.Clip));
-        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, new[] { 4, 1 }, default, default, yh, c.Shape, c.Forward, c.Reverse, c.Clip));
-        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, new[] { 1 }, default, default, yh, c.Shape, c.Forward, c.Reverse, c.Clip));
-        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, default, default, default, new float[7], c.Shape, c.Forward, c.Reverse, c.Clip));
+        byte[] scratch = c.Scratch();
+        Rnn.RunUnpacked(c.X, c.W, c.R, c.B, default, default, default, yh, scratch, c.Shape, c.Forward, c.Reverse, c.Clip); // the valid call runs
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X.AsSpan(1), c.W, c.R, c.B, default, default, default, yh, scratch, c.Shape, c.Forward, c.Reverse, c.Clip));
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W.AsSpan(1), c.R, c.B, default, default, default, yh, scratch, c.Shape, c.Forward, c.Reverse, c.Clip));
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, new[] { 4, 1 }, default, default, yh, scratch, c.Shape, c.Forward, c.Reverse, c.Clip));
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, new[] { 1 }, default, default, yh, scratch, c.Shape, c.Forward, c.Reverse, c.Clip));
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, default, default, default, new float[7], scratch, c.Shape, c.Forward, c.Reverse, c.Clip));
+        Assert.Throws<ArgumentException>(() => Rnn.RunUnpacked(c.X, c.W, c.R, c.B, default, default, default, yh, scratch.AsSpan(1), c.Shape, c.Forward, c.Reverse, c.Clip));
     }
 
     /// <summary>A parsed case: the layer, its random tensors and how to run the kernel on them.</summary>
@@ -99,6 +102,15 @@ public sealed class RecurrentKernelTests
             return new RnnActivations(f[0], f.Length > 1 ? f[1] : f[0], f.Length > 2 ? f[2] : f[0]);
         }
 
+        /// <summary>The layer's scratch with weights packed at run time, filled with garbage: the kernel must not read what it has not written.</summary>
+        public byte[] Scratch()
+        {
+            var l = Layer;
+            var bytes = new byte[RecurrentLayout.ScratchBytes(l.Gates, l.Directions, l.Sequence, l.Batch, l.Input, l.Hidden, packedAtRunTime: true)];
+            Array.Fill(bytes, (byte)0xFF); // NaN floats
+            return bytes;
+        }
+
         public (float[] Y, float[] YH, float[] YC) RunKernel(VectorWidth width)
         {
             var l = Layer;
@@ -108,9 +120,9 @@ public sealed class RecurrentKernelTests
             var yc = Enumerable.Repeat(float.NaN, yh.Length).ToArray();
             var call = l.Cell switch
             {
-                "LSTM" => Lstm.Call(X, Lens, H0, C0, y, yh, yc, Shape, Forward, Reverse, Clip, l.InputForget, default, false),
-                "GRU" => Gru.Call(X, Lens, H0, y, yh, Shape, Forward, Reverse, Clip, l.LinearBeforeReset, default),
-                _ => Rnn.Call(X, Lens, H0, y, yh, Shape, Forward, Reverse, Clip, default),
+                "LSTM" => Lstm.Call(X, Lens, H0, C0, y, yh, yc, Scratch(), Shape, Forward, Reverse, Clip, l.InputForget, default, false),
+                "GRU" => Gru.Call(X, Lens, H0, y, yh, Scratch(), Shape, Forward, Reverse, Clip, l.LinearBeforeReset, default),
+                _ => Rnn.Call(X, Lens, H0, y, yh, Scratch(), Shape, Forward, Reverse, Clip, default),
             };
             RecurrentKernel.RunUnpacked(call, W, R, B, P, width);
             return (y, yh, yc);

@@ -22,17 +22,21 @@ internal ref struct RecurrentCall
     public Span<float> Y, YH, YC;
     public RnnActivations Forward, Reverse;
 
+    /// <summary>Working memory from the memory plan: at least <c>RecurrentLayout.ScratchBytes</c>.</summary>
+    public Span<byte> Scratch;
+
     /// <summary>Gate inputs are clipped to [-Clip, Clip]; infinity when the layer has no clip.</summary>
     public float Clip;
     public bool LinearBeforeReset, InputForget, Peepholes;
 }
 
 /// <summary>
-/// Runs an LSTM, GRU or RNN layer: for each direction and each batch row, the time steps in order (reversed for the
-/// reverse direction, within the row's sequence length). A step is two or three matrix-vector products over the
-/// packed gate matrix (<see cref="RecurrentGemv"/>: the input's and the state's contributions to every gate, plus
-/// the bias) followed by the element-wise gate math (<see cref="GateMath"/>), all on gate-padded runs of floats in
-/// per-thread scratch. Outputs follow ONNX Runtime where the spec is silent: Y is zero past a row's sequence length,
+/// Runs an LSTM, GRU or RNN layer: for each direction, the input projection of every time step at once (a matrix
+/// product over the packed gate matrix, <see cref="RecurrentGemv.Rows{TV}"/>), then for each batch row the time steps
+/// in order (reversed for the reverse direction, within the row's sequence length). A step is one or two
+/// matrix-vector products of the state over the recurrent rows (<see cref="RecurrentGemv.Run{TV}"/>) followed by the
+/// element-wise gate math (<see cref="GateMath"/>), all on gate-padded runs of floats in the layer's scratch (from
+/// the memory plan). Outputs follow ONNX Runtime where the spec is silent: Y is zero past a row's sequence length,
 /// and a row of length 0 has zero final states.
 /// </summary>
 internal static unsafe class RecurrentKernel
@@ -40,19 +44,31 @@ internal static unsafe class RecurrentKernel
     public static void Run(in RecurrentCall call, VectorWidth width)
     {
         Validate(call);
-        switch (SimdLevel.Resolve(width))
+        var s = call.Shape;
+        fixed (float* x = call.X)
+        fixed (float* packed = call.Packed)
+        fixed (int* lens = call.SequenceLens)
+        fixed (float* h0 = call.InitialH)
+        fixed (float* c0 = call.InitialC)
+        fixed (float* y = call.Y)
+        fixed (float* yh = call.YH)
+        fixed (float* yc = call.YC)
+        fixed (byte* scratch = call.Scratch)
         {
-            case VectorWidth.Bits512: Run<Vec512>(call); break;
-            case VectorWidth.Bits256: Run<Vec256>(call); break;
-            case VectorWidth.Bits128: Run<Vec128>(call); break;
-            default: Run<Vec1>(call); break;
+            var args = new RecurrentArgs
+            {
+                Cell = call.Cell, Shape = s, X = x, Packed = packed, SequenceLens = lens, InitialH = h0, InitialC = c0, Y = y, YH = yh, YC = yc,
+                Scratch = (float*)scratch, Forward = call.Forward, Reverse = call.Reverse, Clip = call.Clip,
+                LinearBeforeReset = call.LinearBeforeReset, InputForget = call.InputForget, Peepholes = call.Peepholes,
+            };
+            SimdLevel.Run<Kernel, RecurrentArgs>(width, args, threads: 1);
         }
     }
 
     /// <summary>
-    /// Weights given in ONNX's layout at run time (graph inputs rather than constants): packed into per-thread
-    /// scratch first, then <see cref="Run(in RecurrentCall, VectorWidth)"/>. <paramref name="b"/> and
-    /// <paramref name="p"/> may be empty.
+    /// Weights given in ONNX's layout at run time (graph inputs rather than constants): packed into the end of the
+    /// scratch first (<c>RecurrentLayout.PackedScratchBytes</c>), then <see cref="Run(in RecurrentCall, VectorWidth)"/>.
+    /// <paramref name="b"/> and <paramref name="p"/> may be empty.
     /// </summary>
     public static void RunUnpacked(RecurrentCall call, ReadOnlySpan<float> w, ReadOnlySpan<float> r, ReadOnlySpan<float> b, ReadOnlySpan<float> p, VectorWidth width)
     {
@@ -64,14 +80,19 @@ internal static unsafe class RecurrentKernel
         if (r.Length != rows * s.Hidden) Fail("R", $"[{d}, {gates * s.Hidden}, {s.Hidden}]", r.Length);
         if (!b.IsEmpty && b.Length != 2 * rows) Fail("B", $"[{d}, {2 * gates * s.Hidden}]", b.Length);
         if (!p.IsEmpty && p.Length != (long)d * 3 * s.Hidden) Fail("P", $"[{d}, {3 * s.Hidden}]", p.Length);
+        long step = RecurrentLayout.StepScratchBytes(gates, s.Sequence, s.Batch, s.Hidden);
         long length = RecurrentLayout.Length(gates, d, s.Input, s.Hidden);
-        float* packed = (float*)KernelScratch.Get(KernelScratch.LayerSlot, length * sizeof(float));
+        if (call.Scratch.Length < step + RecurrentLayout.PackedScratchBytes(gates, d, s.Input, s.Hidden))
+            Fail("scratch", "RecurrentLayout.ScratchBytes", call.Scratch.Length);
+        var packedBytes = call.Scratch.Slice((int)step);
         fixed (float* pw = w)
         fixed (float* pr = r)
         fixed (float* pb = b)
         fixed (float* pp = p)
-            RecurrentLayout.Pack(gates, d, s.Input, s.Hidden, call.LinearBeforeReset, pw, pr, b.IsEmpty ? null : pb, p.IsEmpty ? null : pp, packed);
-        call.Packed = new ReadOnlySpan<float>(packed, checked((int)length));
+        fixed (byte* packed = packedBytes)
+            RecurrentLayout.Pack(gates, d, s.Input, s.Hidden, call.LinearBeforeReset, pw, pr, b.IsEmpty ? null : pb, p.IsEmpty ? null : pp, (float*)packed);
+        call.Packed = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(packedBytes).Slice(0, checked((int)length));
+        call.Scratch = call.Scratch.Slice(0, (int)step);
         call.Peepholes = !p.IsEmpty;
         Run(call, width);
     }
@@ -87,6 +108,7 @@ internal static unsafe class RecurrentKernel
         if (!c.Y.IsEmpty && c.Y.Length != s.YLength) Fail("Y", "[sequence, directions, batch, hidden]", c.Y.Length);
         if (!c.YH.IsEmpty && c.YH.Length != s.StateLength) Fail("Y_h", "[directions, batch, hidden]", c.YH.Length);
         if (!c.YC.IsEmpty && c.YC.Length != s.StateLength) Fail("Y_c", "[directions, batch, hidden]", c.YC.Length);
+        if (c.Scratch.Length < RecurrentLayout.StepScratchBytes((int)c.Cell, s.Sequence, s.Batch, s.Hidden)) Fail("scratch", "RecurrentLayout.ScratchBytes", c.Scratch.Length);
         foreach (int length in c.SequenceLens)
             if (length < 0 || length > s.Sequence)
                 throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
@@ -97,50 +119,68 @@ internal static unsafe class RecurrentKernel
     private static void Fail(string what, string shape, int actual) =>
         throw new ArgumentException($"{what} has {actual.ToString(CultureInfo.InvariantCulture)} elements, which does not fit {shape}.", what);
 
-    private static void Run<TV>(in RecurrentCall c) where TV : unmanaged, IVec<TV>
+    /// <summary>One validated call as pointers (optional tensors null), for the ISA dispatch.</summary>
+    private readonly struct RecurrentArgs
     {
-        var s = c.Shape;
-        int gates = (int)c.Cell, hp = RecurrentLayout.PaddedHidden(s.Hidden), hidden = s.Hidden;
-        long block = RecurrentLayout.DirectionLength(gates, s.Input, hidden);
-        // Scratch: every time step's input projection (one row of gates * Hp per row of X), the gate inputs of the
-        // current step, then the state h, the LSTM cell c and one temporary, each Hp floats.
-        int columns = gates * hp;
-        long rows = (long)s.Sequence * s.Batch;
-        float* xw = (float*)KernelScratch.Get(KernelScratch.ItemSlot, (rows * columns + (long)(gates + 3) * hp) * sizeof(float));
-        float* g = xw + rows * columns;
-        float* h = g + gates * hp, cell = h + hp, tmp = cell + hp;
-        fixed (float* x = c.X)
-        fixed (float* packed = c.Packed)
-        fixed (int* lens = c.SequenceLens)
-        fixed (float* h0 = c.InitialH)
-        fixed (float* c0 = c.InitialC)
-        fixed (float* y = c.Y)
-        fixed (float* yh = c.YH)
-        fixed (float* yc = c.YC)
+        public RecurrentCell Cell { get; init; }
+        public RecurrentShape Shape { get; init; }
+        public float* X { get; init; }
+        public float* Packed { get; init; }
+        public int* SequenceLens { get; init; }
+        public float* InitialH { get; init; }
+        public float* InitialC { get; init; }
+        public float* Y { get; init; }
+        public float* YH { get; init; }
+        public float* YC { get; init; }
+        public float* Scratch { get; init; }
+        public RnnActivations Forward { get; init; }
+        public RnnActivations Reverse { get; init; }
+        public float Clip { get; init; }
+        public bool LinearBeforeReset { get; init; }
+        public bool InputForget { get; init; }
+        public bool Peepholes { get; init; }
+    }
+
+    /// <summary>The layer at one vector width; a recurrence runs on one thread (each step needs the last).</summary>
+    private readonly struct Kernel : IVectorKernel<RecurrentArgs>
+    {
+        public static void Run<TV>(in RecurrentArgs c, int threads) where TV : unmanaged, IVec<TV>
         {
-            var step = new Step(packed, s.Input, hidden, hp, gates, c.Clip, c.LinearBeforeReset, c.InputForget, c.Peepholes);
+            var s = c.Shape;
+            int gates = (int)c.Cell, hp = RecurrentLayout.PaddedHidden(s.Hidden), hidden = s.Hidden;
+            long block = RecurrentLayout.DirectionLength(gates, s.Input, hidden);
+            // Scratch (RecurrentLayout.StepScratchBytes): every time step's input projection (one row of gates * Hp
+            // per row of X), the gate inputs of the current step, then the state h, the LSTM cell and one temporary.
+            int columns = gates * hp;
+            long rows = (long)s.Sequence * s.Batch;
+            float* xw = c.Scratch;
+            float* g = xw + rows * columns;
+            float* h = g + gates * hp, cell = h + hp, tmp = cell + hp;
+            float* x = c.X, y = c.Y, yh = c.YH, yc = c.YC;
+            var step = new Step(c.Packed, s.Input, hidden, hp, gates, c.Clip, c.LinearBeforeReset, c.InputForget, c.Peepholes);
             for (int d = 0; d < s.Directions; d++)
             {
                 var act = d == 0 ? c.Forward : c.Reverse;
                 bool reverse = s.IsReverse(d);
-                step.Weights = packed + d * block;
+                step.Weights = c.Packed + d * block;
                 // X W^T + bias for all steps at once: a matrix product that reuses each weight over four rows,
                 // where step by step every weight would be read again for each row.
                 RecurrentGemv.Rows<TV>(x, (int)rows, s.Input, step.Weights, columns, step.Bias, xw);
                 for (int b = 0; b < s.Batch; b++)
                 {
-                    int length = lens == null ? s.Sequence : lens[b];
+                    int length = c.SequenceLens == null ? s.Sequence : c.SequenceLens[b];
                     long state = s.StateOffset(d, b);
-                    Load(h, h0 == null ? null : h0 + state, hidden, hp);
-                    Load(cell, c0 == null ? null : c0 + state, hidden, hp);
+                    Load(h, c.InitialH == null ? null : c.InitialH + state, hidden, hp);
+                    Load(cell, c.InitialC == null ? null : c.InitialC + state, hidden, hp);
                     for (int k = 0; k < length; k++)
                     {
                         int t = reverse ? length - 1 - k : k;
+                        float* projected = xw + s.XOffset(t, b) / s.Input * columns;
                         switch (c.Cell)
                         {
-                            case RecurrentCell.Lstm: step.Lstm<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, cell, g, tmp, act); break;
-                            case RecurrentCell.Gru: step.Gru<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, g, tmp, act); break;
-                            default: step.Rnn<TV>(xw + s.XOffset(t, b) / s.Input * columns, h, g, act); break;
+                            case RecurrentCell.Lstm: step.Lstm<TV>(projected, h, cell, g, tmp, act); break;
+                            case RecurrentCell.Gru: step.Gru<TV>(projected, h, g, tmp, act); break;
+                            default: step.Rnn<TV>(projected, h, g, act); break;
                         }
                         if (y != null) new ReadOnlySpan<float>(h, hidden).CopyTo(new Span<float>(y + s.YOffset(t, d, b), hidden));
                     }
