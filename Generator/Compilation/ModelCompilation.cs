@@ -41,10 +41,13 @@ internal sealed class CompileResult
     public Lazy<ImmutableArray<LayerSummary>>? SummarizeLayers { get; init; }
 }
 
-/// <summary>A graph input or output as the generated API exposes it.</summary>
-internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
+/// <summary>
+/// A graph input or output as the generated API exposes it. <see cref="Bounded"/>: the first dimension of
+/// <see cref="Shape"/> is an upper bound; Predict returns the actual row count through an out parameter.
+/// </summary>
+internal sealed record TensorSignature(string Name, DataType Type, int[] Shape, bool Bounded = false)
 {
-    public static TensorSignature Of(Value v) => new(v.Name, v.Type, v.Shape ?? Array.Empty<int>());
+    public static TensorSignature Of(Value v) => new(v.Name, v.Type, v.Shape ?? Array.Empty<int>(), BoundedOutputs.IsBounded(v));
     public long Length => ShapeText.Product(Shape);
 }
 
@@ -80,6 +83,7 @@ internal static class ModelCompilation
         // bodies, inferred by the op that owns them) first, so that a control-flow layer finds its bodies compiled.
         var graphs = graph.WithSubgraphsBottomUp().ToList();
         foreach (var g in graphs) Simplify.Run(g);
+        foreach (var g in graphs) BoundedOutputs.Check(g, diagnostics, subgraph: g != graph);
         try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();

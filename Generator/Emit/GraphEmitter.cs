@@ -4,6 +4,7 @@ using System.Linq;
 using ModelCompiler.Compilation;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
+using ModelCompiler.Passes;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -24,13 +25,18 @@ internal sealed class GraphEmitter
     private readonly WeightTable _weights;
     private readonly IReadOnlyList<string> _outputNames;
     private readonly string _prefix;
+    private readonly IReadOnlyList<string?>? _countNames;
     private readonly Dictionary<Value, string> _ioNames = new();
 
     /// <param name="inputNames">The parameter holding each graph input, in graph order.</param>
     /// <param name="outputNames">The parameter receiving each graph output, in graph order.</param>
     /// <param name="prefix">Prepended to layer method names ("" for the model's graph).</param>
-    public GraphEmitter(CompiledGraph compiled, WeightTable weights, IReadOnlyList<string> inputNames, IReadOnlyList<string> outputNames, string prefix)
+    /// <param name="countNames">The row-count parameter of each graph output with a data-dependent number of rows
+    /// (null where none); only the model's graph has them (<see cref="BoundedOutputs"/> keeps them out of subgraphs).</param>
+    public GraphEmitter(CompiledGraph compiled, WeightTable weights, IReadOnlyList<string> inputNames, IReadOnlyList<string> outputNames, string prefix,
+        IReadOnlyList<string?>? countNames = null)
     {
+        _countNames = countNames;
         var graph = compiled.Graph;
         _graph = graph;
         _kernels = compiled.Kernels;
@@ -62,9 +68,18 @@ internal sealed class GraphEmitter
             if (_kernels[n].IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!))).ToList();
             if (_plan.TryGetScratch(n, out long scratch)) args.Add($"Buf<byte>(arena, {scratch}, {_kernels[n].ScratchBytes})");
-            w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
+            string count = RowCount(n) is { } name ? name + " = " : "";
+            w.Line($"{count}{MethodName(i, n)}({string.Join(", ", args)});");
             if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
+    }
+
+    /// <summary>The count parameter that node <paramref name="n"/>'s layer method returns into, when its output 0 has a data-dependent number of rows.</summary>
+    private string? RowCount(Node n)
+    {
+        if (_countNames is null || n.Output(0) is not { } v || !BoundedOutputs.IsBounded(v)) return null;
+        int k = _graph.Outputs.IndexOf(v);
+        return k >= 0 ? _countNames[k] : null;
     }
 
     /// <summary>Graph outputs not written by a layer: constants, graph inputs, and values listed twice.</summary>
@@ -152,7 +167,8 @@ internal sealed class GraphEmitter
         if (kernel.IsAlias) new CopyKernel(n).Emit(lw);
         else kernel.Emit(lw);
         w.Line("//     " + Literals.Comment(LayerPlanText.Describe(kernel, body.ToString(), scratch ? kernel.ScratchBytes : 0)));
-        w.Open($"private static void {method}({string.Join(", ", signature)})");
+        string returns = RowCount(n) is null ? "void" : "int"; // a bounded output's layer returns its row count
+        w.Open($"private static {returns} {method}({string.Join(", ", signature)})");
         w.Append(body);
         w.Close();
         w.Line();

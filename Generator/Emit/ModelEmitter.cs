@@ -5,6 +5,7 @@ using ModelCompiler.Compilation;
 using ModelCompiler.Contract;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
+using ModelCompiler.Passes;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -40,7 +41,7 @@ internal sealed class ModelEmitter
         _identity = identity;
         _layers = graph.Nodes;
         _api = new PublicApi(graph.Inputs.Select(TensorSignature.Of).ToList(), graph.Outputs.Select(TensorSignature.Of).ToList());
-        _main = new GraphEmitter(new CompiledGraph(graph, kernels, plan), weights, _api.InputNames, _api.OutputNames, prefix: "");
+        _main = new GraphEmitter(new CompiledGraph(graph, kernels, plan), weights, _api.InputNames, _api.OutputNames, prefix: "", _api.CountNames);
     }
 
     public string ClassName => _options.ResolvedClassName;
@@ -124,6 +125,7 @@ internal sealed class ModelEmitter
         _api.EmitPredictDocs(w);
         w.Open($"public static void Predict({_api.Parameters})");
         _api.EmitLengthGuards(w);
+        EmitCountInits(w);
         w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
@@ -144,7 +146,7 @@ internal sealed class ModelEmitter
         {
             int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
             w.Line($"// Layers L{from} to L{to - 1}; Predict is split in stages so that each method stays small enough for the JIT to optimize.");
-            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {_api.Parameters})");
+            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {_api.StageParameters})");
             EmitCalls(w, from, to);
             w.Close();
             w.Line();
@@ -169,6 +171,7 @@ internal sealed class ModelEmitter
         w.Open($"public static void PredictProfiled({parameters})");
         _api.EmitLengthGuards(w);
         w.Line($"if (ticksPerLayer.Length != LayerCount) {RuntimeText.Prefix}{RuntimeApi.Guard.WrongLength}(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        EmitCountInits(w);
         w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
@@ -187,7 +190,7 @@ internal sealed class ModelEmitter
         for (int s = 0; s < stages; s++)
         {
             int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
-            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {parameters})");
+            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {_api.StageParameters}, global::System.Span<long> ticksPerLayer)");
             EmitCalls(w, from, to, profiled: true);
             w.Close();
             w.Line();
@@ -195,6 +198,13 @@ internal sealed class ModelEmitter
     }
 
     private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false) => _main.EmitCalls(w, from, to, profiled);
+
+    /// <summary>Predict's row counts (outputs with a data-dependent number of rows) start at 0; the layer that writes each output sets it.</summary>
+    private void EmitCountInits(CodeWriter w)
+    {
+        foreach (string? count in _api.CountNames)
+            if (count is not null) w.Line($"{count} = 0;");
+    }
 
     private void EmitFinalCopies(CodeWriter w) => _main.EmitFinalCopies(w);
 

@@ -29,7 +29,7 @@ internal sealed class Node
     public Dictionary<string, Attribute> Attributes { get; } = new();
 
     /// <summary>Activations and a residual Add fused into this Conv, Gemm or MatMul by <see cref="Passes.EpilogueFusion"/>.</summary>
-    public Passes.FusedEpilogue? Epilogue { get; set; }
+    public FusedEpilogue? Epilogue { get; set; }
 
     /// <summary>The graphs in graph-valued attributes (If's branches, Loop's and Scan's body), in attribute order.</summary>
     public IEnumerable<ModelGraph> Subgraphs => Attributes.Values.Where(a => a.Graph is not null).Select(a => a.Graph!);
