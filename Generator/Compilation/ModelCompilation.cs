@@ -125,21 +125,28 @@ internal static class ModelCompilation
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
-        Simplify.Run(graph);
-        BoundedOutputs.Check(graph, diagnostics);
-        try { QdqFusion.Run(graph, diagnostics); }
+        // The passes after shape inference run on every graph alike: subgraphs (If branches, Loop and Scan
+        // bodies, inferred by the op that owns them) first, so that a control-flow layer finds its bodies compiled.
+        var graphs = graph.WithSubgraphsBottomUp().ToList();
+        foreach (var g in graphs) Simplify.Run(g);
+        foreach (var g in graphs) BoundedOutputs.Check(g, diagnostics, subgraph: g != graph);
+        try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();
-        BinaryLayerFusion.Run(graph);
-        LowBitLayerFusion.Run(graph);
-        BiasAddFolding.Run(graph);
-        BatchNormFolding.Run(graph);
-        EpilogueFusion.Run(graph);
-        foreach (var v in graph.Values.Values)
-            if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || graph.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
-                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+        foreach (var g in graphs)
+        {
+            BinaryLayerFusion.Run(g);
+            LowBitLayerFusion.Run(g);
+            BiasAddFolding.Run(g);
+            BatchNormFolding.Run(g);
+            EpilogueFusion.Run(g);
+            foreach (var v in g.Values.Values)
+                if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || g.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
+                    diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+        }
         if (HasErrors(diagnostics)) return Fail();
 
+        // Subgraphs get their kernels (and memory plans) first, inside this call: see KernelSelection.
         var kernels = KernelSelection.Run(graph, diagnostics, options.ThreadCount);
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();

@@ -12,14 +12,17 @@ internal sealed class LayerWriter
     private readonly CodeWriter _code;
     private readonly WeightTable _weights;
     private readonly IReadOnlyDictionary<Value, string> _parameters;
+    private readonly System.Func<Compilation.CompiledGraph, string, string>? _subgraph;
 
-    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters, string? scratch = null)
+    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters, string? scratch = null,
+        System.Func<Compilation.CompiledGraph, string, string>? subgraph = null)
     {
         Node = node;
         _code = code;
         _weights = weights;
         _parameters = parameters;
         _scratch = scratch;
+        _subgraph = subgraph;
     }
 
     private readonly string? _scratch;
@@ -62,6 +65,15 @@ internal sealed class LayerWriter
 
     /// <summary>A ReadOnlySpan&lt;int&gt; expression over a table computed once from weights (see <see cref="WeightTable.DerivedInts"/>).</summary>
     public string DerivedInts(string init, string description) => _weights.DerivedInts(init, description);
+
+    /// <summary>
+    /// Has the compiled subgraph <paramref name="graph"/> emitted after this layer and returns its entry method's name
+    /// (the layer's name + "_" + <paramref name="role"/>). The entry takes <c>(Span&lt;byte&gt; arena, inputs..., outputs...)</c>:
+    /// the graph's inputs (formal ones, then captured outer values) as read-only spans and its outputs as spans, in
+    /// graph order; the arena is <c>graph.Memory.ArenaBytes</c> long.
+    /// </summary>
+    public string Subgraph(Compilation.CompiledGraph graph, string role) =>
+        _subgraph?.Invoke(graph, role) ?? throw new System.InvalidOperationException("this layer writer cannot emit subgraphs");
 
     public void Line(string text = "") => _code.Line(text);
     public void Open(string text) => _code.Open(text);

@@ -28,7 +28,7 @@ internal sealed class ModelEmitter
     private readonly ModelIdentity _identity;
     private readonly CodeWriter _w = new();
     private readonly PublicApi _api;
-    private readonly Dictionary<Value, string> _ioNames = new();
+    private readonly GraphEmitter _main;
     private readonly List<Node> _layers;
 
     public ModelEmitter(ModelGraph graph, KernelPlan kernels, ModelOptions options, MemoryPlan plan, WeightTable weights, ModelIdentity identity)
@@ -41,11 +41,7 @@ internal sealed class ModelEmitter
         _identity = identity;
         _layers = graph.Nodes;
         _api = new PublicApi(graph.Inputs.Select(TensorSignature.Of).ToList(), graph.Outputs.Select(TensorSignature.Of).ToList());
-        for (int k = 0; k < graph.Inputs.Count; k++) _ioNames[graph.Inputs[k]] = _api.InputNames[k];
-        // A value listed twice as an output (or passed straight through from an input) is written by its
-        // first owner and copied to the others at the end of Predict.
-        for (int k = 0; k < graph.Outputs.Count; k++)
-            if (!_ioNames.ContainsKey(graph.Outputs[k]) && !graph.Outputs[k].IsConstant) _ioNames[graph.Outputs[k]] = _api.OutputNames[k];
+        _main = new GraphEmitter(new CompiledGraph(graph, kernels, plan), weights, _api.InputNames, _api.OutputNames, prefix: "", _api.CountNames);
     }
 
     public string ClassName => _options.ResolvedClassName;
@@ -56,12 +52,7 @@ internal sealed class ModelEmitter
     {
         // Layers first: they register the weights whose total the header reports.
         var body = new CodeWriter { Indent = 2 };
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            NodeTrace.At(_layers[i]);
-            EmitLayer(body, i, _layers[i]);
-        }
-        NodeTrace.At(null);
+        _main.EmitLayers(body);
         var predict = new CodeWriter { Indent = 2 };
         EmitPredict(predict);
         if (_options.IsProfiled) EmitPredictProfiled(predict);
@@ -206,20 +197,7 @@ internal sealed class ModelEmitter
         }
     }
 
-    private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false)
-    {
-        if (profiled) w.Line("long start = global::System.Diagnostics.Stopwatch.GetTimestamp();");
-        for (int i = from; i < to; i++)
-        {
-            var n = _layers[i];
-            if (_kernels[n].IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
-            var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
-            if (_plan.TryGetScratch(n, out long scratch)) args = args.Concat(new[] { $"Buf<byte>(arena, {scratch}, {_kernels[n].ScratchBytes})" });
-            string count = RowCount(n) is { } name ? name + " = " : "";
-            w.Line($"{count}{MethodName(i, n)}({string.Join(", ", args)});");
-            if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
-        }
-    }
+    private void EmitCalls(CodeWriter w, int from, int to, bool profiled = false) => _main.EmitCalls(w, from, to, profiled);
 
     /// <summary>Predict's row counts (outputs with a data-dependent number of rows) start at 0; the layer that writes each output sets it.</summary>
     private void EmitCountInits(CodeWriter w)
@@ -228,99 +206,7 @@ internal sealed class ModelEmitter
             if (count is not null) w.Line($"{count} = 0;");
     }
 
-    /// <summary>The count parameter that node <paramref name="n"/>'s layer method returns into, when its output 0 has a data-dependent number of rows.</summary>
-    private string? RowCount(Node n)
-    {
-        if (n.Output(0) is not { } v || !BoundedOutputs.IsBounded(v)) return null;
-        int k = _graph.Outputs.IndexOf(v);
-        return k >= 0 ? _api.CountNames[k] : null;
-    }
-
-    /// <summary>Graph outputs not written by a layer: constants, graph inputs, and values listed twice.</summary>
-    private void EmitFinalCopies(CodeWriter w)
-    {
-        for (int k = 0; k < _graph.Outputs.Count; k++)
-        {
-            var v = _graph.Outputs[k];
-            string target = _api.OutputNames[k];
-            if (_ioNames.TryGetValue(v, out string? owner) && owner == target) continue; // written in place by its layer
-            w.Line($"{Expr(v)}.CopyTo({target});");
-        }
-    }
-
-    /// <summary>Distinct non-constant inputs of a layer, in input order: its method's span parameters.</summary>
-    private static List<Value> LayerInputs(Node n) =>
-        n.Inputs.Where(v => v is not null && !v.IsConstant).Select(v => v!).Distinct().ToList();
-
-    private static string MethodName(int index, Node n) => $"L{index}_{Identifiers.PascalCase(n.OpType, "Op")}";
-
-    private string Expr(Value v)
-    {
-        var (root, at) = _plan.Locate(v);
-        if (root.Constant is { } t) return _weights.Span(t);
-        if (_ioNames.TryGetValue(root, out string? name))
-            return at == 0 && v.ElementCount == root.ElementCount ? name : $"{name}.Slice({at}, {v.ElementCount})"; // a concat slice of an output
-        if (_plan.TryGetOffset(root, out long offset))
-            return $"Buf<{v.Type.CSharpName()}>(arena, {offset + v.Type.ByteSize(at)}, {v.ElementCount})";
-        throw new InvalidOperationException($"value '{v.Name}' has no storage");
-    }
-
-    private void EmitLayer(CodeWriter w, int index, Node n)
-    {
-        var kernel = _kernels[n];
-        bool alias = kernel.IsAlias && !_graph.IsGraphOutput(n.Output(0)!);
-        var inputs = LayerInputs(n);
-        var outs = n.Outputs.Where(o => o is not null).Select(o => o!).ToList();
-        string ins = string.Join(", ", n.Inputs.Where(i => i is not null).Select(i => ShapeText.Format(i!.Shape)));
-        string outShapes = string.Join(", ", outs.Select(o => ShapeText.Format(o.Shape)));
-        string summary = kernel.Summary.Length > 0 ? " · " + kernel.Summary : "";
-        string macs = kernel.Macs > 0 ? $" · {Literals.Count(kernel.Macs)} MACs" : "";
-        string inPlace = _plan.IsInPlace(n) ? " · in place" : "";
-        w.Line($"// L{index}  {n.OpType} \"{Literals.Comment(n.Name)}\"  {ins} -> {outShapes}{Literals.Comment(summary)}{macs}{inPlace}");
-        if (alias)
-        {
-            w.Line("//     (no code: the output is the input's memory with a new shape)");
-            w.Line();
-            return;
-        }
-        if (_plan.IsElided(n))
-        {
-            w.Line("//     (no code: the layers producing the inputs wrote them into their slices of the output)");
-            w.Line();
-            return;
-        }
-
-        var parameters = new Dictionary<Value, string>();
-        var signature = new List<string>();
-        for (int k = 0; k < inputs.Count; k++)
-        {
-            string name = inputs.Count == 1 ? "x" : "x" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            parameters[inputs[k]] = name;
-            signature.Add($"global::System.ReadOnlySpan<{inputs[k].Type.CSharpName()}> {name}");
-        }
-        for (int k = 0; k < outs.Count; k++)
-        {
-            string name = outs.Count == 1 ? "y" : "y" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            parameters[outs[k]] = name;
-            signature.Add($"global::System.Span<{outs[k].Type.CSharpName()}> {name}");
-        }
-        bool scratch = _plan.TryGetScratch(n, out _);
-        if (scratch) signature.Add("global::System.Span<byte> scratch");
-
-        // The body first: the comment names the run-time methods it calls.
-        var body = new CodeWriter { Indent = w.Indent + 1 };
-        var lw = new LayerWriter(n, body, _weights, parameters, scratch ? "scratch" : null);
-        if (kernel.IsAlias) new CopyKernel(n).Emit(lw);
-        else kernel.Emit(lw);
-        w.Line("//     " + Literals.Comment(LayerPlanText.Describe(kernel, body.ToString(), ScratchOf(n))));
-        string returns = RowCount(n) is null ? "void" : "int"; // a bounded output's layer returns its row count
-        w.Open($"private static {returns} {MethodName(index, n)}({string.Join(", ", signature)})");
-        w.Append(body);
-        w.Close();
-        w.Line();
-    }
-
-    private long ScratchOf(Node n) => _plan.TryGetScratch(n, out _) ? _kernels[n].ScratchBytes : 0;
+    private void EmitFinalCopies(CodeWriter w) => _main.EmitFinalCopies(w);
 
     private void EmitHelpers()
     {

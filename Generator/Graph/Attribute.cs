@@ -19,4 +19,7 @@ internal sealed class Attribute
     public IReadOnlyList<float> Floats { get; init; } = Array.Empty<float>();
     public IReadOnlyList<long> Ints { get; init; } = Array.Empty<long>();
     public IReadOnlyList<string> Strings { get; init; } = Array.Empty<string>();
+
+    /// <summary>A graph-valued attribute's graph (If's branches, Loop's and Scan's body), read like the main graph.</summary>
+    public ModelGraph? Graph { get; init; }
 }

@@ -55,5 +55,35 @@ internal sealed class ModelGraph
     }
 
     public bool IsGraphOutput(Value v) => Outputs.Contains(v);
+
+    /// <summary>
+    /// For a subgraph (an If branch, a Loop or Scan body): the values of enclosing graphs it reads. Each is a value
+    /// of this graph (listed in <see cref="Inputs"/> after the formal inputs, or a constant once the outer value is
+    /// known to be one) bound to an extra input of the node that owns the subgraph, so outer passes see the read.
+    /// </summary>
+    public List<Capture> Captures { get; } = new();
+
+    /// <summary>Inputs the graph declares; for a subgraph, the <see cref="Captures"/> follow them in <see cref="Inputs"/>.</summary>
+    public int FormalInputCount { get; set; }
+
+    /// <summary>Every subgraph of this graph's nodes, nested ones first (the order passes that work bottom-up need).</summary>
+    public IEnumerable<ModelGraph> SubgraphsBottomUp() =>
+        Nodes.SelectMany(n => n.Subgraphs).SelectMany(g => g.SubgraphsBottomUp().Concat(new[] { g }));
+
+    /// <summary>This graph after all its nested subgraphs.</summary>
+    public IEnumerable<ModelGraph> WithSubgraphsBottomUp() => SubgraphsBottomUp().Concat(new[] { this });
     public bool IsGraphInput(Value v) => Inputs.Contains(v);
+}
+
+/// <summary>An outer value a subgraph reads: <see cref="Inner"/> stands for the owning node's input <see cref="NodeInput"/>.</summary>
+internal sealed class Capture
+{
+    public Capture(Value inner, int nodeInput)
+    {
+        Inner = inner;
+        NodeInput = nodeInput;
+    }
+
+    public Value Inner { get; }
+    public int NodeInput { get; }
 }

@@ -31,6 +31,13 @@ internal sealed class Node
     /// <summary>Activations and a residual Add fused into this Conv, Gemm or MatMul by <see cref="Passes.EpilogueFusion"/>.</summary>
     public FusedEpilogue? Epilogue { get; set; }
 
+    /// <summary>The graphs in graph-valued attributes (If's branches, Loop's and Scan's body), in attribute order.</summary>
+    public IEnumerable<ModelGraph> Subgraphs => Attributes.Values.Where(a => a.Graph is not null).Select(a => a.Graph!);
+
+    /// <summary>The graph in attribute <paramref name="name"/>, or a ModelError naming it.</summary>
+    public ModelGraph Subgraph(string name) =>
+        Attributes.TryGetValue(name, out var a) && a.Graph is { } g ? g : throw new ModelError($"attribute '{name}' (a graph) is missing");
+
     public string DomainDisplay => Domain.Length == 0 ? "ai.onnx" : Domain;
 
     public Value? Input(int i) => i < Inputs.Count ? Inputs[i] : null;

@@ -70,7 +70,14 @@ internal static class OnnxReader
         return diagnostics.Count > before && diagnostics.Skip(before).Any(d => d.Severity == Severity.Error) ? null : graph;
     }
 
-    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics, ExternalDataSource external)
+    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics, ExternalDataSource external) =>
+        ReadGraph(g, graph, diagnostics, external, new Scope(graph, owner: null, outer: null));
+
+    /// <summary>
+    /// Reads one graph: the model's, or a subgraph (an If branch, a Loop or Scan body) in <paramref name="scope"/>,
+    /// where names the subgraph does not define resolve to enclosing graphs' values (captured, see <see cref="Scope"/>).
+    /// </summary>
+    private static void ReadGraph(GraphProto g, ModelGraph graph, List<CompilerDiagnostic> diagnostics, ExternalDataSource external, Scope scope)
     {
         long weightBytes = 0;
         Tensor? Guarded(string what, Func<Tensor?> read)
@@ -101,8 +108,10 @@ internal static class OnnxReader
 
         // Constants that could not be read are reported once; the nodes using them are not reported again as undefined.
         var unreadable = new HashSet<string>(StringComparer.Ordinal);
+        bool isSubgraph = scope.Outer is not null;
         foreach (var init in g.Initializer)
         {
+            scope.Defined.Add(init.Name);
             var t = ReadTensor(init, $"initializer '{init.Name}'");
             if (t is null) { unreadable.Add(init.Name); continue; }
             var v = graph.GetOrAddValue(init.Name);
@@ -110,6 +119,7 @@ internal static class OnnxReader
         }
         foreach (var sparse in g.SparseInitializer)
         {
+            scope.Defined.Add(sparse.Values?.Name ?? "");
             var t = Guarded($"sparse initializer '{sparse.Values?.Name}'", () => ReadSparse(sparse, ReadTensor));
             if (t is null) { unreadable.Add(sparse.Values?.Name ?? ""); continue; }
             var v = graph.GetOrAddValue(sparse.Values?.Name ?? "");
@@ -118,13 +128,19 @@ internal static class OnnxReader
 
         foreach (var input in g.Input)
         {
+            scope.Defined.Add(input.Name);
             var v = graph.GetOrAddValue(input.Name);
             if (v.IsConstant) continue; // an IR < 4 model listing its weights as inputs
-            ApplyDeclaredType(v, input, diagnostics);
+            // A subgraph's sequence or optional input is left untyped here: the op owning it reports it, and
+            // the ONNX Runtime backend, which reads models too, runs such graphs.
+            ApplyDeclaredType(v, input, diagnostics, reportNonTensor: !isSubgraph);
             graph.Inputs.Add(v);
         }
+        graph.FormalInputCount = graph.Inputs.Count;
+        foreach (var np in g.Node) scope.Defined.UnionWith(np.Output.Where(o => o.Length > 0));
 
         var nodes = new List<Node>();
+        var protos = new List<NodeProto>();
         int index = 0;
         foreach (var np in g.Node)
         {
@@ -149,15 +165,29 @@ internal static class OnnxReader
                 var attr = ReadAttribute(a, ReadTensor);
                 if (attr is not null) node.Attributes[attr.Name] = attr;
             }
-            foreach (string i in np.Input) node.Inputs.Add(i.Length == 0 ? null : graph.GetOrAddValue(i));
             foreach (string o in np.Output) node.Outputs.Add(o.Length == 0 ? null : graph.GetOrAddValue(o));
             nodes.Add(node);
+            protos.Add(np);
+        }
+        // Inputs once every name of this graph is known; then subgraphs, whose outer reads become extra inputs.
+        for (int k = 0; k < nodes.Count; k++)
+        {
+            var node = nodes[k];
+            foreach (string i in protos[k].Input) node.Inputs.Add(i.Length == 0 ? null : scope.Resolve(i));
+            foreach (var a in protos[k].Attribute)
+            {
+                if (a.G is null || node.Attributes.TryGetValue(a.Name, out var read) && read.Kind != AttributeKind.Graph) continue;
+                var sub = new ModelGraph { GraphName = a.G.Name, IrVersion = graph.IrVersion, DocString = a.G.DocString };
+                foreach (var o in graph.Opsets) sub.Opsets[o.Key] = o.Value;
+                ReadGraph(a.G, sub, diagnostics, external, new Scope(sub, node, scope));
+                node.Attributes[a.Name] = new Attribute(a.Name, AttributeKind.Graph) { Graph = sub };
+            }
         }
 
         foreach (var output in g.Output)
         {
-            var v = graph.GetOrAddValue(output.Name);
-            if (!v.IsConstant && v.Type == DataType.Undefined) ApplyDeclaredType(v, output, diagnostics, isOutput: true);
+            var v = scope.Resolve(output.Name);
+            if (!v.IsConstant && v.Type == DataType.Undefined) ApplyDeclaredType(v, output, diagnostics, isOutput: true, reportNonTensor: !isSubgraph);
             else if (output.Type?.TensorType?.Shape is { } s) v.DeclaredDims = s.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : null).ToArray();
             graph.Outputs.Add(v);
         }
@@ -166,12 +196,50 @@ internal static class OnnxReader
         graph.RebuildLinks();
     }
 
-    private static void ApplyDeclaredType(Value v, ValueInfoProto info, List<CompilerDiagnostic> diagnostics, bool isOutput = false)
+    /// <summary>
+    /// Where names resolve while a graph is read. A subgraph may read any value of an enclosing graph by name
+    /// (ONNX's outer-scope references); such a read becomes a value of the subgraph (an extra input of it) bound to
+    /// an extra input of the node owning the subgraph, so that every graph stays closed: ordering, liveness and
+    /// dead-node removal in the outer graph see the read, and the subgraph's own passes see an input.
+    /// </summary>
+    private sealed class Scope
+    {
+        public Scope(ModelGraph graph, Node? owner, Scope? outer)
+        {
+            Graph = graph;
+            Owner = owner;
+            Outer = outer;
+        }
+
+        public ModelGraph Graph { get; }
+        public Node? Owner { get; }
+        public Scope? Outer { get; }
+
+        /// <summary>Names this graph defines: initializers, inputs, node outputs.</summary>
+        public HashSet<string> Defined { get; } = new(StringComparer.Ordinal);
+
+        public bool Knows(string name) => Defined.Contains(name) || (Outer?.Knows(name) ?? false);
+
+        public Value Resolve(string name)
+        {
+            if (Defined.Contains(name) || Outer is null || Owner is null || !Outer.Knows(name)) return Graph.GetOrAddValue(name);
+            var captured = Graph.Captures.FirstOrDefault(c => c.Inner.Name == name);
+            if (captured is not null) return captured.Inner;
+            var outerValue = Outer.Resolve(name);
+            var inner = Graph.GetOrAddValue(name);
+            Owner.Inputs.Add(outerValue);
+            Graph.Captures.Add(new Capture(inner, Owner.Inputs.Count - 1));
+            Graph.Inputs.Add(inner);
+            return inner;
+        }
+    }
+
+    private static void ApplyDeclaredType(Value v, ValueInfoProto info, List<CompilerDiagnostic> diagnostics, bool isOutput = false, bool reportNonTensor = true)
     {
         var tt = info.Type?.TensorType;
         if (tt is null)
         {
-            if (info.Type is not null && info.Type.ValueCase != TypeProto.ValueOneofCase.None)
+            if (reportNonTensor && info.Type is not null && info.Type.ValueCase != TypeProto.ValueOneofCase.None)
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType,
                     $"{(isOutput ? "Output" : "Input")} '{info.Name}'", info.Type.ValueCase.ToString(), "; only tensors are supported"));
             return;

@@ -16,6 +16,12 @@ internal sealed class OpContext
     /// <summary>Threads a kernel may split this layer over (the model's Threads option; 1 unless set).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>The node's subgraphs that compiled (every layer has a kernel), set by kernel selection; empty before it.</summary>
+    public IReadOnlyDictionary<ModelGraph, Compilation.CompiledGraph> Subgraphs { get; init; } = new Dictionary<ModelGraph, Compilation.CompiledGraph>();
+
+    /// <summary>The compiled graph of attribute <paramref name="attribute"/>, or null where one of its layers has no kernel (reported already).</summary>
+    public Compilation.CompiledGraph? Compiled(string attribute) => Subgraphs.TryGetValue(Node.Subgraph(attribute), out var g) ? g : null;
+
     public int InputCount => Node.Inputs.Count;
     public int OutputCount => Node.Outputs.Count;
 

@@ -38,10 +38,26 @@ internal abstract class OpSchema
 
     /// <summary>What the passes may do with this op (element-wise, commutes with dequantization, fusable activation...).</summary>
     public virtual OpTraits Traits => OpTraits.None;
+
+    /// <summary>
+    /// Whether a node may omit output 0 while naming later ones (the recurrent ops: Y is optional beside Y_h, Y_c);
+    /// for every other op that is a malformed node, reported before any kernel sees it.
+    /// </summary>
+    public virtual bool FirstOutputOptional => false;
 }
 
 /// <summary>A class that contributes several schemas (for example every unary element-wise op).</summary>
 internal interface IOpFamily
 {
     IEnumerable<OpSchema> Schemas { get; }
+}
+
+/// <summary>
+/// An op that can replace itself by other nodes during shape inference, once its inputs' shapes and constants are
+/// known: an If whose condition is a build-time constant becomes the nodes of the branch it takes.
+/// </summary>
+internal interface IExpandingOp
+{
+    /// <summary>The nodes (already wired to the node's inputs and outputs) that replace it, or null to keep it.</summary>
+    IReadOnlyList<Node>? Expand(OpContext c, ModelGraph graph);
 }

@@ -27,13 +27,15 @@ internal static class BoundedOutputs
     public static bool IsBounded(Value v) =>
         v.Producer is { } p && p.Output(0) == v && OpRegistry.Find(p.Domain, p.OpType) is IBoundedRowsOp;
 
-    public static void Check(ModelGraph graph, List<CompilerDiagnostic> diagnostics)
+    /// <param name="subgraph">An If branch or a Loop/Scan body: its outputs go to the op that owns it, never to the caller.</param>
+    public static void Check(ModelGraph graph, List<CompilerDiagnostic> diagnostics, bool subgraph = false)
     {
         foreach (var node in graph.Nodes)
         {
             if (OpRegistry.Find(node.Domain, node.OpType) is not IBoundedRowsOp || node.Output(0) is not { } v) continue;
             int listed = graph.Outputs.Count(o => o == v);
-            string? why = listed == 0 ? "it is not a graph output"
+            string? why = subgraph ? $"it is inside the subgraph '{graph.GraphName}' (a control-flow body)"
+                : listed == 0 ? "it is not a graph output"
                 : listed > 1 ? "the graph lists it as an output more than once"
                 : v.Consumers.Count > 0 ? $"node '{v.Consumers[0].Name}' ({v.Consumers[0].OpType}) reads it"
                 : null;

@@ -1,11 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Compilation;
 using ModelCompiler.Diagnostics;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
 using ModelCompiler.Ops;
+using ModelCompiler.Planning;
 
 namespace ModelCompiler.Passes;
 
@@ -14,6 +16,8 @@ namespace ModelCompiler.Passes;
 /// (faster, quantized, sparse... kernels, under <c>Generator/Kernels/&lt;Family&gt;/</c>) are asked first, highest
 /// priority first; the op's own straightforward kernel is the fallback. Every build-time kernel choice is made here
 /// (the run time only picks the CPU's instruction set). Nodes no kernel accepts are reported all at once.
+/// A node with subgraphs (If, Loop, Scan) has them compiled first, by this same pass and the memory plan, so that
+/// its kernel is made knowing their layers and arena (<see cref="OpContext.Compiled"/>).
 /// </summary>
 internal static class KernelSelection
 {
@@ -33,7 +37,7 @@ internal static class KernelSelection
         foreach (var node in graph.Nodes)
         {
             Compilation.NodeTrace.At(node);
-            var ctx = new OpContext(node) { Threads = threads };
+            var ctx = new OpContext(node) { Threads = threads, Subgraphs = CompileSubgraphs(node, diagnostics, threads) };
             Kernel? kernel = null;
             foreach (var provider in s_providers.Value)
                 if ((kernel = provider.TryCreate(ctx)) is not null) break;
@@ -50,6 +54,18 @@ internal static class KernelSelection
             chosen.Add(kernel);
         }
         return new KernelPlan(chosen);
+    }
+
+    /// <summary>The node's subgraphs whose every layer got a kernel, with their kernel and memory plans (nested ones first, recursively).</summary>
+    private static IReadOnlyDictionary<ModelGraph, CompiledGraph> CompileSubgraphs(Node node, List<CompilerDiagnostic> diagnostics, int threads)
+    {
+        var compiled = new Dictionary<ModelGraph, CompiledGraph>();
+        foreach (var g in node.Subgraphs)
+        {
+            var kernels = Run(g, diagnostics, threads);
+            if (kernels.Layers.Count == g.Nodes.Count) compiled[g] = new CompiledGraph(g, kernels, MemoryPlan.Build(g, kernels));
+        }
+        return compiled;
     }
 }
 

@@ -33,8 +33,10 @@ internal static class ShapeInference
             try { if (input.Shape is not null) Limits.CheckShape($"input '{input.Name}'", input.Shape); }
             catch (LimitExceeded e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.LimitExceeded, e.Message)); return; }
         }
-        foreach (var node in graph.Nodes)
+        var work = new List<Node>(graph.Nodes);
+        for (int k = 0; k < work.Count; k++)
         {
+            var node = work[k];
             Compilation.NodeTrace.At(node);
             var schema = OpRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new OpContext(node);
@@ -43,6 +45,13 @@ internal static class ShapeInference
                 foreach (var input in node.Inputs)
                     if (input is not null && input.Shape is null)
                         throw new ModelError($"input '{input.Name}' has no known shape");
+                // An op may stand for other nodes once its inputs are known (an If whose condition is a constant
+                // becomes its branch): those are inferred next, in its place.
+                if (schema is IExpandingOp expanding && expanding.Expand(ctx, graph) is { } replacement)
+                {
+                    work.InsertRange(k + 1, replacement);
+                    continue;
+                }
                 schema.Infer(ctx);
                 for (int i = 0; i < node.Outputs.Count; i++)
                 {
@@ -55,9 +64,9 @@ internal static class ShapeInference
                         throw new ModelError($"{node.OpType} has no output {i} ('{o.Name}'); the node lists {node.Outputs.Count} outputs");
                     throw new InvalidOperationException($"{node.OpType} schema left output '{o.Name}' without a type or shape");
                 }
-                // No supported op has an optional first output (ONNX's are the recurrent ops'), and kernels write it:
-                // a node that omits it while naming a later one cannot run.
-                if (node.Outputs.Count > 1 && node.Outputs[0] is null && node.Outputs.Any(o => o is not null))
+                // Only the recurrent ops have an optional first output; every other kernel writes it: a node that omits
+                // it while naming a later one cannot run.
+                if (!schema.FirstOutputOptional && node.Outputs.Count > 1 && node.Outputs[0] is null && node.Outputs.Any(o => o is not null))
                     throw new ModelError($"{node.OpType} omits its first output but names a later one; {node.OpType}'s first output is required");
                 // Every later stage (folding, kernels, the arena plan, generated spans) relies on this.
                 foreach (var o in node.Outputs)

@@ -20,7 +20,7 @@ internal static class SupportCheck
                 $"the model imports ai.onnx opset {graph.DefaultOpset}; ModelCompiler supports opset {MinimumOpset} and later. Convert it with onnx.version_converter.convert_version(model, 13)"));
             return;
         }
-        foreach (var node in graph.Nodes)
+        foreach (var node in graph.Nodes.Concat(graph.SubgraphsBottomUp().SelectMany(g => g.Nodes)))
         {
             if (OpRegistry.Find(node.Domain, node.OpType) is not null) continue;
             string hint = node.Domain.Length > 0 && node.Domain != "com.microsoft"

@@ -70,6 +70,19 @@ internal static class RuntimeApi
         public const string Run = "MaxPool2D.Run";
     }
 
+    /// <summary>LSTM, GRU and RNN layers: weights packed at build time (<c>Run</c>) or graph inputs packed per call (<c>RunUnpacked</c>).</summary>
+    public static class Recurrent
+    {
+        public const string LstmRun = "Lstm.Run", LstmRunUnpacked = "Lstm.RunUnpacked", GruRun = "Gru.Run", GruRunUnpacked = "Gru.RunUnpacked",
+            RnnRun = "Rnn.Run", RnnRunUnpacked = "Rnn.RunUnpacked";
+    }
+
+    /// <summary>Loop and Scan layers: slices along inner scan axes, and the error for a loop that ran the wrong number of iterations.</summary>
+    public static class ScanSlices
+    {
+        public const string Gather = "ScanSlices.Gather", Scatter = "ScanSlices.Scatter", WrongIterationCount = "ScanSlices.WrongIterationCount";
+    }
+
     /// <summary>One entry point per <see cref="QuantizedConvForm"/> (requantized and int32 forms) and the channels-last table.</summary>
     public static class QuantizedConv
     {
@@ -103,6 +116,15 @@ file static class RuntimeApiCheck
         && RuntimeApi.PackedWeightGemm.Multiply8 == nameof(Runtime.PackedWeightGemm) + "." + nameof(Runtime.PackedWeightGemm.Multiply8) ? 1 : 0);
     private const int Gemm = 1 / (RuntimeApi.Gemm.AddBias == nameof(Runtime.Gemm) + "." + nameof(Runtime.Gemm.AddBias) ? 1 : 0);
     private const int MaxPool2D = 1 / (RuntimeApi.MaxPool2D.Run == nameof(Runtime.MaxPool2D) + "." + nameof(Runtime.MaxPool2D.Run) ? 1 : 0);
+    private const int Recurrent = 1 / (RuntimeApi.Recurrent.LstmRun == nameof(Runtime.Lstm) + "." + nameof(Runtime.Lstm.Run)
+        && RuntimeApi.Recurrent.LstmRunUnpacked == nameof(Runtime.Lstm) + "." + nameof(Runtime.Lstm.RunUnpacked)
+        && RuntimeApi.Recurrent.GruRun == nameof(Runtime.Gru) + "." + nameof(Runtime.Gru.Run)
+        && RuntimeApi.Recurrent.GruRunUnpacked == nameof(Runtime.Gru) + "." + nameof(Runtime.Gru.RunUnpacked)
+        && RuntimeApi.Recurrent.RnnRun == nameof(Runtime.Rnn) + "." + nameof(Runtime.Rnn.Run)
+        && RuntimeApi.Recurrent.RnnRunUnpacked == nameof(Runtime.Rnn) + "." + nameof(Runtime.Rnn.RunUnpacked) ? 1 : 0);
+    private const int ScanSlices = 1 / (RuntimeApi.ScanSlices.Gather == nameof(Runtime.ScanSlices) + "." + nameof(Runtime.ScanSlices.Gather)
+        && RuntimeApi.ScanSlices.Scatter == nameof(Runtime.ScanSlices) + "." + nameof(Runtime.ScanSlices.Scatter)
+        && RuntimeApi.ScanSlices.WrongIterationCount == nameof(Runtime.ScanSlices) + "." + nameof(Runtime.ScanSlices.WrongIterationCount) ? 1 : 0);
     private const int QuantizedConv = 1 / (
         RuntimeApi.QuantizedConv.QLinearConv == nameof(Runtime.QuantizedConv) + "." + nameof(Runtime.QuantizedConv.QLinearConv)
         && RuntimeApi.QuantizedConv.QLinearConvWindowed == nameof(Runtime.QuantizedConv) + "." + nameof(Runtime.QuantizedConv.QLinearConvWindowed)

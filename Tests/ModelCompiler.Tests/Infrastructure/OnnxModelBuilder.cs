@@ -95,6 +95,8 @@ internal sealed class OnnxModelBuilder
         int[] ints => WithInts(name, ints.Select(v => (long)v)),
         long[] longs => WithInts(name, longs),
         float[] floats => WithFloats(name, floats),
+        string[] strings => WithStrings(name, strings),
+        GraphProto graph => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph },
         _ => throw new ArgumentException($"attribute type {value.GetType()}"),
     };
 
@@ -102,6 +104,13 @@ internal sealed class OnnxModelBuilder
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         a.Ints.AddRange(values);
+        return a;
+    }
+
+    private static AttributeProto WithStrings(string name, IEnumerable<string> values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        a.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
         return a;
     }
 

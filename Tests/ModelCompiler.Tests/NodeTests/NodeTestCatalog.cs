@@ -37,16 +37,20 @@ public static class NodeTestCatalog
         return result;
     }
 
-    /// <summary>The model's op types ("Add", "com.microsoft:QLinearAdd"), from the file itself; none when it does not parse.</summary>
+    /// <summary>The model's op types, subgraphs' included ("Add", "com.microsoft:QLinearAdd"), from the file itself; none when it does not parse.</summary>
     private static IReadOnlyList<string> OpsOf(string path)
     {
         try
         {
-            return ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node
+            return WithSubgraphNodes(ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node)
                 .Select(n => (n.Domain is "" or "ai.onnx" ? "" : n.Domain + ":") + n.OpType).Distinct().OrderBy(o => o, StringComparer.Ordinal).ToList();
         }
         catch (Google.Protobuf.InvalidProtocolBufferException) { return Array.Empty<string>(); }
     }
+
+    /// <summary>The nodes and, recursively, the nodes of their graph attributes (If branches, Loop and Scan bodies).</summary>
+    private static IEnumerable<NodeProto> WithSubgraphNodes(IEnumerable<NodeProto> nodes) =>
+        nodes.SelectMany(n => new[] { n }.Concat(WithSubgraphNodes(n.Attribute.Where(a => a.G is not null).SelectMany(a => a.G.Node))));
 
     /// <summary>"test_conv_with_strides_padding" -> "conv"; expanded variants join their op's group.</summary>
     public static string GroupOf(string testName)
