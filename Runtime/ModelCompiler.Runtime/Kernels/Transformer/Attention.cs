@@ -1,0 +1,324 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace ModelCompiler.Runtime;
+
+/// <summary>
+/// The static geometry of one ONNX Attention layer. Q, K, V and Y are either 4-D [batch, heads, sequence, head]
+/// or 3-D [batch, sequence, heads * head] (<see cref="PackedHeads"/>); past and present key/value caches are
+/// always 4-D. <see cref="TotalLength"/> = past + kv.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct AttentionShape
+{
+    /// <summary>The sizes of one layer; <paramref name="packedHeads"/> for 3-D Q/K/V/Y.</summary>
+    public AttentionShape(int batch, int qHeads, int kvHeads, int qLength, int kvLength, int pastLength, int headSize, int valueHeadSize, bool packedHeads)
+    {
+        if (batch < 0 || qHeads <= 0 || kvHeads <= 0 || qLength < 0 || kvLength < 0 || pastLength < 0 || headSize <= 0 || valueHeadSize < 0)
+            throw new ArgumentException("Attention sizes must not be negative and head counts and head size must be positive.");
+        if (qHeads % kvHeads != 0) throw new ArgumentException($"{qHeads} query heads do not divide into {kvHeads} key/value heads.");
+        Batch = batch; QHeads = qHeads; KvHeads = kvHeads; QLength = qLength; KvLength = kvLength; PastLength = pastLength;
+        HeadSize = headSize; ValueHeadSize = valueHeadSize; PackedHeads = packedHeads;
+    }
+
+    /// <summary>Batch size.</summary>
+    public int Batch { get; }
+    /// <summary>Query heads.</summary>
+    public int QHeads { get; }
+    /// <summary>Key/value heads (query heads are a whole multiple: grouped-query attention).</summary>
+    public int KvHeads { get; }
+    /// <summary>Query sequence length.</summary>
+    public int QLength { get; }
+    /// <summary>Key/value sequence length of K and V (without the past).</summary>
+    public int KvLength { get; }
+    /// <summary>Past key/value cache length (0 without a cache).</summary>
+    public int PastLength { get; }
+    /// <summary>Query/key head size.</summary>
+    public int HeadSize { get; }
+    /// <summary>Value head size.</summary>
+    public int ValueHeadSize { get; }
+    /// <summary>Q, K, V and Y are 3-D [batch, sequence, heads * head] rather than 4-D.</summary>
+    public bool PackedHeads { get; }
+    /// <summary>Keys attended: past + kv.</summary>
+    public int TotalLength => PastLength + KvLength;
+}
+
+/// <summary>
+/// What an Attention layer adds to Q·K^T: the scale, softcap, causal masking, the qk_matmul_output mode and how
+/// the attention mask broadcasts. The mask is read as rows of <see cref="MaskLength"/> values (shorter than the
+/// total length means the rest is masked), the row for (batch, head, query) starting at
+/// batch * <see cref="MaskBatchStride"/> + head * <see cref="MaskHeadStride"/> + query * <see cref="MaskRowStride"/>
+/// (a stride of 0 broadcasts).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct AttentionOptions
+{
+    /// <summary>The options of one layer (see the properties).</summary>
+    public AttentionOptions(float scale, float softcap, bool causal, int qkMode, int maskLength, int maskBatchStride, int maskHeadStride, int maskRowStride)
+    {
+        if (qkMode is < 0 or > 3) throw new ArgumentException("qk_matmul_output_mode must be 0, 1, 2 or 3.", nameof(qkMode));
+        Scale = scale; Softcap = softcap; Causal = causal; QkMode = qkMode;
+        MaskLength = maskLength; MaskBatchStride = maskBatchStride; MaskHeadStride = maskHeadStride; MaskRowStride = maskRowStride;
+    }
+
+    /// <summary>Factor applied to Q·K^T.</summary>
+    public float Scale { get; }
+    /// <summary>softcap * tanh(scores / softcap) when positive; 0 leaves the scores alone.</summary>
+    public float Softcap { get; }
+    /// <summary>Query i attends key j only when j &lt;= i + offset.</summary>
+    public bool Causal { get; }
+    /// <summary>What qk_matmul_output holds: 0 or 1 the (softcapped) scores, 2 with the mask added, 3 the probabilities.</summary>
+    public int QkMode { get; }
+    /// <summary>Values per mask row.</summary>
+    public int MaskLength { get; }
+    /// <summary>Mask elements between batches (0: broadcast).</summary>
+    public int MaskBatchStride { get; }
+    /// <summary>Mask elements between heads (0: broadcast).</summary>
+    public int MaskHeadStride { get; }
+    /// <summary>Mask elements between query rows (0: broadcast).</summary>
+    public int MaskRowStride { get; }
+}
+
+/// <summary>
+/// ONNX Attention (opset 23, 24): scaled dot-product attention with grouped key/value heads, an additive float
+/// or boolean mask, causal masking aligned bottom-right (offset = past length, or nonpad_kv_seqlen - q length
+/// per batch), a softcap, past/present key-value caches and the optional qk_matmul_output. A query row whose
+/// mask leaves no key produces zeros, not NaN (the opset 24 errata, applied to both versions as ONNX's tests do).
+/// </summary>
+/// <remarks>
+/// Per key/value head, K is transposed once into scratch ([head][keys], rows padded to 16 keys), so a query row's
+/// scores are head-size broadcast multiply-adds over contiguous keys and its output is one multiply-add of each
+/// value row per key: no horizontal sums. Softmax and tanh use TensorPrimitives.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit]
+public static unsafe class Attention
+{
+    private const int KeyBlock = 16;
+
+    /// <summary>
+    /// Y (and the optional present caches and qk_matmul_output, each skipped when empty) from Q, K, V; the float or boolean
+    /// mask, past caches and nonpad_kv_seqlen may be empty.
+    /// </summary>
+    public static void Run(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> mask, ReadOnlySpan<bool> boolMask, ReadOnlySpan<float> pastKey, ReadOnlySpan<float> pastValue, ReadOnlySpan<long> nonPadKvLength,
+        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options) =>
+        Run(q, k, v, mask, boolMask, pastKey, pastValue, nonPadKvLength, y, presentKey, presentValue, qk, shape, options, VectorWidth.Auto);
+
+    internal static void Run(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> mask, ReadOnlySpan<bool> boolMask, ReadOnlySpan<float> pastKey, ReadOnlySpan<float> pastValue, ReadOnlySpan<long> nonPadKvLength,
+        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options, VectorWidth width)
+    {
+        var s = shape;
+        var o = options;
+        Need(q, (long)s.Batch * s.QHeads * s.QLength * s.HeadSize, nameof(q));
+        Need(k, (long)s.Batch * s.KvHeads * s.KvLength * s.HeadSize, nameof(k));
+        Need(v, (long)s.Batch * s.KvHeads * s.KvLength * s.ValueHeadSize, nameof(v));
+        Need(y, (long)s.Batch * s.QHeads * s.QLength * s.ValueHeadSize, nameof(y));
+        if (s.PastLength > 0)
+        {
+            Need(pastKey, (long)s.Batch * s.KvHeads * s.PastLength * s.HeadSize, nameof(pastKey));
+            Need(pastValue, (long)s.Batch * s.KvHeads * s.PastLength * s.ValueHeadSize, nameof(pastValue));
+        }
+        if (!presentKey.IsEmpty) Need(presentKey, (long)s.Batch * s.KvHeads * s.TotalLength * s.HeadSize, nameof(presentKey));
+        if (!presentValue.IsEmpty) Need(presentValue, (long)s.Batch * s.KvHeads * s.TotalLength * s.ValueHeadSize, nameof(presentValue));
+        if (!qk.IsEmpty) Need(qk, (long)s.Batch * s.QHeads * s.QLength * s.TotalLength, nameof(qk));
+        if (!nonPadKvLength.IsEmpty) Need(nonPadKvLength, s.Batch, nameof(nonPadKvLength));
+        if (!mask.IsEmpty && !boolMask.IsEmpty) throw new ArgumentException("Pass a float mask or a boolean mask, not both.", nameof(boolMask));
+        bool hasMask = !mask.IsEmpty || !boolMask.IsEmpty;
+        if (hasMask)
+        {
+            if (o.MaskLength <= 0 || o.MaskLength > s.TotalLength) throw new ArgumentException($"A mask row of {o.MaskLength} does not fit {s.TotalLength} keys.", nameof(options));
+            long last = (long)Math.Max(0, s.Batch - 1) * o.MaskBatchStride + (long)Math.Max(0, s.QHeads - 1) * o.MaskHeadStride
+                + (long)Math.Max(0, s.QLength - 1) * o.MaskRowStride + o.MaskLength;
+            if (!mask.IsEmpty) Need(mask, last, nameof(mask));
+            else Need(boolMask, last, nameof(boolMask));
+        }
+        if (s.Batch == 0 || s.QLength == 0 || s.ValueHeadSize == 0) return;
+
+        int padded = (s.TotalLength + KeyBlock - 1) / KeyBlock * KeyBlock;
+        long scratchFloats = (long)s.HeadSize * padded + 2L * padded;
+        float* scratch = (float*)KernelScratch.Get(KernelScratch.LayerSlot, scratchFloats * sizeof(float));
+        fixed (float* pq = q, pk = k, pv = v, pm = mask, ppk = pastKey, ppv = pastValue, py = y, pyk = presentKey, pyv = presentValue, pqk = qk)
+        fixed (bool* pbm = boolMask)
+        fixed (long* pn = nonPadKvLength)
+        {
+            var a = new Args
+            {
+                Q = pq, K = pk, V = pv, Mask = mask.IsEmpty ? null : pm, BoolMask = boolMask.IsEmpty ? null : pbm,
+                PastKey = ppk, PastValue = ppv, NonPad = nonPadKvLength.IsEmpty ? null : pn,
+                Y = py, PresentKey = presentKey.IsEmpty ? null : pyk, PresentValue = presentValue.IsEmpty ? null : pyv, Qk = qk.IsEmpty ? null : pqk,
+                Scratch = scratch, Padded = padded,
+            };
+            switch (SimdLevel.Resolve(width))
+            {
+                case VectorWidth.Bits512: Heads<Vec512>(a, s, o); break;
+                case VectorWidth.Bits256: Heads<Vec256>(a, s, o); break;
+                case VectorWidth.Bits128: Heads<Vec128>(a, s, o); break;
+                default: Heads<Vec1>(a, s, o); break;
+            }
+        }
+    }
+
+    private static void Need<T>(ReadOnlySpan<T> span, long length, string name)
+    {
+        if (span.Length < length) throw new ArgumentException($"{name} has {span.Length} elements; the attention shape needs {length}.", name);
+    }
+
+    private static void Need<T>(Span<T> span, long length, string name) => Need((ReadOnlySpan<T>)span, length, name);
+
+    private struct Args
+    {
+        public float* Q, K, V, Mask, PastKey, PastValue, Y, PresentKey, PresentValue, Qk, Scratch;
+        public bool* BoolMask;
+        public long* NonPad;
+        public int Padded;
+    }
+
+    private static void Heads<TV>(in Args a, in AttentionShape s, in AttentionOptions o) where TV : unmanaged, IVec<TV>
+    {
+        int d = s.HeadSize, dv = s.ValueHeadSize, total = s.TotalLength, past = s.PastLength, padded = a.Padded;
+        int group = s.QHeads / s.KvHeads;
+        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded;
+        bool anyBias = a.Mask is not null || a.BoolMask is not null || o.Causal || a.NonPad is not null;
+        for (int b = 0; b < s.Batch; b++)
+        {
+            long valid = a.NonPad is null ? total : a.NonPad[b];
+            // Bottom-right causal alignment: the keys that precede this query block.
+            long offset = past > 0 ? past : a.NonPad is not null ? valid - s.QLength : 0;
+            for (int kvh = 0; kvh < s.KvHeads; kvh++)
+            {
+                TransposeKeys(a, s, b, kvh, keysT, padded);
+                CopyPresent(a, s, b, kvh);
+                for (int r = 0; r < group; r++)
+                {
+                    int h = kvh * group + r;
+                    for (int i = 0; i < s.QLength; i++)
+                    {
+                        float* qRow = a.Q + QOffset(s, b, h, i, d);
+                        new Span<float>(scores, padded).Clear();
+                        for (int c = 0; c < d; c++) RowMath.Axpy<TV>(qRow[c] * o.Scale, keysT + (long)c * padded, scores, padded);
+                        var row = new Span<float>(scores, total);
+                        if (o.Softcap > 0)
+                        {
+                            TensorPrimitives.Multiply(row, 1f / o.Softcap, row);
+                            TensorPrimitives.Tanh(row, row);
+                            TensorPrimitives.Multiply(row, o.Softcap, row);
+                        }
+                        float* qkRow = a.Qk is null ? null : a.Qk + (((long)b * s.QHeads + h) * s.QLength + i) * total;
+                        if (qkRow is not null && o.QkMode <= 1) row.CopyTo(new Span<float>(qkRow, total));
+                        bool masked = false;
+                        if (anyBias)
+                        {
+                            masked = Bias(a, s, o, b, h, i, valid, offset, bias);
+                            TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), row);
+                        }
+                        if (qkRow is not null && o.QkMode == 2) row.CopyTo(new Span<float>(qkRow, total));
+                        Softmax(row, masked);
+                        if (qkRow is not null && o.QkMode == 3) row.CopyTo(new Span<float>(qkRow, total));
+                        float* yRow = a.Y + YOffset(s, b, h, i, dv);
+                        new Span<float>(yRow, dv).Clear();
+                        for (int j = 0; j < total; j++) RowMath.Axpy<TV>(scores[j], ValueRow(a, s, b, kvh, j), yRow, dv);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The additive bias of one query row (0 where a key is attended, -inf where masked, a float mask's value) into
+    /// <paramref name="bias"/>; true when every key is masked, which makes the row's probabilities zero.
+    /// </summary>
+    private static bool Bias(in Args a, in AttentionShape s, in AttentionOptions o, int b, int h, int i, long valid, long offset, float* bias)
+    {
+        int total = s.TotalLength;
+        if (a.Mask is not null || a.BoolMask is not null)
+        {
+            long at = (long)b * o.MaskBatchStride + (long)h * o.MaskHeadStride + (long)i * o.MaskRowStride;
+            if (a.Mask is not null) new ReadOnlySpan<float>(a.Mask + at, o.MaskLength).CopyTo(new Span<float>(bias, o.MaskLength));
+            else for (int j = 0; j < o.MaskLength; j++) bias[j] = a.BoolMask[at + j] ? 0f : float.NegativeInfinity;
+            new Span<float>(bias + o.MaskLength, total - o.MaskLength).Fill(float.NegativeInfinity);
+        }
+        else
+        {
+            new Span<float>(bias, total).Clear();
+        }
+        if (o.Causal)
+        {
+            // Query i attends key j iff j <= i + offset.
+            long first = Math.Max(0, Math.Min(total, i + offset + 1));
+            for (long j = first; j < total; j++) bias[j] += float.NegativeInfinity;
+        }
+        if (valid < total) for (long j = Math.Max(0, valid); j < total; j++) bias[j] += float.NegativeInfinity;
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < total; j++) max = MathF.Max(max, bias[j]);
+        return float.IsNegativeInfinity(max);
+    }
+
+    /// <summary>Softmax of a row in place; a fully masked row (or one whose maximum is -inf) becomes zeros.</summary>
+    private static void Softmax(Span<float> row, bool masked)
+    {
+        if (row.IsEmpty) return;
+        float max = masked ? float.NegativeInfinity : TensorPrimitives.Max(row);
+        if (float.IsNegativeInfinity(max))
+        {
+            row.Clear();
+            return;
+        }
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum(row), row);
+    }
+
+    private static long QOffset(in AttentionShape s, int b, int h, int i, int d) =>
+        (s.PackedHeads ? ((long)b * s.QLength + i) * s.QHeads + h : ((long)b * s.QHeads + h) * s.QLength + i) * d;
+
+    private static long YOffset(in AttentionShape s, int b, int h, int i, int dv) => QOffset(s, b, h, i, dv);
+
+    /// <summary>Key j (0 &lt;= j &lt; total) of a key/value head: from the past cache, then from K.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* KeyRow(in Args a, in AttentionShape s, int b, int kvh, int j)
+    {
+        int d = s.HeadSize;
+        if (j < s.PastLength) return a.PastKey + (((long)b * s.KvHeads + kvh) * s.PastLength + j) * d;
+        int jj = j - s.PastLength;
+        return a.K + (s.PackedHeads ? ((long)b * s.KvLength + jj) * s.KvHeads + kvh : ((long)b * s.KvHeads + kvh) * s.KvLength + jj) * d;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* ValueRow(in Args a, in AttentionShape s, int b, int kvh, int j)
+    {
+        int dv = s.ValueHeadSize;
+        if (j < s.PastLength) return a.PastValue + (((long)b * s.KvHeads + kvh) * s.PastLength + j) * dv;
+        int jj = j - s.PastLength;
+        return a.V + (s.PackedHeads ? ((long)b * s.KvLength + jj) * s.KvHeads + kvh : ((long)b * s.KvHeads + kvh) * s.KvLength + jj) * dv;
+    }
+
+    /// <summary>keysT[c * padded + j] = key j's element c, zero for the padding keys.</summary>
+    private static void TransposeKeys(in Args a, in AttentionShape s, int b, int kvh, float* keysT, int padded)
+    {
+        int d = s.HeadSize, total = s.TotalLength;
+        for (int j = 0; j < total; j++)
+        {
+            float* key = KeyRow(a, s, b, kvh, j);
+            for (int c = 0; c < d; c++) keysT[(long)c * padded + j] = key[c];
+        }
+        if (padded > total)
+            for (int c = 0; c < d; c++) new Span<float>(keysT + (long)c * padded + total, padded - total).Clear();
+    }
+
+    /// <summary>present_key / present_value = the past cache followed by K / V, as [batch, kv heads, total, head].</summary>
+    private static void CopyPresent(in Args a, in AttentionShape s, int b, int kvh)
+    {
+        int total = s.TotalLength;
+        long head = (long)b * s.KvHeads + kvh;
+        if (a.PresentKey is not null)
+            for (int j = 0; j < total; j++)
+                new ReadOnlySpan<float>(KeyRow(a, s, b, kvh, j), s.HeadSize).CopyTo(new Span<float>(a.PresentKey + (head * total + j) * s.HeadSize, s.HeadSize));
+        if (a.PresentValue is not null)
+            for (int j = 0; j < total; j++)
+                new ReadOnlySpan<float>(ValueRow(a, s, b, kvh, j), s.ValueHeadSize).CopyTo(new Span<float>(a.PresentValue + (head * total + j) * s.ValueHeadSize, s.ValueHeadSize));
+    }
+}
