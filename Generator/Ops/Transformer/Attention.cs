@@ -114,17 +114,21 @@ internal sealed class AttentionOp : OpSchema
         c.SetOutput(3, c.Type(0), new[] { p.Batch, p.QHeads, p.QLength, p.Total });
     }
 
+    /// <summary>float32 runs as it is; float16 is widened to float32 around the same kernel.</summary>
+    private static bool Computable(DataType t) => t is DataType.Float or DataType.Float16;
+
     public override string? WhyNoKernel(OpContext c)
     {
-        if (c.Type(0) != DataType.Float || c.Type(2) != DataType.Float) return " (Attention runs on float32 Q, K and V)";
+        if (!Computable(c.Type(0)) || c.Type(2) != c.Type(0)) return " (Attention runs on float32 or float16 Q, K and V of one type)";
         return " (attn_mask must be bool or the type of Q)";
     }
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        if (c.Type(0) != DataType.Float || c.Type(2) != DataType.Float) return null;
+        if (!Computable(c.Type(0)) || c.Type(2) != c.Type(0)) return null;
         bool boolMask = c.Has(3) && c.Type(3) == DataType.Bool;
-        if (c.Has(3) && !boolMask && c.Type(3) != DataType.Float) return null;
+        if (c.Has(3) && !boolMask && c.Type(3) != c.Type(0)) return null;
+        string method = c.Type(0) == DataType.Float ? "Attention.Run" : "HalfWidening.Attention";
         var p = MakePlan(c);
         bool causal = c.Int("is_causal", 0) != 0;
         float scale = c.Node.HasAttribute("scale") ? c.Float("scale", 1f) : (float)(1.0 / Math.Sqrt(p.HeadSize));
@@ -138,14 +142,14 @@ internal sealed class AttentionOp : OpSchema
             p.PastLength > 0 ? $", past {p.PastLength}" : "",
             c.Has(6) ? ", nonpad_kv_seqlen" : "",
             softcap > 0 ? $", softcap {LayerWriter.F(softcap)}" : "");
-        string summary = $"{heads} of {p.HeadSize}, {p.QLength} queries x {p.Total} keys{extras}";
+        string summary = (c.Type(0) == DataType.Float16 ? "float16 widened to float32, " : "") + $"{heads} of {p.HeadSize}, {p.QLength} queries x {p.Total} keys{extras}";
         var ms = p.MaskStrides ?? new int[3];
         return new CallKernel(c.Node, w =>
         {
             string Opt(int i) => w.HasInput(i) ? w.In(i) : "default";
             string OptOut(int i) => w.HasOutput(i) ? w.Out(i) : "default";
             string mask = c.Has(3) && !boolMask ? w.In(3) : "default", bools = boolMask ? w.In(3) : "default";
-            w.Line($"{NormSupport.Runtime}Attention.Run({w.In(0)}, {w.In(1)}, {w.In(2)}, {mask}, {bools}, {Opt(4)}, {Opt(5)}, {Opt(6)},");
+            w.Line($"{NormSupport.Runtime}{method}({w.In(0)}, {w.In(1)}, {w.In(2)}, {mask}, {bools}, {Opt(4)}, {Opt(5)}, {Opt(6)},");
             w.Line($"    {w.Out(0)}, {OptOut(1)}, {OptOut(2)}, {OptOut(3)},");
             w.Line($"    new {NormSupport.Runtime}AttentionShape(batch: {p.Batch}, qHeads: {p.QHeads}, kvHeads: {p.KvHeads}, qLength: {p.QLength}, kvLength: {p.KvLength}, " +
                 $"pastLength: {p.PastLength}, headSize: {p.HeadSize}, valueHeadSize: {p.ValueHeadSize}, packedHeads: {(p.Packed ? "true" : "false")}),");

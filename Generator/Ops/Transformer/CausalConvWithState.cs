@@ -39,11 +39,12 @@ internal sealed class CausalConvWithStateOp : OpSchema
         c.SetOutput(1, c.Type(0), new[] { x[0], x[1], carry });
     }
 
-    public override string? WhyNoKernel(OpContext c) => " (CausalConvWithState runs on float32)";
+    public override string? WhyNoKernel(OpContext c) => " (CausalConvWithState runs on float32, and on float16 widened to float32)";
 
     public override Kernel? CreateKernel(OpContext c)
     {
-        if (Enumerable.Range(0, 4).Any(i => c.Has(i) && c.Type(i) != DataType.Float)) return null;
+        if (c.Type(0) is not (DataType.Float or DataType.Float16)) return null;
+        string method = c.Type(0) == DataType.Float ? "CausalConv.Run" : "HalfWidening.CausalConv";
         int[] x = c.Shape(0);
         int k = c.Shape(1)[2];
         bool silu = Silu(c);
@@ -51,7 +52,7 @@ internal sealed class CausalConvWithStateOp : OpSchema
         {
             string bias = w.HasInput(2) ? w.In(2) : "default", past = w.HasInput(3) ? w.In(3) : "default";
             string present = w.HasOutput(1) ? w.Out(1) : "default";
-            w.Line($"{NormSupport.Runtime}CausalConv.Run({w.In(0)}, {w.In(1)}, {bias}, {past}, {w.Out(0)}, {present}, " +
+            w.Line($"{NormSupport.Runtime}{method}({w.In(0)}, {w.In(1)}, {bias}, {past}, {w.Out(0)}, {present}, " +
                 $"batch: {x[0]}, channels: {x[1]}, length: {x[2]}, kernel: {k}, silu: {(silu ? "true" : "false")});");
         }, $"kernel {k}{(silu ? ", SiLU" : "")}", (long)x[0] * x[1] * x[2] * k);
     }
