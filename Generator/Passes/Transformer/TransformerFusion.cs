@@ -1,0 +1,14 @@
+using ModelCompiler.Graph;
+
+namespace ModelCompiler.Passes.Transformer;
+
+/// <summary>
+/// The transformer-block subgraphs that exporters write with element-wise ops before LayerNormalization
+/// (opset 17) and Gelu (opset 20) existed, each replaced by the one op: <see cref="LayerNormFusion"/> and
+/// <see cref="GeluFusion"/>. Runs after shape inference and simplification (so the constants are folded and
+/// Identity nodes gone) and before epilogue fusion.
+/// </summary>
+internal static class TransformerFusion
+{
+    public static (int LayerNorms, int Gelus) Run(ModelGraph graph) => (LayerNormFusion.Run(graph), GeluFusion.Run(graph));
+}
