@@ -89,8 +89,11 @@ public readonly struct AttentionOptions
 /// </summary>
 /// <remarks>
 /// Per key/value head, K is transposed once into scratch ([head][keys], rows padded to 16 keys), so a query row's
-/// scores are head-size broadcast multiply-adds over contiguous keys and its output is one multiply-add of each
-/// value row per key: no horizontal sums. Softmax and tanh use TensorPrimitives.
+/// scores are head-size broadcast multiply-adds over contiguous keys (accumulated in registers), the softmax runs
+/// over the padded row with a float32 exp (<see cref="FastMath.Exp{TV}"/>; padding keys get bias -inf, so 0), and
+/// the output is one multiply-add of each value row per key: no horizontal sums but one per row. A row's bias is
+/// built once and reused while its mask row and causal frontier stay the same (a [batch, 1, 1, keys] mask: once
+/// per batch). The softcap's tanh uses TensorPrimitives.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
@@ -139,7 +142,7 @@ public static unsafe class Attention
         if (s.Batch == 0 || s.QLength == 0 || s.ValueHeadSize == 0) return;
 
         int padded = (s.TotalLength + KeyBlock - 1) / KeyBlock * KeyBlock;
-        long scratchFloats = (long)s.HeadSize * padded + 2L * padded;
+        long scratchFloats = (long)s.HeadSize * padded + 2L * padded + KeyBlock; // keys transposed, scores, bias, lanes
         float* scratch = (float*)KernelScratch.Get(KernelScratch.LayerSlot, scratchFloats * sizeof(float));
         fixed (float* pq = q, pk = k, pv = v, pm = mask, ppk = pastKey, ppv = pastValue, py = y, pyk = presentKey, pyv = presentValue, pqk = qk)
         fixed (bool* pbm = boolMask)
@@ -154,10 +157,10 @@ public static unsafe class Attention
             };
             switch (SimdLevel.Resolve(width))
             {
-                case VectorWidth.Bits512: Heads<Vec512>(a, s, o); break;
-                case VectorWidth.Bits256: Heads<Vec256>(a, s, o); break;
-                case VectorWidth.Bits128: Heads<Vec128>(a, s, o); break;
-                default: Heads<Vec1>(a, s, o); break;
+                case VectorWidth.Bits512: Heads<MathVec512>(a, s, o); break;
+                case VectorWidth.Bits256: Heads<MathVec256>(a, s, o); break;
+                case VectorWidth.Bits128: Heads<MathVec128>(a, s, o); break;
+                default: Heads<MathVec1>(a, s, o); break;
             }
         }
     }
@@ -177,17 +180,20 @@ public static unsafe class Attention
         public int Padded;
     }
 
-    private static void Heads<TV>(in Args a, in AttentionShape s, in AttentionOptions o) where TV : unmanaged, IVec<TV>
+    private static void Heads<TV>(in Args a, in AttentionShape s, in AttentionOptions o) where TV : unmanaged, IMathVec<TV>
     {
         int d = s.HeadSize, dv = s.ValueHeadSize, total = s.TotalLength, past = s.PastLength, padded = a.Padded;
         int group = s.QHeads / s.KvHeads;
-        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded;
-        bool anyBias = a.Mask is not null || a.BoolMask is not null || o.Causal || a.NonPad is not null;
+        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded, lanes = bias + padded;
+        bool anyMask = a.Mask is not null || a.BoolMask is not null;
         for (int b = 0; b < s.Batch; b++)
         {
             long valid = a.NonPad is null ? total : a.NonPad[b];
             // Bottom-right causal alignment: the keys that precede this query block.
             long offset = past > 0 ? past : a.NonPad is not null ? valid - s.QLength : 0;
+            // A query row's bias depends only on its mask row and causal frontier: rebuilt when either changes.
+            long lastMaskRow = -1, lastFrontier = -1;
+            bool masked = false;
             for (int kvh = 0; kvh < s.KvHeads; kvh++)
             {
                 TransposeKeys(a, s, b, kvh, keysT, padded);
@@ -197,9 +203,15 @@ public static unsafe class Attention
                     int h = kvh * group + r;
                     for (int i = 0; i < s.QLength; i++)
                     {
-                        float* qRow = a.Q + QOffset(s, b, h, i, d);
-                        new Span<float>(scores, padded).Clear();
-                        for (int c = 0; c < d; c++) RowMath.Axpy<TV>(qRow[c] * o.Scale, keysT + (long)c * padded, scores, padded);
+                        long maskRow = anyMask ? (long)b * o.MaskBatchStride + (long)h * o.MaskHeadStride + (long)i * o.MaskRowStride : 0;
+                        long frontier = o.Causal ? Math.Clamp(i + offset + 1, 0, total) : total; // keys [frontier, total) are after the query
+                        if (maskRow != lastMaskRow || frontier != lastFrontier)
+                        {
+                            masked = Bias(a, s, o, maskRow, frontier, valid, bias, padded);
+                            lastMaskRow = maskRow;
+                            lastFrontier = frontier;
+                        }
+                        Scores<TV>(a.Q + QOffset(s, b, h, i, d), keysT, scores, d, padded, o.Scale);
                         var row = new Span<float>(scores, total);
                         if (o.Softcap > 0)
                         {
@@ -209,67 +221,105 @@ public static unsafe class Attention
                         }
                         float* qkRow = a.Qk is null ? null : a.Qk + (((long)b * s.QHeads + h) * s.QLength + i) * total;
                         if (qkRow is not null && o.QkMode <= 1) row.CopyTo(new Span<float>(qkRow, total));
-                        bool masked = false;
-                        if (anyBias)
-                        {
-                            masked = Bias(a, s, o, b, h, i, valid, offset, bias);
-                            TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), row);
-                        }
-                        if (qkRow is not null && o.QkMode == 2) row.CopyTo(new Span<float>(qkRow, total));
-                        Softmax(row, masked);
-                        if (qkRow is not null && o.QkMode == 3) row.CopyTo(new Span<float>(qkRow, total));
+                        if (qkRow is not null && o.QkMode == 2) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), new Span<float>(qkRow, total));
                         float* yRow = a.Y + YOffset(s, b, h, i, dv);
                         new Span<float>(yRow, dv).Clear();
-                        for (int j = 0; j < total; j++) RowMath.Axpy<TV>(scores[j], ValueRow(a, s, b, kvh, j), yRow, dv);
+                        float sum = masked ? 0f : Exponentials<TV>(scores, bias, padded, lanes);
+                        if (!(sum > 0) && !float.IsNaN(sum))
+                        {
+                            // Every key masked (or every score -inf): zero probabilities, zero output.
+                            if (qkRow is not null && o.QkMode == 3) new Span<float>(qkRow, total).Clear();
+                            continue;
+                        }
+                        float inverse = 1f / sum;
+                        if (qkRow is not null && o.QkMode == 3) TensorPrimitives.Multiply(row, inverse, new Span<float>(qkRow, total));
+                        for (int j = 0; j < total; j++) Axpy<TV>(scores[j] * inverse, ValueRow(a, s, b, kvh, j), yRow, dv);
                     }
                 }
             }
         }
     }
 
-    /// <summary>
-    /// The additive bias of one query row (0 where a key is attended, -inf where masked, a float mask's value) into
-    /// <paramref name="bias"/>; true when every key is masked, which makes the row's probabilities zero.
-    /// </summary>
-    private static bool Bias(in Args a, in AttentionShape s, in AttentionOptions o, int b, int h, int i, long valid, long offset, float* bias)
+    /// <summary>scores[0..padded) = scale * Σ_c q[c] keysT[c][..]: broadcast multiply-adds along contiguous keys.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scores<TV>(float* q, float* keysT, float* scores, int d, int padded, float scale) where TV : unmanaged, IMathVec<TV>
     {
-        int total = s.TotalLength;
-        if (a.Mask is not null || a.BoolMask is not null)
+        for (int j = 0; j < padded; j += TV.Count)
         {
-            long at = (long)b * o.MaskBatchStride + (long)h * o.MaskHeadStride + (long)i * o.MaskRowStride;
-            if (a.Mask is not null) new ReadOnlySpan<float>(a.Mask + at, o.MaskLength).CopyTo(new Span<float>(bias, o.MaskLength));
-            else for (int j = 0; j < o.MaskLength; j++) bias[j] = a.BoolMask[at + j] ? 0f : float.NegativeInfinity;
-            new Span<float>(bias + o.MaskLength, total - o.MaskLength).Fill(float.NegativeInfinity);
+            TV acc = TV.Splat(0f);
+            for (int c = 0; c < d; c++) acc = TV.MultiplyAdd(TV.Splat(q[c]), TV.Load(keysT + (long)c * padded + j), acc);
+            TV.Store(scores + j, TV.Multiply(acc, TV.Splat(scale)));
+        }
+    }
+
+    /// <summary>
+    /// scores[j] = exp(scores[j] + bias[j] - max) over the padded row (masked and padding keys have bias -inf, so 0);
+    /// returns the sum: 0 when the maximum is -inf, NaN when a score is NaN.
+    /// </summary>
+    private static float Exponentials<TV>(float* scores, float* bias, int padded, float* lanes) where TV : unmanaged, IMathVec<TV>
+    {
+        TV max = TV.Splat(float.NegativeInfinity);
+        for (int j = 0; j < padded; j += TV.Count)
+        {
+            TV w = TV.Add(TV.Load(scores + j), TV.Load(bias + j));
+            TV.Store(scores + j, w);
+            max = TV.Max(max, w);
+        }
+        TV.Store(lanes, max);
+        float m = float.NegativeInfinity;
+        for (int l = 0; l < TV.Count; l++) m = MathF.Max(m, lanes[l]);
+        if (float.IsNegativeInfinity(m)) return 0;
+        TV sum = TV.Splat(0f), shift = TV.Splat(m);
+        for (int j = 0; j < padded; j += TV.Count)
+        {
+            TV e = FastMath.Exp(TV.Subtract(TV.Load(scores + j), shift));
+            TV.Store(scores + j, e);
+            sum = TV.Add(sum, e);
+        }
+        TV.Store(lanes, sum);
+        float total = 0;
+        for (int l = 0; l < TV.Count; l++) total += lanes[l];
+        return float.IsNaN(m) ? float.NaN : total;
+    }
+
+    /// <summary>y[i] += a * x[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy<TV>(float a, float* x, float* y, int n) where TV : unmanaged, IMathVec<TV>
+    {
+        TV va = TV.Splat(a);
+        int i = 0;
+        for (; i <= n - TV.Count; i += TV.Count) TV.Store(y + i, TV.MultiplyAdd(va, TV.Load(x + i), TV.Load(y + i)));
+        for (; i < n; i++) y[i] += a * x[i];
+    }
+
+    /// <summary>
+    /// The additive bias of a query row into bias[0..padded): the mask row (-inf past its length), -inf from the causal
+    /// frontier on and from nonpad_kv_seqlen on, -inf for the padding keys. True when every real key is masked.
+    /// </summary>
+    private static bool Bias(in Args a, in AttentionShape s, in AttentionOptions o, long maskRow, long frontier, long valid, float* bias, int padded)
+    {
+        int total = s.TotalLength, filled = total;
+        if (a.Mask is not null)
+        {
+            new ReadOnlySpan<float>(a.Mask + maskRow, o.MaskLength).CopyTo(new Span<float>(bias, o.MaskLength));
+            filled = o.MaskLength;
+        }
+        else if (a.BoolMask is not null)
+        {
+            for (int j = 0; j < o.MaskLength; j++) bias[j] = a.BoolMask[maskRow + j] ? 0f : float.NegativeInfinity;
+            filled = o.MaskLength;
         }
         else
         {
             new Span<float>(bias, total).Clear();
         }
-        if (o.Causal)
-        {
-            // Query i attends key j iff j <= i + offset.
-            long first = Math.Max(0, Math.Min(total, i + offset + 1));
-            for (long j = first; j < total; j++) bias[j] += float.NegativeInfinity;
-        }
-        if (valid < total) for (long j = Math.Max(0, valid); j < total; j++) bias[j] += float.NegativeInfinity;
+        new Span<float>(bias + filled, padded - filled).Fill(float.NegativeInfinity);
+        // Keys from the causal frontier on and from nonpad_kv_seqlen on are masked (added, so a float mask's +inf gives NaN as written).
+        long first = Math.Max(0, Math.Min(frontier, valid));
+        for (long j = first; j < total; j++) bias[j] += float.NegativeInfinity;
         float max = float.NegativeInfinity;
         for (int j = 0; j < total; j++) max = MathF.Max(max, bias[j]);
         return float.IsNegativeInfinity(max);
-    }
-
-    /// <summary>Softmax of a row in place; a fully masked row (or one whose maximum is -inf) becomes zeros.</summary>
-    private static void Softmax(Span<float> row, bool masked)
-    {
-        if (row.IsEmpty) return;
-        float max = masked ? float.NegativeInfinity : TensorPrimitives.Max(row);
-        if (float.IsNegativeInfinity(max))
-        {
-            row.Clear();
-            return;
-        }
-        TensorPrimitives.Subtract(row, max, row);
-        TensorPrimitives.Exp(row, row);
-        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum(row), row);
     }
 
     private static long QOffset(in AttentionShape s, int b, int h, int i, int d) =>

@@ -68,7 +68,7 @@ public static unsafe class GeluKernel
         p = TV.Add(TV.Multiply(p, t), TV.Splat(0.37409196f));
         p = TV.Add(TV.Multiply(p, t), TV.Splat(1.00002368f));
         p = TV.Add(TV.Multiply(p, t), TV.Splat(-1.26551223f));
-        TV erfc = TV.Multiply(t, TV.Exp(TV.Subtract(p, TV.Multiply(z, z))));
+        TV erfc = TV.Multiply(t, FastMath.Exp(TV.Subtract(p, TV.Multiply(z, z))));
         TV h = TV.Multiply(TV.Multiply(TV.Splat(0.5f), x), erfc);
         return TV.SelectNonNegative(x, TV.Subtract(x, h), h);
     }
@@ -79,6 +79,6 @@ public static unsafe class GeluKernel
         // -2a = x * (-2 sqrt(2/pi)) * (1 + 0.044715 x^2)
         TV inner = TV.Add(TV.Splat(1f), TV.Multiply(TV.Splat(0.044715f), TV.Multiply(x, x)));
         TV minus2a = TV.Multiply(TV.Multiply(x, TV.Splat(-1.5957691216057308f)), inner);
-        return TV.Divide(x, TV.Add(TV.Splat(1f), TV.Exp(minus2a)));
+        return TV.Divide(x, TV.Add(TV.Splat(1f), FastMath.Exp(minus2a)));
     }
 }

@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace ModelCompiler.Runtime;
 
 /// <summary>
-/// The float vector operations the transcendental kernels (GELU) need beyond <see cref="IVec{TSelf}"/>: exp,
-/// division, absolute value and a sign select. One struct per width; the JIT specializes the generic kernels per
-/// struct and inlines every member. Exp is the runtime's vectorized Vector*.Exp.
+/// The float vector operations the transcendental kernels (GELU) need beyond <see cref="IVec{TSelf}"/>: division,
+/// absolute value, min/max, a sign select and the power-of-two step of exp (<see cref="FastMath.Exp{TV}"/>). One
+/// struct per width; the JIT specializes the generic kernels per struct and inlines every member.
 /// </summary>
 internal unsafe interface IMathVec<TSelf> where TSelf : unmanaged, IMathVec<TSelf>
 {
@@ -18,8 +18,18 @@ internal unsafe interface IMathVec<TSelf> where TSelf : unmanaged, IMathVec<TSel
     static abstract TSelf Subtract(TSelf a, TSelf b);
     static abstract TSelf Multiply(TSelf a, TSelf b);
     static abstract TSelf Divide(TSelf a, TSelf b);
+
+    /// <summary>a * b + c, fused where the hardware has FMA.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
     static abstract TSelf Abs(TSelf a);
-    static abstract TSelf Exp(TSelf a);
+    static abstract TSelf Min(TSelf a, TSelf b);
+    static abstract TSelf Max(TSelf a, TSelf b);
+
+    /// <summary>
+    /// 2^n for t = y + 1.5 * 2^23 with n = round(y), |n| &lt;= 127: the low bits of t's representation are n, which
+    /// become an exponent field (the classic magic-number rounding, so no rounding or conversion instruction is needed).
+    /// </summary>
+    static abstract TSelf PowerOfTwoFromShifted(TSelf t);
 
     /// <summary>x &gt;= 0 ? whenNonNegative : otherwise, lane by lane (NaN x takes <paramref name="otherwise"/>).</summary>
     static abstract TSelf SelectNonNegative(TSelf x, TSelf whenNonNegative, TSelf otherwise);
@@ -36,8 +46,13 @@ internal unsafe struct MathVec512 : IMathVec<MathVec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Subtract(MathVec512 a, MathVec512 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Multiply(MathVec512 a, MathVec512 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Divide(MathVec512 a, MathVec512 b) => new() { V = a.V / b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 MultiplyAdd(MathVec512 a, MathVec512 b, MathVec512 c) => new() { V = Vector512.MultiplyAddEstimate(a.V, b.V, c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Abs(MathVec512 a) => new() { V = Vector512.Abs(a.V) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Exp(MathVec512 a) => new() { V = Vector512.Exp(a.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Min(MathVec512 a, MathVec512 b) => new() { V = Vector512.Min(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec512 Max(MathVec512 a, MathVec512 b) => new() { V = Vector512.Max(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static MathVec512 PowerOfTwoFromShifted(MathVec512 t) =>
+        new() { V = Vector512.ShiftLeft(t.V.AsInt32() - Vector512.Create(0x4B400000 - 127), 23).AsSingle() };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static MathVec512 SelectNonNegative(MathVec512 x, MathVec512 a, MathVec512 b) =>
         new() { V = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x.V, Vector512<float>.Zero), a.V, b.V) };
@@ -54,8 +69,13 @@ internal unsafe struct MathVec256 : IMathVec<MathVec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Subtract(MathVec256 a, MathVec256 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Multiply(MathVec256 a, MathVec256 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Divide(MathVec256 a, MathVec256 b) => new() { V = a.V / b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 MultiplyAdd(MathVec256 a, MathVec256 b, MathVec256 c) => new() { V = Vector256.MultiplyAddEstimate(a.V, b.V, c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Abs(MathVec256 a) => new() { V = Vector256.Abs(a.V) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Exp(MathVec256 a) => new() { V = Vector256.Exp(a.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Min(MathVec256 a, MathVec256 b) => new() { V = Vector256.Min(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec256 Max(MathVec256 a, MathVec256 b) => new() { V = Vector256.Max(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static MathVec256 PowerOfTwoFromShifted(MathVec256 t) =>
+        new() { V = Vector256.ShiftLeft(t.V.AsInt32() - Vector256.Create(0x4B400000 - 127), 23).AsSingle() };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static MathVec256 SelectNonNegative(MathVec256 x, MathVec256 a, MathVec256 b) =>
         new() { V = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x.V, Vector256<float>.Zero), a.V, b.V) };
@@ -72,8 +92,13 @@ internal unsafe struct MathVec128 : IMathVec<MathVec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Subtract(MathVec128 a, MathVec128 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Multiply(MathVec128 a, MathVec128 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Divide(MathVec128 a, MathVec128 b) => new() { V = a.V / b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 MultiplyAdd(MathVec128 a, MathVec128 b, MathVec128 c) => new() { V = Vector128.MultiplyAddEstimate(a.V, b.V, c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Abs(MathVec128 a) => new() { V = Vector128.Abs(a.V) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Exp(MathVec128 a) => new() { V = Vector128.Exp(a.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Min(MathVec128 a, MathVec128 b) => new() { V = Vector128.Min(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec128 Max(MathVec128 a, MathVec128 b) => new() { V = Vector128.Max(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static MathVec128 PowerOfTwoFromShifted(MathVec128 t) =>
+        new() { V = Vector128.ShiftLeft(t.V.AsInt32() - Vector128.Create(0x4B400000 - 127), 23).AsSingle() };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static MathVec128 SelectNonNegative(MathVec128 x, MathVec128 a, MathVec128 b) =>
         new() { V = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x.V, Vector128<float>.Zero), a.V, b.V) };
@@ -91,7 +116,38 @@ internal unsafe struct MathVec1 : IMathVec<MathVec1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Subtract(MathVec1 a, MathVec1 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Multiply(MathVec1 a, MathVec1 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Divide(MathVec1 a, MathVec1 b) => new() { V = a.V / b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 MultiplyAdd(MathVec1 a, MathVec1 b, MathVec1 c) => new() { V = a.V * b.V + c.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Abs(MathVec1 a) => new() { V = System.MathF.Abs(a.V) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Exp(MathVec1 a) => new() { V = System.MathF.Exp(a.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Min(MathVec1 a, MathVec1 b) => new() { V = System.MathF.Min(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 Max(MathVec1 a, MathVec1 b) => new() { V = System.MathF.Max(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static MathVec1 PowerOfTwoFromShifted(MathVec1 t) => new() { V = System.BitConverter.Int32BitsToSingle((System.BitConverter.SingleToInt32Bits(t.V) - (0x4B400000 - 127)) << 23) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static MathVec1 SelectNonNegative(MathVec1 x, MathVec1 a, MathVec1 b) => new() { V = x.V >= 0 ? a.V : b.V };
+}
+
+/// <summary>Float transcendental functions over <see cref="IMathVec{TSelf}"/>, evaluated the same way at every width.</summary>
+internal static class FastMath
+{
+    /// <summary>
+    /// e^x in float32 (Cephes expf: x = n ln2 + r with ln2 split in two, a degree-6 polynomial for e^r, then 2^n;
+    /// about 1 ulp). x is clamped to [-88, 88.3] so that 2^n is a normal float or zero: below about -87.7 the result is
+    /// 0 (so e^-inf is 0, as softmax needs for masked keys), above 88.3 it stays e^88.3 (2.2e38). The GELU kernels
+    /// keep a NaN input NaN through their other uses of x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Exp<TV>(TV x) where TV : unmanaged, IMathVec<TV>
+    {
+        x = TV.Max(TV.Min(x, TV.Splat(88.3f)), TV.Splat(-88f));
+        TV shifted = TV.Add(TV.Multiply(x, TV.Splat(1.44269504f)), TV.Splat(12582912f));
+        TV n = TV.Subtract(shifted, TV.Splat(12582912f));
+        TV r = TV.Subtract(TV.Subtract(x, TV.Multiply(n, TV.Splat(0.693359375f))), TV.Multiply(n, TV.Splat(-2.12194440e-4f)));
+        TV p = TV.Splat(1.9875691500e-4f);
+        p = TV.Add(TV.Multiply(p, r), TV.Splat(1.3981999507e-3f));
+        p = TV.Add(TV.Multiply(p, r), TV.Splat(8.3334519073e-3f));
+        p = TV.Add(TV.Multiply(p, r), TV.Splat(4.1665795894e-2f));
+        p = TV.Add(TV.Multiply(p, r), TV.Splat(1.6666665459e-1f));
+        p = TV.Add(TV.Multiply(p, r), TV.Splat(5.0000001201e-1f));
+        TV e = TV.Add(TV.Add(TV.Multiply(TV.Multiply(p, r), r), r), TV.Splat(1f));
+        return TV.Multiply(e, TV.PowerOfTwoFromShifted(shifted));
+    }
 }
