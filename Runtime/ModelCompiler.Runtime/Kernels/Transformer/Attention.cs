@@ -142,7 +142,7 @@ public static unsafe class Attention
         if (s.Batch == 0 || s.QLength == 0 || s.ValueHeadSize == 0) return;
 
         int padded = (s.TotalLength + KeyBlock - 1) / KeyBlock * KeyBlock;
-        long scratchFloats = (long)s.HeadSize * padded + 2L * padded + KeyBlock; // keys transposed, scores, bias, lanes
+        long scratchFloats = (long)s.HeadSize * padded + 2L * padded + 2L * padded; // keys transposed, scores, bias, value row pointers (8 bytes each)
         float* scratch = (float*)KernelScratch.Get(KernelScratch.LayerSlot, scratchFloats * sizeof(float));
         fixed (float* pq = q, pk = k, pv = v, pm = mask, ppk = pastKey, ppv = pastValue, py = y, pyk = presentKey, pyv = presentValue, pqk = qk)
         fixed (bool* pbm = boolMask)
@@ -184,7 +184,8 @@ public static unsafe class Attention
     {
         int d = s.HeadSize, dv = s.ValueHeadSize, total = s.TotalLength, past = s.PastLength, padded = a.Padded;
         int group = s.QHeads / s.KvHeads;
-        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded, lanes = bias + padded;
+        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded;
+        float** values = (float**)(bias + padded);
         bool anyMask = a.Mask is not null || a.BoolMask is not null;
         for (int b = 0; b < s.Batch; b++)
         {
@@ -198,6 +199,7 @@ public static unsafe class Attention
             {
                 TransposeKeys(a, s, b, kvh, keysT, padded);
                 CopyPresent(a, s, b, kvh);
+                for (int j = 0; j < total; j++) values[j] = ValueRow(a, s, b, kvh, j);
                 for (int r = 0; r < group; r++)
                 {
                     int h = kvh * group + r;
@@ -223,17 +225,17 @@ public static unsafe class Attention
                         if (qkRow is not null && o.QkMode <= 1) row.CopyTo(new Span<float>(qkRow, total));
                         if (qkRow is not null && o.QkMode == 2) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), new Span<float>(qkRow, total));
                         float* yRow = a.Y + YOffset(s, b, h, i, dv);
-                        new Span<float>(yRow, dv).Clear();
-                        float sum = masked ? 0f : Exponentials<TV>(scores, bias, padded, lanes);
+                        float sum = masked ? 0f : Exponentials<TV>(scores, bias, padded);
                         if (!(sum > 0) && !float.IsNaN(sum))
                         {
                             // Every key masked (or every score -inf): zero probabilities, zero output.
+                            new Span<float>(yRow, dv).Clear();
                             if (qkRow is not null && o.QkMode == 3) new Span<float>(qkRow, total).Clear();
                             continue;
                         }
                         float inverse = 1f / sum;
                         if (qkRow is not null && o.QkMode == 3) TensorPrimitives.Multiply(row, inverse, new Span<float>(qkRow, total));
-                        for (int j = 0; j < total; j++) Axpy<TV>(scores[j] * inverse, ValueRow(a, s, b, kvh, j), yRow, dv);
+                        Weighted<TV>(scores, values, total, yRow, dv, inverse);
                     }
                 }
             }
@@ -244,11 +246,21 @@ public static unsafe class Attention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Scores<TV>(float* q, float* keysT, float* scores, int d, int padded, float scale) where TV : unmanaged, IMathVec<TV>
     {
+        // Four independent accumulators, so the multiply-adds of a short head overlap instead of waiting on each other.
         for (int j = 0; j < padded; j += TV.Count)
         {
-            TV acc = TV.Splat(0f);
-            for (int c = 0; c < d; c++) acc = TV.MultiplyAdd(TV.Splat(q[c]), TV.Load(keysT + (long)c * padded + j), acc);
-            TV.Store(scores + j, TV.Multiply(acc, TV.Splat(scale)));
+            TV a0 = TV.Splat(0f), a1 = a0, a2 = a0, a3 = a0;
+            float* k = keysT + j;
+            int c = 0;
+            for (; c <= d - 4; c += 4, k += 4L * padded)
+            {
+                a0 = TV.MultiplyAdd(TV.Splat(q[c]), TV.Load(k), a0);
+                a1 = TV.MultiplyAdd(TV.Splat(q[c + 1]), TV.Load(k + padded), a1);
+                a2 = TV.MultiplyAdd(TV.Splat(q[c + 2]), TV.Load(k + 2L * padded), a2);
+                a3 = TV.MultiplyAdd(TV.Splat(q[c + 3]), TV.Load(k + 3L * padded), a3);
+            }
+            for (; c < d; c++, k += padded) a0 = TV.MultiplyAdd(TV.Splat(q[c]), TV.Load(k), a0);
+            TV.Store(scores + j, TV.Multiply(TV.Add(TV.Add(a0, a1), TV.Add(a2, a3)), TV.Splat(scale)));
         }
     }
 
@@ -256,7 +268,7 @@ public static unsafe class Attention
     /// scores[j] = exp(scores[j] + bias[j] - max) over the padded row (masked and padding keys have bias -inf, so 0);
     /// returns the sum: 0 when the maximum is -inf, NaN when a score is NaN.
     /// </summary>
-    private static float Exponentials<TV>(float* scores, float* bias, int padded, float* lanes) where TV : unmanaged, IMathVec<TV>
+    private static float Exponentials<TV>(float* scores, float* bias, int padded) where TV : unmanaged, IMathVec<TV>
     {
         TV max = TV.Splat(float.NegativeInfinity);
         for (int j = 0; j < padded; j += TV.Count)
@@ -265,9 +277,7 @@ public static unsafe class Attention
             TV.Store(scores + j, w);
             max = TV.Max(max, w);
         }
-        TV.Store(lanes, max);
-        float m = float.NegativeInfinity;
-        for (int l = 0; l < TV.Count; l++) m = MathF.Max(m, lanes[l]);
+        float m = TV.MaxAcross(max);
         if (float.IsNegativeInfinity(m)) return 0;
         TV sum = TV.Splat(0f), shift = TV.Splat(m);
         for (int j = 0; j < padded; j += TV.Count)
@@ -276,20 +286,34 @@ public static unsafe class Attention
             TV.Store(scores + j, e);
             sum = TV.Add(sum, e);
         }
-        TV.Store(lanes, sum);
-        float total = 0;
-        for (int l = 0; l < TV.Count; l++) total += lanes[l];
-        return float.IsNaN(m) ? float.NaN : total;
+        return float.IsNaN(m) ? float.NaN : TV.SumAcross(sum);
     }
 
-    /// <summary>y[i] += a * x[i].</summary>
+    /// <summary>y = scale * Σ_j weights[j] * values[j][..]: each output vector accumulated in a register over all keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy<TV>(float a, float* x, float* y, int n) where TV : unmanaged, IMathVec<TV>
+    private static void Weighted<TV>(float* weights, float** values, int keys, float* y, int n, float scale) where TV : unmanaged, IMathVec<TV>
     {
-        TV va = TV.Splat(a);
-        int i = 0;
-        for (; i <= n - TV.Count; i += TV.Count) TV.Store(y + i, TV.MultiplyAdd(va, TV.Load(x + i), TV.Load(y + i)));
-        for (; i < n; i++) y[i] += a * x[i];
+        int e = 0;
+        for (; e <= n - TV.Count; e += TV.Count)
+        {
+            TV a0 = TV.Splat(0f), a1 = a0, a2 = a0, a3 = a0;
+            int j = 0;
+            for (; j <= keys - 4; j += 4)
+            {
+                a0 = TV.MultiplyAdd(TV.Splat(weights[j]), TV.Load(values[j] + e), a0);
+                a1 = TV.MultiplyAdd(TV.Splat(weights[j + 1]), TV.Load(values[j + 1] + e), a1);
+                a2 = TV.MultiplyAdd(TV.Splat(weights[j + 2]), TV.Load(values[j + 2] + e), a2);
+                a3 = TV.MultiplyAdd(TV.Splat(weights[j + 3]), TV.Load(values[j + 3] + e), a3);
+            }
+            for (; j < keys; j++) a0 = TV.MultiplyAdd(TV.Splat(weights[j]), TV.Load(values[j] + e), a0);
+            TV.Store(y + e, TV.Multiply(TV.Add(TV.Add(a0, a1), TV.Add(a2, a3)), TV.Splat(scale)));
+        }
+        for (; e < n; e++)
+        {
+            float acc = 0;
+            for (int j = 0; j < keys; j++) acc += weights[j] * values[j][e];
+            y[e] = acc * scale;
+        }
     }
 
     /// <summary>

@@ -57,7 +57,7 @@ public static unsafe class GeluKernel
     private static TV ErfForm<TV>(TV x) where TV : unmanaged, IMathVec<TV>
     {
         TV z = TV.Multiply(TV.Abs(x), TV.Splat(0.70710678f));
-        TV t = TV.Divide(TV.Splat(1f), TV.Add(TV.Splat(1f), TV.Multiply(TV.Splat(0.5f), z)));
+        TV t = TV.Reciprocal(TV.Add(TV.Splat(1f), TV.Multiply(TV.Splat(0.5f), z)));
         TV p = TV.Splat(0.17087277f);
         p = TV.Add(TV.Multiply(p, t), TV.Splat(-0.82215223f));
         p = TV.Add(TV.Multiply(p, t), TV.Splat(1.48851587f));
@@ -79,6 +79,6 @@ public static unsafe class GeluKernel
         // -2a = x * (-2 sqrt(2/pi)) * (1 + 0.044715 x^2)
         TV inner = TV.Add(TV.Splat(1f), TV.Multiply(TV.Splat(0.044715f), TV.Multiply(x, x)));
         TV minus2a = TV.Multiply(TV.Multiply(x, TV.Splat(-1.5957691216057308f)), inner);
-        return TV.Divide(x, TV.Add(TV.Splat(1f), FastMath.Exp(minus2a)));
+        return TV.Multiply(x, TV.Reciprocal(TV.Add(TV.Splat(1f), FastMath.Exp(minus2a))));
     }
 }
