@@ -7,7 +7,7 @@ using Xunit;
 namespace ModelCompiler.Tests.Passes;
 
 /// <summary>
-/// The LayerNorm and GELU subgraph fusions: each exporter's spelling becomes one layer whose results still match
+/// The LayerNorm, GELU and attention subgraph fusions: each exporter's spelling becomes one layer whose results still match
 /// ONNX Runtime running the subgraph as written (1e-4 relative, 1e-5 absolute), and a subgraph is left alone when a
 /// value inside it is needed elsewhere or its axes are not the trailing ones.
 /// </summary>
@@ -143,5 +143,60 @@ public sealed class TransformerFusionTests
         var shared = LayerNorm(13, false, new[] { -1 }, affine: false, out string o2);
         var (source2, _) = Run(shared, "LayerNormSharedMean", o2, null, "d");
         Assert.Equal(0, Layers(source2, "LayerNormalization"));
+    }
+
+    [Fact]
+    public void Four_dimensional_attention_with_a_scale_becomes_one_layer()
+    {
+        var b = new OnnxModelBuilder(13);
+        foreach (var n in new[] { "q", "k", "v" }) b.Input(n, 1, 2, 5, 8);
+        var kt = b.Node("Transpose", new[] { "k" }, "kt", "k_t", attributes: ("perm", new[] { 0, 1, 3, 2 }));
+        var scores = b.Node("MatMul", new[] { "q", kt }, "scores", "qk");
+        var scaled = b.Node("Mul", new[] { scores, S(b, "scale", 0.3f) }, "scaled", "scale");
+        var p = b.Node("Softmax", new[] { scaled }, "p", "softmax", attributes: ("axis", -1));
+        b.Node("MatMul", new[] { p, "v" }, "y", "pv");
+        var (source, layers) = Run(b, "Attention4d", outputShape: new[] { 1, 2, 5, 8 });
+        Assert.Equal(1, layers);
+        Assert.Equal(1, Layers(source, "Attention"));
+    }
+
+    /// <summary>BERT's self-attention as exported: head reshapes and transposes, K transposed twice, scores / sqrt(d) + mask.</summary>
+    private static OnnxModelBuilder BertAttention(out string output)
+    {
+        var b = new OnnxModelBuilder(13);
+        foreach (var n in new[] { "q", "k", "v" }) b.Input(n, 2, 5, 16);
+        b.Input("mask", 2, 1, 1, 5);
+        b.Int64Initializer("split", 2, 5, 4, 4);
+        b.Int64Initializer("merge", 2, 5, 16);
+        string Heads(string x) => b.Node("Transpose", new[] { b.Node("Reshape", new[] { x, "split" }, x + "_r", x + "_reshape") }, x + "_h", x + "_transpose",
+            attributes: ("perm", new[] { 0, 2, 1, 3 }));
+        var kt = b.Node("Transpose", new[] { Heads("k") }, "kt", "k_t", attributes: ("perm", new[] { 0, 1, 3, 2 }));
+        var scores = b.Node("MatMul", new[] { Heads("q"), kt }, "scores", "qk");
+        var scaled = b.Node("Div", new[] { scores, S(b, "sqrt_d", 2f) }, "scaled", "div");
+        var masked = b.Node("Add", new[] { "mask", scaled }, "masked", "add_mask");
+        var p = b.Node("Softmax", new[] { masked }, "p", "softmax", attributes: ("axis", -1));
+        var ctx = b.Node("MatMul", new[] { p, Heads("v") }, "ctx", "pv");
+        var merged = b.Node("Transpose", new[] { ctx }, "ctx_t", "ctx_transpose", attributes: ("perm", new[] { 0, 2, 1, 3 }));
+        output = b.Node("Reshape", new[] { merged, "merge" }, "y", "ctx_reshape");
+        return b;
+    }
+
+    [Fact]
+    public void Bert_self_attention_becomes_one_layer_on_the_three_dimensional_tensors()
+    {
+        var b = BertAttention(out string y);
+        var (source, layers) = Run(b, "AttentionBert", y, new[] { 2, 5, 16 });
+        Assert.Equal(1, layers);
+        Assert.Contains("4 heads of 4, 5 queries x 5 keys, additive mask", source);
+    }
+
+    [Fact]
+    public void Attention_whose_probabilities_are_also_an_output_stays_as_written()
+    {
+        var b = BertAttention(out string y);
+        b.Output("p", Float, new[] { 2, 4, 5, 5 });
+        var (source, _) = Run(b, "AttentionShared", y, new[] { 2, 5, 16 });
+        Assert.Equal(0, Layers(source, "Attention"));
+        Assert.Equal(1, Layers(source, "Softmax"));
     }
 }
