@@ -3,7 +3,8 @@
 #  1. a fresh net10.0 console project that only references the ModelCompiler package and adds a model as an
 #     AdditionalFile builds and predicts (the managed backend);
 #  2. a second fresh project that only references ModelCompiler.OnnxRuntime, with Backend="OnnxRuntime", builds
-#     and predicts through ONNX Runtime and prints the execution provider that ran.
+#     and predicts through ONNX Runtime and prints the execution provider that ran;
+#  3. the modelc .NET tool (ModelCompiler.Tool) installs from the packed folder and runs a few commands.
 # Uses a private NuGet cache so nothing from the repository's own build can leak in.
 # `package-smoke.sh onnxruntime` runs only the second check (after packing).
 set -euo pipefail
@@ -16,6 +17,7 @@ dotnet pack "$root/ModelCompiler.sln" -c Release -o "$work/packages" -v quiet -n
 ls "$work/packages"
 test -f "$work/packages/ModelCompiler.0.1.0.nupkg"
 test -f "$work/packages/ModelCompiler.OnnxRuntime.0.1.0.nupkg"
+test -f "$work/packages/ModelCompiler.Tool.0.1.0.nupkg"
 export NUGET_PACKAGES="$work/nuget-cache"
 
 # A fresh console project in $1 whose csproj items are $2.
@@ -50,6 +52,23 @@ XML
 }
 
 if [ "$only" = all ]; then
+  echo "== the modelc tool, installed from the packed folder as a new user would"
+  # The build-time package must stay lean: the tool's dependencies (ONNX Runtime, Roslyn...) are not in it.
+  if unzip -l "$work/packages/ModelCompiler.0.1.0.nupkg" | grep -qiE 'spectre|mathnet|codeanalysis'; then
+    echo "the ModelCompiler package carries the modelc tool's dependencies"; exit 1
+  fi
+  dotnet tool install --tool-path "$work/tools" --add-source "$work/packages" ModelCompiler.Tool --version 0.1.0
+  modelc="$work/tools/modelc"
+  data="$root/Samples/DigitClassifier/Data"
+  model="$root/Samples/DigitClassifier/Model/digits_resnet.onnx"
+  "$modelc" --help > /dev/null
+  "$modelc" inspect "$model"
+  "$modelc" quantize "$model" -o "$work/digits_int8.onnx" --calibration "$data/digits_test.x.bin" --calibration-samples 100 --per-channel
+  # The compiled model (ModelCompiler + Roslyn in the installed tool's process) against ONNX Runtime.
+  "$modelc" compare "$work/digits_int8.onnx" --compiled --data "$data/digits_test.x.bin" --labels "$data/digits_test.y.bin"
+  if "$modelc" inspect "$work/no-such-model.onnx" 2> "$work/err.txt"; then echo "a missing model must fail"; exit 1; fi
+  grep -q "cannot read" "$work/err.txt"
+
   echo "== managed backend: a project referencing only ModelCompiler"
   app="$work/app"
   # The same model a second time without metadata: its class is named after the file, in RootNamespace.

@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
+using ModelCompiler.Cli.Commands;
 using ModelCompiler.Compilation;
 
 namespace ModelCompiler.Cli;
@@ -37,16 +38,6 @@ internal static class Program
                 Threads = ModelOptions.Normalize(parse.GetValue(threads)),
             }));
 
-        var genModel = new Argument<FileInfo>("model") { Description = "The .onnx file." };
-        var genOut = new Option<FileInfo?>("--out") { Description = "Write the C# here instead of standard output." };
-        var genShape = new Option<string?>("--input-shape") { Description = "InputShape metadata, e.g. 1,3,224,224." };
-        var genThreads = new Option<string?>("--threads") { Description = "Threads metadata: threads one Predict may use (default 1)." };
-        var generate = new Command("generate", "Print the C# the source generator would produce for a model (for inspection).")
-        {
-            genModel, genOut, genShape, genThreads,
-        };
-        generate.SetAction(parse => Generate(parse.GetValue(genModel)!, parse.GetValue(genOut), parse.GetValue(genShape), parse.GetValue(genThreads)));
-
         var inspectModel = new Argument<FileInfo>("model") { Description = "The .onnx file." };
         var inspect = new Command("inspect", "List a model's opsets, inputs, outputs and nodes (op, name, inputs, outputs, attributes).")
         {
@@ -54,16 +45,7 @@ internal static class Program
         };
         inspect.SetAction(parse => Inspect(parse.GetValue(inspectModel)!));
 
-        var copyModel = new Argument<FileInfo>("model") { Description = "The quantized .onnx file (QOperator or QDQ)." };
-        var copyOut = new Option<FileInfo>("--out") { Description = "Where to write the float32 model.", Required = true };
-        var floatCopy = new Command("float-copy", "Write the float32 network behind a quantized model (same graph, dequantized weights, "
-            + "each quantized op's saturation as a Clip), to measure what quantization buys on the same network.")
-        {
-            copyModel, copyOut,
-        };
-        floatCopy.SetAction(parse => WriteFloatCopy(parse.GetValue(copyModel)!, parse.GetValue(copyOut)!));
-
-        var root = new RootCommand("ModelCompiler command-line tool.") { weights, generate, inspect, floatCopy };
+        var root = new RootCommand("ModelCompiler command-line tool.") { weights, GenerateCommand.Create(), inspect, FloatCopyCommand.Create() };
         return root.Parse(args).Invoke();
     }
 
@@ -101,47 +83,6 @@ internal static class Program
         using (var stream = File.Create(temp)) result.WriteWeights!(stream);
         File.Move(temp, output.FullName, overwrite: true);
         Console.WriteLine($"modelc: {model.Name}: {result.Layers} layers, {result.WeightBytes} bytes of weights -> {output.Name}");
-        return 0;
-    }
-
-    private static int Generate(FileInfo model, FileInfo? output, string? inputShape, string? threads)
-    {
-        var options = new ModelOptions
-        {
-            FileName = model.Name,
-            InputShape = ModelOptions.Normalize(inputShape),
-            Threads = ModelOptions.Normalize(threads),
-            WeightsResource = "ModelCompiler///" + model.Name + ".weights",
-        };
-        var result = ModelCompilation.Compile(File.ReadAllBytes(model.FullName), options);
-        foreach (var d in result.Diagnostics) Console.Error.WriteLine($"{model.Name}: {d.Severity.ToString().ToLowerInvariant()} {d.Id}: {d.Message}");
-        if (!result.Success) return 1;
-        if (output is null) Console.Write(result.Source);
-        else File.WriteAllText(output.FullName, result.Source);
-        return 0;
-    }
-
-    private static int WriteFloatCopy(FileInfo model, FileInfo output)
-    {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(model.FullName); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"modelc: cannot read {model.Name}: {e.Message}");
-            return 1;
-        }
-        var result = ModelCompiler.Onnx.FloatCopy.Make(bytes);
-        if (result.Model is null)
-        {
-            Console.Error.WriteLine($"modelc: {model.Name} has no float copy:");
-            foreach (string p in result.Problems) Console.Error.WriteLine("  " + p);
-            return 1;
-        }
-        Directory.CreateDirectory(output.DirectoryName!);
-        string temp = output.FullName + ".tmp";
-        File.WriteAllBytes(temp, result.Model);
-        File.Move(temp, output.FullName, overwrite: true);
-        Console.WriteLine($"modelc: {model.Name} -> {output.Name} (float32, {result.Model.Length} bytes)");
         return 0;
     }
 

@@ -35,6 +35,10 @@ internal sealed class CompileResult
     public long ArenaBytes { get; init; }
     public long Macs { get; init; }
     public int Layers { get; init; }
+
+    /// <summary>Per-layer facts for tools (kernel chosen, arena offsets, constants), computed on first use; empty on errors.</summary>
+    public ImmutableArray<LayerSummary> LayerSummaries => SummarizeLayers?.Value ?? ImmutableArray<LayerSummary>.Empty;
+    public Lazy<ImmutableArray<LayerSummary>>? SummarizeLayers { get; init; }
 }
 
 /// <summary>A graph input or output as the generated API exposes it.</summary>
@@ -85,11 +89,11 @@ internal static class ModelCompilation
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
         if (HasErrors(diagnostics)) return Fail();
 
-        KernelSelection.Run(graph, diagnostics, options.ThreadCount);
+        var kernels = KernelSelection.Run(graph, diagnostics, options.ThreadCount);
         if (HasErrors(diagnostics)) return Fail();
         cancellationToken.ThrowIfCancellationRequested();
 
-        var plan = MemoryPlan.Build(graph);
+        var plan = MemoryPlan.Build(graph, kernels);
         if (plan.ArenaBytes > int.MaxValue)
         {
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, $"intermediate tensors need {plan.ArenaBytes} bytes of scratch memory, more than 2 GB"));
@@ -97,7 +101,7 @@ internal static class ModelCompilation
         }
         var weights = new WeightTable();
         var identity = new ModelIdentity(modelBytes, options);
-        var emitter = new ModelEmitter(graph, options, plan, weights, identity);
+        var emitter = new ModelEmitter(graph, kernels, options, plan, weights, identity);
         string source = emitter.Emit();
 
         if (weights.Count > 0 && string.IsNullOrEmpty(options.WeightsResource))
@@ -120,6 +124,7 @@ internal static class ModelCompilation
             Layers = graph.Nodes.Count,
             Inputs = graph.Inputs.Select(TensorSignature.Of).ToImmutableArray(),
             Outputs = graph.Outputs.Select(TensorSignature.Of).ToImmutableArray(),
+            SummarizeLayers = new Lazy<ImmutableArray<LayerSummary>>(() => Compilation.LayerSummaries.Of(graph, kernels, plan)),
         };
     }
 

@@ -111,9 +111,9 @@ internal static class OnnxRuntimeCompilation
             var scratch = new List<CompilerDiagnostic>();
             Simplify.Run(graph);
             BatchNormFolding.Run(graph);
-            KernelSelection.Run(graph, scratch);
-            if (HasErrors(scratch) || graph.Nodes.Any(n => n.Kernel is null)) return -1;
-            return graph.Nodes.Sum(n => n.Kernel!.Macs);
+            var kernels = KernelSelection.Run(graph, scratch);
+            if (HasErrors(scratch) || kernels.Layers.Count != graph.Nodes.Count) return -1;
+            return kernels.TotalMacs;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

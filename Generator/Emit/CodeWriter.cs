@@ -29,5 +29,8 @@ internal sealed class CodeWriter
 
     public int Indent { get => _indent; set => _indent = value; }
 
+    /// <summary>Appends what <paramref name="part"/> holds, as written (its lines carry their own indentation).</summary>
+    public void Append(CodeWriter part) => _sb.Append(part._sb);
+
     public override string ToString() => _sb.ToString();
 }

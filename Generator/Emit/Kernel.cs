@@ -1,18 +1,47 @@
 using System;
+using System.Collections.Generic;
 using ModelCompiler.Graph;
 
 namespace ModelCompiler.Emit;
 
 /// <summary>
-/// One implementation of a node, chosen by the kernel selection pass. It writes the body of the node's
-/// layer method; the emitter writes the signature, the comment and the call. Later kernels (SIMD, int8,
-/// sparse...) are new subclasses picked by selection; the ops and the reader do not change.
+/// One implementation of a node, chosen by the kernel selection pass: the layer's part of the
+/// <see cref="Kernels.KernelPlan"/>. Everything it decides (which run-time kernel and variant, the layout of the
+/// weights it reads, the threads and scratch memory it uses) is fixed when it is made, so the memory plan and the
+/// emitter only read it; <see cref="Emit"/> writes the body of the node's layer method (the emitter writes the
+/// signature, the comment and the call). Later kernels (Winograd, sparse, binary...) are new subclasses made by a
+/// kernel provider; the ops and the reader do not change.
 /// </summary>
 internal abstract class Kernel
 {
     protected Kernel(Node node) => Node = node;
 
     public Node Node { get; }
+
+    /// <summary>
+    /// The run-time method the layer calls ("PackedConv.Conv2D"), for the layer comment; null where the emitter should
+    /// name the methods the written body calls (the ops' straightforward kernels).
+    /// </summary>
+    public string? Name { get; init; }
+
+    /// <summary>The variant chosen at build time, for the layer comment ("windowed: rows packed by byte permutes"); null when there is one.</summary>
+    public string? Variant { get; init; }
+
+    /// <summary>
+    /// The weights the layer reads in a layout of the kernel's own (panels, strips, shifted int8...), by tensor name;
+    /// constant inputs not listed are read as the model stores them.
+    /// </summary>
+    public IReadOnlyList<WeightUse> Layouts { get; init; } = Array.Empty<WeightUse>();
+
+    /// <summary>Threads the layer is split over (the model's Threads option where the layer is big enough).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// Bytes of scratch memory the layer needs while it runs (padded copies of its input, transformed tiles...): the
+    /// memory plan gives it a region of the arena that lives for this layer only, and <see cref="LayerWriter.Scratch"/>
+    /// names it. 0: none.
+    /// </summary>
+    public long ScratchBytes { get; init; }
 
     /// <summary>The output reuses input 0's memory unchanged (Reshape, Flatten, Squeeze...): no code, no copy.</summary>
     public virtual bool IsAlias => false;
@@ -73,3 +102,6 @@ internal sealed class CopyKernel : Kernel
     public override string Summary => "copy";
     public override void Emit(LayerWriter w) => w.Line($"{w.In(0)}.CopyTo({w.Out(0)});");
 }
+
+/// <summary>A weight as a kernel reads it: the model's tensor name and the layout the kernel rearranged it into.</summary>
+internal sealed record WeightUse(string Tensor, string Layout);

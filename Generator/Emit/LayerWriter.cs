@@ -13,13 +13,22 @@ internal sealed class LayerWriter
     private readonly WeightTable _weights;
     private readonly IReadOnlyDictionary<Value, string> _parameters;
 
-    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters)
+    public LayerWriter(Node node, CodeWriter code, WeightTable weights, IReadOnlyDictionary<Value, string> parameters, string? scratch = null)
     {
         Node = node;
         _code = code;
         _weights = weights;
         _parameters = parameters;
+        _scratch = scratch;
     }
+
+    private readonly string? _scratch;
+
+    /// <summary>
+    /// A <c>Span&lt;byte&gt;</c> expression for the scratch region the memory plan reserved for this layer
+    /// (<see cref="Kernel.ScratchBytes"/>, 64-byte aligned, contents undefined on entry).
+    /// </summary>
+    public string Scratch => _scratch ?? throw new System.InvalidOperationException($"{Node} asked for no scratch memory");
 
     public Node Node { get; }
 

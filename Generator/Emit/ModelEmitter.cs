@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Compilation;
+using ModelCompiler.Contract;
 using ModelCompiler.Graph;
+using ModelCompiler.Kernels;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -18,6 +20,7 @@ internal sealed class ModelEmitter
     private const int LayersPerStage = 200; // keeps each Predict stage far below the JIT's optimization limits
 
     private readonly ModelGraph _graph;
+    private readonly KernelPlan _kernels;
     private readonly ModelOptions _options;
     private readonly MemoryPlan _plan;
     private readonly WeightTable _weights;
@@ -27,9 +30,10 @@ internal sealed class ModelEmitter
     private readonly Dictionary<Value, string> _ioNames = new();
     private readonly List<Node> _layers;
 
-    public ModelEmitter(ModelGraph graph, ModelOptions options, MemoryPlan plan, WeightTable weights, ModelIdentity identity)
+    public ModelEmitter(ModelGraph graph, KernelPlan kernels, ModelOptions options, MemoryPlan plan, WeightTable weights, ModelIdentity identity)
     {
         _graph = graph;
+        _kernels = kernels;
         _options = options;
         _plan = plan;
         _weights = weights;
@@ -45,7 +49,7 @@ internal sealed class ModelEmitter
 
     public string ClassName => _options.ResolvedClassName;
     public string Namespace => _options.ResolvedNamespace;
-    public long TotalMacs => _layers.Sum(n => n.Kernel!.Macs);
+    public long TotalMacs => _kernels.TotalMacs;
 
     public string Emit()
     {
@@ -64,25 +68,12 @@ internal sealed class ModelEmitter
         _w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"ModelCompiler\", \"{Version}\")]");
         _w.Open($"public static partial class {ClassName}");
         EmitConstants();
-        Append(predict);
-        Append(body);
+        _w.Append(predict);
+        _w.Append(body);
         EmitHelpers();
         _w.Close();
         _w.Close();
         return _w.ToString();
-    }
-
-    private void Append(CodeWriter part)
-    {
-        string text = part.ToString();
-        foreach (var line in text.Split('\n').Take(text.Split('\n').Length - 1))
-        {
-            // Parts were written at the class body's indentation already.
-            int saved = _w.Indent;
-            _w.Indent = 0;
-            _w.Line(line);
-            _w.Indent = saved;
-        }
     }
 
     private void EmitHeader()
@@ -113,7 +104,7 @@ internal sealed class ModelEmitter
     private void EmitConstants()
     {
         _api.EmitShapeConstants(_w);
-        _w.Line("/// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors.</summary>");
+        _w.Line("/// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>");
         _w.Line($"public const int ScratchBytes = {_plan.ArenaBytes};");
         _w.Line();
         _w.Line("/// <summary>Multiply-accumulate operations one <see cref=\"Predict\"/> call performs.</summary>");
@@ -137,7 +128,7 @@ internal sealed class ModelEmitter
         _api.EmitPredictDocs(w);
         w.Open($"public static void Predict({_api.Parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
@@ -181,8 +172,8 @@ internal sealed class ModelEmitter
         string parameters = _api.Parameters + ", global::System.Span<long> ticksPerLayer";
         w.Open($"public static void PredictProfiled({parameters})");
         _api.EmitLengthGuards(w);
-        w.Line("if (ticksPerLayer.Length != LayerCount) global::ModelCompiler.Runtime.Guard.WrongLength(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
-        w.Line("global::System.Span<byte> arena = global::ModelCompiler.Runtime.Arena.ForCurrentThread(ScratchBytes);");
+        w.Line($"if (ticksPerLayer.Length != LayerCount) {RuntimeText.Prefix}{RuntimeApi.Guard.WrongLength}(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
         {
@@ -213,8 +204,9 @@ internal sealed class ModelEmitter
         for (int i = from; i < to; i++)
         {
             var n = _layers[i];
-            if (n.Kernel!.IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
+            if (_kernels[n].IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
+            if (_plan.TryGetScratch(n, out long scratch)) args = args.Concat(new[] { $"Buf<byte>(arena, {scratch}, {_kernels[n].ScratchBytes})" });
             w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
             if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
@@ -251,7 +243,7 @@ internal sealed class ModelEmitter
 
     private void EmitLayer(CodeWriter w, int index, Node n)
     {
-        var kernel = n.Kernel!;
+        var kernel = _kernels[n];
         bool alias = kernel.IsAlias && !_graph.IsGraphOutput(n.Output(0)!);
         var inputs = LayerInputs(n);
         var outs = n.Outputs.Where(o => o is not null).Select(o => o!).ToList();
@@ -288,13 +280,22 @@ internal sealed class ModelEmitter
             parameters[outs[k]] = name;
             signature.Add($"global::System.Span<{outs[k].Type.CSharpName()}> {name}");
         }
-        w.Open($"private static void {MethodName(index, n)}({string.Join(", ", signature)})");
-        var lw = new LayerWriter(n, w, _weights, parameters);
+        bool scratch = _plan.TryGetScratch(n, out _);
+        if (scratch) signature.Add("global::System.Span<byte> scratch");
+
+        // The body first: the comment names the run-time methods it calls.
+        var body = new CodeWriter { Indent = w.Indent + 1 };
+        var lw = new LayerWriter(n, body, _weights, parameters, scratch ? "scratch" : null);
         if (kernel.IsAlias) new CopyKernel(n).Emit(lw);
         else kernel.Emit(lw);
+        w.Line("//     " + Literals.Comment(LayerPlanText.Describe(kernel, body.ToString(), ScratchOf(n))));
+        w.Open($"private static void {MethodName(index, n)}({string.Join(", ", signature)})");
+        w.Append(body);
         w.Close();
         w.Line();
     }
+
+    private long ScratchOf(Node n) => _plan.TryGetScratch(n, out _) ? _kernels[n].ScratchBytes : 0;
 
     private void EmitHelpers()
     {
@@ -312,7 +313,7 @@ internal sealed class ModelEmitter
         }
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.Span<T> Buf<T>(global::System.Span<byte> arena, int offset, int length) where T : unmanaged");
-        _w.Line("    => global::ModelCompiler.Runtime.Arena.Slice<T>(arena, offset, length);");
+        _w.Line($"    => {RuntimeText.Prefix}{RuntimeApi.Arena.Slice}<T>(arena, offset, length);");
         _w.Line();
         if (_weights.Count == 0)
         {
@@ -321,7 +322,7 @@ internal sealed class ModelEmitter
         }
         _w.Line($"// Weights: {_weights.Count} tensors, {Literals.Size(_weights.Length)}, in the manifest resource \"{Literals.Comment(_options.WeightsResource ?? "")}\" that the");
         _w.Line("// ModelCompiler build targets embed; mapped in place with the assembly image, so reading them copies nothing.");
-        _w.Line($"private static readonly global::ModelCompiler.Runtime.WeightBlob s_weights = global::ModelCompiler.Runtime.WeightBlob.Load(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
+        _w.Line($"private static readonly {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Type} s_weights = {RuntimeText.Prefix}{RuntimeApi.WeightBlob.Load}(typeof({ClassName}).Assembly, {Literals.String(_options.WeightsResource ?? "")}, \"{_identity.FingerprintHex}\", {_weights.Length}L);");
         _w.Line();
         _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("private static global::System.ReadOnlySpan<T> W<T>(long offset, int length) where T : unmanaged => s_weights.Get<T>(offset, length);");
@@ -331,7 +332,7 @@ internal sealed class ModelEmitter
             _w.Line($"// Kernel tables: {_weights.Derived.Count} int tables that kernels derive from constant weights, built once, on first use");
             _w.Line("// (not stored in the blob; later calls only read them).");
             foreach (var d in _weights.Derived)
-                CachedArray("int", d.Field, d.Property, $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {d.Field}, {d.Init})", d.Description);
+                CachedArray("int", d.Field, d.Property, $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Publish}(ref {d.Field}, {d.Init})", d.Description);
         }
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);

@@ -103,7 +103,7 @@ internal sealed class PublicApi
     }
 
     private static void Guard(CodeWriter w, string n, string length, TensorSignature t) =>
-        w.Line($"if ({n}.Length != {length}) global::ModelCompiler.Runtime.Guard.WrongLength(nameof({n}), {length}, {n}.Length, \"{ShapeText.Format(t.Shape)}\");");
+        w.Line($"if ({n}.Length != {length}) {RuntimeText.Prefix}{Contract.RuntimeApi.Guard.WrongLength}(nameof({n}), {length}, {n}.Length, \"{ShapeText.Format(t.Shape)}\");");
 
     private static string Pascal(string camel)
     {

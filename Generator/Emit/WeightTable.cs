@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Graph;
 
 namespace ModelCompiler.Emit;
@@ -98,7 +99,7 @@ internal sealed class WeightTable
         string what;
         if (e.Quant is not { } q)
         {
-            decode = $"global::ModelCompiler.Runtime.DecodedWeights.Widen(W<global::System.Half>({Literals.Int(Add(e.Source))}, {Literals.Int(e.Source.ElementCount)}))";
+            decode = $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Widen}(W<global::System.Half>({Literals.Int(Add(e.Source))}, {Literals.Int(e.Source.ElementCount)}))";
             what = $"float16[{ShapeText.Format(e.Source.Shape)}] widened to float32";
         }
         else
@@ -111,17 +112,17 @@ internal sealed class WeightTable
             string zpType = src.Type.CSharpName()!;
             string zp = q.ZeroPoint is { } z ? $"W<{zpType}>({Literals.Int(Add(z))}, {Literals.Int(z.ElementCount)})" : "default";
             var (outer, axisLength, inner) = QuantLayout(src.Shape, q);
-            string method = src.Type.IsSubByte() ? "DequantizePacked4" : "Dequantize";
-            decode = $"global::ModelCompiler.Runtime.DecodedWeights.{method}({values}, {scale}, {zp}, outer: {outer}, axisLength: {axisLength}, inner: {inner}, blockSize: {q.BlockSize})";
+            string method = src.Type.IsSubByte() ? RuntimeApi.DecodedWeights.DequantizePacked4 : RuntimeApi.DecodedWeights.Dequantize;
+            decode = $"{RuntimeText.Prefix}{method}({values}, {scale}, {zp}, outer: {outer}, axisLength: {axisLength}, inner: {inner}, blockSize: {q.BlockSize})";
             string how = q.IsPerTensor ? "per tensor" : q.BlockSize > 0 ? $"axis {q.Axis}, blocks of {q.BlockSize}" : $"per channel on axis {q.Axis}";
             what = $"{src.Type.OnnxName()}[{ShapeText.Format(src.Shape)}] dequantized ({how})";
         }
         if (e.Layout is { } layout)
         {
-            decode = $"global::ModelCompiler.Runtime.WeightLayouts.{layout.Method}({decode}, {layout.Arguments})";
+            decode = $"{RuntimeText.Prefix}{nameof(Contract.WeightLayouts)}.{layout.Method}({decode}, {layout.Arguments})";
             what += ", " + layout.Description;
         }
-        string init = $"global::ModelCompiler.Runtime.DecodedWeights.Publish(ref {field}, {decode})";
+        string init = $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Publish}(ref {field}, {decode})";
         d = new DecodedWeight(field, property, init, what, e.StoredBytes, t.Raw.Length);
         _decoded.Add(t, d);
         _decodedList.Add(d);

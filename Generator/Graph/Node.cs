@@ -28,9 +28,6 @@ internal sealed class Node
     public List<Value?> Outputs { get; } = new();
     public Dictionary<string, Attribute> Attributes { get; } = new();
 
-    /// <summary>The implementation chosen by kernel selection.</summary>
-    public Emit.Kernel? Kernel { get; set; }
-
     /// <summary>Activations and a residual Add fused into this Conv, Gemm or MatMul by <see cref="Passes.EpilogueFusion"/>.</summary>
     public Passes.FusedEpilogue? Epilogue { get; set; }
 

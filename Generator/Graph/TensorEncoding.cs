@@ -50,8 +50,8 @@ internal sealed class TensorEncoding
 }
 
 /// <summary>
-/// A packed kernel layout built at run time from decoded weights: <see cref="Method"/> of the run-time
-/// <c>WeightLayouts</c> class, called with the decoded float array and then <see cref="Arguments"/>.
+/// A packed kernel layout built at run time from decoded weights: <see cref="Method"/> (a <c>nameof</c>) of
+/// <see cref="Contract.WeightLayouts"/>, called with the decoded float array and then <see cref="Arguments"/>.
 /// </summary>
 internal sealed class WeightLayout
 {

@@ -5,7 +5,7 @@ namespace ModelCompiler.Kernels;
 /// <summary>Small helpers for kernels that write multi-line calls.</summary>
 internal static class KernelText
 {
-    public const string Runtime = "global::ModelCompiler.Runtime.";
+    public const string Runtime = Emit.RuntimeText.Prefix;
 
     /// <summary>Writes text containing '\n' as several lines, each at the layer body's indentation.</summary>
     public static void Lines(LayerWriter w, string text)
@@ -14,7 +14,7 @@ internal static class KernelText
     }
 
     /// <summary>The layer's fused epilogue expression, or <c>Epilogue.None</c>.</summary>
-    public static string Epilogue(LayerWriter w) => w.Node.Epilogue?.Code ?? Runtime + "Epilogue.None";
+    public static string Epilogue(LayerWriter w) => EpilogueText.Of(w.Node.Epilogue);
 
     /// <summary>The span holding the fused residual, or <c>default</c>.</summary>
     public static string Residual(LayerWriter w) =>

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 
 namespace ModelCompiler.Passes;
@@ -178,22 +177,6 @@ internal static class EpilogueFusion
 /// <summary>An activation folded into a layer: its runtime kind and parameters.</summary>
 internal sealed record FusedActivation(string OpType, string Kind, float Alpha, float Beta)
 {
-    /// <summary>The <c>Act</c> expression the generated call passes.</summary>
-    public string Code
-    {
-        get
-        {
-            const string act = "global::ModelCompiler.Runtime.Act.";
-            return Kind switch
-            {
-                "Clip" => $"{act}Clip({Literals.Float(Alpha)}, {Literals.Float(Beta)})",
-                "LeakyRelu" => $"{act}LeakyRelu({Literals.Float(Alpha)})",
-                "HardSigmoid" => $"{act}HardSigmoid({Literals.Float(Alpha)}, {Literals.Float(Beta)})",
-                _ => act + Kind,
-            };
-        }
-    }
-
     /// <summary>For the layer comment: "Relu", "Clip(0, 6)", "LeakyRelu(0.1)".</summary>
     public string Text => Kind switch
     {
@@ -229,16 +212,4 @@ internal sealed class FusedEpilogue
     public string Summary => string.Join(" + ", Steps);
 
     public bool HasActivationOrResidual => BeforeAdd is not null || Residual is not null || AfterAdd is not null;
-
-    /// <summary>The <c>Epilogue</c> expression the generated call passes.</summary>
-    public string Code
-    {
-        get
-        {
-            const string runtime = "global::ModelCompiler.Runtime.";
-            if (BeforeAdd is null && AfterAdd is null) return runtime + "Epilogue.None";
-            if (AfterAdd is null) return $"new {runtime}Epilogue({BeforeAdd!.Code})";
-            return $"new {runtime}Epilogue(beforeAdd: {BeforeAdd?.Code ?? runtime + "Act.None"}, afterAdd: {AfterAdd.Code})";
-        }
-    }
 }

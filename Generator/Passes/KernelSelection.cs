@@ -4,14 +4,16 @@ using System.Linq;
 using ModelCompiler.Diagnostics;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
+using ModelCompiler.Kernels;
 using ModelCompiler.Ops;
 
 namespace ModelCompiler.Passes;
 
 /// <summary>
-/// Chooses each node's implementation. Specialized kernel providers (faster or quantized kernels) are
-/// asked first, highest priority first; the op's own straightforward kernel is the fallback. Nodes no
-/// kernel accepts are reported all at once.
+/// Chooses each node's implementation and returns them as the <see cref="KernelPlan"/>. Specialized kernel providers
+/// (faster, quantized, sparse... kernels, under <c>Generator/Kernels/&lt;Family&gt;/</c>) are asked first, highest
+/// priority first; the op's own straightforward kernel is the fallback. Every build-time kernel choice is made here
+/// (the run time only picks the CPU's instruction set). Nodes no kernel accepts are reported all at once.
 /// </summary>
 internal static class KernelSelection
 {
@@ -24,8 +26,10 @@ internal static class KernelSelection
             .ToArray());
 
     /// <param name="threads">The model's Threads option: how many threads a kernel may split a layer over.</param>
-    public static void Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics, int threads = 1)
+    /// <returns>The kernels of the nodes that have one (all of them unless an error was reported).</returns>
+    public static KernelPlan Run(ModelGraph graph, List<CompilerDiagnostic> diagnostics, int threads = 1)
     {
+        var chosen = new List<Kernel>();
         foreach (var node in graph.Nodes)
         {
             var ctx = new OpContext(node) { Threads = threads };
@@ -42,14 +46,17 @@ internal static class KernelSelection
                     node.Name, node.OpType, node.DomainDisplay, node.Opset, why));
                 continue;
             }
-            node.Kernel = kernel;
+            chosen.Add(kernel);
         }
+        return new KernelPlan(chosen);
     }
 }
 
 /// <summary>
-/// A source of specialized kernels (SIMD, quantized, sparse...). Found by reflection; a higher
-/// <see cref="Priority"/> is asked first; <see cref="TryCreate"/> returns null for nodes it does not handle.
+/// A source of specialized kernels (SIMD, quantized, sparse...): one per kernel family, in
+/// <c>Generator/Kernels/&lt;Family&gt;/</c>. Found by reflection; a higher <see cref="Priority"/> is asked first;
+/// <see cref="TryCreate"/> returns null for nodes it does not handle, and a kernel for those it does, with every
+/// choice (variant, weight layout, threads, scratch) already made.
 /// </summary>
 internal interface IKernelProvider
 {

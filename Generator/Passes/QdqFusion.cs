@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Diagnostics;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops;
@@ -63,8 +64,7 @@ internal static class QdqFusion
                 for (int j = 0; j < inner; j++, i++)
                 {
                     int s = q.BlockSize > 0 ? (o * blocks + d / q.BlockSize) * inner + j : d;
-                    long zp = q.ZeroPoint?.GetLong(s) ?? 0;
-                    y[i] = (float)((float)(x.GetLong(i) - zp) * q.Scale.GetFloat(s));
+                    y[i] = QuantizedValues.Dequantize(x.GetLong(i), q.ZeroPoint?.GetLong(s) ?? 0, q.Scale.GetFloat(s));
                 }
         return y;
     }
@@ -82,22 +82,16 @@ internal static class QdqFusion
         public float Scale { get; }
         public long ZeroPoint { get; }
         public DataType Type { get; }
-        public long Min => Type == DataType.Int8 ? -128 : 0;
-        public long Max => Type == DataType.Int8 ? 127 : 255;
+        public long Min => Ops.Quantization.Quant.Min(Type);
+        public long Max => Ops.Quantization.Quant.Max(Type);
 
         public bool SameAs(Grid o) => Type == o.Type && ZeroPoint == o.ZeroPoint && BitConverterCompat.SingleToInt32Bits(Scale) == BitConverterCompat.SingleToInt32Bits(o.Scale);
 
         /// <summary>DequantizeLinear of one value: (float)(q - zp) * scale in float32.</summary>
-        public float Dequantize(long q) => (float)((float)(q - ZeroPoint) * Scale);
+        public float Dequantize(long q) => QuantizedValues.Dequantize(q, ZeroPoint, Scale);
 
-        /// <summary>QuantizeLinear of one value: saturate(rint(x / scale) + zp), float32 division, ties to even.</summary>
-        public long Quantize(double x)
-        {
-            float r = (float)((float)x / Scale);
-            if (float.IsNaN(r)) return Min; // as ONNX Runtime's MLAS (and the run-time kernels) do
-            double v = Math.Round((double)r, MidpointRounding.ToEven) + ZeroPoint;
-            return v < Min ? Min : v > Max ? Max : (long)v;
-        }
+        /// <summary>QuantizeLinear of one value (x rounded to float32 first, as the float tensor holds it).</summary>
+        public long Quantize(double x) => QuantizedValues.Quantize((float)x, Scale, ZeroPoint, Min, Max);
 
         public Tensor ScaleTensor => Tensor.FromFloats(Array.Empty<int>(), new[] { Scale });
         public Tensor ZeroPointTensor => Tensor.FromLongs(Type, Array.Empty<int>(), new[] { ZeroPoint });

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Emit;
 using ModelCompiler.Graph;
+using ModelCompiler.Kernels;
 
 namespace ModelCompiler.Planning;
 
@@ -32,6 +34,7 @@ internal sealed class MemoryPlan
     private readonly Dictionary<Value, long> _offsets = new();
     private readonly HashSet<Node> _inPlace = new();
     private readonly HashSet<Node> _elided = new();
+    private readonly Dictionary<Node, long> _scratch = new();
 
     public long ArenaBytes { get; private set; }
 
@@ -59,7 +62,10 @@ internal sealed class MemoryPlan
     /// <summary>A Concat whose inputs were all written into their slices of its output: it emits no code.</summary>
     public bool IsElided(Node n) => _elided.Contains(n);
 
-    public static MemoryPlan Build(ModelGraph graph)
+    /// <summary>Byte offset in the arena of the scratch region <paramref name="n"/>'s kernel asked for.</summary>
+    public bool TryGetScratch(Node n, out long offset) => _scratch.TryGetValue(n, out offset);
+
+    public static MemoryPlan Build(ModelGraph graph, KernelPlan kernels)
     {
         var plan = new MemoryPlan();
         var index = new Dictionary<Node, int>();
@@ -67,12 +73,12 @@ internal sealed class MemoryPlan
 
         // Views: alias outputs point at their input; a graph output never aliases (it is the caller's span).
         foreach (var n in graph.Nodes)
-            if (n.Kernel is { IsAlias: true } && n.Output(0) is { } o && !graph.IsGraphOutput(o))
+            if (kernels[n].IsAlias && n.Output(0) is { } o && !graph.IsGraphOutput(o))
                 plan._parent[o] = (n.RequiredInput(0), 0);
 
-        plan.PlanInPlace(graph, index);
-        plan.PlanConcatSlices(graph, index);
-        plan.Place(graph);
+        plan.PlanInPlace(graph, kernels, index);
+        plan.PlanConcatSlices(graph, kernels, index);
+        plan.Place(graph, kernels);
         return plan;
     }
 
@@ -84,7 +90,7 @@ internal sealed class MemoryPlan
     /// root) is read for the last time by this layer. Deciding in order keeps each decision valid: the group
     /// an output joins is dead after this layer except through that output.
     /// </summary>
-    private void PlanInPlace(ModelGraph graph, Dictionary<Node, int> index)
+    private void PlanInPlace(ModelGraph graph, KernelPlan kernels, Dictionary<Node, int> index)
     {
         // The last layer reading each root's memory, through any value that shares it.
         var lastRead = new Dictionary<Value, int>();
@@ -100,12 +106,13 @@ internal sealed class MemoryPlan
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
             var n = graph.Nodes[i];
-            if (n.Kernel is null || n.Kernel.IsAlias) continue;
+            var kernel = kernels[n];
+            if (kernel.IsAlias) continue;
             if (n.Output(0) is not { } y || !IsIntermediate(graph, y) || _parent.ContainsKey(y)) continue;
             for (int k = 0; k < n.Inputs.Count; k++)
             {
                 var x = n.Inputs[k];
-                if (x is null || !n.Kernel.CanRunInPlace(k)) continue;
+                if (x is null || !kernel.CanRunInPlace(k)) continue;
                 var (r, offset) = Locate(x);
                 if (!IsIntermediate(graph, r) || offset != 0) continue;
                 if (x.Type != y.Type || x.ElementCount != y.ElementCount || r.ByteSize != y.ByteSize) continue;
@@ -124,11 +131,11 @@ internal sealed class MemoryPlan
     }
 
     /// <summary>Lets the producers of a Concat's inputs write into their slices of its output when that is safe.</summary>
-    private void PlanConcatSlices(ModelGraph graph, Dictionary<Node, int> index)
+    private void PlanConcatSlices(ModelGraph graph, KernelPlan kernels, Dictionary<Node, int> index)
     {
         foreach (var n in graph.Nodes)
         {
-            if (n.OpType != "Concat" || n.Domain.Length != 0 || n.Kernel is null || n.Kernel.IsAlias) continue;
+            if (n.OpType != "Concat" || n.Domain.Length != 0 || kernels[n].IsAlias) continue;
             if (n.Output(0) is not { Shape: { } shape } c || c.IsConstant || graph.IsGraphInput(c) || _parent.ContainsKey(c)) continue;
             if (c.Type.BitSize() % 8 != 0) continue; // slices of packed sub-byte types do not start on a byte
             int axis = ConcatAxis(n, shape.Length);
@@ -186,8 +193,8 @@ internal sealed class MemoryPlan
         return true;
     }
 
-    /// <summary>Liveness of each root over layer indices, then greedy placement by size.</summary>
-    private void Place(ModelGraph graph)
+    /// <summary>Liveness of each root (and each layer's scratch) over layer indices, then greedy placement by size.</summary>
+    private void Place(ModelGraph graph, KernelPlan kernels)
     {
         var first = new Dictionary<Value, int>();
         var last = new Dictionary<Value, int>();
@@ -209,10 +216,13 @@ internal sealed class MemoryPlan
             }
         }
 
+        // A tensor, or a layer's scratch region (Node set), with its lifetime.
         var buffers = first.Keys
             .Where(v => IsIntermediate(graph, v))
-            .Select(v => (Value: v, Start: first[v], End: last[v], Size: Align(v.ByteSize)))
-            .OrderByDescending(b => b.Size).ThenBy(b => b.Start).ThenBy(b => b.Value.Name, StringComparer.Ordinal)
+            .Select(v => (Value: (Value?)v, Layer: (Node?)null, Start: first[v], End: last[v], Size: Align(v.ByteSize), Name: v.Name))
+            .Concat(graph.Nodes.Select((n, i) => (Value: (Value?)null, Layer: (Node?)n, Start: i, End: i, Size: Align(kernels[n].ScratchBytes), Name: "scratch of L" + i))
+                .Where(b => kernels[b.Layer!].ScratchBytes > 0 && !IsElided(b.Layer!)))
+            .OrderByDescending(b => b.Size).ThenBy(b => b.Start).ThenBy(b => b.Name, StringComparer.Ordinal)
             .ToList();
 
         var placed = new List<(int Start, int End, long Offset, long Size)>();
@@ -225,7 +235,8 @@ internal sealed class MemoryPlan
                 offset = Math.Max(offset, p.Offset + p.Size);
             }
             placed.Add((b.Start, b.End, offset, b.Size));
-            _offsets[b.Value] = offset;
+            if (b.Value is not null) _offsets[b.Value] = offset;
+            else _scratch[b.Layer!] = offset;
             ArenaBytes = Math.Max(ArenaBytes, offset + b.Size);
         }
     }

@@ -8,7 +8,7 @@ namespace ModelCompiler.Ops.Elementwise;
 /// <summary>Type classes, C# literals and run-time call text shared by the element-wise ops.</summary>
 internal static class ElementwiseSupport
 {
-    public const string Runtime = "global::ModelCompiler.Runtime.";
+    public const string Runtime = Emit.RuntimeText.Prefix;
 
     public static bool Float(DataType t) => t.IsFloat();
     public static bool Numeric(DataType t) => t.IsFloat() || t.IsInteger();

@@ -55,7 +55,7 @@ internal sealed class ConvOp : OpSchema
     {
         if (lw.Node.Epilogue is not { HasActivationOrResidual: true } e) return;
         string residual = e.ResidualInput >= 0 ? lw.In(e.ResidualInput) : "default";
-        lw.Line($"global::ModelCompiler.Runtime.Epilogue.Apply({lw.Out(0)}, {residual}, {e.Code});");
+        lw.Line($"{RuntimeText.Prefix}{Contract.RuntimeApi.Epilogue.Apply}({lw.Out(0)}, {residual}, {EpilogueText.Of(e)});");
     }
 
     /// <summary>The summary plus what was fused ("Conv + Relu").</summary>
@@ -133,6 +133,10 @@ internal sealed class ConvShape
         s.Summary = ConvOp.WithFusion(c, summary);
         return s;
     }
+
+    /// <summary>The run-time kernels' geometry, for the build-time rules of the contract (which variant, how much scratch).</summary>
+    public Contract.ConvGeometry Geometry => new(Batch, InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth, Groups,
+        KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadLeft, DilationHeight, DilationWidth);
 
     /// <summary>A <c>new ConvGeometry(...)</c> expression over four lines, with named arguments.</summary>
     public string GeometryLiteral() =>

@@ -128,6 +128,11 @@ internal sealed class QLinearConvOp : OpSchema
 
     public override string? WhyNoKernel(OpContext c) => QuantConv.WhyNoKernel(QuantConv.Infer(c, 0, 3));
 
+    /// <summary>
+    /// The reference kernel: parameters read at run time and prepared on every call. Layers whose weights and
+    /// parameters are constants (nearly all) get <see cref="Kernels.Quantized.QuantizedConvKernelProvider"/>'s kernels,
+    /// prepared at build time, instead.
+    /// </summary>
     public override Kernel? CreateKernel(OpContext c)
     {
         var s = QuantConv.Infer(c, 0, 3);
@@ -135,41 +140,9 @@ internal sealed class QLinearConvOp : OpSchema
         string tx = c.Type(0).CSharpName()!, tw = c.Type(3).CSharpName()!, ty = c.Type(7).CSharpName()!;
         string geometry = Quant.ConvGeometry(s.X, s.W, s.Y, s.Geometry, s.Group);
         string summary = $"{c.Type(0).OnnxName()} x {c.Type(3).OnnxName()} ({Quant.Granularity(c, 4)}) -> {c.Type(7).OnnxName()}, {s.Describe()}";
-
-        if (!Quant.AllConstant(c, 1, 2, 3, 4, 5, 6, 7, 8))
-        {
-            return new CallKernel(c.Node, w => w.Line(
-                $"{Quant.Runtime}QuantizedConv.QLinearConvDynamic<{tx}, {tw}, {ty}>({w.In(0)}, {w.In(1)}, {w.In(2)}, {w.In(3)}, {w.In(4)}, {w.In(5)}, {w.In(6)}, {w.In(7)}, {Quant.InOrDefault(w, 8)}, {w.Out(0)}, {geometry});"),
-                summary + ", parameters at run time", s.Macs);
-        }
-
-        float xs = (float)c.Const(1)!.GetDouble(0), ys = (float)c.Const(6)!.GetDouble(0);
-        long xz = c.Const(2)!.GetLong(0), yz = c.Const(7)!.GetLong(0);
-        var wScale = Quant.Floats(c.Const(4)!);
-        var multipliers = wScale.Select(ws => Quant.Multiplier(xs, ws, ys)).ToArray();
-        var p = QuantConv.Prepare(s, c.Const(3)!, c.Const(5), xz, c.Type(0) == DataType.Int8, c.Const(8));
-        var weights = Quant.Int8Tensor(p.Weights);
-        var zeroPoints = p.ZeroPoints is null ? null : Quant.Int32Tensor(p.ZeroPoints);
-        var terms = p.Terms is null ? null : Quant.Int32Tensor(p.Terms);
-        var mults = Quant.FloatTensor(multipliers);
-        string kernel = p.Depthwise ? "QLinearDepthwise" : "QLinearConv";
-        // A depthwise layer of a shape the channels-last kernel takes (symmetric weights) gets that kernel's
-        // per-channel table built once rather than on every call; the runtime leaves it empty on a CPU without the
-        // kernel's instructions.
-        bool channelsLast = p.Depthwise && zeroPoints is null && s.X.Length == 4 && s.Geometry.Rank == 2 &&
-            Shared.DepthwiseChannelsLastShape.Fits(s.X[1], s.M, s.Group, s.X[2], s.X[3], s.Y[2], s.Y[3], s.W[2], s.W[3],
-                s.Geometry.Strides[0], s.Geometry.Strides[1], s.Geometry.Dilations[0], s.Geometry.Dilations[1], s.Geometry.PadsBegin[0], s.Geometry.PadsBegin[1]);
-        return new CallKernel(c.Node, w =>
-        {
-            string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
-            string t = terms is null ? "default" : w.Weight(terms);
-            string table = channelsLast
-                ? ", " + w.DerivedInts($"{Quant.Runtime}QuantizedConv.DepthwiseChannelsLastTable<{tx}>({w.Weight(weights)}, {t}, {w.Weight(mults)}, {xz}, {geometry})",
-                    $"channels-last depthwise table of {c.Node.Name}")
-                : "";
-            w.Line($"{Quant.Runtime}QuantizedConv.{kernel}<{tx}, {ty}>({w.In(0)}, {xz}, {w.Weight(weights)}, {zps}, {t}, {w.Weight(mults)}, {yz}, {w.Out(0)},");
-            w.Line($"    {geometry}{table});");
-        }, summary, s.Macs);
+        return new CallKernel(c.Node, w => w.Line(
+            $"{Quant.Runtime}QuantizedConv.QLinearConvDynamic<{tx}, {tw}, {ty}>({w.In(0)}, {w.In(1)}, {w.In(2)}, {w.In(3)}, {w.In(4)}, {w.In(5)}, {w.In(6)}, {w.In(7)}, {Quant.InOrDefault(w, 8)}, {w.Out(0)}, {geometry});"),
+            summary + ", parameters at run time", s.Macs);
     }
 }
 
@@ -197,6 +170,7 @@ internal sealed class ConvIntegerOp : OpSchema
 
     public override string? WhyNoKernel(OpContext c) => QuantConv.WhyNoKernel(QuantConv.Infer(c, 0, 1));
 
+    /// <summary>The reference kernel: weights and zero points read at run time (see <see cref="QLinearConvOp.CreateKernel"/>).</summary>
     public override Kernel? CreateKernel(OpContext c)
     {
         var s = QuantConv.Infer(c, 0, 1);
@@ -204,24 +178,8 @@ internal sealed class ConvIntegerOp : OpSchema
         string tx = c.Type(0).CSharpName()!, tw = c.Type(1).CSharpName()!;
         string geometry = Quant.ConvGeometry(s.X, s.W, s.Y, s.Geometry, s.Group);
         string summary = $"{c.Type(0).OnnxName()} x {c.Type(1).OnnxName()} -> int32, {s.Describe()}";
-        if (!Quant.AllConstant(c, 1, 2, 3))
-        {
-            return new CallKernel(c.Node, w => w.Line(
-                $"{Quant.Runtime}QuantizedConv.ConvIntegerDynamic<{tx}, {tw}>({w.In(0)}, {Quant.InOrDefault(w, 2)}, {w.In(1)}, {Quant.InOrDefault(w, 3)}, {w.Out(0)}, {geometry});"),
-                summary + ", weights at run time", s.Macs);
-        }
-        long xz = c.Const(2)?.GetLong(0) ?? 0;
-        var p = QuantConv.Prepare(s, c.Const(1)!, c.Const(3), xz, c.Type(0) == DataType.Int8, bias: null);
-        var weights = Quant.Int8Tensor(p.Weights);
-        var zeroPoints = p.ZeroPoints is null ? null : Quant.Int32Tensor(p.ZeroPoints);
-        var terms = p.Terms is null ? null : Quant.Int32Tensor(p.Terms);
-        return new CallKernel(c.Node, w =>
-        {
-            string zps = zeroPoints is null ? "default" : w.Weight(zeroPoints);
-            if (p.Depthwise)
-                w.Line($"{Quant.Runtime}QuantizedConv.DepthwiseInteger<{tx}>({w.In(0)}, {xz}, {w.Weight(weights)}, {zps}, {w.Out(0)}, {geometry});");
-            else
-                w.Line($"{Quant.Runtime}QuantizedConv.ConvInteger<{tx}>({w.In(0)}, {xz}, {w.Weight(weights)}, {zps}, {w.Weight(terms!)}, {w.Out(0)}, {geometry});");
-        }, summary, s.Macs);
+        return new CallKernel(c.Node, w => w.Line(
+            $"{Quant.Runtime}QuantizedConv.ConvIntegerDynamic<{tx}, {tw}>({w.In(0)}, {Quant.InOrDefault(w, 2)}, {w.In(1)}, {Quant.InOrDefault(w, 3)}, {w.Out(0)}, {geometry});"),
+            summary + ", weights at run time", s.Macs);
     }
 }

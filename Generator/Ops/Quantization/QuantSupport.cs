@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelCompiler.Contract;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Ops.Nn;
@@ -11,54 +12,46 @@ namespace ModelCompiler.Ops.Quantization;
 /// What the quantized ops share: type rules, reading scales and zero points, float32 arithmetic that rounds
 /// exactly as the run-time kernels do, and the weight tensors the build-time paths precompute.
 /// <para>
-/// Float32 steps are computed in double and rounded once to float: for + - * / that is exactly IEEE float32
-/// arithmetic (a double result has more than 2 x 24 + 2 bits), whatever the host runtime does with floats.
+/// The arithmetic of one quantized value (ranges, rounding, float32 steps) is <see cref="QuantizedValues"/>, compiled
+/// into the run-time library too.
 /// </para>
 /// </summary>
 internal static class Quant
 {
-    public const string Runtime = "global::ModelCompiler.Runtime.";
+    public const string Runtime = Emit.RuntimeText.Prefix;
 
     public static bool IsEightBit(DataType t) => t is DataType.UInt8 or DataType.Int8;
 
+    /// <summary>Smallest value of an integer type (<see cref="QuantizedValues"/>: the ranges are written once, for both sides).</summary>
     public static int Min(DataType t) => t switch
     {
-        DataType.Int8 => sbyte.MinValue,
-        DataType.Int4 => -8,
-        DataType.Int16 => short.MinValue,
-        DataType.Int32 => int.MinValue,
+        DataType.Int8 => QuantizedValues.Min(8, signed: true),
+        DataType.Int4 => QuantizedValues.Min(4, signed: true),
+        DataType.Int16 => QuantizedValues.Min(16, signed: true),
+        DataType.Int32 => QuantizedValues.Min(32, signed: true),
         _ => 0,
     };
 
+    /// <summary>Largest value of an integer type (uint32 and wider saturate at int.MaxValue).</summary>
     public static int Max(DataType t) => t switch
     {
-        DataType.Int8 => sbyte.MaxValue,
-        DataType.UInt8 => byte.MaxValue,
-        DataType.Int4 => 7,
-        DataType.UInt4 => 15,
-        DataType.Int16 => short.MaxValue,
-        DataType.UInt16 => ushort.MaxValue,
+        DataType.Int8 => QuantizedValues.Max(8, signed: true),
+        DataType.UInt8 => QuantizedValues.Max(8, signed: false),
+        DataType.Int4 => QuantizedValues.Max(4, signed: true),
+        DataType.UInt4 => QuantizedValues.Max(4, signed: false),
+        DataType.Int16 => QuantizedValues.Max(16, signed: true),
+        DataType.UInt16 => QuantizedValues.Max(16, signed: false),
         _ => int.MaxValue,
     };
 
-    public static float Mul(float a, float b) => (float)((double)a * b);
-    public static float Div(float a, float b) => (float)((double)a / b);
-
-    /// <summary>Round half to even, as the kernels' float-to-int conversions.</summary>
-    public static double RoundEven(double v) => Math.Round(v, MidpointRounding.ToEven);
+    public static float Mul(float a, float b) => QuantizedValues.Multiply(a, b);
 
     /// <summary>The requantization multiplier (a_scale * b_scale) / y_scale in float32, as ONNX Runtime computes it.</summary>
-    public static float Multiplier(float a, float b, float y) => Div(Mul(a, b), y);
+    public static float Multiplier(float a, float b, float y) => QuantizedValues.Multiplier(a, b, y);
 
     /// <summary>saturate(round(x / scale) + zero_point) in float32 (QuantizeLinear, tables).</summary>
-    public static long QuantizeOne(float x, float scale, long zeroPoint, DataType type)
-    {
-        float v = Div(x, scale);
-        float lo = Min(type) - zeroPoint, hi = Max(type) - zeroPoint;
-        if (float.IsNaN(v)) v = lo;
-        v = Math.Max(lo, Math.Min(hi, v));
-        return (long)RoundEven(v) + zeroPoint;
-    }
+    public static long QuantizeOne(float x, float scale, long zeroPoint, DataType type) =>
+        QuantizedValues.Quantize(x, scale, zeroPoint, Min(type), Max(type));
 
     /// <summary>The single value of a per-tensor parameter (scalar or one-element tensor).</summary>
     public static Tensor RequireSingle(OpContext c, int i, string what, string pattern)
@@ -120,20 +113,33 @@ internal static class Quant
     /// <summary>A span expression for optional input <paramref name="i"/>, or <c>default</c> when it is absent.</summary>
     public static string InOrDefault(LayerWriter w, int i) => w.HasInput(i) ? w.In(i) : "default";
 
-    /// <summary>The run-time ConvGeometry of a 1-D or 2-D convolution.</summary>
-    public static string ConvGeometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group)
+    /// <summary>The run-time ConvGeometry of a 1-D or 2-D convolution, as a C# expression.</summary>
+    public static string ConvGeometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group) => GeometryLiteral(Geometry(x, w, y, g, group));
+
+    /// <summary>The run-time ConvGeometry of a 1-D (height 1) or 2-D convolution.</summary>
+    public static Contract.ConvGeometry Geometry(int[] x, int[] w, int[] y, SpatialGeometry g, int group)
     {
         bool is1D = x.Length == 3;
         int At(int[] a, int i, int fallback) => is1D ? (i == 0 ? fallback : a[0]) : a[i];
         var kernel = w.Skip(2).ToArray();
-        return $"new {Runtime}ConvGeometry(" +
-            $"batch: {x[0]}, inChannels: {x[1]}, inHeight: {(is1D ? 1 : x[2])}, inWidth: {x[x.Length - 1]}, " +
-            $"outChannels: {w[0]}, outHeight: {(is1D ? 1 : y[2])}, outWidth: {y[y.Length - 1]}, groups: {group}, " +
-            $"kernelHeight: {At(kernel, 0, 1)}, kernelWidth: {kernel[kernel.Length - 1]}, " +
-            $"strideHeight: {At(g.Strides, 0, 1)}, strideWidth: {g.Strides[g.Rank - 1]}, " +
-            $"padTop: {At(g.PadsBegin, 0, 0)}, padLeft: {g.PadsBegin[g.Rank - 1]}, " +
-            $"dilationHeight: {At(g.Dilations, 0, 1)}, dilationWidth: {g.Dilations[g.Rank - 1]})";
+        return new Contract.ConvGeometry(
+            batch: x[0], inChannels: x[1], inHeight: is1D ? 1 : x[2], inWidth: x[x.Length - 1],
+            outChannels: w[0], outHeight: is1D ? 1 : y[2], outWidth: y[y.Length - 1], groups: group,
+            kernelHeight: At(kernel, 0, 1), kernelWidth: kernel[kernel.Length - 1],
+            strideHeight: At(g.Strides, 0, 1), strideWidth: g.Strides[g.Rank - 1],
+            padTop: At(g.PadsBegin, 0, 0), padLeft: g.PadsBegin[g.Rank - 1],
+            dilationHeight: At(g.Dilations, 0, 1), dilationWidth: g.Dilations[g.Rank - 1]);
     }
+
+    /// <summary>A <c>new ConvGeometry(...)</c> expression on one line, with named arguments.</summary>
+    public static string GeometryLiteral(in Contract.ConvGeometry g) =>
+        $"new {Runtime}ConvGeometry(" +
+        $"batch: {g.batch}, inChannels: {g.inChannels}, inHeight: {g.inHeight}, inWidth: {g.inWidth}, " +
+        $"outChannels: {g.outChannels}, outHeight: {g.outHeight}, outWidth: {g.outWidth}, groups: {g.groups}, " +
+        $"kernelHeight: {g.kernelHeight}, kernelWidth: {g.kernelWidth}, " +
+        $"strideHeight: {g.strideHeight}, strideWidth: {g.strideWidth}, " +
+        $"padTop: {g.padTop}, padLeft: {g.padLeft}, " +
+        $"dilationHeight: {g.dilationHeight}, dilationWidth: {g.dilationWidth})";
 
     /// <summary>"per-channel" / "per-tensor" for layer comments.</summary>
     public static string Granularity(OpContext c, int i) => c.Has(i) && ShapeText.Product(c.Shape(i)) > 1 ? "per-channel" : "per-tensor";

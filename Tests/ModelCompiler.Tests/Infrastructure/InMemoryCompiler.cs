@@ -1,11 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Text;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using ModelCompiler.Compilation;
 
 namespace ModelCompiler.Tests.Infrastructure;
@@ -32,23 +29,13 @@ public static class InMemoryCompiler
 
     private static int s_counter;
 
+    /// <summary>Compiles through the tool's <see cref="ModelCompiler.Tool.Running.RoslynCompiler"/> (one implementation for modelc and the tests).</summary>
     public static Result Compile(IEnumerable<Unit> units, string? assemblyName = null)
     {
-        var list = units.ToList();
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var trees = list.Select(u => CSharpSyntaxTree.ParseText(u.Source, parse, path: u.Name + ".cs", encoding: Encoding.UTF8)).ToList();
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
-            optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable,
-            warningLevel: 9999, deterministic: true);
-        var compilation = CSharpCompilation.Create(assemblyName ?? "Models" + System.Threading.Interlocked.Increment(ref s_counter), trees, s_references.Value, options);
-        var resources = list.Where(u => u.ResourceName is not null && u.Weights is not null)
-            .Select(u => new ResourceDescription(u.ResourceName!, () => new MemoryStream(u.Weights!), isPublic: true))
-            .ToList();
-        using var pe = new MemoryStream();
-        var emit = compilation.Emit(pe, manifestResources: resources);
-        var diagnostics = emit.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
-        if (!emit.Success) return new Result(null, diagnostics);
-        return new Result(Assembly.Load(pe.ToArray()), diagnostics);
+        var result = ModelCompiler.Tool.Running.RoslynCompiler.Compile(
+            units.Select(u => new ModelCompiler.Tool.Running.RoslynCompiler.Unit(u.Name, u.Source, u.ResourceName, u.Weights)),
+            s_references.Value, assemblyName ?? "Models" + System.Threading.Interlocked.Increment(ref s_counter));
+        return new Result(result.Assembly, result.Diagnostics);
     }
 
     /// <summary>Compiles one model through <see cref="ModelCompilation"/> with a weights resource named after it.</summary>
@@ -63,10 +50,7 @@ public static class InMemoryCompiler
             Threads = threads,
             WeightsResource = $"ModelCompiler/{ns}/{className}/{fileName}.weights",
         };
-        var result = ModelCompilation.Compile(model, options);
-        if (!result.Success) return (result, null);
-        using var blob = new MemoryStream();
-        result.WriteWeights!(blob);
-        return (result, new Unit(ns + "." + className, result.Source!, options.WeightsResource, blob.ToArray()));
+        var (result, unit) = ModelCompiler.Tool.Running.InProcessModel.Generate(model, options);
+        return (result, unit is null ? null : new Unit(ns + "." + className, unit.Source, unit.ResourceName, unit.Weights));
     }
 }

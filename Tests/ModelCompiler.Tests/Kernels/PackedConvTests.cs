@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -63,7 +62,7 @@ public sealed class PackedConvTests
         float[] bias = Random(g.outChannels, 3);
         var expected = new float[g.batch * g.outChannels * g.outHeight * g.outWidth];
         Conv.Conv2D(x, w, bias, expected, g);
-        float[] packed = WeightPacking.ConvPanels(w, g.outChannels, g.groups, kg);
+        float[] packed = WeightLayouts.ConvPanels(w, g.outChannels, g.groups, kg);
         Assert.Equal(PackedConv.PackedLength(g.outChannels, g.groups, kg), packed.Length);
 
         foreach (var width in Widths())
@@ -85,7 +84,7 @@ public sealed class PackedConvTests
         var expected = new float[g.outChannels * g.outHeight * g.outWidth];
         Conv.Conv2D(x, w, default, expected, g);
         var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-        PackedConv.Conv2D(x, WeightPacking.ConvPanels(w, g.outChannels, 1, kg), default, default, y, g, Epilogue.None);
+        PackedConv.Conv2D(x, WeightLayouts.ConvPanels(w, g.outChannels, 1, kg), default, default, y, g, Epilogue.None);
         AssertClose(expected, y, "no bias");
     }
 
@@ -100,7 +99,7 @@ public sealed class PackedConvTests
         float[] bias = Random(g.outChannels, 8), residual = Random(g.batch * g.outChannels * g.outHeight * g.outWidth, 9);
         var conv = new float[residual.Length];
         Conv.Conv2D(x, w, bias, conv, g);
-        float[] packed = WeightPacking.ConvPanels(w, g.outChannels, g.groups, kg);
+        float[] packed = WeightLayouts.ConvPanels(w, g.outChannels, g.groups, kg);
         foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
         {
             var expected = conv.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();
@@ -111,13 +110,6 @@ public sealed class PackedConvTests
                 AssertClose(expected, y, $"{spec} {EpilogueTests.Describe(epilogue, withResidual)} at {width}");
             }
         }
-    }
-
-    [Fact]
-    public void Layouts_match_the_runtime_constants()
-    {
-        Assert.Equal(PackedConv.PanelRows, WeightPacking.PanelRows);
-        Assert.Equal(PackedGemm.StripWidth, WeightPacking.StripWidth);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -31,9 +30,9 @@ public sealed class PackedGemmTests
         var expected = new float[m * n];
         Gemm.Multiply(a, b, expected, m, n, k, false, transposedB, alpha);
         Gemm.AddBias(bias, 1, n, expected, m, n, 1f);
-        float[] packed = WeightPacking.GemmStrips(b, k, n, transposedB, alpha);
+        float[] packed = WeightLayouts.GemmStrips(b, k, n, transposedB, alpha);
         Assert.Equal(PackedGemm.PackedLength(k, n), packed.Length);
-        float[] paddedBias = WeightPacking.PadColumns(bias, n);
+        float[] paddedBias = WeightLayouts.PadColumns(bias, n);
         foreach (var width in Widths())
         {
             var y = Enumerable.Repeat(float.NaN, m * n).ToArray();
@@ -52,7 +51,7 @@ public sealed class PackedGemmTests
         float[] a = Random(m * k, 34), b = Random(k * n, 35, 0.3f), residual = Random(m * n, 36);
         var product = new float[m * n];
         Gemm.Multiply(a, b, product, m, n, k, false, false, 1f);
-        float[] packed = WeightPacking.GemmStrips(b, k, n, false, 1f);
+        float[] packed = WeightLayouts.GemmStrips(b, k, n, false, 1f);
         foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
         {
             var expected = product.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();

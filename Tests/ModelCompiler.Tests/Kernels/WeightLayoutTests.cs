@@ -1,5 +1,4 @@
 using System.Linq;
-using ModelCompiler.Kernels;
 using ModelCompiler.Runtime;
 using Xunit;
 using static ModelCompiler.Tests.Kernels.KernelTestData;
@@ -7,9 +6,10 @@ using static ModelCompiler.Tests.Kernels.KernelTestData;
 namespace ModelCompiler.Tests.Kernels;
 
 /// <summary>
-/// Compactly stored weights (float16, quantized) are packed at run time by <see cref="WeightLayouts"/>, float32
-/// weights at build time by the generator's <see cref="WeightPacking"/>: both must give the same bits, or one
-/// of the two paths would feed the packed kernels a wrong layout. Exact comparison (a pure rearrangement).
+/// The packed weight layouts (<see cref="WeightLayouts"/>, one definition compiled into the generator, which packs
+/// float32 weights at build time, and into the run-time library, which packs decoded compact weights) against their
+/// definition element by element: panel element (group g, panel p, k, row r) is weight (g * M/group + 8p + r, k) or 0
+/// past the group's channels; strip element (strip s, k, j) is B(k, 16s + j) times the scale, or 0 past n. Exact.
 /// </summary>
 public sealed class WeightLayoutTests
 {
@@ -18,27 +18,45 @@ public sealed class WeightLayoutTests
     [InlineData(12, 1, 8)]     // a partial last panel
     [InlineData(20, 4, 9)]     // grouped, 5 channels per group
     [InlineData(3, 1, 5)]      // fewer channels than one panel
-    public void Conv_panels_match_the_build_time_packing(int outChannels, int groups, int kPerGroup)
+    public void Conv_panels_hold_each_weight_at_its_panel_position(int outChannels, int groups, int kPerGroup)
     {
         float[] w = Random(outChannels * kPerGroup, outChannels + kPerGroup);
-        float[] atBuild = WeightPacking.ConvPanels(w, outChannels, groups, kPerGroup);
-        float[] atRun = WeightLayouts.ConvPanels(w, outChannels, groups, kPerGroup);
-        Assert.Equal(atBuild.Length, atRun.Length);
-        Assert.True(atBuild.SequenceEqual(atRun));
+        float[] packed = WeightLayouts.ConvPanels(w, outChannels, groups, kPerGroup);
+        int mg = outChannels / groups, panels = (mg + 7) / 8;
+        Assert.Equal(groups * panels * kPerGroup * 8, packed.Length);
+        Assert.Equal(packed.Length, WeightLayouts.ConvPanelsLength(outChannels, groups, kPerGroup));
+        for (int g = 0; g < groups; g++)
+            for (int p = 0; p < panels; p++)
+                for (int k = 0; k < kPerGroup; k++)
+                    for (int r = 0; r < 8; r++)
+                    {
+                        int channel = p * 8 + r;
+                        float expected = channel < mg ? w[(g * mg + channel) * kPerGroup + k] : 0f;
+                        Assert.Equal(expected, packed[((g * panels + p) * kPerGroup + k) * 8 + r]);
+                    }
     }
 
     [Theory]
-    [InlineData(144, 10, true)]
-    [InlineData(144, 10, false)]
-    [InlineData(7, 33, false)]
-    [InlineData(64, 16, true)]
-    public void Gemm_strips_match_the_build_time_packing(int k, int n, bool transposed)
+    [InlineData(144, 10, true, 1f)]
+    [InlineData(144, 10, false, 1f)]
+    [InlineData(7, 33, false, 0.5f)]
+    [InlineData(64, 16, true, -2f)]
+    public void Gemm_strips_hold_each_column_at_its_strip_position(int k, int n, bool transposed, float scale)
     {
         float[] b = Random(k * n, k + n);
-        float[] atBuild = WeightPacking.GemmStrips(b, k, n, transposed, 1f);
-        float[] atRun = WeightLayouts.GemmStrips(b, k, n, transposed);
-        Assert.Equal(atBuild.Length, atRun.Length);
-        Assert.True(atBuild.SequenceEqual(atRun));
+        float[] packed = WeightLayouts.GemmStrips(b, k, n, transposed, scale);
+        int strips = (n + 15) / 16;
+        Assert.Equal(strips * k * 16, packed.Length);
+        Assert.Equal(packed.Length, WeightLayouts.GemmStripsLength(k, n));
+        for (int s = 0; s < strips; s++)
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < 16; j++)
+                {
+                    int column = s * 16 + j;
+                    float expected = column < n ? (transposed ? b[column * k + p] : b[p * n + column]) * scale : 0f;
+                    Assert.Equal(expected, packed[(s * k + p) * 16 + j]);
+                }
+        Assert.True(WeightLayouts.GemmStrips(b, k, n, transposed).SequenceEqual(WeightLayouts.GemmStrips(b, k, n, transposed, 1f)));
     }
 
     [Fact]

@@ -210,14 +210,14 @@ public sealed class IntegerKernelTests
                 {
                     var table = withTable ? QuantizedConv.DepthwiseChannelsLastTable<sbyte>(wt, bias, multipliers, xz, g) : default;
                     var y = new sbyte[expected.Length];
-                    QuantizedConv.QLinearDepthwise<sbyte, sbyte>(x.Select(v => (sbyte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g, table);
+                    Depthwise<sbyte>(x.Select(v => (sbyte)v).ToArray(), xz, wt, bias, multipliers, yz, y, g, table);
                     actual = y.Select(v => (int)v).ToArray();
                 }
                 else
                 {
                     var table = withTable ? QuantizedConv.DepthwiseChannelsLastTable<byte>(wt, bias, multipliers, xz, g) : default;
                     var y = new byte[expected.Length];
-                    QuantizedConv.QLinearDepthwise<byte, byte>(x.Select(v => (byte)v).ToArray(), xz, wt, default, bias, multipliers, yz, y, g, table);
+                    Depthwise<byte>(x.Select(v => (byte)v).ToArray(), xz, wt, bias, multipliers, yz, y, g, table);
                     actual = y.Select(v => (int)v).ToArray();
                 }
                 Assert.Equal(expected, actual);
@@ -227,6 +227,21 @@ public sealed class IntegerKernelTests
             Assert.Contains(expected, v => v == min);
             Assert.Contains(expected, v => v == max);
             Assert.True(expected.Count(v => v > min && v < max) > expected.Length / 4, $"{h}x{w}/{stride}: most outputs saturated");
+        }
+    }
+
+    /// <summary>
+    /// A requantized depthwise convolution in the form generated code would call for this geometry
+    /// (<see cref="QuantizedConvForms.Choose"/>, the rule the generator applies), symmetric weights.
+    /// </summary>
+    private static void Depthwise<T>(T[] x, int xz, sbyte[] w, int[] bias, float[] multipliers, int yz, T[] y, ConvGeometry g, int[]? table)
+        where T : unmanaged
+    {
+        switch (QuantizedConvForms.Choose(g, requantized: true, symmetricWeights: true))
+        {
+            case QuantizedConvForm.DepthwiseChannelsLast: QuantizedConv.QLinearDepthwiseChannelsLast<T, T>(x, xz, w, bias, multipliers, yz, y, g, table); break;
+            case QuantizedConvForm.DepthwiseWindowed: QuantizedConv.QLinearDepthwiseWindowed<T, T>(x, xz, w, bias, multipliers, yz, y, g); break;
+            default: QuantizedConv.QLinearDepthwise<T, T>(x, xz, w, default, bias, multipliers, yz, y, g); break;
         }
     }
 

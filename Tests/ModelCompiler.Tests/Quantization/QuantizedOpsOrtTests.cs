@@ -4,6 +4,7 @@ using System.Linq;
 using ModelCompiler.Graph;
 using ModelCompiler.Tests.Elementwise;
 using ModelCompiler.Tests.Infrastructure;
+using ModelCompiler.Runtime;
 using Xunit;
 
 namespace ModelCompiler.Tests.Quantization;
@@ -223,6 +224,8 @@ public sealed class QuantizedOpsOrtTests
         yield return Conv("conv_u8s8_5x5_3ch_same", 11, U8, S8, U8, new[] { 1, 3, 17, 15 }, 10, new[] { 5, 5 }, 1, perChannel: true, bias: true, autoPad: "SAME_UPPER");
         yield return Conv("conv_u8s8_saturating", 12, U8, S8, U8, new[] { 1, 9, 8, 8 }, 17, new[] { 3, 3 }, 1, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 }, spread: 0.1f);
         yield return Conv("conv_u8s8_wide", 13, U8, S8, U8, new[] { 1, 64, 9, 10 }, 33, new[] { 3, 3 }, 1, perChannel: true, bias: true, pads: new[] { 1, 1, 1, 1 });
+        // A 3-channel stem with symmetric weights: the windowed form (rows packed by byte permutes on AVX-VNNI + VBMI).
+        yield return Conv("conv_s8s8_stem_3ch_s2", 16, S8, S8, S8, new[] { 1, 3, 33, 34 }, 16, new[] { 3, 3 }, 1, perChannel: true, bias: true, strides: new[] { 2, 2 }, pads: new[] { 1, 1, 1, 1 });
 
         // QLinearMatMul.
         yield return MatMul("matmul_u8s8_percolumn", 20, U8, S8, U8, new[] { 5, 37 }, new[] { 37, 23 }, perColumn: true);
@@ -314,7 +317,29 @@ public sealed class QuantizedOpsOrtTests
         var (result, unit) = InMemoryCompiler.Generate(c.Model(), "ChannelsLastTable." + name);
         Assert.True(unit is not null, string.Join("; ", result.Diagnostics));
         Assert.Equal(expected, unit!.Source.Contains("QuantizedConv.DepthwiseChannelsLastTable<", StringComparison.Ordinal));
-        Assert.Contains("QuantizedConv.QLinearDepthwise<", unit.Source, StringComparison.Ordinal);
+        Assert.Contains(expected ? "QuantizedConv.QLinearDepthwiseChannelsLast<" : "QuantizedConv.QLinearDepthwiseWindowed<", unit.Source, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Which form of a quantized convolution runs is decided at build time (<see cref="QuantizedConvForms.Choose"/>): the
+    /// generated code calls that form's entry point and its layer comment names it. Each form's results are checked
+    /// against ONNX Runtime in <see cref="Matches_onnx_runtime"/> (and every form on every integer path in
+    /// <c>IntegerKernelTests</c>).
+    /// </summary>
+    [Theory]
+    [InlineData("conv_u8s8_pc_3x3_pad1", "QLinearConv")]
+    [InlineData("conv_s8s8_stem_3ch_s2", "QLinearConvWindowed")]
+    [InlineData("conv_u8u8_depthwise_wzp", "QLinearDepthwise")]
+    [InlineData("conv_u8s8_depthwise_s1", "QLinearDepthwiseWindowed")]
+    [InlineData("conv_u8s8_depthwise_32ch_14x14", "QLinearDepthwiseChannelsLast")]
+    public void Each_convolution_calls_the_form_chosen_at_build_time(string name, string entryPoint)
+    {
+        var c = BaseCases().Single(x => x.Name == name).AllConstantButFirst();
+        var (result, unit) = InMemoryCompiler.Generate(c.Model(), "Forms." + name);
+        Assert.True(unit is not null, string.Join("; ", result.Diagnostics));
+        Assert.Contains($"QuantizedConv.{entryPoint}<", unit!.Source, StringComparison.Ordinal);
+        Assert.Contains($"//     kernel QuantizedConv.{entryPoint}", unit.Source, StringComparison.Ordinal);
+        Assert.DoesNotContain("Dynamic<", unit.Source, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ namespace TestApp
         /// <summary>Shape of the output <c>y</c>, outermost dimension first.</summary>
         public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 1, 3 };
 
-        /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors.</summary>
+        /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 64;
 
         /// <summary>Multiply-accumulate operations one <see cref="Predict"/> call performs.</summary>
@@ -48,6 +48,7 @@ namespace TestApp
         }
 
         // L0  Gemm "fc1 + relu1"  1x4, 8x4, 8 -> 1x8 · 1x4 * 4x8, B transposed · Gemm + Relu · 32 MACs
+        //     kernel PackedGemm.Multiply · weights fc1.weight [8x4] in 16-column strips [n/16][k][16], fc1.bias [8] padded to whole strips
         private static void L0_Gemm(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.PackedGemm.Multiply(x, W<float>(64, 64), W<float>(0, 16), default, y, m: 1, n: 8, k: 4,
@@ -55,6 +56,7 @@ namespace TestApp
         }
 
         // L1  Gemm "fc2"  1x8, 3x8, 3 -> 1x3 · 1x8 * 8x3, B transposed · 24 MACs
+        //     kernel PackedGemm.Multiply · weights fc2.weight [3x8] in 16-column strips [n/16][k][16], fc2.bias [3] padded to whole strips
         private static void L1_Gemm(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.PackedGemm.Multiply(x, W<float>(384, 128), W<float>(320, 16), default, y, m: 1, n: 3, k: 8,

@@ -38,7 +38,7 @@ namespace TestApp
         /// <summary>Shape of output <c>product</c>, outermost dimension first.</summary>
         public static global::System.ReadOnlySpan<int> ProductShape => new int[] { 2, 3 };
 
-        /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors.</summary>
+        /// <summary>Bytes of scratch memory each calling thread keeps for intermediate tensors and the kernels' working space.</summary>
         public const int ScratchBytes = 0;
 
         /// <summary>Multiply-accumulate operations one <see cref="Predict"/> call performs.</summary>
@@ -62,12 +62,14 @@ namespace TestApp
         }
 
         // L0  Add "add"  2x3, 2x3 -> 2x3
+        //     kernel Broadcast.Binary
         private static void L0_Add(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.Broadcast.Binary<float, float, float, global::ModelCompiler.Runtime.Add<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
         }
 
         // L1  Mul "mul"  2x3, 2x3 -> 2x3
+        //     kernel Broadcast.Binary
         private static void L1_Mul(global::System.ReadOnlySpan<float> x0, global::System.ReadOnlySpan<float> x1, global::System.Span<float> y)
         {
             global::ModelCompiler.Runtime.Broadcast.Binary<float, float, float, global::ModelCompiler.Runtime.Mul<float>>(x0, new int[] { 2, 3 }, x1, new int[] { 2, 3 }, y, new int[] { 2, 3 });
