@@ -128,13 +128,11 @@ internal sealed class AttentionOp : OpSchema
         if (!Computable(c.Type(0)) || c.Type(2) != c.Type(0)) return null;
         bool boolMask = c.Has(3) && c.Type(3) == DataType.Bool;
         if (c.Has(3) && !boolMask && c.Type(3) != c.Type(0)) return null;
-        string method = c.Type(0) == DataType.Float ? "Attention.Run" : "HalfWidening.Attention";
         var p = MakePlan(c);
         bool causal = c.Int("is_causal", 0) != 0;
         float scale = c.Node.HasAttribute("scale") ? c.Float("scale", 1f) : (float)(1.0 / Math.Sqrt(p.HeadSize));
         float softcap = c.Float("softcap", 0f);
         int mode = (int)c.Int("qk_matmul_output_mode", 0);
-        long macs = (long)p.Batch * p.QHeads * p.QLength * p.Total * (p.HeadSize + p.ValueHeadSize);
         string heads = p.QHeads == p.KvHeads ? $"{p.QHeads} heads" : $"{p.QHeads} query heads on {p.KvHeads} key/value heads";
         string extras = string.Concat(
             causal ? ", causal" : "",
@@ -142,19 +140,8 @@ internal sealed class AttentionOp : OpSchema
             p.PastLength > 0 ? $", past {p.PastLength}" : "",
             c.Has(6) ? ", nonpad_kv_seqlen" : "",
             softcap > 0 ? $", softcap {LayerWriter.F(softcap)}" : "");
-        string summary = (c.Type(0) == DataType.Float16 ? "float16 widened to float32, " : "") + $"{heads} of {p.HeadSize}, {p.QLength} queries x {p.Total} keys{extras}";
-        var ms = p.MaskStrides ?? new int[3];
-        return new CallKernel(c.Node, w =>
-        {
-            string Opt(int i) => w.HasInput(i) ? w.In(i) : "default";
-            string OptOut(int i) => w.HasOutput(i) ? w.Out(i) : "default";
-            string mask = c.Has(3) && !boolMask ? w.In(3) : "default", bools = boolMask ? w.In(3) : "default";
-            w.Line($"{NormSupport.Runtime}{method}({w.In(0)}, {w.In(1)}, {w.In(2)}, {mask}, {bools}, {Opt(4)}, {Opt(5)}, {Opt(6)},");
-            w.Line($"    {w.Out(0)}, {OptOut(1)}, {OptOut(2)}, {OptOut(3)},");
-            w.Line($"    new {NormSupport.Runtime}AttentionShape(batch: {p.Batch}, qHeads: {p.QHeads}, kvHeads: {p.KvHeads}, qLength: {p.QLength}, kvLength: {p.KvLength}, " +
-                $"pastLength: {p.PastLength}, headSize: {p.HeadSize}, valueHeadSize: {p.ValueHeadSize}, packedHeads: {(p.Packed ? "true" : "false")}),");
-            w.Line($"    new {NormSupport.Runtime}AttentionOptions(scale: {LayerWriter.F(scale)}, softcap: {LayerWriter.F(softcap)}, causal: {(causal ? "true" : "false")}, qkMode: {mode}, " +
-                $"maskLength: {p.MaskLength}, maskBatchStride: {ms[0]}, maskHeadStride: {ms[1]}, maskRowStride: {ms[2]}));");
-        }, summary, macs);
+        var geometry = new AttentionCall.Geometry(p.Batch, p.QHeads, p.KvHeads, p.QLength, p.KvLength, p.PastLength, p.HeadSize, p.ValueHeadSize, p.Packed);
+        var options = new AttentionCall.Options(scale, softcap, causal, mode, p.MaskLength, p.MaskStrides ?? new int[3]);
+        return AttentionCall.Create(c, geometry, options, boolMask, $"{heads} of {p.HeadSize}, {p.QLength} queries x {p.Total} keys{extras}");
     }
 }

@@ -44,16 +44,23 @@ internal sealed class CausalConvWithStateOp : OpSchema
     public override Kernel? CreateKernel(OpContext c)
     {
         if (c.Type(0) is not (DataType.Float or DataType.Float16)) return null;
-        string method = c.Type(0) == DataType.Float ? "CausalConv.Run" : "HalfWidening.CausalConv";
+        bool half = c.Type(0) == DataType.Float16;
+        string method = half ? "HalfWidening.CausalConv" : "CausalConv.Run";
         int[] x = c.Shape(0);
         int k = c.Shape(1)[2];
         bool silu = Silu(c);
+        // float16: every tensor the call passes is widened into the layer's scratch.
+        long widened = Enumerable.Range(0, 4).Where(c.Has).Sum(i => c.In(i).ElementCount) + Enumerable.Range(0, 2).Where(c.HasOutput).Sum(i => c.Node.Output(i)!.ElementCount);
         return new CallKernel(c.Node, w =>
         {
             string bias = w.HasInput(2) ? w.In(2) : "default", past = w.HasInput(3) ? w.In(3) : "default";
             string present = w.HasOutput(1) ? w.Out(1) : "default";
-            w.Line($"{NormSupport.Runtime}{method}({w.In(0)}, {w.In(1)}, {bias}, {past}, {w.Out(0)}, {present}, " +
-                $"batch: {x[0]}, channels: {x[1]}, length: {x[2]}, kernel: {k}, silu: {(silu ? "true" : "false")});");
-        }, $"kernel {k}{(silu ? ", SiLU" : "")}", (long)x[0] * x[1] * x[2] * k);
+            w.Line($"{RuntimeText.Prefix}{method}({w.In(0)}, {w.In(1)}, {bias}, {past}, {w.Out(0)}, {present}, " +
+                $"batch: {x[0]}, channels: {x[1]}, length: {x[2]}, kernel: {k}, silu: {(silu ? "true" : "false")}{(half ? $", {w.Scratch}" : "")});");
+        }, (half ? "float16 widened to float32, " : "") + $"kernel {k}{(silu ? ", SiLU" : "")}", (long)x[0] * x[1] * x[2] * k)
+        {
+            Name = method,
+            ScratchBytes = half ? widened * sizeof(float) : 0,
+        };
     }
 }

@@ -36,13 +36,8 @@ internal sealed class FlexAttentionOp : OpSchema
         if (HasModifiers(c) || c.Type(0) is not (DataType.Float or DataType.Float16)) return null;
         int[] q = c.Shape(0), k = c.Shape(1), v = c.Shape(2);
         float scale = c.Node.HasAttribute("scale") ? c.Float("scale", 1f) : (float)(1.0 / Math.Sqrt(q[3]));
-        string method = c.Type(0) == DataType.Float ? "Attention.Run" : "HalfWidening.Attention";
-        return new CallKernel(c.Node, w =>
-        {
-            w.Line($"{NormSupport.Runtime}{method}({w.In(0)}, {w.In(1)}, {w.In(2)}, default, default, default, default, default, {w.Out(0)}, default, default, default,");
-            w.Line($"    new {NormSupport.Runtime}AttentionShape(batch: {q[0]}, qHeads: {q[1]}, kvHeads: {k[1]}, qLength: {q[2]}, kvLength: {k[2]}, " +
-                $"pastLength: 0, headSize: {q[3]}, valueHeadSize: {v[3]}, packedHeads: false),");
-            w.Line($"    new {NormSupport.Runtime}AttentionOptions(scale: {LayerWriter.F(scale)}, softcap: 0f, causal: false, qkMode: 0, maskLength: 0, maskBatchStride: 0, maskHeadStride: 0, maskRowStride: 0));");
-        }, $"{q[1]} query heads on {k[1]} key/value heads of {q[3]}, {q[2]} queries x {k[2]} keys", (long)q[0] * q[1] * q[2] * k[2] * (q[3] + v[3]));
+        var geometry = new AttentionCall.Geometry(q[0], q[1], k[1], q[2], k[2], 0, q[3], v[3], Packed: false);
+        var options = new AttentionCall.Options(scale, 0f, false, 0, 0, new int[3]);
+        return AttentionCall.Create(c, geometry, options, boolMask: false, $"{q[1]} query heads on {k[1]} key/value heads of {q[3]}, {q[2]} queries x {k[2]} keys");
     }
 }

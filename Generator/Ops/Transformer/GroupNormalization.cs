@@ -42,7 +42,7 @@ internal sealed class GroupNormalizationOp : OpSchema
         float epsilon = c.Float("epsilon", 1e-5f);
         string perGroup = PerGroup(c) ? "true" : "false";
         return new CallKernel(c.Node, w =>
-            w.Line($"{NormSupport.Runtime}GroupNorm.Normalize({w.In(0)}, {w.In(1)}, {w.In(2)}, {w.Out(0)}, batch: {x[0]}, channels: {x[1]}, spatial: {spatial}, " +
+            w.Line($"{RuntimeText.Prefix}GroupNorm.Normalize({w.In(0)}, {w.In(1)}, {w.In(2)}, {w.Out(0)}, batch: {x[0]}, channels: {x[1]}, spatial: {spatial}, " +
                 $"groups: {groups}, perGroup: {perGroup}, epsilon: {LayerWriter.F(epsilon)});"),
             $"{groups} groups of {x[1] / groups} channels x {spatial}, epsilon {LayerWriter.F(epsilon)}") { InPlaceInputs = new[] { 0 } };
     }

@@ -50,7 +50,7 @@ internal sealed class LayerNormalizationOp : OpSchema
         return new CallKernel(c.Node, w =>
         {
             string mean = w.HasOutput(1) ? w.Out(1) : "default", inv = w.HasOutput(2) ? w.Out(2) : "default";
-            w.Line($"{NormSupport.Runtime}LayerNorm.Normalize({w.In(0)}, {scale(w)}, {bias(w)}, {w.Out(0)}, {mean}, {inv}, " +
+            w.Line($"{RuntimeText.Prefix}LayerNorm.Normalize({w.In(0)}, {scale(w)}, {bias(w)}, {w.Out(0)}, {mean}, {inv}, " +
                 $"rows: {rows}, cols: {cols}, epsilon: {LayerWriter.F(epsilon)});");
         }, NormSupport.Summary(axis, rows, cols, epsilon)) { InPlaceInputs = new[] { 0 } };
     }

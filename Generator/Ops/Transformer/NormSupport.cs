@@ -11,8 +11,6 @@ namespace ModelCompiler.Ops.Transformer;
 /// </summary>
 internal static class NormSupport
 {
-    public const string Runtime = "global::ModelCompiler.Runtime.";
-
     /// <summary>The normalized axis (default -1) and the [rows, cols] view.</summary>
     public static (int Axis, int Rows, int Cols) View(OpContext c)
     {

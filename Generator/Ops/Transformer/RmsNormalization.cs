@@ -33,7 +33,7 @@ internal sealed class RmsNormalizationOp : OpSchema
         if (scale is null) return null;
         float epsilon = c.Float("epsilon", 1e-5f);
         return new CallKernel(c.Node, w =>
-            w.Line($"{NormSupport.Runtime}LayerNorm.RootMeanSquare({w.In(0)}, {scale(w)}, {w.Out(0)}, rows: {rows}, cols: {cols}, epsilon: {LayerWriter.F(epsilon)});"),
+            w.Line($"{RuntimeText.Prefix}LayerNorm.RootMeanSquare({w.In(0)}, {scale(w)}, {w.Out(0)}, rows: {rows}, cols: {cols}, epsilon: {LayerWriter.F(epsilon)});"),
             NormSupport.Summary(axis, rows, cols, epsilon)) { InPlaceInputs = new[] { 0 } };
     }
 }

@@ -71,7 +71,7 @@ internal sealed class RotaryEmbeddingOp : OpSchema
         return new CallKernel(c.Node, w =>
         {
             string ids = w.HasInput(3) ? w.In(3) : "default";
-            w.Line($"{NormSupport.Runtime}Rotary.Rotate({w.In(0)}, {w.In(1)}, {w.In(2)}, {ids}, {w.Out(0)}, batch: {g.Batch}, heads: {g.Heads}, sequence: {g.Sequence}, " +
+            w.Line($"{RuntimeText.Prefix}Rotary.Rotate({w.In(0)}, {w.In(1)}, {w.In(2)}, {ids}, {w.Out(0)}, batch: {g.Batch}, heads: {g.Heads}, sequence: {g.Sequence}, " +
                 $"head: {g.Head}, rotary: {g.Rotary}, interleaved: {(interleaved ? "true" : "false")}, packedHeads: {(g.Packed ? "true" : "false")});");
         }, $"{g.Rotary} of {g.Head} per head rotated{(interleaved ? ", interleaved pairs" : "")}") { InPlaceInputs = new[] { 0 } };
     }

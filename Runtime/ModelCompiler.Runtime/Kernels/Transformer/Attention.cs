@@ -88,7 +88,8 @@ public readonly struct AttentionOptions
 /// mask leaves no key produces zeros, not NaN (the opset 24 errata, applied to both versions as ONNX's tests do).
 /// </summary>
 /// <remarks>
-/// Per key/value head, K is transposed once into scratch ([head][keys], rows padded to 16 keys), so a query row's
+/// Per key/value head, K is transposed once into scratch ([head][keys], rows padded to whole
+/// <see cref="AttentionScratch.KeyBlock"/>s; the memory plan gives the layer that scratch), so a query row's
 /// scores are head-size broadcast multiply-adds over contiguous keys (accumulated in registers), the softmax runs
 /// over the padded row with a float32 exp (<see cref="FastMath.Exp{TV}"/>; padding keys get bias -inf, so 0), and
 /// the output is one multiply-add of each value row per key: no horizontal sums but one per row. A row's bias is
@@ -99,20 +100,20 @@ public readonly struct AttentionOptions
 [SkipLocalsInit]
 public static unsafe class Attention
 {
-    private const int KeyBlock = 16;
-
     /// <summary>
     /// Y (and the optional present caches and qk_matmul_output, each skipped when empty) from Q, K, V; the float or boolean
-    /// mask, past caches and nonpad_kv_seqlen may be empty.
+    /// mask, past caches and nonpad_kv_seqlen may be empty. <paramref name="scratch"/>: at least
+    /// <c>AttentionScratch.Bytes(total keys, head size)</c> bytes, contents undefined on entry (the memory plan's region for the layer).
     /// </summary>
     public static void Run(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> mask, ReadOnlySpan<bool> boolMask, ReadOnlySpan<float> pastKey, ReadOnlySpan<float> pastValue, ReadOnlySpan<long> nonPadKvLength,
-        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options) =>
-        Run(q, k, v, mask, boolMask, pastKey, pastValue, nonPadKvLength, y, presentKey, presentValue, qk, shape, options, VectorWidth.Auto);
+        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options, Span<byte> scratch) =>
+        Run(q, k, v, mask, boolMask, pastKey, pastValue, nonPadKvLength, y, presentKey, presentValue, qk, shape, options, scratch, VectorWidth.Auto);
 
     internal static void Run(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> mask, ReadOnlySpan<bool> boolMask, ReadOnlySpan<float> pastKey, ReadOnlySpan<float> pastValue, ReadOnlySpan<long> nonPadKvLength,
-        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options, VectorWidth width)
+        Span<float> y, Span<float> presentKey, Span<float> presentValue, Span<float> qk, in AttentionShape shape, in AttentionOptions options, Span<byte> scratch,
+        VectorWidth width)
     {
         var s = shape;
         var o = options;
@@ -139,29 +140,22 @@ public static unsafe class Attention
             if (!mask.IsEmpty) Need(mask, last, nameof(mask));
             else Need(boolMask, last, nameof(boolMask));
         }
+        Need(scratch, AttentionScratch.Bytes(s.TotalLength, s.HeadSize), nameof(scratch));
         if (s.Batch == 0 || s.QLength == 0 || s.ValueHeadSize == 0) return;
 
-        int padded = (s.TotalLength + KeyBlock - 1) / KeyBlock * KeyBlock;
-        long scratchFloats = (long)s.HeadSize * padded + 2L * padded + 2L * padded; // keys transposed, scores, bias, value row pointers (8 bytes each)
-        float* scratch = (float*)KernelScratch.Get(KernelScratch.LayerSlot, scratchFloats * sizeof(float));
         fixed (float* pq = q, pk = k, pv = v, pm = mask, ppk = pastKey, ppv = pastValue, py = y, pyk = presentKey, pyv = presentValue, pqk = qk)
         fixed (bool* pbm = boolMask)
         fixed (long* pn = nonPadKvLength)
+        fixed (byte* ps = scratch)
         {
             var a = new Args
             {
                 Q = pq, K = pk, V = pv, Mask = mask.IsEmpty ? null : pm, BoolMask = boolMask.IsEmpty ? null : pbm,
                 PastKey = ppk, PastValue = ppv, NonPad = nonPadKvLength.IsEmpty ? null : pn,
                 Y = py, PresentKey = presentKey.IsEmpty ? null : pyk, PresentValue = presentValue.IsEmpty ? null : pyv, Qk = qk.IsEmpty ? null : pqk,
-                Scratch = scratch, Padded = padded,
+                Scratch = (float*)ps, Padded = AttentionScratch.PaddedKeys(s.TotalLength), Shape = s, Options = o,
             };
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Heads<MathVec512>(a, s, o); break;
-                case VectorWidth.Bits256: Heads<MathVec256>(a, s, o); break;
-                case VectorWidth.Bits128: Heads<MathVec128>(a, s, o); break;
-                default: Heads<MathVec1>(a, s, o); break;
-            }
+            MathLevel.Run<Heads, Args>(width, a);
         }
     }
 
@@ -178,64 +172,72 @@ public static unsafe class Attention
         public bool* BoolMask;
         public long* NonPad;
         public int Padded;
+        public AttentionShape Shape;
+        public AttentionOptions Options;
     }
 
-    private static void Heads<TV>(in Args a, in AttentionShape s, in AttentionOptions o) where TV : unmanaged, IMathVec<TV>
+    /// <summary>Every (batch, key/value head): keys transposed into scratch, then each query row of its query heads.</summary>
+    private struct Heads : IMathKernel<Args>
     {
-        int d = s.HeadSize, dv = s.ValueHeadSize, total = s.TotalLength, past = s.PastLength, padded = a.Padded;
-        int group = s.QHeads / s.KvHeads;
-        float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded;
-        float** values = (float**)(bias + padded);
-        bool anyMask = a.Mask is not null || a.BoolMask is not null;
-        for (int b = 0; b < s.Batch; b++)
+        public static void Run<TV>(in Args a) where TV : unmanaged, IMathVec<TV>
         {
-            long valid = a.NonPad is null ? total : a.NonPad[b];
-            // Bottom-right causal alignment: the keys that precede this query block.
-            long offset = past > 0 ? past : a.NonPad is not null ? valid - s.QLength : 0;
-            // A query row's bias depends only on its mask row and causal frontier: rebuilt when either changes.
-            long lastMaskRow = -1, lastFrontier = -1;
-            bool masked = false;
-            for (int kvh = 0; kvh < s.KvHeads; kvh++)
+            var s = a.Shape;
+            var o = a.Options;
+            int d = s.HeadSize, dv = s.ValueHeadSize, total = s.TotalLength, past = s.PastLength, padded = a.Padded;
+            int group = s.QHeads / s.KvHeads;
+            float* keysT = a.Scratch, scores = keysT + (long)d * padded, bias = scores + padded;
+            float** values = (float**)(bias + padded);
+            bool anyMask = a.Mask is not null || a.BoolMask is not null;
+            for (int b = 0; b < s.Batch; b++)
             {
-                TransposeKeys(a, s, b, kvh, keysT, padded);
-                CopyPresent(a, s, b, kvh);
-                for (int j = 0; j < total; j++) values[j] = ValueRow(a, s, b, kvh, j);
-                for (int r = 0; r < group; r++)
+                long valid = a.NonPad is null ? total : a.NonPad[b];
+                // Bottom-right causal alignment: the keys that precede this query block.
+                long offset = past > 0 ? past : a.NonPad is not null ? valid - s.QLength : 0;
+                // A query row's bias depends only on its mask row and causal frontier: rebuilt when either changes.
+                long lastMaskRow = -1, lastFrontier = -1;
+                bool masked = false;
+                for (int kvh = 0; kvh < s.KvHeads; kvh++)
                 {
-                    int h = kvh * group + r;
-                    for (int i = 0; i < s.QLength; i++)
+                    TransposeKeys(a, s, b, kvh, keysT, padded);
+                    CopyPresent(a, s, b, kvh);
+                    for (int j = 0; j < total; j++) values[j] = ValueRow(a, s, b, kvh, j);
+                    for (int r = 0; r < group; r++)
                     {
-                        long maskRow = anyMask ? (long)b * o.MaskBatchStride + (long)h * o.MaskHeadStride + (long)i * o.MaskRowStride : 0;
-                        long frontier = o.Causal ? Math.Clamp(i + offset + 1, 0, total) : total; // keys [frontier, total) are after the query
-                        if (maskRow != lastMaskRow || frontier != lastFrontier)
+                        int h = kvh * group + r;
+                        for (int i = 0; i < s.QLength; i++)
                         {
-                            masked = Bias(a, s, o, maskRow, frontier, valid, bias, padded);
-                            lastMaskRow = maskRow;
-                            lastFrontier = frontier;
+                            long maskRow = anyMask ? (long)b * o.MaskBatchStride + (long)h * o.MaskHeadStride + (long)i * o.MaskRowStride : 0;
+                            long frontier = o.Causal ? Math.Clamp(i + offset + 1, 0, total) : total; // keys [frontier, total) are after the query
+                            if (maskRow != lastMaskRow || frontier != lastFrontier)
+                            {
+                                masked = Bias(a, s, o, maskRow, frontier, valid, bias, padded);
+                                lastMaskRow = maskRow;
+                                lastFrontier = frontier;
+                            }
+                            Scores<TV>(a.Q + QOffset(s, b, h, i, d), keysT, scores, d, padded, o.Scale);
+                            var row = new Span<float>(scores, total);
+                            if (o.Softcap > 0)
+                            {
+                                TensorPrimitives.Multiply(row, 1f / o.Softcap, row);
+                                TensorPrimitives.Tanh(row, row);
+                                TensorPrimitives.Multiply(row, o.Softcap, row);
+                            }
+                            float* qkRow = a.Qk is null ? null : a.Qk + (((long)b * s.QHeads + h) * s.QLength + i) * total;
+                            if (qkRow is not null && o.QkMode <= 1) row.CopyTo(new Span<float>(qkRow, total));
+                            if (qkRow is not null && o.QkMode == 2) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), new Span<float>(qkRow, total));
+                            float* yRow = a.Y + YOffset(s, b, h, i, dv);
+                            float sum = masked ? 0f : Exponentials<TV>(scores, bias, padded);
+                            if (!(sum > 0) && !float.IsNaN(sum))
+                            {
+                                // Every key masked (or every score -inf): zero probabilities, zero output.
+                                new Span<float>(yRow, dv).Clear();
+                                if (qkRow is not null && o.QkMode == 3) new Span<float>(qkRow, total).Clear();
+                                continue;
+                            }
+                            float inverse = 1f / sum;
+                            if (qkRow is not null && o.QkMode == 3) TensorPrimitives.Multiply(row, inverse, new Span<float>(qkRow, total));
+                            Weighted<TV>(scores, values, total, yRow, dv, inverse);
                         }
-                        Scores<TV>(a.Q + QOffset(s, b, h, i, d), keysT, scores, d, padded, o.Scale);
-                        var row = new Span<float>(scores, total);
-                        if (o.Softcap > 0)
-                        {
-                            TensorPrimitives.Multiply(row, 1f / o.Softcap, row);
-                            TensorPrimitives.Tanh(row, row);
-                            TensorPrimitives.Multiply(row, o.Softcap, row);
-                        }
-                        float* qkRow = a.Qk is null ? null : a.Qk + (((long)b * s.QHeads + h) * s.QLength + i) * total;
-                        if (qkRow is not null && o.QkMode <= 1) row.CopyTo(new Span<float>(qkRow, total));
-                        if (qkRow is not null && o.QkMode == 2) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, total), new Span<float>(qkRow, total));
-                        float* yRow = a.Y + YOffset(s, b, h, i, dv);
-                        float sum = masked ? 0f : Exponentials<TV>(scores, bias, padded);
-                        if (!(sum > 0) && !float.IsNaN(sum))
-                        {
-                            // Every key masked (or every score -inf): zero probabilities, zero output.
-                            new Span<float>(yRow, dv).Clear();
-                            if (qkRow is not null && o.QkMode == 3) new Span<float>(qkRow, total).Clear();
-                            continue;
-                        }
-                        float inverse = 1f / sum;
-                        if (qkRow is not null && o.QkMode == 3) TensorPrimitives.Multiply(row, inverse, new Span<float>(qkRow, total));
-                        Weighted<TV>(scores, values, total, yRow, dv, inverse);
                     }
                 }
             }

@@ -28,28 +28,36 @@ public static unsafe class GeluKernel
         if (y.Length < x.Length) throw new ArgumentException($"Y has {y.Length} elements; X has {x.Length}.", nameof(y));
         fixed (float* px = x, py = y)
         {
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Loop<MathVec512>(px, py, x.Length, tanh); break;
-                case VectorWidth.Bits256: Loop<MathVec256>(px, py, x.Length, tanh); break;
-                case VectorWidth.Bits128: Loop<MathVec128>(px, py, x.Length, tanh); break;
-                default: Loop<MathVec1>(px, py, x.Length, tanh); break;
-            }
+            var a = new Args(px, py, x.Length);
+            if (tanh) MathLevel.Run<TanhLoop, Args>(width, a);
+            else MathLevel.Run<ErfLoop, Args>(width, a);
         }
     }
 
-    private static void Loop<TV>(float* x, float* y, int n, bool tanh) where TV : unmanaged, IMathVec<TV>
+    private readonly struct Args
     {
-        int i = 0;
-        if (tanh)
+        public readonly float* X, Y;
+        public readonly int Length;
+        public Args(float* x, float* y, int length) { X = x; Y = y; Length = length; }
+    }
+
+    private struct ErfLoop : IMathKernel<Args>
+    {
+        public static void Run<TV>(in Args a) where TV : unmanaged, IMathVec<TV>
         {
-            for (; i <= n - TV.Count; i += TV.Count) TV.Store(y + i, TanhForm(TV.Load(x + i)));
-            for (; i < n; i++) MathVec1.Store(y + i, TanhForm(MathVec1.Load(x + i)));
+            int i = 0, n = a.Length;
+            for (; i <= n - TV.Count; i += TV.Count) TV.Store(a.Y + i, ErfForm(TV.Load(a.X + i)));
+            for (; i < n; i++) MathVec1.Store(a.Y + i, ErfForm(MathVec1.Load(a.X + i)));
         }
-        else
+    }
+
+    private struct TanhLoop : IMathKernel<Args>
+    {
+        public static void Run<TV>(in Args a) where TV : unmanaged, IMathVec<TV>
         {
-            for (; i <= n - TV.Count; i += TV.Count) TV.Store(y + i, ErfForm(TV.Load(x + i)));
-            for (; i < n; i++) MathVec1.Store(y + i, ErfForm(MathVec1.Load(x + i)));
+            int i = 0, n = a.Length;
+            for (; i <= n - TV.Count; i += TV.Count) TV.Store(a.Y + i, TanhForm(TV.Load(a.X + i)));
+            for (; i < n; i++) MathVec1.Store(a.Y + i, TanhForm(MathVec1.Load(a.X + i)));
         }
     }
 

@@ -31,14 +31,27 @@ public static unsafe class GroupNorm
             throw new ArgumentException($"Scale and bias need {parameters} values each.", scale.Length < parameters ? nameof(scale) : nameof(bias));
         fixed (float* px = x, ps = scale, pb = bias, py = y)
         {
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Run<Vec512>(px, ps, pb, py, batch, channels, spatial, groups, perGroup, epsilon); break;
-                case VectorWidth.Bits256: Run<Vec256>(px, ps, pb, py, batch, channels, spatial, groups, perGroup, epsilon); break;
-                case VectorWidth.Bits128: Run<Vec128>(px, ps, pb, py, batch, channels, spatial, groups, perGroup, epsilon); break;
-                default: Run<Vec1>(px, ps, pb, py, batch, channels, spatial, groups, perGroup, epsilon); break;
-            }
+            SimdLevel.Run<Blocks, Args>(width, new Args(px, ps, pb, py, batch, channels, spatial, groups, perGroup, epsilon), threads: 1);
         }
+    }
+
+    private readonly struct Args
+    {
+        public readonly float* X, Scale, Bias, Y;
+        public readonly int Batch, Channels, Spatial, Groups;
+        public readonly bool PerGroup;
+        public readonly float Epsilon;
+
+        public Args(float* x, float* scale, float* bias, float* y, int batch, int channels, int spatial, int groups, bool perGroup, float epsilon)
+        {
+            X = x; Scale = scale; Bias = bias; Y = y; Batch = batch; Channels = channels; Spatial = spatial; Groups = groups; PerGroup = perGroup; Epsilon = epsilon;
+        }
+    }
+
+    private struct Blocks : IVectorKernel<Args>
+    {
+        public static void Run<TV>(in Args a, int threads) where TV : unmanaged, IVec<TV> =>
+            GroupNorm.Run<TV>(a.X, a.Scale, a.Bias, a.Y, a.Batch, a.Channels, a.Spatial, a.Groups, a.PerGroup, a.Epsilon);
     }
 
     private static void Run<TV>(float* x, float* scale, float* bias, float* y, int batch, int channels, int spatial, int groups, bool perGroup, float epsilon)

@@ -37,13 +37,7 @@ public static unsafe class LayerNorm
         fixed (float* px = x, ps = scale, pb = bias, py = y, pm = mean, pi = invStdDev)
         {
             var a = new Args(px, ps, bias.IsEmpty ? null : pb, py, mean.IsEmpty ? null : pm, invStdDev.IsEmpty ? null : pi, rows, cols, epsilon);
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Rows<Vec512>(a, rms: false); break;
-                case VectorWidth.Bits256: Rows<Vec256>(a, rms: false); break;
-                case VectorWidth.Bits128: Rows<Vec128>(a, rms: false); break;
-                default: Rows<Vec1>(a, rms: false); break;
-            }
+            SimdLevel.Run<LayerRows, Args>(width, a, threads: 1);
         }
     }
 
@@ -53,13 +47,7 @@ public static unsafe class LayerNorm
         fixed (float* px = x, ps = scale, py = y)
         {
             var a = new Args(px, ps, null, py, null, null, rows, cols, epsilon);
-            switch (SimdLevel.Resolve(width))
-            {
-                case VectorWidth.Bits512: Rows<Vec512>(a, rms: true); break;
-                case VectorWidth.Bits256: Rows<Vec256>(a, rms: true); break;
-                case VectorWidth.Bits128: Rows<Vec128>(a, rms: true); break;
-                default: Rows<Vec1>(a, rms: true); break;
-            }
+            SimdLevel.Run<RmsRows, Args>(width, a, threads: 1);
         }
     }
 
@@ -82,6 +70,16 @@ public static unsafe class LayerNorm
         {
             X = x; Scale = scale; Bias = bias; Y = y; Mean = mean; InvStdDev = invStdDev; Rows = rows; Cols = cols; Epsilon = epsilon;
         }
+    }
+
+    private struct LayerRows : IVectorKernel<Args>
+    {
+        public static void Run<TV>(in Args a, int threads) where TV : unmanaged, IVec<TV> => Rows<TV>(a, rms: false);
+    }
+
+    private struct RmsRows : IVectorKernel<Args>
+    {
+        public static void Run<TV>(in Args a, int threads) where TV : unmanaged, IVec<TV> => Rows<TV>(a, rms: true);
     }
 
     private static void Rows<TV>(in Args a, bool rms) where TV : unmanaged, IVec<TV>

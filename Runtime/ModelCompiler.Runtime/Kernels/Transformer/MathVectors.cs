@@ -48,6 +48,33 @@ internal unsafe interface IMathVec<TSelf> where TSelf : unmanaged, IMathVec<TSel
     static abstract TSelf SelectNonNegative(TSelf x, TSelf whenNonNegative, TSelf otherwise);
 }
 
+/// <summary>
+/// A float kernel written once over <see cref="IMathVec{TSelf}"/> (the transformer kernels that need exp, division or lane
+/// reductions), instantiated at this machine's width by <see cref="MathLevel.Run{TKernel, TArgs}"/>: the counterpart of
+/// <see cref="IVectorKernel{TArgs}"/> for the wider vector interface. <typeparamref name="TArgs"/> holds one call's
+/// pointers and sizes.
+/// </summary>
+internal interface IMathKernel<TArgs> where TArgs : struct
+{
+    /// <summary>Runs the call at vector type <typeparamref name="TV"/>.</summary>
+    static abstract void Run<TV>(in TArgs args) where TV : unmanaged, IMathVec<TV>;
+}
+
+/// <summary>The ISA dispatch of the <see cref="IMathKernel{TArgs}"/> kernels: the width <see cref="SimdLevel"/> resolves, one direct call.</summary>
+internal static class MathLevel
+{
+    public static void Run<TKernel, TArgs>(VectorWidth width, in TArgs args) where TKernel : IMathKernel<TArgs> where TArgs : struct
+    {
+        switch (SimdLevel.Resolve(width))
+        {
+            case VectorWidth.Bits512: TKernel.Run<MathVec512>(args); break;
+            case VectorWidth.Bits256: TKernel.Run<MathVec256>(args); break;
+            case VectorWidth.Bits128: TKernel.Run<MathVec128>(args); break;
+            default: TKernel.Run<MathVec1>(args); break;
+        }
+    }
+}
+
 internal unsafe struct MathVec512 : IMathVec<MathVec512>
 {
     public Vector512<float> V;

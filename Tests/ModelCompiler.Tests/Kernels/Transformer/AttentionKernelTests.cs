@@ -76,8 +76,12 @@ public sealed class AttentionKernelTests
             var ak = new float[presentK.Length];
             var av = new float[presentV.Length];
             var aqk = new float[qk.Length];
+            // Scratch as the memory plan gives it: exactly the bytes asked for, with stale contents, and a guard after it.
+            long bytes = AttentionScratch.Bytes(c.Total, d);
+            var scratch = Enumerable.Repeat((byte)0xFF, (int)bytes + Guard).ToArray();
             Attention.Run(q, k, v, mask, boolMask, c.Past > 0 ? pastK : default, c.Past > 0 ? pastV : default, c.NonPad ?? default,
-                ay, ak, av, aqk, shape, options, width);
+                ay, ak, av, aqk, shape, options, scratch.AsSpan(0, (int)bytes), width);
+            Assert.True(scratch.Skip((int)bytes).All(b => b == 0xFF), $"{name}: the kernel wrote past its {bytes} bytes of scratch at {width}");
             Close(y, ay, $"{name}: Y at {width}");
             Close(presentK, ak, $"{name}: present_key at {width}");
             Close(presentV, av, $"{name}: present_value at {width}");
@@ -85,17 +89,23 @@ public sealed class AttentionKernelTests
         }
     }
 
+    private const int Guard = 64;
+
     [Fact]
     public void Short_spans_and_bad_shapes_throw()
     {
         var shape = new AttentionShape(1, 2, 2, 3, 4, 0, 8, 8, false);
         var options = new AttentionOptions(0.3f, 0, false, 0, 0, 0, 0, 0);
-        Assert.Throws<ArgumentException>(() => Attention.Run(new float[47], new float[64], new float[64], default, default, default, default, default, new float[48], default, default, default, shape, options));
-        Assert.Throws<ArgumentException>(() => Attention.Run(new float[48], new float[64], new float[64], default, default, default, default, default, new float[47], default, default, default, shape, options));
+        Assert.Throws<ArgumentException>(() => Attention.Run(new float[47], new float[64], new float[64], default, default, default, default, default, new float[48], default, default, default, shape, options, Scratch(shape)));
+        Assert.Throws<ArgumentException>(() => Attention.Run(new float[48], new float[64], new float[64], default, default, default, default, default, new float[47], default, default, default, shape, options, Scratch(shape)));
         var masked = new AttentionOptions(0.3f, 0, false, 0, 5, 0, 0, 5);
-        Assert.Throws<ArgumentException>(() => Attention.Run(new float[48], new float[64], new float[64], new float[15], default, default, default, default, new float[48], default, default, default, shape, masked));
+        Assert.Throws<ArgumentException>(() => Attention.Run(new float[48], new float[64], new float[64], new float[15], default, default, default, default, new float[48], default, default, default, shape, masked, Scratch(shape)));
+        Assert.Throws<ArgumentException>(() => Attention.Run(new float[48], new float[64], new float[64], default, default, default, default, default, new float[48], default, default, default, shape, options,
+            new byte[AttentionScratch.Bytes(4, 8) - 1]));
         Assert.Throws<ArgumentException>(() => new AttentionShape(1, 3, 2, 1, 1, 0, 8, 8, false));
     }
+
+    private static byte[] Scratch(in AttentionShape s) => new byte[AttentionScratch.Bytes(s.TotalLength, s.HeadSize)];
 
     /// <summary>Element stride of the mask for batch (0), head (1) and query row (2); 0 where it broadcasts.</summary>
     private static int MaskStride(Case c, int axis)

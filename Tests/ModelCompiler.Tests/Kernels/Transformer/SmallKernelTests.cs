@@ -77,7 +77,11 @@ public sealed class SmallKernelTests
         float[] R(float[] v) => v.Select(f => (float)(Half)f).ToArray();
         var (hExpected, _) = CausalReference(R(x), R(w), withBias ? R(bias) : null, withPast ? R(past) : null, batch, channels, length, k, silu);
         var hy = new Half[expected.Length];
-        HalfWidening.CausalConv(H(x), H(w), withBias ? H(bias) : default, withPast ? H(past) : default, hy, new Half[expectedState.Length], batch, channels, length, k, silu);
+        int widened = (withBias ? bias.Length : 0) + (withPast ? past.Length : 0) + x.Length + w.Length + hy.Length + expectedState.Length;
+        HalfWidening.CausalConv(H(x), H(w), withBias ? H(bias) : default, withPast ? H(past) : default, hy, new Half[expectedState.Length], batch, channels, length, k, silu,
+            new byte[widened * sizeof(float)]);
+        Assert.Throws<ArgumentException>(() => HalfWidening.CausalConv(H(x), H(w), withBias ? H(bias) : default, withPast ? H(past) : default, hy, new Half[expectedState.Length],
+            batch, channels, length, k, silu, new byte[widened * sizeof(float) - 1]));
         for (int i = 0; i < hy.Length; i++)
             Assert.True(Math.Abs((double)hy[i] - hExpected[i]) <= 1e-3 + 2e-3 * Math.Abs(hExpected[i]), $"float16 CausalConvWithState element {i}: {hy[i]}, expected {hExpected[i]}");
     }
@@ -92,9 +96,11 @@ public sealed class SmallKernelTests
         Half[] H(float[] a) => a.Select(f => (Half)f).ToArray();
         float[] R(float[] a) => a.Select(f => (float)(Half)f).ToArray();
         float[] y = new float[48], yk = new float[8 * total], yv = new float[8 * total], qk = new float[2 * 3 * total];
-        Attention.Run(R(q), R(k), R(v), R(mask), default, R(pk), R(pv), default, y, yk, yv, qk, shape, options);
+        Attention.Run(R(q), R(k), R(v), R(mask), default, R(pk), R(pv), default, y, yk, yv, qk, shape, options, new byte[AttentionScratch.Bytes(total, 8)]);
         Half[] hy = new Half[48], hyk = new Half[8 * total], hyv = new Half[8 * total], hqk = new Half[2 * 3 * total];
-        HalfWidening.Attention(H(q), H(k), H(v), H(mask), default, H(pk), H(pv), default, hy, hyk, hyv, hqk, shape, options);
+        long scratch = AttentionScratch.HalfBytes(48 + 40 + 40 + 7 + 16 + 16 + hy.Length + hyk.Length + hyv.Length + hqk.Length, total, 8);
+        HalfWidening.Attention(H(q), H(k), H(v), H(mask), default, H(pk), H(pv), default, hy, hyk, hyv, hqk, shape, options, new byte[scratch]);
+        Assert.Throws<ArgumentException>(() => HalfWidening.Attention(H(q), H(k), H(v), H(mask), default, H(pk), H(pv), default, hy, hyk, hyv, hqk, shape, options, new byte[scratch - 1]));
         foreach (var (f, h, what) in new[] { (y, hy, "Y"), (yk, hyk, "present_key"), (yv, hyv, "present_value"), (qk, hqk, "qk_matmul_output") })
             for (int i = 0; i < f.Length; i++)
                 Assert.True((float)h[i] == (float)(Half)f[i], $"float16 attention {what} element {i}: {h[i]}, expected {(Half)f[i]} (the float32 result rounded once)");
