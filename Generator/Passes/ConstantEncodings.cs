@@ -14,6 +14,7 @@ internal static class ConstantEncodings
     public static void Annotate(Node node, Tensor[] results)
     {
         if (results.Length == 0 || results[0].Type != DataType.Float) return;
+        Ops.Qonnx.TransposedEncoding.Annotate(node, results);
         if (node.Domain.Length == 0 && node.OpType is "Cast" or "CastLike" && node.Input(0)?.Constant is { Type: DataType.Float16 } half)
         {
             results[0] = results[0].WithEncoding(TensorEncoding.Widened(half));
