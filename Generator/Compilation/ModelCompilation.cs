@@ -53,7 +53,7 @@ internal sealed record TensorSignature(string Name, DataType Type, int[] Shape, 
 
 /// <summary>
 /// The whole compiler as one call: read -> pin inputs -> check support -> infer shapes and fold constants ->
-/// simplify -> fuse QDQ groups into integer ops -> fold bias Adds and BatchNorm -> fuse activations and residual Adds into
+/// simplify -> fuse QDQ groups into integer ops -> fuse LayerNorm/GELU subgraphs -> fold bias Adds and BatchNorm -> fuse activations and residual Adds into
 /// Conv/Gemm/MatMul -> choose kernels -> plan memory -> emit. The source generator and the
 /// build-time CLI (which writes the weight blob) both call this, so they always agree on the layout.
 /// </summary>
@@ -135,6 +135,7 @@ internal static class ModelCompilation
         if (HasErrors(diagnostics)) return Fail();
         foreach (var g in graphs)
         {
+            Passes.Transformer.TransformerFusion.Run(g);
             BinaryLayerFusion.Run(g);
             LowBitLayerFusion.Run(g);
             BiasAddFolding.Run(g);
