@@ -27,7 +27,7 @@ internal sealed class SparseKernelProvider : IKernelProvider
             int rows = s.OutChannels, columns = s.InChannels;
             var weights = w.ToFloats();
             Func<int, int, long> at = (r, col) => (long)r * columns + col;
-            if (!Worth(weights, rows, columns, at, dotRows: false, out long entries)) return null;
+            if (!Worth(weights, rows, columns, at, s.OutHeight * s.OutWidth, out long entries)) return null;
             float[]? bias = c.Has(2) ? c.Const(2)!.ToFloats() : null;
             return new SparseRowsKernel(c, SparseRowsFormat.Encode(weights, rows, columns, at), bias, rows, columns,
                 pixels: s.OutHeight * s.OutWidth, batches: s.Batch, entries, s.Summary, s.Macs);
@@ -37,7 +37,7 @@ internal sealed class SparseKernelProvider : IKernelProvider
             var weights = b.ToFloats();
             int k = g.K, n = g.N;
             Func<int, int, long> at = g.TransposedB ? (r, col) => (long)r * k + col : (r, col) => (long)col * n + r;
-            if (!Worth(weights, n, k, at, dotRows: true, out long entries)) return null;
+            if (!Worth(weights, n, k, at, pixels: 1, out long entries)) return null;
             return new SparseRowsKernel(c, SparseRowsFormat.Encode(weights, n, k, at, g.Alpha), g.Bias, n, k, pixels: 1, batches: g.M,
                 entries, Ops.Nn.ConvOp.WithFusion(c, g.Summary), (long)g.M * n * k);
         }
@@ -47,13 +47,13 @@ internal sealed class SparseKernelProvider : IKernelProvider
         s.Groups == 1 && s.KernelHeight == 1 && s.KernelWidth == 1 && s.StrideHeight == 1 && s.StrideWidth == 1
         && s.PadTop == 0 && s.PadLeft == 0 && s.OutHeight == s.InHeight && s.OutWidth == s.InWidth;
 
-    private static bool Worth(float[] weights, int rows, int columns, Func<int, int, long> at, bool dotRows, out long entries)
+    private static bool Worth(float[] weights, int rows, int columns, Func<int, int, long> at, int pixels, out long entries)
     {
         long total = (long)rows * columns;
         entries = 0;
         if (total < SparseCostModel.MinimumWeights) return false;
         entries = SparseRowsFormat.Entries(weights, rows, columns, at);
-        return SparseCostModel.PrefersSparse(entries, total, dotRows);
+        return SparseCostModel.PrefersSparse(entries, total, pixels);
     }
 }
 

@@ -73,7 +73,7 @@ public sealed class PrunedModelTests
 
     public static TheoryData<double, int> Sparsities() => new()
     {
-        { 0.0, 1 }, { 0.5, 1 }, { 0.7, 1 }, { 0.8, 1 }, { 0.9, 1 }, { 0.95, 1 }, { 0.9, 4 }, { 0.8, 8 },
+        { 0.0, 1 }, { 0.5, 1 }, { 0.7, 1 }, { 0.8, 1 }, { 0.9, 1 }, { 0.95, 1 }, { 0.9, 4 }, { 0.9, 8 },
     };
 
     [Theory]
@@ -92,16 +92,19 @@ public sealed class PrunedModelTests
 
         var layers = compiled.Result.LayerSummaries;
         var sparse = layers.Where(l => l.Kernel.Contains("SparseRows", StringComparison.Ordinal)).Select(l => l.OpType).ToList();
-        // At 80% zeros and more every pruned layer with 1024 weights or more runs sparse (the MatMul has 960:
-        // it stays dense); at 50% none does.
-        if (zeros >= 0.8) Assert.Equal(new[] { "Conv", "Conv", "Gemm" }, sparse);
-        if (zeros <= 0.5) Assert.Empty(sparse);
+        // With 144 pixels the 1x1 convolutions run sparse from 80% zeros (SparseCostModel); the fully connected
+        // layers stay dense (measured slower sparse at every tested density).
+        if (zeros >= 0.8) Assert.Equal(new[] { "Conv", "Conv" }, sparse);
+        if (zeros <= 0.7) Assert.Empty(sparse);
+        // The layer comments say which layers run sparse, with their zero fraction and stored bytes.
+        if (zeros >= 0.8) Assert.Contains("kernel SparseRows.Multiply, sparse: ", compiled.Result.Source, StringComparison.Ordinal);
     }
 
     [Fact]
     public void The_weight_blob_at_90_percent_zeros_is_at_most_15_percent_of_the_dense_one()
     {
-        int c = 256, s = 4, f = 512;
+        // Weights mostly in the 1x1 convolutions (which run sparse); the small fully connected layers stay dense.
+        int c = 256, s = 12, f = 8;
         var dense = InMemoryCompiler.Generate(Model(c, s, f, 0, 1, 3), "Sizes.Dense").Result;
         var pruned = InMemoryCompiler.Generate(Model(c, s, f, 0.9, 1, 3), "Sizes.Pruned90").Result;
         Assert.True(dense.Success && pruned.Success, string.Join("; ", dense.Diagnostics.Concat(pruned.Diagnostics)));
@@ -126,6 +129,6 @@ public sealed class PrunedModelTests
         }
         int sparse = compiled.Result.LayerSummaries.Count(l => l.Kernel.Contains("SparseRows", StringComparison.Ordinal));
         TestContext.Current.TestOutputHelper?.WriteLine($"{name}: {sparse} layers run sparse");
-        Assert.True(sparse >= 30, $"{name}: only {sparse} layers run sparse"); // 34 pointwise convolutions + the classifier
+        Assert.True(sparse >= 20, $"{name}: only {sparse} layers run sparse"); // 34 pointwise convolutions, those on 7x7 maps stay dense
     }
 }
