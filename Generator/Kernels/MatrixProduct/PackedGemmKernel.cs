@@ -17,7 +17,17 @@ internal sealed class GemmKernelProvider : IKernelProvider
 {
     public int Priority => 100;
 
-    public Kernel? TryCreate(OpContext c)
+    public Kernel? TryCreate(OpContext c) =>
+        GemmOperands.TryMatch(c) is { } g ? new PackedGemmKernel(c, g.M, g.N, g.K, g.TransposedB, g.Alpha, g.Bias, g.Summary) : null;
+}
+
+/// <summary>
+/// A float Gemm/MatMul with a constant 2-D B that the constant-B kernels take (see <see cref="GemmKernelProvider"/>):
+/// y[m, n] = alpha * A[m, k] * B[k, n] (B stored transposed when <see cref="TransposedB"/>) + bias[n].
+/// </summary>
+internal sealed record GemmOperands(int M, int N, int K, bool TransposedB, float Alpha, float[]? Bias, string Summary)
+{
+    public static GemmOperands? TryMatch(OpContext c)
     {
         var node = c.Node;
         if (node.Domain.Length != 0 || node.OpType is not ("Gemm" or "MatMul") || c.Type(0) != DataType.Float) return null;
@@ -40,7 +50,7 @@ internal sealed class GemmKernelProvider : IKernelProvider
                 bias = Enumerable.Range(0, n).Select(j => beta * values[values.Length == 1 ? 0 : j]).ToArray();
             }
             string summary = $"{m}x{k} * {k}x{n}{(ta ? ", A transposed" : "")}{(tb ? ", B transposed" : "")}";
-            return new PackedGemmKernel(c, m, n, k, tb, alpha, bias, summary);
+            return new GemmOperands(m, n, k, tb, alpha, bias, summary);
         }
         else
         {
@@ -49,7 +59,7 @@ internal sealed class GemmKernelProvider : IKernelProvider
             int m = (int)ShapeText.Product(a.Take(a.Length - 1).ToArray());
             float[]? bias = node.Epilogue?.Bias?.Constant?.ToFloats();
             string rows = a.Length > 2 ? $"{ShapeText.Format(a.Take(a.Length - 1).ToArray())} rows, " : "";
-            return new PackedGemmKernel(c, m, n, k, transposedB: false, alpha: 1f, bias, $"{rows}{m}x{k} * {k}x{n}");
+            return new GemmOperands(m, n, k, false, 1f, bias, $"{rows}{m}x{k} * {k}x{n}");
         }
     }
 }

@@ -65,6 +65,11 @@ internal static class RuntimeApi
         public const string AddBias = "Gemm.AddBias";
     }
 
+    public static class SparseRows
+    {
+        public const string Multiply = "SparseRows.Multiply";
+    }
+
     public static class MaxPool2D
     {
         public const string Run = "MaxPool2D.Run";
@@ -115,6 +120,7 @@ file static class RuntimeApiCheck
     private const int PackedWeightGemm = 1 / (RuntimeApi.PackedWeightGemm.Multiply == nameof(Runtime.PackedWeightGemm) + "." + nameof(Runtime.PackedWeightGemm.Multiply)
         && RuntimeApi.PackedWeightGemm.Multiply8 == nameof(Runtime.PackedWeightGemm) + "." + nameof(Runtime.PackedWeightGemm.Multiply8) ? 1 : 0);
     private const int Gemm = 1 / (RuntimeApi.Gemm.AddBias == nameof(Runtime.Gemm) + "." + nameof(Runtime.Gemm.AddBias) ? 1 : 0);
+    private const int SparseRows = 1 / (RuntimeApi.SparseRows.Multiply == nameof(Runtime.SparseRows) + "." + nameof(Runtime.SparseRows.Multiply) ? 1 : 0);
     private const int MaxPool2D = 1 / (RuntimeApi.MaxPool2D.Run == nameof(Runtime.MaxPool2D) + "." + nameof(Runtime.MaxPool2D.Run) ? 1 : 0);
     private const int Recurrent = 1 / (RuntimeApi.Recurrent.LstmRun == nameof(Runtime.Lstm) + "." + nameof(Runtime.Lstm.Run)
         && RuntimeApi.Recurrent.LstmRunUnpacked == nameof(Runtime.Lstm) + "." + nameof(Runtime.Lstm.RunUnpacked)
