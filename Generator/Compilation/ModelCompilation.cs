@@ -41,10 +41,13 @@ internal sealed class CompileResult
     public Lazy<ImmutableArray<LayerSummary>>? SummarizeLayers { get; init; }
 }
 
-/// <summary>A graph input or output as the generated API exposes it.</summary>
-internal sealed record TensorSignature(string Name, DataType Type, int[] Shape)
+/// <summary>
+/// A graph input or output as the generated API exposes it. <see cref="Bounded"/>: the first dimension of
+/// <see cref="Shape"/> is an upper bound; Predict returns the actual row count through an out parameter.
+/// </summary>
+internal sealed record TensorSignature(string Name, DataType Type, int[] Shape, bool Bounded = false)
 {
-    public static TensorSignature Of(Value v) => new(v.Name, v.Type, v.Shape ?? Array.Empty<int>());
+    public static TensorSignature Of(Value v) => new(v.Name, v.Type, v.Shape ?? Array.Empty<int>(), BoundedOutputs.IsBounded(v));
     public long Length => ShapeText.Product(Shape);
 }
 
@@ -77,6 +80,7 @@ internal static class ModelCompilation
         cancellationToken.ThrowIfCancellationRequested();
 
         Simplify.Run(graph);
+        BoundedOutputs.Check(graph, diagnostics);
         try { QdqFusion.Run(graph, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();

@@ -62,7 +62,8 @@ internal static class OnnxRuntimeCompilation
             DataType type = o.Type != DataType.Undefined ? o.Type : declaredType;
             int[]? shape = o.Shape;
             string source = "inferred";
-            if (shape is null || shape.Any(d => d < 0))
+            // A data-dependent row count (NonMaxSuppression) has only a bound here; ONNX Runtime returns the real shape.
+            if (shape is null || shape.Any(d => d < 0) || BoundedOutputs.IsBounded(o))
             {
                 shape = declaredShape;
                 source = "declared by the model";

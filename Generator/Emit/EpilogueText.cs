@@ -1,5 +1,6 @@
 using ModelCompiler.Contract;
-using ModelCompiler.Passes;
+using System.Linq;
+using ModelCompiler.Graph;
 
 namespace ModelCompiler.Emit;
 
@@ -15,16 +16,10 @@ internal static class EpilogueText
         return $"new {runtime}{RuntimeApi.Epilogue.Type}(beforeAdd: {(e.BeforeAdd is null ? runtime + "Act.None" : Of(e.BeforeAdd))}, afterAdd: {Of(e.AfterAdd)})";
     }
 
-    /// <summary>The <c>Act</c> expression for one fused activation.</summary>
+    /// <summary>The <c>Act</c> expression for one fused activation: <c>Act.Relu</c>, <c>Act.Clip(0f, 6f)</c>...</summary>
     public static string Of(FusedActivation a)
     {
-        const string act = RuntimeText.Prefix + "Act.";
-        return a.Kind switch
-        {
-            "Clip" => $"{act}Clip({Literals.Float(a.Alpha)}, {Literals.Float(a.Beta)})",
-            "LeakyRelu" => $"{act}LeakyRelu({Literals.Float(a.Alpha)})",
-            "HardSigmoid" => $"{act}HardSigmoid({Literals.Float(a.Alpha)}, {Literals.Float(a.Beta)})",
-            _ => act + a.Kind,
-        };
+        string act = RuntimeText.Prefix + "Act." + a.Kind;
+        return a.Parameters.Count == 0 ? act : $"{act}({string.Join(", ", a.Parameters.Select(Literals.Float))})";
     }
 }

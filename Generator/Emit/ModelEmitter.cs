@@ -5,6 +5,7 @@ using ModelCompiler.Compilation;
 using ModelCompiler.Contract;
 using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
+using ModelCompiler.Passes;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Emit;
@@ -128,6 +129,7 @@ internal sealed class ModelEmitter
         _api.EmitPredictDocs(w);
         w.Open($"public static void Predict({_api.Parameters})");
         _api.EmitLengthGuards(w);
+        EmitCountInits(w);
         w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
 
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
@@ -148,7 +150,7 @@ internal sealed class ModelEmitter
         {
             int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
             w.Line($"// Layers L{from} to L{to - 1}; Predict is split in stages so that each method stays small enough for the JIT to optimize.");
-            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {_api.Parameters})");
+            w.Open($"private static void Stage{s}(global::System.Span<byte> arena, {_api.StageParameters})");
             EmitCalls(w, from, to);
             w.Close();
             w.Line();
@@ -173,6 +175,7 @@ internal sealed class ModelEmitter
         w.Open($"public static void PredictProfiled({parameters})");
         _api.EmitLengthGuards(w);
         w.Line($"if (ticksPerLayer.Length != LayerCount) {RuntimeText.Prefix}{RuntimeApi.Guard.WrongLength}(nameof(ticksPerLayer), LayerCount, ticksPerLayer.Length, \"[LayerCount]\");");
+        EmitCountInits(w);
         w.Line($"global::System.Span<byte> arena = {RuntimeText.Prefix}{RuntimeApi.Arena.ForCurrentThread}(ScratchBytes);");
         int stages = (_layers.Count + LayersPerStage - 1) / LayersPerStage;
         if (stages <= 1)
@@ -191,7 +194,7 @@ internal sealed class ModelEmitter
         for (int s = 0; s < stages; s++)
         {
             int from = s * LayersPerStage, to = Math.Min(_layers.Count, from + LayersPerStage);
-            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {parameters})");
+            w.Open($"private static void ProfiledStage{s}(global::System.Span<byte> arena, {_api.StageParameters}, global::System.Span<long> ticksPerLayer)");
             EmitCalls(w, from, to, profiled: true);
             w.Close();
             w.Line();
@@ -207,9 +210,25 @@ internal sealed class ModelEmitter
             if (_kernels[n].IsAlias && !_graph.IsGraphOutput(n.Output(0)!) || _plan.IsElided(n)) continue;
             var args = LayerInputs(n).Select(v => Expr(v)).Concat(n.Outputs.Where(o => o is not null).Select(o => Expr(o!)));
             if (_plan.TryGetScratch(n, out long scratch)) args = args.Concat(new[] { $"Buf<byte>(arena, {scratch}, {_kernels[n].ScratchBytes})" });
-            w.Line($"{MethodName(i, n)}({string.Join(", ", args)});");
+            string count = RowCount(n) is { } name ? name + " = " : "";
+            w.Line($"{count}{MethodName(i, n)}({string.Join(", ", args)});");
             if (profiled) w.Line($"start = Lap(ticksPerLayer, {i}, start);");
         }
+    }
+
+    /// <summary>Predict's row counts (outputs with a data-dependent number of rows) start at 0; the layer that writes each output sets it.</summary>
+    private void EmitCountInits(CodeWriter w)
+    {
+        foreach (string? count in _api.CountNames)
+            if (count is not null) w.Line($"{count} = 0;");
+    }
+
+    /// <summary>The count parameter that node <paramref name="n"/>'s layer method returns into, when its output 0 has a data-dependent number of rows.</summary>
+    private string? RowCount(Node n)
+    {
+        if (n.Output(0) is not { } v || !BoundedOutputs.IsBounded(v)) return null;
+        int k = _graph.Outputs.IndexOf(v);
+        return k >= 0 ? _api.CountNames[k] : null;
     }
 
     /// <summary>Graph outputs not written by a layer: constants, graph inputs, and values listed twice.</summary>
@@ -289,7 +308,8 @@ internal sealed class ModelEmitter
         if (kernel.IsAlias) new CopyKernel(n).Emit(lw);
         else kernel.Emit(lw);
         w.Line("//     " + Literals.Comment(LayerPlanText.Describe(kernel, body.ToString(), ScratchOf(n))));
-        w.Open($"private static void {MethodName(index, n)}({string.Join(", ", signature)})");
+        string returns = RowCount(n) is null ? "void" : "int"; // a bounded output's layer returns its row count
+        w.Open($"private static {returns} {MethodName(index, n)}({string.Join(", ", signature)})");
         w.Append(body);
         w.Close();
         w.Line();

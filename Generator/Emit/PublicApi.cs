@@ -31,7 +31,16 @@ internal sealed class PublicApi
         }
         InputNames = inputs.Select(v => Unique(inputs.Count == 1 ? "input" : Identifiers.CamelCase(v.Name, "input"))).ToList();
         OutputNames = outputs.Select(v => Unique(outputs.Count == 1 ? "output" : Identifiers.CamelCase(v.Name, "output"))).ToList();
+        CountNames = outputs.Select((v, k) => v.Bounded ? Unique(OutputNames[k].TrimStart('@') + "Count") : null).ToList();
     }
+
+    /// <summary>
+    /// For each output whose number of rows depends on the data (<see cref="TensorSignature.Bounded"/>), the
+    /// name of Predict's <c>out int</c> parameter that receives it; null for the others.
+    /// </summary>
+    public IReadOnlyList<string?> CountNames { get; }
+
+    private IEnumerable<string> Counts(string modifier) => CountNames.Where(n => n is not null).Select(n => $"{modifier} {n}");
 
     /// <summary>Predict's span parameter for each graph input, in graph order.</summary>
     public IReadOnlyList<string> InputNames { get; }
@@ -47,21 +56,28 @@ internal sealed class PublicApi
     }
 
     /// <summary>The comma-separated parameter list of Predict (and of the stages it calls).</summary>
-    public string Parameters =>
-        string.Join(", ", _inputs.Select((v, k) => $"global::System.ReadOnlySpan<{v.Type.CSharpName()}> {InputNames[k]}")
-            .Concat(_outputs.Select((v, k) => $"global::System.Span<{v.Type.CSharpName()}> {OutputNames[k]}")));
+    public string Parameters => ParameterList("out int");
 
-    /// <summary>Predict's parameter names, comma-separated, for forwarding calls.</summary>
-    public string Arguments => string.Join(", ", InputNames.Concat(OutputNames));
+    /// <summary>The parameter list of the stages Predict calls: row counts passed by ref (Predict sets them to 0 first).</summary>
+    public string StageParameters => ParameterList("ref int");
+
+    private string ParameterList(string countModifier) =>
+        string.Join(", ", _inputs.Select((v, k) => $"global::System.ReadOnlySpan<{v.Type.CSharpName()}> {InputNames[k]}")
+            .Concat(_outputs.Select((v, k) => $"global::System.Span<{v.Type.CSharpName()}> {OutputNames[k]}"))
+            .Concat(Counts(countModifier)));
+
+    /// <summary>Predict's parameter names, comma-separated, for forwarding calls to the stages (row counts by ref).</summary>
+    public string Arguments => string.Join(", ", InputNames.Concat(OutputNames).Concat(Counts("ref")));
 
     /// <summary>The Length and Shape constants of every input and output.</summary>
     public void EmitShapeConstants(CodeWriter w)
     {
         void Pair(string prefix, TensorSignature v, string role)
         {
-            w.Line($"/// <summary>Number of {v.Type.OnnxName()} elements in {role} <c>{Literals.Xml(v.Name)}</c> (shape {ShapeText.Format(v.Shape)}).</summary>");
+            string bound = v.Bounded ? $"; the first dimension is the most rows it can hold, Predict reports how many it wrote" : "";
+            w.Line($"/// <summary>Number of {v.Type.OnnxName()} elements in {role} <c>{Literals.Xml(v.Name)}</c> (shape {ShapeText.Format(v.Shape)}{bound}).</summary>");
             w.Line($"public const int {prefix}Length = {v.Length};");
-            w.Line($"/// <summary>Shape of {role} <c>{Literals.Xml(v.Name)}</c>, outermost dimension first.</summary>");
+            w.Line($"/// <summary>Shape of {role} <c>{Literals.Xml(v.Name)}</c>, outermost dimension first{(v.Bounded ? " (the first one an upper bound)" : "")}.</summary>");
             w.Line($"public static global::System.ReadOnlySpan<int> {prefix}Shape => {Literals.IntSpan(v.Shape)};");
             w.Line();
         }
@@ -92,6 +108,12 @@ internal sealed class PublicApi
         {
             var v = _outputs[k];
             w.Line($"/// <param name=\"{OutputNames[k].TrimStart('@')}\">Receives output <c>{Literals.Xml(v.Name)}</c>: {v.Type.OnnxName()}[{ShapeText.Format(v.Shape)}], exactly <see cref=\"{LengthConst(k, false)}\"/> elements.</param>");
+        }
+        for (int k = 0; k < _outputs.Count; k++)
+        {
+            if (CountNames[k] is not { } count) continue;
+            var v = _outputs[k];
+            w.Line($"/// <param name=\"{count}\">Receives how many rows of <paramref name=\"{OutputNames[k].TrimStart('@')}\"/> hold results (at most {(v.Shape.Length > 0 ? v.Shape[0] : 0)}: the number depends on the data); the rows after them hold no result.</param>");
         }
     }
 

@@ -29,7 +29,7 @@ internal sealed class Node
     public Dictionary<string, Attribute> Attributes { get; } = new();
 
     /// <summary>Activations and a residual Add fused into this Conv, Gemm or MatMul by <see cref="Passes.EpilogueFusion"/>.</summary>
-    public Passes.FusedEpilogue? Epilogue { get; set; }
+    public FusedEpilogue? Epilogue { get; set; }
 
     public string DomainDisplay => Domain.Length == 0 ? "ai.onnx" : Domain;
 

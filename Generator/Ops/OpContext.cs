@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Graph;
 
@@ -27,7 +28,25 @@ internal sealed class OpContext
     public Tensor? Const(int i) => Node.Input(i)?.Constant;
 
     public Tensor RequireConst(int i, string what) =>
-        Const(i) ?? throw new ModelError($"{what} (input {i}, '{In(i).Name}') must be a constant known at build time; ModelCompiler compiles static graphs");
+        Const(i) ?? throw new ModelError($"{what} (input {i}, '{In(i).Name}') must be a constant known at build time{ComputedFrom(In(i))}; ModelCompiler compiles static graphs");
+
+    /// <summary>", but it is computed from graph input 'x'" when a non-constant value is not itself a graph input: the input to pin or bake.</summary>
+    private static string ComputedFrom(Value v)
+    {
+        if (v.Producer is null) return "";
+        var sources = new SortedSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<Value>();
+        var pending = new Stack<Value>();
+        pending.Push(v);
+        while (pending.Count > 0)
+        {
+            var x = pending.Pop();
+            if (x.IsConstant || !seen.Add(x)) continue;
+            if (x.Producer is null) { sources.Add(x.Name); continue; }
+            foreach (var input in x.Producer.Inputs) if (input is not null) pending.Push(input);
+        }
+        return sources.Count == 0 ? "" : $", but it is computed from graph input{(sources.Count > 1 ? "s" : "")} {string.Join(", ", sources.Select(n => $"'{n}'"))}";
+    }
 
     public bool AllInputsConstant => Node.Inputs.All(v => v is null || v.IsConstant);
 

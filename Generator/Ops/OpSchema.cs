@@ -35,6 +35,9 @@ internal abstract class OpSchema
 
     /// <summary>Why <see cref="CreateKernel"/> returned null, for the diagnostic.</summary>
     public virtual string? WhyNoKernel(OpContext c) => null;
+
+    /// <summary>What the passes may do with this op (element-wise, commutes with dequantization, fusable activation...).</summary>
+    public virtual OpTraits Traits => OpTraits.None;
 }
 
 /// <summary>A class that contributes several schemas (for example every unary element-wise op).</summary>

@@ -2,13 +2,16 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using ModelCompiler.Graph;
+using ModelCompiler.Ops;
 
 namespace ModelCompiler.Passes;
 
 /// <summary>
 /// Folds what follows a convolution or matrix product into it, so the output is written once, finished:
-/// Conv / Gemm / MatMul [+ Add(constant bias), MatMul only] [+ activation] [+ Add(residual)] [+ activation].
-/// Activations: Relu, Clip with constant bounds (Relu6), LeakyRelu, HardSwish, HardSigmoid, Sigmoid. Runs after
+/// layer [+ Add(constant bias), MatMul only] [+ activation] [+ Add(residual)] [+ activation], where a layer is an op
+/// whose schema declares <see cref="OpTraits.AppliesEpilogue"/> (Conv, Gemm, MatMul).
+/// Activations: the ops whose schema declares a <see cref="OpTraits.FusedActivation"/> (Relu, Clip with constant
+/// bounds, LeakyRelu, HardSwish, HardSigmoid, Sigmoid today). Runs after
 /// BatchNorm folding (so Conv + BN + Relu becomes one layer) and before kernel selection, which sees the result
 /// on <see cref="Node.Epilogue"/>. A node is absorbed only when the value between it and the layer has that node
 /// as its only consumer and is not a graph output. The residual becomes input 3 of the layer (a fused MatMul
@@ -67,45 +70,23 @@ internal static class EpilogueFusion
         return fused;
     }
 
+    /// <summary>A float layer whose schema declares <see cref="OpTraits.AppliesEpilogue"/> (Conv, Gemm, MatMul) and has none yet.</summary>
     private static bool IsFusionTarget(Node n) =>
-        n.Domain.Length == 0 && n.OpType is "Conv" or "Gemm" or "MatMul" && n.Epilogue is null
+        OpRegistry.Find(n.Domain, n.OpType)?.Traits.AppliesEpilogue == true && n.Epilogue is null
         && n.Output(0) is { Type: DataType.Float, Shape: not null } && n.Outputs.Count == 1 && n.Input(0)?.Type == DataType.Float;
 
     /// <summary>The value's only consumer, when it has exactly one and is not a graph output (so nothing else needs it).</summary>
     private static Node? SoleConsumer(ModelGraph graph, Value v) =>
         v.Consumers.Count == 1 && !graph.IsGraphOutput(v) ? v.Consumers[0] : null;
 
-    /// <summary>An activation the kernels can apply while storing, with constant parameters.</summary>
+    /// <summary>
+    /// An activation the kernels can apply while storing, with constant parameters: what the op's schema declares
+    /// (<see cref="OpTraits.FusedActivation"/>), for a float node with one output.
+    /// </summary>
     private static FusedActivation? Activation(Node n)
     {
-        if (n.Domain.Length != 0 || n.Output(0) is not { Type: DataType.Float } || n.Outputs.Count != 1 || n.Input(0)?.Type != DataType.Float) return null;
-        switch (n.OpType)
-        {
-            case "Relu": return new FusedActivation("Relu", "Relu", 0, 0);
-            case "Sigmoid": return new FusedActivation("Sigmoid", "Sigmoid", 0, 0);
-            case "HardSwish": return new FusedActivation("HardSwish", "HardSwish", 0, 0);
-            case "LeakyRelu": return new FusedActivation("LeakyRelu", "LeakyRelu", n.GetFloat("alpha", 0.01f), 0);
-            case "HardSigmoid": return new FusedActivation("HardSigmoid", "HardSigmoid", n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f));
-            case "Clip":
-            {
-                float min, max;
-                if (n.Opset < 11)
-                {
-                    min = n.HasAttribute("min") ? n.GetFloat("min", 0) : -float.MaxValue;
-                    max = n.HasAttribute("max") ? n.GetFloat("max", 0) : float.MaxValue;
-                }
-                else
-                {
-                    var lo = n.Input(1);
-                    var hi = n.Input(2);
-                    if ((lo is not null && lo.Constant is null) || (hi is not null && hi.Constant is null)) return null; // run-time bounds
-                    min = lo?.Constant is { } l ? (float)l.GetDouble(0) : -float.MaxValue;
-                    max = hi?.Constant is { } h ? (float)h.GetDouble(0) : float.MaxValue;
-                }
-                return new FusedActivation("Clip", "Clip", min, max);
-            }
-            default: return null;
-        }
+        if (n.Output(0) is not { Type: DataType.Float } || n.Outputs.Count != 1 || n.Input(0)?.Type != DataType.Float) return null;
+        return OpRegistry.Find(n.Domain, n.OpType)?.Traits.FusedActivation?.Invoke(n);
     }
 
     /// <summary>An Add of the layer's output and another run-time tensor of exactly the same shape.</summary>
@@ -172,44 +153,4 @@ internal static class EpilogueFusion
         foreach (var n in absorbed) graph.Nodes.Remove(n);
         graph.RebuildLinks();
     }
-}
-
-/// <summary>An activation folded into a layer: its runtime kind and parameters.</summary>
-internal sealed record FusedActivation(string OpType, string Kind, float Alpha, float Beta)
-{
-    /// <summary>For the layer comment: "Relu", "Clip(0, 6)", "LeakyRelu(0.1)".</summary>
-    public string Text => Kind switch
-    {
-        "Clip" => $"Clip({Number(Alpha)}, {Number(Beta)})",
-        "LeakyRelu" => $"LeakyRelu({Number(Alpha)})",
-        "HardSigmoid" => $"HardSigmoid({Number(Alpha)}, {Number(Beta)})",
-        _ => Kind,
-    };
-
-    private static string Number(float f) =>
-        f == float.MaxValue ? "max" : f == -float.MaxValue ? "-max" : f.ToString("G6", CultureInfo.InvariantCulture);
-}
-
-/// <summary>
-/// What <see cref="EpilogueFusion"/> folded into a layer: y = AfterAdd(BeforeAdd(layer + Bias) + Residual).
-/// Kernels apply it while storing their output; the straightforward kernels apply it as a second pass.
-/// </summary>
-internal sealed class FusedEpilogue
-{
-    /// <summary>A MatMul's per-column bias (from a following Add of a constant); input 2 of the node.</summary>
-    public Value? Bias { get; set; }
-    public FusedActivation? BeforeAdd { get; set; }
-    public Value? Residual { get; set; }
-
-    /// <summary>The node input that holds <see cref="Residual"/> (3), or -1.</summary>
-    public int ResidualInput { get; set; } = -1;
-    public FusedActivation? AfterAdd { get; set; }
-
-    /// <summary>The fused ops in order, e.g. Conv, Add(residual), Relu.</summary>
-    public List<string> Steps { get; } = new();
-
-    /// <summary>"Conv + Add(residual) + Relu".</summary>
-    public string Summary => string.Join(" + ", Steps);
-
-    public bool HasActivationOrResidual => BeforeAdd is not null || Residual is not null || AfterAdd is not null;
 }

@@ -1,12 +1,13 @@
 using System.Collections.Generic;
 using System.Linq;
 using ModelCompiler.Graph;
+using ModelCompiler.Ops;
 
 namespace ModelCompiler.Passes;
 
 /// <summary>
-/// Graph clean-up that never changes results: Identity and inference-mode Dropout disappear (their
-/// consumers read the input directly), and nodes whose outputs nobody uses are dropped.
+/// Graph clean-up that never changes results: ops that forward their input (<see cref="OpTraits.ForwardsInput"/>:
+/// Identity, inference-mode Dropout) disappear (their consumers read the input directly), and nodes whose outputs nobody uses are dropped.
 /// </summary>
 internal static class Simplify
 {
@@ -14,8 +15,9 @@ internal static class Simplify
     {
         foreach (var node in graph.Nodes.ToList())
         {
-            bool passThrough = node.Domain.Length == 0 && (node.OpType == "Identity"
-                || (node.OpType == "Dropout" && (node.Output(1) is null || node.Output(1)!.Consumers.Count == 0 && !graph.IsGraphOutput(node.Output(1)!))));
+            // Ops whose schema says output 0 is input 0 (Identity, inference Dropout), when no other output is read.
+            bool passThrough = OpRegistry.Find(node.Domain, node.OpType)?.Traits.ForwardsInput == true
+                && node.Outputs.Skip(1).All(o => o is null || o.Consumers.Count == 0 && !graph.IsGraphOutput(o));
             if (passThrough && node.Input(0) is { } input && node.Output(0) is { } output && !output.IsConstant)
             {
                 if (GraphEdits.Forward(graph, output, input))

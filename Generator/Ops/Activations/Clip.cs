@@ -15,6 +15,29 @@ internal sealed class ClipOp : OpSchema
     public override string OpType => "Clip";
     protected override bool HasFolding => true;
 
+    /// <summary>
+    /// Element-wise; when the bounds are constants a layer before it applies it as it stores, and a QuantizeLinear
+    /// after it folds it into its integer range.
+    /// </summary>
+    public override OpTraits Traits { get; } = OpTraits.Activation(FusedBounds) with { Clamp = ClampRange };
+
+    /// <summary>The constant bounds (null where absent: the type's limits), or null when one is known only at run time.</summary>
+    private static (double? Min, double? Max)? ConstantBounds(Node n)
+    {
+        if (n.Opset < 11)
+            return (n.HasAttribute("min") ? n.GetFloat("min", 0) : (double?)null, n.HasAttribute("max") ? n.GetFloat("max", 0) : (double?)null);
+        var lo = n.Input(1);
+        var hi = n.Input(2);
+        if ((lo is not null && lo.Constant is null) || (hi is not null && hi.Constant is null)) return null; // run-time bounds
+        return (lo?.Constant?.GetDouble(0), hi?.Constant?.GetDouble(0));
+    }
+
+    private static FusedActivation? FusedBounds(Node n) =>
+        ConstantBounds(n) is { } b ? new FusedActivation("Clip", b.Min is { } min ? (float)min : -float.MaxValue, b.Max is { } max ? (float)max : float.MaxValue) : null;
+
+    private static (double Min, double Max)? ClampRange(Node n) =>
+        ConstantBounds(n) is { } b ? (b.Min ?? double.NegativeInfinity, b.Max ?? double.PositiveInfinity) : null;
+
     public override bool CanFold(OpContext c) => c.AllInputsConstant && Foldable(c.Type(0));
 
     public override void Infer(OpContext c)

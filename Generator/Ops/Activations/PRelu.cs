@@ -13,6 +13,10 @@ namespace ModelCompiler.Ops.Activations;
 internal sealed class PReluOp : OpSchema
 {
     public override string OpType => "PRelu";
+
+    /// <summary>Element-wise (with broadcasting): a quantized group of it with a constant scalar operand is one table.</summary>
+    public override OpTraits Traits => OpTraits.ElementWiseOp;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.AllInputsConstant && Foldable(c.Type(0));

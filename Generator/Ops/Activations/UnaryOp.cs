@@ -20,6 +20,7 @@ internal sealed class UnaryOp : OpSchema
     private readonly Func<DataType, bool> _types;
     private readonly string _typesText;
     private readonly bool _generic;
+    private readonly OpTraits _traits;
 
     /// <param name="opType">ONNX name.</param>
     /// <param name="runtimeMethod">Fully qualified runtime method taking (ReadOnlySpan&lt;T&gt; x, Span&lt;T&gt; y, ...).</param>
@@ -29,17 +30,19 @@ internal sealed class UnaryOp : OpSchema
     /// <param name="typesText">Those types in words, for errors.</param>
     /// <param name="foldInt">Build-time math for integer and bool types (results wrap to the type's width).</param>
     /// <param name="generic">The runtime method is generic in the element type (given explicitly unless float32).</param>
+    /// <param name="traits">What passes may do with it: element-wise by default; activations a layer can fuse say how.</param>
     public UnaryOp(string opType, string runtimeMethod, Func<OpContext, double, double>? fold, Func<OpContext, string>? args = null,
-        Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true)
-        : this(opType, _ => runtimeMethod, fold, args, types, typesText, foldInt, generic)
+        Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true, OpTraits? traits = null)
+        : this(opType, _ => runtimeMethod, fold, args, types, typesText, foldInt, generic, traits)
     {
     }
 
     /// <summary>An op whose runtime method depends on the node (Gelu's approximation), or that checks attributes first.</summary>
     public UnaryOp(string opType, Func<OpContext, string> runtimeMethod, Func<OpContext, double, double>? fold, Func<OpContext, string>? args = null,
-        Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true)
+        Func<DataType, bool>? types = null, string? typesText = null, Func<OpContext, long, long>? foldInt = null, bool generic = true, OpTraits? traits = null)
     {
         _opType = opType;
+        _traits = traits ?? OpTraits.ElementWiseOp;
         _runtimeMethod = runtimeMethod;
         _fold = fold;
         _foldInt = foldInt;
@@ -50,6 +53,7 @@ internal sealed class UnaryOp : OpSchema
     }
 
     public override string OpType => _opType;
+    public override OpTraits Traits => _traits;
     protected override bool HasFolding => _fold is not null || _foldInt is not null;
 
     public override bool CanFold(OpContext c) =>
@@ -95,13 +99,15 @@ internal sealed class ActivationOps : IOpFamily
     public IEnumerable<OpSchema> Schemas => new[]
     {
         new UnaryOp("Relu", A + "Relu", (_, x) => double.IsNaN(x) ? x : x > 0 ? x : 0, types: SignedNumeric, typesText: SignedText,
-            foldInt: (_, x) => x > 0 ? x : 0),
-        new UnaryOp("LeakyRelu", A + "LeakyRelu", (c, x) => x < 0 ? Alpha(c, 0.01f) * x : x, c => LayerWriter.F(Alpha(c, 0.01f))),
-        new UnaryOp("Sigmoid", A + "Sigmoid", (_, x) => 1 / (1 + Math.Exp(-x))),
+            foldInt: (_, x) => x > 0 ? x : 0, traits: OpTraits.Activation(_ => new FusedActivation("Relu")) with { Clamp = _ => (0, double.PositiveInfinity) }),
+        new UnaryOp("LeakyRelu", A + "LeakyRelu", (c, x) => x < 0 ? Alpha(c, 0.01f) * x : x, c => LayerWriter.F(Alpha(c, 0.01f)),
+            traits: OpTraits.Activation(n => new FusedActivation("LeakyRelu", n.GetFloat("alpha", 0.01f)))),
+        new UnaryOp("Sigmoid", A + "Sigmoid", (_, x) => 1 / (1 + Math.Exp(-x)), traits: OpTraits.Activation(_ => new FusedActivation("Sigmoid"))),
         new UnaryOp("Tanh", A + "Tanh", (_, x) => Math.Tanh(x)),
         new UnaryOp("HardSigmoid", A + "HardSigmoid", (c, x) => HardSigmoid(x, Alpha(c, 0.2f), c.Float("beta", 0.5f)),
-            c => $"{LayerWriter.F(Alpha(c, 0.2f))}, {LayerWriter.F(c.Float("beta", 0.5f))}"),
-        new UnaryOp("HardSwish", A + "HardSwish", (_, x) => x * HardSigmoid(x, 1f / 6f, 0.5f)),
+            c => $"{LayerWriter.F(Alpha(c, 0.2f))}, {LayerWriter.F(c.Float("beta", 0.5f))}",
+            traits: OpTraits.Activation(n => new FusedActivation("HardSigmoid", n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f)))),
+        new UnaryOp("HardSwish", A + "HardSwish", (_, x) => x * HardSigmoid(x, 1f / 6f, 0.5f), traits: OpTraits.Activation(_ => new FusedActivation("HardSwish"))),
         new UnaryOp("Elu", A + "Elu", (c, x) => x < 0 ? Alpha(c, 1f) * (Math.Exp(x) - 1) : x, c => LayerWriter.F(Alpha(c, 1f))),
         new UnaryOp("Selu", A + "Selu", (c, x) => x > 0 ? Gamma(c) * x : Gamma(c) * (Alpha(c, SeluAlpha) * Math.Exp(x) - Alpha(c, SeluAlpha)),
             c => $"{LayerWriter.F(Alpha(c, SeluAlpha))}, {LayerWriter.F(Gamma(c))}"),

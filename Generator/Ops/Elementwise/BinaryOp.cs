@@ -68,6 +68,10 @@ internal sealed class BinaryOp : OpSchema
     public static Func<DataType, DataType, string?> Generic(string name) => (a, _) => a.CSharpName() is { } t ? $"{name}<{t}>" : null;
 
     public override string OpType => _opType;
+
+    /// <summary>Element-wise (with broadcasting): a quantized group of it with a constant scalar operand is one table.</summary>
+    public override OpTraits Traits => OpTraits.ElementWiseOp;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) =>

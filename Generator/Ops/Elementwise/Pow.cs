@@ -51,6 +51,10 @@ internal sealed class PowOps : IOpFamily
 internal sealed class ModOp : OpSchema
 {
     public override string OpType => "Mod";
+
+    /// <summary>Element-wise (with broadcasting): a quantized group of it with a constant scalar operand is one table.</summary>
+    public override OpTraits Traits => OpTraits.ElementWiseOp;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.AllInputsConstant && Foldable(c.Type(0));

@@ -38,6 +38,10 @@ internal sealed class VariadicOp : OpSchema
     }
 
     public override string OpType => _opType;
+
+    /// <summary>Element-wise (with broadcasting): a quantized group of it with a constant scalar operand is one table.</summary>
+    public override OpTraits Traits => OpTraits.ElementWiseOp;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.AllInputsConstant && Foldable(c.Type(Present(c)[0]));

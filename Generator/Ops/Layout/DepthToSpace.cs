@@ -10,6 +10,9 @@ namespace ModelCompiler.Ops.Layout;
 /// </summary>
 internal abstract class BlockRearrangeOp : CopyOp
 {
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     protected static int BlockSize(OpContext c)
     {
         if (!c.Node.HasAttribute("blocksize")) throw new ModelError("the 'blocksize' attribute is missing");

@@ -13,6 +13,9 @@ namespace ModelCompiler.Ops.Layout;
 internal sealed class DropoutOp : OpSchema
 {
     public override string OpType => "Dropout";
+
+    /// <summary>At inference its output is its input: Simplify removes it when the mask is not read.</summary>
+    public override OpTraits Traits { get; } = new() { ForwardsInput = true };
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.Const(0) is not null && c.Type(0).BitSize() >= 8;

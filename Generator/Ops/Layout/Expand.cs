@@ -12,6 +12,9 @@ internal sealed class ExpandOp : CopyOp
 {
     public override string OpType => "Expand";
 
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);

@@ -15,6 +15,9 @@ internal sealed class GatherOp : CopyOp
 {
     public override string OpType => "Gather";
 
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     /// <summary>Up to this many constant indices become individual copies; more use the run-time kernel.</summary>
     private const int MaxUnrolledIndices = 8;
 

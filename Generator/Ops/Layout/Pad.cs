@@ -16,6 +16,10 @@ namespace ModelCompiler.Ops.Layout;
 internal sealed class PadOp : OpSchema
 {
     public override string OpType => "Pad";
+
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     protected override bool HasFolding => true;
 
     private enum Mode { Constant, Reflect, Edge, Wrap }

@@ -11,6 +11,10 @@ namespace ModelCompiler.Ops.Layout;
 internal sealed class ReshapeOp : OpSchema
 {
     public override string OpType => "Reshape";
+
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.Const(0) is not null;

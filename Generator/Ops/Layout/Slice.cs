@@ -15,6 +15,9 @@ internal sealed class SliceOp : CopyOp
 {
     public override string OpType => "Slice";
 
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     /// <summary>Per input dimension: first index, step, element count.</summary>
     private static (int Start, int Step, int Count)[] Resolve(OpContext c)
     {

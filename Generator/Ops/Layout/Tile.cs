@@ -12,6 +12,9 @@ internal sealed class TileOp : CopyOp
 {
     public override string OpType => "Tile";
 
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     private static long[] Repeats(OpContext c)
     {
         var r = c.RequireConst(1, "the repeats").ToLongs();

@@ -12,6 +12,9 @@ internal sealed class TransposeOp : CopyOp
 {
     public override string OpType => "Transpose";
 
+    /// <summary>Moves data only: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     private static int[] Perm(OpContext c)
     {
         int rank = c.Rank(0);

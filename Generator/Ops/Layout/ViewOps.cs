@@ -11,6 +11,9 @@ namespace ModelCompiler.Ops.Layout;
 /// </summary>
 internal abstract class ViewOp : OpSchema
 {
+    /// <summary>A view moves no data at all: a DequantizeLinear before it moves behind it.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     protected override bool HasFolding => true;
 
     public override bool CanFold(OpContext c) => c.Const(0) is not null;
@@ -88,6 +91,9 @@ internal sealed class UnsqueezeOp : ViewOp
 internal sealed class IdentityOp : ViewOp
 {
     public override string OpType => "Identity";
+
+    /// <summary>Moves no data, and its output is its input: Simplify removes it.</summary>
+    public override OpTraits Traits { get; } = OpTraits.DataMovement with { ForwardsInput = true };
 
     public override void Infer(OpContext c)
     {

@@ -12,6 +12,9 @@ internal sealed class ConvOp : OpSchema
 {
     public override string OpType => "Conv";
 
+    /// <summary>Its kernels apply a fused epilogue (activations, a residual Add) as they store.</summary>
+    public override OpTraits Traits { get; } = new() { AppliesEpilogue = true };
+
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);

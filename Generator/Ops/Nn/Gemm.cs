@@ -8,6 +8,9 @@ internal sealed class GemmOp : OpSchema
 {
     public override string OpType => "Gemm";
 
+    /// <summary>Its kernels apply a fused epilogue (activations, a residual Add) as they store.</summary>
+    public override OpTraits Traits { get; } = new() { AppliesEpilogue = true };
+
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);

@@ -13,6 +13,9 @@ internal sealed class MatMulOp : OpSchema
 {
     public override string OpType => "MatMul";
 
+    /// <summary>Its kernels apply a fused epilogue (activations, a residual Add) as they store.</summary>
+    public override OpTraits Traits { get; } = new() { AppliesEpilogue = true };
+
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);

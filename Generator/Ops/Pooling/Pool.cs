@@ -74,6 +74,9 @@ internal sealed class MaxPoolOp : PoolOp
 {
     public override string OpType => "MaxPool";
 
+    /// <summary>A maximum commutes with a DequantizeLinear of positive scale (a monotonic map): it runs on the integers.</summary>
+    public override OpTraits Traits => OpTraits.DataMovement;
+
     protected override bool AcceptsType(DataType t) => t is DataType.Float or DataType.Double or DataType.Float16 or DataType.Int8 or DataType.UInt8;
     protected override string TypesText => "float32, float64, float16, int8 or uint8";
 

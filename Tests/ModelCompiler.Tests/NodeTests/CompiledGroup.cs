@@ -48,7 +48,7 @@ public sealed class CompiledGroup
                     continue;
                 }
                 var first = dataSets[0];
-                string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList());
+                string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList(), Adapter.Bounded(result));
                 units[c.Name] = new List<InMemoryCompiler.Unit> { unit, new(ns + ".Adapter", adapter) };
                 group._io[c.Name] = new CaseIo(ns, dataSets);
             }

@@ -20,6 +20,9 @@ public static class Exclusions
     // Quantization (QuantizeLinear/DequantizeLinear): what the QOperator work leaves to the QDQ/int4 work.
     private const string QuantFloat8 = "float8/float4 QuantizeLinear/DequantizeLinear: generated code has no 8-bit or 4-bit float element type (as for Cast)";
 
+    private const string RoiAlignDecimals = "the expected output is written out to 4 decimals in the ONNX test (e.g. 0.3172; computed 0.317132), " +
+        "which meets ONNX's rtol 1e-3 but not this harness's 1e-4; RoiAlign matches ONNX Runtime within 1e-4 in both coordinate modes (VisionOpsOrtTests)";
+
     private const string Float16Compute = "float16 activations into Conv/MatMul/attention: the managed backend computes these in float32 only (float16 weights are widened at build time; float16 activation tensors are not)";
 
     public static readonly IReadOnlyDictionary<string, string> Reasons = new Dictionary<string, string>
@@ -192,5 +195,13 @@ public static class Exclusions
         ["test_averagepool_2d_ceil_last_window_starts_on_pad"] =
             "the expected output is written out to 4 decimals in the ONNX test (0.1511, 0.2841, 0.3572; exact: 0.151056, 0.284044, 0.357222), " +
             "which meets ONNX's rtol 1e-3 but not this harness's 1e-4; the computed values are the exact averages",
+
+        // Index, detection and audio ops (issue 16). These expected outputs are printed to 4 decimals in the ONNX
+        // tests; the same cases at full precision match ONNX Runtime within 1e-4 (VisionOpsOrtTests).
+        ["test_roialign_aligned_false"] = RoiAlignDecimals,
+        ["test_roialign_aligned_true"] = RoiAlignDecimals,
+        ["test_gridsample_bicubic"] =
+            "the expected output is written out to 4 decimals in the ONNX test (-0.1406; computed -0.140625), which meets ONNX's rtol 1e-3 but not " +
+            "this harness's 1e-4; bicubic sampling matches ONNX Runtime within 1e-4 in every padding mode (VisionOpsOrtTests)",
     };
 }

@@ -52,18 +52,7 @@ public sealed class LayoutConstantInputNodeTests
         if (c.Failure is not null && Exclusions.Reasons.TryGetValue(name, out string? reason)) Assert.Skip("excluded: " + reason);
         if (c.Failure is not null) Assert.Fail($"{name} with constant {string.Join(", ", c.Constants)}: {c.Failure}");
 
-        for (int s = 0; s < c.DataSets.Count; s++)
-        {
-            var set = c.DataSets[s];
-            var outputs = set.Outputs.Select(o => Adapter.NewArray(o.CSharpType, o.Data.Length)).ToArray();
-            Adapter.Run(c.Assembly!, c.Namespace, set.Inputs.Select(i => (object)i.Data).ToArray(), outputs);
-            for (int k = 0; k < outputs.Length; k++)
-            {
-                var expected = set.Outputs[k];
-                double rtol = expected.Data is Half[] ? 1e-3 : OnnxNodeTests.FloatRtol;
-                Compare.Close(expected.Data, outputs[k], rtol, OnnxNodeTests.FloatAtol, $"{name} (constant {string.Join(", ", c.Constants)}) data set {s} output {k} ('{expected.Name}')");
-            }
-        }
+        c.RunAndCompare(name);
     }
 
     /// <summary>
@@ -99,7 +88,8 @@ public sealed class LayoutConstantInputNodeTests
 
     private static readonly ConcurrentDictionary<string, Lazy<CompiledCase>> s_folded = new();
 
-    private sealed class CompiledCase
+    /// <summary>A node test compiled with the inputs that MC0008 names turned into initializers (also used by other op families' suites).</summary>
+    internal sealed class CompiledCase
     {
         public int Layers { get; private set; }
         public string? Skip { get; private init; }
@@ -109,7 +99,24 @@ public sealed class LayoutConstantInputNodeTests
         public System.Reflection.Assembly? Assembly { get; private set; }
         public string Namespace { get; private init; } = "";
 
-        private static readonly Regex s_constantInput = new("\\(input \\d+, '([^']*)'\\) must be a constant known at build time", RegexOptions.CultureInvariant);
+        private static readonly Regex s_constantInput = new("\\(input \\d+, '([^']*)'\\) must be a constant known at build time(?:, but it is computed from graph inputs? ((?:'[^']*'(?:, )?)+))?", RegexOptions.CultureInvariant);
+
+        /// <summary>Runs every data set and compares each output with ONNX's expected one (the node tests' tolerances).</summary>
+        public void RunAndCompare(string name)
+        {
+            for (int s = 0; s < DataSets.Count; s++)
+            {
+                var set = DataSets[s];
+                var outputs = set.Outputs.Select(o => Adapter.NewArray(o.CSharpType, o.Data.Length)).ToArray();
+                Adapter.Run(Assembly!, Namespace, set.Inputs.Select(i => (object)i.Data).ToArray(), outputs);
+                for (int k = 0; k < outputs.Length; k++)
+                {
+                    var expected = set.Outputs[k];
+                    double rtol = expected.Data is Half[] ? 1e-3 : OnnxNodeTests.FloatRtol;
+                    Compare.Close(expected.Data, outputs[k], rtol, OnnxNodeTests.FloatAtol, $"{name} (constant {string.Join(", ", Constants)}) data set {s} output {k} ('{expected.Name}')");
+                }
+            }
+        }
 
         public static CompiledCase Build(NodeCase nc, bool allConstant = false)
         {
@@ -135,7 +142,7 @@ public sealed class LayoutConstantInputNodeTests
                 if (unit is not null)
                 {
                     if (constants.Count == 0) return new CompiledCase { Skip = "needs no constant inputs: OnnxNodeTests runs it as is" };
-                    var done = Finish(ns, unit, constants, inputNames, setDirs);
+                    var done = Finish(ns, unit, Adapter.Bounded(result), constants, inputNames, setDirs);
                     done.Layers = result.Layers;
                     return done;
                 }
@@ -147,11 +154,17 @@ public sealed class LayoutConstantInputNodeTests
                     failed.Constants.AddRange(constants);
                     return failed;
                 }
-                string input = m.Groups[1].Value;
-                int k = inputNames.IndexOf(input);
-                if (k < 0 || model.Graph.Input.All(i => i.Name != input)) return new CompiledCase { Failure = $"'{input}' must be constant but is not a graph input: " + messages };
-                MakeInitializer(model, input, Path.Combine(setDirs[0], $"input_{k}.pb"));
-                constants.Add(input);
+                // An intermediate value: the message names the graph inputs it is computed from.
+                var named = m.Groups[2].Success
+                    ? Regex.Matches(m.Groups[2].Value, "'([^']*)'").Select(g => g.Groups[1].Value).ToList()
+                    : new List<string> { m.Groups[1].Value };
+                foreach (string input in named)
+                {
+                    int k = inputNames.IndexOf(input);
+                    if (k < 0 || model.Graph.Input.All(i => i.Name != input)) return new CompiledCase { Failure = $"'{input}' must be constant but is not a graph input: " + messages };
+                    MakeInitializer(model, input, Path.Combine(setDirs[0], $"input_{k}.pb"));
+                    constants.Add(input);
+                }
             }
         }
 
@@ -164,7 +177,7 @@ public sealed class LayoutConstantInputNodeTests
             model.Graph.Input.Remove(model.Graph.Input.First(i => i.Name == input));
         }
 
-        private static CompiledCase Finish(string ns, InMemoryCompiler.Unit unit, List<string> constants, List<string> inputNames, List<string> setDirs)
+        private static CompiledCase Finish(string ns, InMemoryCompiler.Unit unit, IReadOnlyList<(long Capacity, long Row)?> bounded, List<string> constants, List<string> inputNames, List<string> setDirs)
         {
             var c = new CompiledCase { Namespace = ns };
             c.Constants.AddRange(constants);
@@ -189,7 +202,7 @@ public sealed class LayoutConstantInputNodeTests
                 return new CompiledCase { Skip = "test data of a type generated code has no C# type for: " + e.Message };
             }
             var first = c.DataSets[0];
-            string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList());
+            string adapter = Adapter.Source(ns, "Model", first.Inputs.Select(t => t.CSharpType).ToList(), first.Outputs.Select(t => t.CSharpType).ToList(), bounded);
             var compiled = InMemoryCompiler.Compile(new[] { unit, new InMemoryCompiler.Unit(ns + ".Adapter", adapter) });
             if (compiled.Assembly is null || compiled.Warnings.Any())
                 return new CompiledCase { Failure = "generated C# has diagnostics: " + string.Join("; ", compiled.Diagnostics.Take(5)) };

@@ -182,6 +182,26 @@ public sealed class QdqFusionTests
         MatchesOnnxRuntime(model, bytes, new[] { 2, 8 });
     }
 
+    /// <summary>
+    /// Which ops become tables is what their schemas declare (<c>OpTraits.ElementWise</c>), not a list in the pass:
+    /// Swish, Atan and a Sub of a constant scalar, which no list ever named, are fused, within one step of ONNX Runtime.
+    /// </summary>
+    [Fact]
+    public void Any_op_declared_element_wise_becomes_a_table()
+    {
+        var q = new Qdq(opset: 24);
+        var x = q.B.Input("x", DataType.Float, 2, 8);
+        var a = q.QDq(x, 0.02f, 120);
+        var swish = q.Dq(q.Q(q.B.Node("Swish", new[] { a }), 0.01f, 30), 0.01f, 30);
+        var atan = q.Dq(q.Q(q.B.Node("Atan", new[] { swish }), 1f / 128, 128), 1f / 128, 128);
+        var sub = q.QDq(q.B.Node("Sub", new[] { atan, q.B.Initializer(Array.Empty<int>(), new[] { 0.25f }) }), 1f / 100, 140);
+        var (model, bytes) = Compile(q, sub, "traits");
+        var layers = Layers(model);
+        Assert.Equal(3, layers.Count(l => l.StartsWith("QLinearLookup", StringComparison.Ordinal)));
+        Assert.DoesNotContain(layers, l => l.StartsWith("Swish", StringComparison.Ordinal) || l.StartsWith("Atan", StringComparison.Ordinal) || l.StartsWith("Sub", StringComparison.Ordinal));
+        MatchesOnnxRuntime(model, bytes, new[] { 2, 8 });
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
