@@ -86,8 +86,16 @@ var again = new float[App.DigitsNetV2.OutputLength];
 App.DigitsNetV2.Predict(input, again);
 if (!again.SequenceEqual(output)) throw new Exception("the default-named class disagrees with the named one");
 Console.WriteLine("App.DigitsNetV2 (default class name and namespace) agrees");
+Console.WriteLine($"runtime library loaded from {typeof(ModelCompiler.Runtime.PackedConv).Assembly.Location}");
 CS
-  dotnet run --project "$app/App.csproj" -c Release
+  dotnet run --project "$app/App.csproj" -c Release | tee "$work/app.txt"
+  # On linux-x64 the package's ReadyToRun build of the run-time library is the one loaded (docs/benchmarks.md, "First call").
+  # (listed to a file first: grep -q closing the pipe early would fail the pipeline under pipefail)
+  unzip -l "$work/packages/ModelCompiler.0.1.0.nupkg" > "$work/contents.txt"
+  grep -q 'runtimes/linux-x64/lib/net10.0/ModelCompiler.Runtime.dll' "$work/contents.txt" || { echo "no ReadyToRun runtime in the package"; exit 1; }
+  if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
+    grep -q 'runtime library loaded from .*runtimes/linux-x64/lib/net10.0/ModelCompiler.Runtime.dll' "$work/app.txt" || { echo "the ReadyToRun runtime was not the one loaded"; exit 1; }
+  fi
 fi
 
 echo "== OnnxRuntime backend: a project referencing only ModelCompiler.OnnxRuntime"

@@ -197,7 +197,7 @@ internal static unsafe class EpilogueOps
         public readonly Act Before = before, After = after;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void RowsLoop<TV, TBefore, TAfter>(in RowJob j)
         where TV : unmanaged, IVec<TV> where TBefore : IActivationOp where TAfter : IActivationOp
     {

@@ -109,8 +109,8 @@ internal unsafe struct StridePhases
             {
                 var lo = Vector512.Load(src + 2 * u);
                 var hi = Vector512.Load(src + 2 * u + 16);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi).Store(even + u);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi).Store(odd + u);
+                *(Vector512<float>*)(even + u) = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, evenLanes, hi);
+                *(Vector512<float>*)(odd + u) = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, oddLanes, hi);
             }
             int rest = width - 2 * u;
             if (rest > 0)

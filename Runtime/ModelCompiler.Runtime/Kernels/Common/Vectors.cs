@@ -62,7 +62,7 @@ internal unsafe struct Vec512 : IVec<Vec512>
     public static int Count => 16;
     public static Vec512 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Load(float* p) => new() { V = Vector512.Load(p) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec512 v) => v.V.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec512 v) => *(Vector512<float>*)p = v.V; // an unaligned vector store; VectorN.Store is not precompiled (see KernelCompilation)
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Splat(float v) => new() { V = Vector512.Create(v) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MultiplyAdd(Vec512 a, Vec512 b, Vec512 c) => new() { V = Avx512F.FusedMultiplyAdd(a.V, b.V, c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Add(Vec512 a, Vec512 b) => new() { V = Avx512F.Add(a.V, b.V) };
@@ -91,7 +91,7 @@ internal unsafe struct Vec256 : IVec<Vec256>
     public static int Count => 8;
     public static Vec256 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Load(float* p) => new() { V = Vector256.Load(p) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec256 v) => v.V.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec256 v) => *(Vector256<float>*)p = v.V; // an unaligned vector store; VectorN.Store is not precompiled (see KernelCompilation)
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Splat(float v) => new() { V = Vector256.Create(v) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 MultiplyAdd(Vec256 a, Vec256 b, Vec256 c) =>
@@ -122,7 +122,7 @@ internal unsafe struct Vec128 : IVec<Vec128>
     public static int Count => 4;
     public static Vec128 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Load(float* p) => new() { V = Vector128.Load(p) };
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec128 v) => v.V.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vec128 v) => *(Vector128<float>*)p = v.V; // an unaligned vector store; VectorN.Store is not precompiled (see KernelCompilation)
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Splat(float v) => new() { V = Vector128.Create(v) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec128 MultiplyAdd(Vec128 a, Vec128 b, Vec128 c)

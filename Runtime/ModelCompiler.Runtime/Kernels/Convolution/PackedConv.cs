@@ -159,7 +159,7 @@ public static unsafe class PackedConv
         public int* Offsets;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     internal static void Run<TV, TR, TC>(in ConvArgs a, int threads)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -257,7 +257,7 @@ public static unsafe class PackedConv
     /// (kh, kw) of output (oh, ow) is P[oh + kh*dh/sh, ow + kw*dw/sw] in plane (kh*dh % sh, kw*dw % sw).
     /// Only phases some tap reads are written.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void BuildPlanes<TV>(float* x, in ConvGeometry g, in ConvLayout l) where TV : unmanaged, IVec<TV>
     {
         int sh = g.strideHeight, sw = g.strideWidth;
@@ -319,7 +319,7 @@ public static unsafe class PackedConv
             {
                 var lo = Vector512.Load(src + 2 * i);
                 var hi = Vector512.Load(src + 2 * i + 16);
-                System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, even, hi).Store(dst + i);
+                *(Vector512<float>*)(dst + i) = System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo, even, hi);
             }
         }
         for (; i < count; i++) dst[i] = src[(long)i * stride];
@@ -339,7 +339,7 @@ public static unsafe class PackedConv
     /// One work item: one chunk of a group's weight panels, times one strip of output columns (nr wide), or
     /// times all strips when the layout is tile-major.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Item<TV, TR, TC>(in ConvArgs a, in ConvLayout l, int item)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -448,7 +448,7 @@ public static unsafe class PackedConv
     }
 
     /// <summary>Copies the last, partial strip of an in-place (1x1) B into zero-padded item scratch, with its offset table.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static float* PackTail(float* b, in ConvLayout l, int width, int padded, out int* offsets)
     {
         long offsetBytes = ((long)l.Kg * sizeof(int) + 63) / 64 * 64;

@@ -81,7 +81,7 @@ public static unsafe class DepthwiseConv
     /// k * k FMAs with the weights held in registers; the rows then leave through the epilogue (bias is in the
     /// sums; activation and residual are applied as the padding columns are dropped).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Planes<TV>(in DwArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
         ref readonly ConvGeometry g = ref a.G;
@@ -164,7 +164,7 @@ public static unsafe class DepthwiseConv
                 c0 = Avx512F.FusedMultiplyAdd(w2, Shift2(b0, a0), c0);
                 c1 = Avx512F.FusedMultiplyAdd(w5, Shift2(b1, a1), c1);
                 c2 = Avx512F.FusedMultiplyAdd(w8, Shift2(b2, a2), c2);
-                (c0 + c1 + c2).Store(sums + i);
+                *(Vector512<float>*)(sums + i) = c0 + c1 + c2;
                 a0 = b0; a1 = b1; a2 = b2;
             }
             return;
@@ -184,7 +184,7 @@ public static unsafe class DepthwiseConv
             c0 = Avx512F.FusedMultiplyAdd(w2, Shift1(b0, a0), c0);
             c1 = Avx512F.FusedMultiplyAdd(w5, Shift1(b1, a1), c1);
             c2 = Avx512F.FusedMultiplyAdd(w8, Shift1(b2, a2), c2);
-            (c0 + c1 + c2).Store(sums + i);
+            *(Vector512<float>*)(sums + i) = c0 + c1 + c2;
             a0 = b0; a1 = b1; a2 = b2;
         }
     }

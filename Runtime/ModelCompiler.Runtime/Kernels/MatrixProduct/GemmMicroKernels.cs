@@ -27,7 +27,7 @@ internal static unsafe class GemmMicroKernels
     /// With <paramref name="clamp"/>, every value is stored as min(hi, max(lo, value)) (Relu, Clip, Relu6: the
     /// activation applied in registers instead of in a second pass over the stored tile; NaN kept as there).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     public static void PanelTile<TV, TR, TC>(float* a, float* b, int* offsets, int k, float* bias, float* c, nint cStride,
         bool clamp = false, float lo = 0, float hi = 0)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
@@ -127,7 +127,7 @@ internal static unsafe class GemmMicroKernels
     /// read one float per k and broadcast); B is packed as strips of <see cref="PackedGemm.StripWidth"/> columns,
     /// each [k][16] contiguous and stripStride floats apart. Bias (padded to whole strips) starts the accumulators.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     public static void StripTile<TV, TR, TC>(float* a, nint aStride, float* b, nint stripStride, int k, float* bias, float* c, nint cStride)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {

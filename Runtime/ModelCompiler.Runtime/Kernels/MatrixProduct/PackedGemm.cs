@@ -105,7 +105,7 @@ public static unsafe class PackedGemm
     }
 
     /// <summary>One column tile (TC vectors wide) for one chunk of row blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Item<TV, TC>(in GemmArgs a, int item, int rowChunks, int blocksPerChunk) where TV : unmanaged, IVec<TV> where TC : IConstInt
     {
         int vc = TV.Count, width = TC.Value * vc;

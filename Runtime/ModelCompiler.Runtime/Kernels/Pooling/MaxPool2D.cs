@@ -68,7 +68,7 @@ public static unsafe class MaxPool2D
     /// window order, the first winning ties); then each row's outWidth values are copied out. A 7x7 or 14x14 output
     /// is a few vectors instead of a partial vector per row. A plane holding NaN goes to <see cref="Pool.MaxPool{T}"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Planes<TV>(in PoolArgs a, int first, int end) where TV : unmanaged, IVec<TV>
     {
         ref readonly Shape s = ref a.S;

@@ -92,7 +92,7 @@ internal static class WindowPackedConv
     private static int RoundUp16(int v) => (v + 15) & ~15;
 
     /// <summary>cols[(ic * KH + r) * ldc + pixel - p0] = the window int of kernel row r of channel ic, for chunks [first, last).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Pack(ReadOnlySpan<byte> planes, int planeBytes, int channels, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<int> inputAt,
         ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns, int first, int last, int p0, Span<int> cols, int ldc)
     {

@@ -148,7 +148,7 @@ internal static class DepthwiseChannelsLast
     /// <summary>Ints per block of <see cref="Block"/> channels: 5 pair vectors x 2 halves x 16, then 2 x 16 starting sums.</summary>
     private const int BlockInts = 5 * 2 * 16 + 2 * 16;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Prepare(ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int xzShifted, int c,
         Span<int> parameters, Span<float> scales)
     {
@@ -190,7 +190,7 @@ internal static class DepthwiseChannelsLast
     }
 
     /// <summary>Every output pixel of one block of 32 channels, into pixel-major <paramref name="output"/> (32 bytes a pixel).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Compute<TForm>(ReadOnlySpan<short> input, Span<byte> output, ReadOnlySpan<int> parameters, ReadOnlySpan<float> scales,
         int pw, in ConvGeometry g, Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
         where TForm : struct
@@ -248,7 +248,7 @@ internal static class DepthwiseChannelsLast
     /// widened and merged so that every 128-bit lane holds channels 4L..4L+3 and 16+4L..16+4L+3 (the order the
     /// tap-pair unpacks turn back into channels 0-15 and 16-31). A block of 16 channels gets zeros above.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TransposeIn(ReadOnlySpan<byte> x, int c, int plane, ReadOnlySpan<int> at, bool flip, Span<short> input)
     {
         if (x.Length < c * plane || c > Block || at.Length < plane) throw new ArgumentException("channels-last transpose out of range");
@@ -275,7 +275,7 @@ internal static class DepthwiseChannelsLast
     }
 
     /// <summary>A block's pixel-major output (32 bytes a pixel) back to <paramref name="c"/> channel planes, 16 x 16 bytes at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TransposeOut(ReadOnlySpan<byte> output, int c, int plane, Span<byte> y)
     {
         if (y.Length < c * plane || output.Length < plane * Block) throw new ArgumentException("channels-last transpose out of range");

@@ -235,7 +235,7 @@ internal static class DepthwiseVnni
     }
 
     /// <summary>The common 3-row kernel (3x3, 3x4 and the like): three weight ints held in registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Channel3<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
@@ -281,7 +281,7 @@ internal static class DepthwiseVnni
     /// 6 (the permutes bound this kernel). Along rows every half uses the same permute pattern. An odd last row
     /// goes alone.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Channel3RowPairs<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> wordOffsets, int pw, int outWidth, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)
@@ -354,7 +354,7 @@ internal static class DepthwiseVnni
     /// on 5x5 and 7x7 planes a channel is only 2 to 4 chunks, and a call per channel cost more than its chunks.
     /// int8 inputs are flipped to u8 as loaded. The caller checks that every load stays inside the input.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void ChannelsDirect3<TX, TMode>(ReadOnlySpan<byte> input, int inPlane, int channels, byte pad, ReadOnlySpan<int> loadAt,
         ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns, ReadOnlySpan<int> words, ReadOnlySpan<int> starts, ReadOnlySpan<float> multipliers,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> output, int outPlane)
@@ -401,7 +401,7 @@ internal static class DepthwiseVnni
     }
 
     /// <summary>Any other kernel: the weight ints in a loop.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void ChannelAny<TMode>(ReadOnlySpan<byte> padded, ReadOnlySpan<int> inputAt, ReadOnlySpan<int> outputAt, ReadOnlySpan<byte> patterns,
         ReadOnlySpan<int> wordOffsets, ReadOnlySpan<int> words, int start, float multiplier,
         Vector512<float> lo, Vector512<float> hi, Vector512<int> zp, Span<byte> plane)

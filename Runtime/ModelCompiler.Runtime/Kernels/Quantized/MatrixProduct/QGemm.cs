@@ -111,7 +111,7 @@ internal static class QGemm
     /// c &lt; 64, eight accumulators sharing each broadcast of the row. For single-row products, where a 4-row
     /// <see cref="Tile"/> would compute the same row four times.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     public static void RowVnni(ReadOnlySpan<int> row, ReadOnlySpan<int> cols8, int ldc, int colStart, Span<int> acc)
     {
         int kq = row.Length;
@@ -162,7 +162,7 @@ internal static class QGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TileVnni<TOrder>(ref int rows, int rowStride, int rowCount, ref int cols, int ldc, int kq, Span<int> acc)
         where TOrder : struct
     {
@@ -219,7 +219,7 @@ internal static class QGemm
     /// vpmaddwd on int16: each lane's 4 bytes become 4 shorts; one vpmaddwd sums products in pairs, so each
     /// lane owns two int32 partial sums (lanes 0-7 in the low accumulator, 8-15 in the high one), added once at the end.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TileAvx512<TOrder>(ref long rows, int rowStride, int rowCount, ref int cols, int ldc, int kq, Span<int> acc)
         where TOrder : struct
     {
@@ -264,7 +264,7 @@ internal static class QGemm
     }
 
     /// <summary>The 256-bit form of <see cref="TileAvx512{TOrder}"/> for 8 lanes (called twice per tile).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TileAvx2<TOrder>(ref long rows, int rowStride, int rowCount, ref int cols, int ldc, int kq, Span<int> acc)
         where TOrder : struct
     {
@@ -313,7 +313,7 @@ internal static class QGemm
     /// Portable: each 16-byte load holds 4 lanes x 4 K-values; products are exact in int16 (|u8 x s8| &lt;= 32640)
     /// and widened into one int32 accumulator per lane whose 4 elements are summed at the end.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void TileVector128<TOrder>(ref int rows, int rowStride, int rowCount, ref int cols, int ldc, int kq, Span<int> acc)
         where TOrder : struct
     {

@@ -162,7 +162,7 @@ internal static class QGemmRequant
     /// (<see cref="Rows8Narrow"/>; a 7x7 plane is 3 tiles and 8 pixels, not 4 tiles), one of 9 to 15 overlaps the
     /// previous tile (the same values written twice). Same arithmetic as the 4-row loop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelCompilation.Hot)]
     private static void Rows8<TStore>(ref int rows, int kq, ref int x, int ldc, int pixels, ref int terms, ref float multiplier, nint multiplierStep,
         in Bounds bounds, ref byte o, int stride) where TStore : struct
     {
