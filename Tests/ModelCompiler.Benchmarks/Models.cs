@@ -188,7 +188,8 @@ public class ResNet18Benchmark : ModelBenchmark
             err += (double)(_threads2Output[i] - Outputs[0][i]) * (_threads2Output[i] - Outputs[0][i]);
             norm += (double)Outputs[0][i] * Outputs[0][i];
         }
-        if (!(Math.Sqrt(err / Math.Max(norm, 1e-30)) <= 1e-4)) throw // NaN fails new InvalidOperationException("ResNet18Threads2 differs from ResNet18");
+        // NaN fails the check too.
+        if (!(Math.Sqrt(err / Math.Max(norm, 1e-30)) <= 1e-4)) throw new InvalidOperationException("ResNet18Threads2 differs from ResNet18");
     }
 
     /// <summary>The same model compiled with Threads="2".</summary>

@@ -134,6 +134,13 @@ internal static class NodeCaseRunner
                 {
                     direct = false;
                     from = graph.InputsBehind(tensor);
+                    // A value computed inside, or through, an If branch or a Loop/Scan body: this re-run makes only
+                    // top-level graph inputs constant and does not trace values into subgraphs, so the case stays
+                    // excluded with its MC0008 and the committed reason (a person writes it; see docs/testing.md).
+                    if (from.Count == 0 && model.Graph.Node.Any(n => n.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)))
+                        return (new NodeManifestEntry(name, NodeOutcome.Excluded, new[] { "MC0008" },
+                            committed is { Outcome: NodeOutcome.Excluded, Reason.Length: > 0 } ? committed.Reason
+                                : $"'{tensor}' is computed through a subgraph from run-time values, which the constant re-run does not trace: {OneLine(string.Join("; ", messages))}"), null);
                     if (from.Count == 0)
                         return (Fail(name, "not-folded", $"'{tensor}' is computed from constants and shapes only, yet MC0008 says it is not constant: {OneLine(string.Join("; ", messages))}"), null);
                 }

@@ -46,6 +46,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x32");
             if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x4");
+            Runtime__.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_BinaryDense(input, Buf<float>(arena, 0, 16));
             L1_BinaryDense(Buf<float>(arena, 0, 16), output);

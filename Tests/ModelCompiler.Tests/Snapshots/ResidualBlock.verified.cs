@@ -46,6 +46,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x2x6x6");
             if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x2x6x6");
+            Runtime__.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Conv(input, Buf<float>(arena, 960, 72), Buf<byte>(arena, 0, 928));
             L1_Conv(Buf<float>(arena, 960, 72), input, output, Buf<byte>(arena, 0, 928));

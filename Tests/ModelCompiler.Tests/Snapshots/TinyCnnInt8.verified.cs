@@ -46,6 +46,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x1x8x8");
             if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x10");
+            Runtime__.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_QuantizeLinear(input, Buf<byte>(arena, 0, 64));
             L1_QLinearConv(Buf<byte>(arena, 0, 64), Buf<byte>(arena, 1024, 256));

@@ -80,6 +80,7 @@ namespace TestApp
         {
             if (input.Length != InputLength) Runtime__.Guard.WrongLength(nameof(input), InputLength, input.Length, "1x4");
             if (output.Length != OutputLength) Runtime__.Guard.WrongLength(nameof(output), OutputLength, output.Length, "1x3");
+            Runtime__.Guard.Disjoint<float, float>(input, output, nameof(input), nameof(output));
             OnnxRuntime__.OnnxRuntimeBinding io = s_runtime.ForCurrentThread();
             input.CopyTo(io.Input<float>(0));
             io.Run();

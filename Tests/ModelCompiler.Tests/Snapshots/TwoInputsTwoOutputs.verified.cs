@@ -60,6 +60,11 @@ namespace TestApp
             if (inputB.Length != InputBLength) Runtime__.Guard.WrongLength(nameof(inputB), InputBLength, inputB.Length, "2x3");
             if (sum.Length != SumLength) Runtime__.Guard.WrongLength(nameof(sum), SumLength, sum.Length, "2x3");
             if (product.Length != ProductLength) Runtime__.Guard.WrongLength(nameof(product), ProductLength, product.Length, "2x3");
+            Runtime__.Guard.Disjoint<float, float>(inputA, sum, nameof(inputA), nameof(sum));
+            Runtime__.Guard.Disjoint<float, float>(inputB, sum, nameof(inputB), nameof(sum));
+            Runtime__.Guard.Disjoint<float, float>(inputA, product, nameof(inputA), nameof(product));
+            Runtime__.Guard.Disjoint<float, float>(inputB, product, nameof(inputB), nameof(product));
+            Runtime__.Guard.Disjoint<float, float>(sum, product, nameof(sum), nameof(product));
             System__.Span<byte> arena = Runtime__.Arena.ForCurrentThread(ScratchBytes);
             L0_Add(inputA, inputB, sum);
             L1_Mul(inputA, inputB, product);
