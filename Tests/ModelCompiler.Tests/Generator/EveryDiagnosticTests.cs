@@ -44,6 +44,7 @@ public sealed class EveryDiagnosticTests
             ["Backend"] = "OnnxRuntime",
             ["ModelCompilerModelResource"] = "ModelCompiler/TestApp/Model/custom.onnx",
         }, withResource: false)),
+        ["MC0013"] = () => One("huge.onnx", Hardening.MalformedModelTests.ResizeModel(1e30f)),
         ["MC1001"] = () => One("mlp.onnx", TestModels.TinyMlp(), new() { ["InputShape"] = "2,4" }),
         ["MC1002"] = () => One("bias.onnx", QdqConvWithWrongBiasScale()),
         ["MC9999"] = () => One("mlp.onnx", TestModels.TinyMlp()),

@@ -112,7 +112,7 @@ public sealed class MalformedModelTests
         Rejected(Compile(WithAttribute(TestModels.TinyCnn(), "conv1", OnnxModelBuilder.Attribute("group", 0))), "MC0008", "'group'", "must be positive");
     }
 
-    private static byte[] ResizeModel(float scale)
+    internal static byte[] ResizeModel(float scale)
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 2, 4, 4);

@@ -64,7 +64,8 @@ public static unsafe class GeluKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV ErfForm<TV>(TV x) where TV : unmanaged, IMathVec<TV>
     {
-        TV z = TV.Multiply(TV.Abs(x), TV.Splat(0.70710678f));
+        // |x|/sqrt 2 clamped at 20, where erfc is exactly 0 in float32: infinities then give erfc = 0, not exp(-inf) = NaN.
+        TV z = TV.Clamp(TV.Multiply(TV.Abs(x), TV.Splat(0.70710678f)), 0f, 20f);
         TV t = TV.Reciprocal(TV.Add(TV.Splat(1f), TV.Multiply(TV.Splat(0.5f), z)));
         TV p = TV.Splat(0.17087277f);
         p = TV.Add(TV.Multiply(p, t), TV.Splat(-0.82215223f));
@@ -77,8 +78,12 @@ public static unsafe class GeluKernel
         p = TV.Add(TV.Multiply(p, t), TV.Splat(1.00002368f));
         p = TV.Add(TV.Multiply(p, t), TV.Splat(-1.26551223f));
         TV erfc = TV.Multiply(t, FastMath.Exp(TV.Subtract(p, TV.Multiply(z, z))));
+        // x < 0: x*erfc/2; -Infinity gives Infinity * 0 = NaN there, as ONNX Runtime's 0.5x(1 + erf(x/sqrt 2)) does.
         TV h = TV.Multiply(TV.Multiply(TV.Splat(0.5f), x), erfc);
-        return TV.SelectNonNegative(x, TV.Subtract(x, h), h);
+        // x >= 0: x - x*erfc/2, with x clamped in the product, so +Infinity gives +Infinity (as ONNX Runtime's
+        // 0.5x(1 + erf(x/sqrt 2)) does) rather than Infinity * 0 = NaN; erfc is 0 in float32 long before 10.
+        TV hPositive = TV.Multiply(TV.Multiply(TV.Splat(0.5f), TV.Clamp(x, 0f, 10f)), erfc);
+        return TV.SelectNonNegative(x, TV.Subtract(x, hPositive), h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
