@@ -39,6 +39,9 @@ internal readonly struct RnnFunction : IEquatable<RnnFunction>
 /// </summary>
 internal sealed class RecurrentAttributes
 {
+    /// <summary>The largest hidden_size accepted (2^20 units; real recurrent layers use hundreds to a few thousand).</summary>
+    public const int MaxHidden = 1 << 20;
+
     private static readonly Dictionary<string, (string Kind, bool Alpha, bool Beta, float DefaultAlpha, float DefaultBeta)> s_functions =
         new(StringComparer.OrdinalIgnoreCase)
         {
@@ -74,8 +77,10 @@ internal sealed class RecurrentAttributes
         Batch = BatchFirst ? x[0] : x[1];
         Input = x[2];
         int[] r = c.Shape(2);
-        Hidden = c.Node.HasAttribute("hidden_size") ? checked((int)c.Int("hidden_size", 0)) : r.Length == 3 ? r[2] : 0;
-        if (Hidden <= 0) throw new ModelError($"hidden_size is {Hidden}; it must be positive");
+        long hidden = c.Node.HasAttribute("hidden_size") ? c.Int("hidden_size", 0) : r.Length == 3 ? r[2] : 0;
+        // Bounded so that gates * hidden_size and the packed weight sizes stay far inside int (fuzz seed 20261205 case 788).
+        if (hidden <= 0 || hidden > MaxHidden) throw new ModelError($"hidden_size is {hidden}; it must be between 1 and {MaxHidden}");
+        Hidden = (int)hidden;
         if (Batch <= 0 || Input <= 0) throw new ModelError($"X of shape {ShapeText.Format(x)} has an empty batch or input dimension");
 
         Functions = ReadFunctions(c, defaultFunctions);
