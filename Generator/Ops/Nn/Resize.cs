@@ -178,6 +178,13 @@ internal class ResizeOp : OpSchema
         c.SetOutput(0, c.Type(0), p.OutShape);
     }
 
+    /// <summary>
+    /// An axis outside the two innermost whose output index <paramref name="o"/> maps onto input index o itself
+    /// (same size, coordinate o, or a single element).
+    /// </summary>
+    private static bool IsUntouchedOuterAxis(Plan p, int axis, double xo, int o) =>
+        axis < p.InShape.Length - 2 && p.InShape[axis] == p.OutShape[axis] && (xo == o || p.InShape[axis] == 1);
+
     /// <summary>One output index along one axis: the input indices it reads (-1: outside the crop) and their weights.</summary>
     private static (int[] Index, double[] Weight) Taps(Plan p, int axis, int o)
     {
@@ -228,6 +235,13 @@ internal class ResizeOp : OpSchema
                 i = (int)f + (up ? 1 : 0);
             }
             return (new[] { Clamp(i) }, new[] { 1.0 });
+        }
+
+        if (p.Mode == "linear" && !p.Antialias && IsUntouchedOuterAxis(p, axis, xo, o))
+        {
+            // ONNX Runtime interpolates the two innermost axes only; an outer axis of scale 1 (batch, channels) is
+            // copied, so it reads one element here too: two taps would double the work of every NCHW resize.
+            return (new[] { o }, new[] { 1.0 });
         }
 
         if (p.Mode == "linear" && !p.Antialias)
