@@ -73,7 +73,9 @@ internal static unsafe class RecurrentGemv
     }
 
     /// <summary>TR rows x TC vectors of <see cref="Rows{TV}"/>, in registers over all of k.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined: a caller holding several tiles (or a recurrent step holding this) exceeds the JIT's inlining budget,
+    // which then leaves the vector operations inside as calls (seen in perf: Vec512.MultiplyAdd as its own function).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RowTile<TV, TR, TC>(float* x, int k, float* m, int stride, float* bias, float* y)
         where TV : unmanaged, IVec<TV> where TR : IConstInt where TC : IConstInt
     {
@@ -129,7 +131,7 @@ internal static unsafe class RecurrentGemv
     }
 
     /// <summary>TC vectors of columns (1, 2, 4, 8, 12 or 16), in registers over all rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)] // see RowTile
     private static void Tile<TV, TC>(float* v, int rows, float* m, int stride, float* init, float* y)
         where TV : unmanaged, IVec<TV> where TC : IConstInt
     {

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace ModelCompiler.Runtime;
 
@@ -241,6 +242,7 @@ internal static unsafe class RecurrentKernel
         }
 
         /// <summary>Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // see Gru
         public readonly void Rnn<TV>(float* xw, float* h, float* g, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
             Project<TV>(xw, h, g, _columns);
@@ -252,22 +254,29 @@ internal static unsafe class RecurrentKernel
         /// zt, rt = f(Xt W[zr]^T + Ht-1 R[zr]^T + b); ht = g(Xt Wh^T + (rt . Ht-1) Rh^T + Wbh + Rbh), or with
         /// linear_before_reset g(Xt Wh^T + rt . (Ht-1 Rh^T + Rbh) + Wbh); Ht = (1 - zt) . ht + zt . Ht-1.
         /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own inlining budget: inlined into Kernel.Run, its vector calls were not
         public readonly void Gru<TV>(float* xw, float* h, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
             int hp = _hp, vc = TV.Count;
             float* z = g, r = g + hp, hh = g + 2 * hp;
-            Project<TV>(xw, h, g, 2 * hp);
-            GateMath.Activate<TV>(g, 2 * hp, act.F, _clip);
-            float* rh = Recurrent + 2 * hp;
             if (_linearBeforeReset)
             {
-                RecurrentGemv.Run<TV>(h, _hidden, rh, _columns, hp, Extra, tmp);
-                for (int i = 0; i < hp; i += vc) TV.Store(hh + i, TV.MultiplyAdd(TV.Load(r + i), TV.Load(tmp + i), TV.Load(hh + i)));
+                // z, r and the candidate's recurrent part (Rh h + Rbh) in one pass over the rows of R: the reset gate
+                // multiplies that product rather than h, so the three are independent and every row of weights is read
+                // once with all 3 x Hp columns in registers (two passes left the second latency-bound on Hp columns).
+                new ReadOnlySpan<float>(xw, 2 * hp).CopyTo(new Span<float>(g, 2 * hp));
+                new ReadOnlySpan<float>(Extra, hp).CopyTo(new Span<float>(hh, hp));
+                RecurrentGemv.Run<TV>(h, _hidden, Recurrent, _columns, 3 * hp, g, g);
+                GateMath.Activate<TV>(g, 2 * hp, act.F, _clip);
+                float* xh = xw + 2 * hp;
+                for (int i = 0; i < hp; i += vc) TV.Store(hh + i, TV.MultiplyAdd(TV.Load(r + i), TV.Load(hh + i), TV.Load(xh + i)));
             }
             else
             {
+                Project<TV>(xw, h, g, 2 * hp);
+                GateMath.Activate<TV>(g, 2 * hp, act.F, _clip);
                 for (int i = 0; i < hp; i += vc) TV.Store(tmp + i, TV.Multiply(TV.Load(r + i), TV.Load(h + i)));
-                RecurrentGemv.Run<TV>(tmp, _hidden, rh, _columns, hp, hh, hh);
+                RecurrentGemv.Run<TV>(tmp, _hidden, Recurrent + 2 * hp, _columns, hp, hh, hh);
             }
             GateMath.Activate<TV>(hh, hp, act.G, _clip);
             // Ht = ht + zt . (Ht-1 - ht)
@@ -277,11 +286,11 @@ internal static unsafe class RecurrentKernel
                 TV.Store(h + i, TV.MultiplyAdd(TV.Load(z + i), GateMath.Subtract(TV.Load(h + i), candidate), candidate));
             }
         }
-
         /// <summary>
         /// it = f(.. + Pi . Ct-1), ft = f(.. + Pf . Ct-1) (or 1 - it with input_forget), ct = g(..),
         /// Ct = ft . Ct-1 + it . ct, ot = f(.. + Po . Ct), Ht = ot . h(Ct); gates in ONNX order i, o, f, c.
         /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // see Gru
         public readonly void Lstm<TV>(float* xw, float* h, float* cell, float* g, float* tmp, in RnnActivations act) where TV : unmanaged, IVec<TV>
         {
             int hp = _hp, vc = TV.Count;
