@@ -157,10 +157,7 @@ public sealed class EveryDiagnosticTests
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
-        var t = new TensorProto { Name = "big_weight", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
-        t.Dims.AddRange(new long[] { 4, 4 });
-        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
-        b.Graph.Initializer.Add(t);
+        b.ExternalInitializer("big_weight", (int)TensorProto.Types.DataType.Float, new[] { 4, 4 }, "weights.bin");
         b.Node("MatMul", new[] { "x", "big_weight" }, "y", "mm");
         b.Output("y");
         return b.Build();

@@ -96,6 +96,18 @@ internal sealed partial class OnnxModelBuilder
         return name;
     }
 
+    /// <summary>An initializer whose data lies outside the model, in <paramref name="location"/> (relative to the model file).</summary>
+    public string ExternalInitializer(string name, int elemType, int[] shape, string location, long? offset = null, long? length = null)
+    {
+        var t = new TensorProto { Name = name, DataType = elemType, DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.AddRange(shape.Select(d => (long)d));
+        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        if (offset is { } o) t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = o.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (length is { } l) t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = l.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>A 1-D int64 initializer named <c>const_N</c> (shapes, axes, pads, starts...).</summary>
     public string Int64s(params long[] values) => Initializer(new[] { values.Length }, values);
 
