@@ -1,12 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Runtime.InteropServices;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelCompiler.Graph;
-using ModelCompiler.Onnx.Proto;
+using ModelCompiler.Tests.Infrastructure;
 
 namespace ModelCompiler.Tests.Elementwise;
 
@@ -47,24 +45,10 @@ public sealed class OrtCase
     /// <summary>The model; inputs at or after <paramref name="firstConstant"/> become initializers holding their data.</summary>
     public byte[] Model(int firstConstant)
     {
-        var node = new NodeProto { OpType = Op, Name = Op + "_0" };
-        foreach (var i in Inputs) node.Input.Add(i.Name);
-        for (int k = 0; k < OutputTypes.Count; k++) node.Output.Add("y" + k);
-        foreach (var (key, value) in Attributes) node.Attribute.Add(Attribute(key, value));
-
-        var graph = new GraphProto { Name = Name };
-        graph.Node.Add(node);
-        for (int k = 0; k < Inputs.Count; k++)
-        {
-            var t = Inputs[k];
-            if (t.Name.Length == 0) continue; // an omitted optional input
-            if (k >= firstConstant) graph.Initializer.Add(ToProto(t));
-            else graph.Input.Add(ValueInfo(t.Name, t.ElementType, t.Shape));
-        }
-        for (int k = 0; k < OutputTypes.Count; k++) graph.Output.Add(ValueInfo("y" + k, OutputTypes[k], null));
-        var model = new ModelProto { IrVersion = 10, ProducerName = "ModelCompiler.Tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        return model.ToByteArray();
+        var b = new OnnxModelBuilder(Opset, irVersion: 10, producerVersion: null, graphName: Name);
+        b.OneNode(Op, Op + "_0", Inputs.Select((t, k) => new OnnxModelBuilder.NodeInput(t.Name, t.ElementType, t.Shape, k >= firstConstant ? t.Data : null)),
+            OnnxModelBuilder.Outputs(OutputTypes), Attributes.Select(a => (a.Key, a.Value)));
+        return b.Build();
     }
 
     /// <summary>The outputs ONNX Runtime computes, or null with the reason when it has no kernel for this case.</summary>
@@ -114,52 +98,6 @@ public sealed class OrtCase
             _ => throw new NotSupportedException(info.ElementDataType.ToString()),
         };
     }
-
-    /// <summary>The raw little-endian bytes of a typed array (bool as one byte, Half as its bits).</summary>
-    public static byte[] Bytes(Array data) => data switch
-    {
-        float[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        double[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        Half[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        sbyte[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        byte[] a => a.ToArray(),
-        short[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        ushort[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        int[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        uint[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        long[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        ulong[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-        bool[] a => a.Select(b => b ? (byte)1 : (byte)0).ToArray(),
-        _ => throw new NotSupportedException(data.GetType().Name),
-    };
-
-    private static TensorProto ToProto(TensorData t)
-    {
-        var p = new TensorProto { Name = t.Name, DataType = t.ElementType, RawData = ByteString.CopyFrom(Bytes(t.Data)) };
-        p.Dims.AddRange(t.Shape.Select(d => (long)d));
-        return p;
-    }
-
-    private static ValueInfoProto ValueInfo(string name, int elementType, int[]? shape)
-    {
-        var tensor = new TypeProto.Types.Tensor { ElemType = elementType };
-        if (shape is not null)
-        {
-            tensor.Shape = new TensorShapeProto();
-            foreach (int d in shape) tensor.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
-    }
-
-    private static AttributeProto Attribute(string name, object value) => value switch
-    {
-        long i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
-        int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
-        float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
-        string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
-        long[] ints => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ints } },
-        _ => throw new NotSupportedException(value.GetType().Name),
-    };
 
     // OrtValue creation for each element type (float16 goes through its bits).
     internal OrtValue OrtInput(TensorData t)

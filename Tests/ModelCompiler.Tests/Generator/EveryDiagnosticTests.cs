@@ -157,10 +157,7 @@ public sealed class EveryDiagnosticTests
     {
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
-        var t = new TensorProto { Name = "big_weight", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
-        t.Dims.AddRange(new long[] { 4, 4 });
-        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
-        b.Graph.Initializer.Add(t);
+        b.ExternalInitializer("big_weight", (int)TensorProto.Types.DataType.Float, new[] { 4, 4 }, "weights.bin");
         b.Node("MatMul", new[] { "x", "big_weight" }, "y", "mm");
         b.Output("y");
         return b.Build();
@@ -208,19 +205,19 @@ public sealed class EveryDiagnosticTests
     /// <summary>Q/DQ around a Conv whose int32 bias has a scale other than x_scale * w_scale: no integer kernel fits.</summary>
     private static byte[] QdqConvWithWrongBiasScale()
     {
-        var b = new OnnxBuilder(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         string Scalar(float v) => b.Initializer(Array.Empty<int>(), new[] { v });
         string Zero() => b.Initializer(Array.Empty<int>(), new[] { (byte)128 });
         var x = b.Input("x", DataType.Float, 1, 2, 4, 4);
-        var xq = b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { x, Scalar(0.02f), Zero() }), Scalar(0.02f), Zero() });
+        var xq = b.Op("DequantizeLinear", new[] { b.Op("QuantizeLinear", new[] { x, Scalar(0.02f), Zero() }), Scalar(0.02f), Zero() });
         var (wq, ws) = QdqQuantizer.SymmetricInt8(OnnxModelBuilder.RandomFloats(3 * 2 * 9, 51), new[] { 3, 2, 3, 3 }, 0);
-        var w = b.Node("DequantizeLinear", new[] { b.Initializer(new[] { 3, 2, 3, 3 }, wq.Select(v => (sbyte)v).ToArray()), b.Initializer(new[] { 3 }, ws), b.Initializer(new[] { 3 }, new sbyte[3]) },
-            OnnxBuilder.Int("axis", 0));
+        var w = b.Op("DequantizeLinear", new[] { b.Initializer(new[] { 3, 2, 3, 3 }, wq.Select(v => (sbyte)v).ToArray()), b.Initializer(new[] { 3 }, ws), b.Initializer(new[] { 3 }, new sbyte[3]) },
+            OnnxModelBuilder.Int("axis", 0));
         var biasScale = ws.Select(s => 0.02f * s * 0.5f).ToArray(); // half the scale the pattern needs
-        var bias = b.Node("DequantizeLinear", new[] { b.Initializer(new[] { 3 }, new[] { 10, -20, 30 }), b.Initializer(new[] { 3 }, biasScale), b.Initializer(new[] { 3 }, new int[3]) },
-            OnnxBuilder.Int("axis", 0));
-        var conv = b.Node("Conv", new[] { xq, w, bias });
-        var y = b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { conv, Scalar(0.05f), Zero() }), Scalar(0.05f), Zero() });
+        var bias = b.Op("DequantizeLinear", new[] { b.Initializer(new[] { 3 }, new[] { 10, -20, 30 }), b.Initializer(new[] { 3 }, biasScale), b.Initializer(new[] { 3 }, new int[3]) },
+            OnnxModelBuilder.Int("axis", 0));
+        var conv = b.Op("Conv", new[] { xq, w, bias });
+        var y = b.Op("DequantizeLinear", new[] { b.Op("QuantizeLinear", new[] { conv, Scalar(0.05f), Zero() }), Scalar(0.05f), Zero() });
         b.Output(y, DataType.Float);
         return b.Build();
     }

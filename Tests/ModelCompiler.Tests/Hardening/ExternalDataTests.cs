@@ -44,15 +44,7 @@ public sealed class ExternalDataTests : IDisposable
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
         if (location is null) b.Initializer("w", new[] { 4, 3 }, s_weights);
-        else
-        {
-            var t = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
-            t.Dims.AddRange(new long[] { 4, 3 });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            if (length is { } l) t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = l.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            b.Graph.Initializer.Add(t);
-        }
+        else b.ExternalInitializer("w", (int)TensorProto.Types.DataType.Float, new[] { 4, 3 }, location, offset, length);
         b.Node("MatMul", new[] { "x", "w" }, "y", "mm");
         b.Output("y");
         return b.Build();

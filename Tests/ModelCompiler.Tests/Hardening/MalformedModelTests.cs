@@ -37,20 +37,6 @@ public sealed class MalformedModelTests
         return d;
     }
 
-    private static AttributeProto WithInts(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static AttributeProto WithFloats(string name, params float[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats };
-        a.Floats.AddRange(values);
-        return a;
-    }
-
     private static byte[] WithAttribute(byte[] model, string nodeName, AttributeProto attribute)
     {
         var m = ModelProto.Parser.ParseFrom(model);
@@ -65,7 +51,7 @@ public sealed class MalformedModelTests
     public void Gemm_alpha_given_as_ints_is_MC0008_naming_the_node_and_attribute()
     {
         // Before: a ModelError escaped Compile from Node.GetFloat during kernel selection.
-        var model = WithAttribute(TestModels.TinyMlp(), "fc1", WithInts("alpha", 1, 2));
+        var model = WithAttribute(TestModels.TinyMlp(), "fc1", OnnxModelBuilder.Ints("alpha", 1, 2));
         Rejected(Compile(model), "MC0008", "'fc1'", "Gemm", "attribute 'alpha'", "should be a float", "list of ints");
     }
 
@@ -73,7 +59,7 @@ public sealed class MalformedModelTests
     public void BatchNormalization_training_mode_given_as_floats_is_MC0008()
     {
         // Before: a ModelError escaped from BatchNorm folding.
-        var model = WithAttribute(TestModels.TinyCnn(), "bn1", WithFloats("training_mode", 0f));
+        var model = WithAttribute(TestModels.TinyCnn(), "bn1", OnnxModelBuilder.Attribute("training_mode", new[] { 0f }));
         Rejected(Compile(model), "MC0008", "'bn1'", "attribute 'training_mode'", "should be an int");
     }
 
@@ -90,7 +76,7 @@ public sealed class MalformedModelTests
     [Fact]
     public void Every_wrong_attribute_is_reported_at_once()
     {
-        var model = WithAttribute(WithAttribute(TestModels.TinyMlp(), "fc1", WithInts("alpha", 1)), "fc2", WithFloats("transB", 1f));
+        var model = WithAttribute(WithAttribute(TestModels.TinyMlp(), "fc1", OnnxModelBuilder.Ints("alpha", 1)), "fc2", OnnxModelBuilder.Attribute("transB", new[] { 1f }));
         var errors = Compile(model).Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
         Assert.Equal(2, errors.Count);
         Assert.All(errors, d => Assert.Equal("MC0008", d.Id));
@@ -101,14 +87,14 @@ public sealed class MalformedModelTests
     public void Conv_pads_of_2_to_the_40_are_MC0008_not_truncated_to_0()
     {
         // Before: SpatialGeometry cast the pad to int, and 2^40 compiled as a pad of 0.
-        var model = WithAttribute(TestModels.TinyCnn(), "conv1", WithInts("pads", 1L << 40, 1, 1, 1));
+        var model = WithAttribute(TestModels.TinyCnn(), "conv1", OnnxModelBuilder.Ints("pads", 1L << 40, 1, 1, 1));
         Rejected(Compile(model), "MC0008", "'conv1'", "attribute 'pads'", "must fit in 32 bits", (1L << 40).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
     public void Negative_strides_and_zero_group_are_MC0008()
     {
-        Rejected(Compile(WithAttribute(TestModels.TinyCnn(), "conv1", WithInts("strides", 1, -1))), "MC0008", "'strides'", "must be positive");
+        Rejected(Compile(WithAttribute(TestModels.TinyCnn(), "conv1", OnnxModelBuilder.Ints("strides", 1, -1))), "MC0008", "'strides'", "must be positive");
         Rejected(Compile(WithAttribute(TestModels.TinyCnn(), "conv1", OnnxModelBuilder.Attribute("group", 0))), "MC0008", "'group'", "must be positive");
     }
 
@@ -379,7 +365,7 @@ public sealed class MalformedModelTests
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 4);
         var c = b.RawNode("Constant", Array.Empty<string>(), new[] { "k" }, "konst");
-        c.Attribute.Add(WithInts("value_float", 3));
+        c.Attribute.Add(OnnxModelBuilder.Ints("value_float", 3));
         b.Node("Add", new[] { "x", "k" }, "y", "add");
         b.Output("y");
         var errors = Compile(b.Build()).Diagnostics.Where(d => d.Severity == Severity.Error).ToList();

@@ -23,7 +23,7 @@ public static class Divergence
             foreach (var o in node.Output)
                 if (o.Length > 0 && !declared.Contains(o) && floatValues.Contains(o))
                 {
-                    proto.Graph.Output.Add(new ValueInfoProto { Name = o, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+                    proto.Graph.Output.Add(OnnxModelBuilder.ValueInfo(o, 1, null));
                     producers.Add((o, node.OpType + " '" + node.Name + "'"));
                 }
         byte[] exposed = proto.ToByteArray();

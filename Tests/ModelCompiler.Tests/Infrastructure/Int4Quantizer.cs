@@ -55,8 +55,8 @@ internal static class Int4Quantizer
                 dq.Input.Add(name + "_zero_point");
             }
             dq.Output.Add(name + "_dequantized");
-            dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = axis });
-            dq.Attribute.Add(new AttributeProto { Name = "block_size", Type = AttributeProto.Types.AttributeType.Int, I = blockSize });
+            dq.Attribute.Add(OnnxModelBuilder.Int("axis", axis));
+            dq.Attribute.Add(OnnxModelBuilder.Int("block_size", blockSize));
             g.Node.Add(dq);
             g.Initializer.Remove(wInit);
             if (!asMatMul)
@@ -132,12 +132,7 @@ internal static class Int4Quantizer
         return b;
     }
 
-    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, int[] shape, byte[] raw)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
-        t.Dims.AddRange(shape.Select(d => (long)d));
-        return t;
-    }
+    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, int[] shape, byte[] raw) => OnnxModelBuilder.Tensor(name, (int)type, shape, raw);
 
     private static float[] Floats(TensorProto t)
     {

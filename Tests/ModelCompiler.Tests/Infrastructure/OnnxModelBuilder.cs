@@ -2,26 +2,47 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Google.Protobuf;
+using ModelCompiler.Graph;
 using ModelCompiler.Onnx.Proto;
 
 namespace ModelCompiler.Tests.Infrastructure;
 
 /// <summary>
-/// Builds small ONNX models in C# for self-contained tests (no ../shared needed). Names are explicit so
-/// generated code and diagnostics are predictable.
+/// The one builder of ONNX models in C# for tests (no ../shared needed): graph inputs and outputs, initializers
+/// of any element type, nodes with attributes (subgraphs included), opset imports. <see cref="Build"/> gives the
+/// bytes, <see cref="Compile"/> runs them through ModelCompiler and Roslyn. Static helpers that make single
+/// protos (attributes, tensors, value infos) live in OnnxModelBuilder.Protos.cs, one-node models in
+/// OnnxModelBuilder.OneNode.cs.
 /// </summary>
-internal sealed class OnnxModelBuilder
+/// <remarks>
+/// Two ways to add a node: <see cref="Node"/> names its output (or takes yours) and takes attributes as
+/// (name, value) pairs; <see cref="Op(string, string?[], AttributeProto[])"/> names every output itself
+/// (<c>relu_3</c>) and takes <see cref="AttributeProto"/>s made by <see cref="Int"/>, <see cref="Ints"/>...
+/// </remarks>
+/// <example>
+/// <code>
+/// var b = new OnnxModelBuilder(opset: 13);
+/// var x = b.Input("x", DataType.Float, 2, 3);
+/// var y = b.Op("Transpose", new[] { x }, OnnxModelBuilder.Ints("perm", 1, 0));
+/// b.Output(y, DataType.Float);
+/// </code>
+/// </example>
+internal sealed partial class OnnxModelBuilder
 {
     private readonly ModelProto _model;
-    private readonly GraphProto _graph = new() { Name = "test" };
+    private readonly GraphProto _graph;
     private int _counter;
 
-    public OnnxModelBuilder(int opset = 13, long irVersion = 8, string producer = "ModelCompiler.Tests")
+    /// <param name="producerVersion">null leaves the field empty.</param>
+    public OnnxModelBuilder(int opset = 13, long irVersion = 8, string producer = "ModelCompiler.Tests", string? producerVersion = "1", string graphName = "test")
     {
-        _model = new ModelProto { IrVersion = irVersion, ProducerName = producer, ProducerVersion = "1", Graph = _graph };
+        _graph = new GraphProto { Name = graphName };
+        _model = new ModelProto { IrVersion = irVersion, ProducerName = producer, Graph = _graph };
+        if (producerVersion is not null) _model.ProducerVersion = producerVersion;
         _model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
     }
 
+    /// <summary>Imports another operator set (a custom domain such as com.microsoft).</summary>
     public OnnxModelBuilder Opset(string domain, int version)
     {
         _model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
@@ -35,32 +56,65 @@ internal sealed class OnnxModelBuilder
         return name;
     }
 
-    public string Input(string name, params int[] shape) => Input(name, (int)TensorProto.Types.DataType.Float, shape);
+    /// <summary>A float graph input of static shape.</summary>
+    public string Input(string name, params int[] shape) => Input(name, (int)DataType.Float, shape);
 
-    public void Output(string name, int elemType = (int)TensorProto.Types.DataType.Float, int[]? shape = null) =>
+    /// <summary>A graph input of the given element type and static shape.</summary>
+    public string Input(string name, DataType type, params int[] shape) => Input(name, (int)type, shape);
+
+    /// <summary>A graph output; without a shape ModelCompiler infers it.</summary>
+    public void Output(string name, int elemType = (int)DataType.Float, int[]? shape = null) =>
         _graph.Output.Add(ValueInfo(name, elemType, shape, null));
 
-    public string Initializer(string name, int[] shape, float[] values)
+    public void Output(string name, DataType type) => Output(name, (int)type);
+
+    /// <summary>A float initializer.</summary>
+    public string Initializer(string name, int[] shape, float[] values) => Initializer(name, (int)DataType.Float, shape, values);
+
+    /// <summary>An initializer holding a typed array (float[], long[], Half[], bool[]...) as raw little-endian bytes.</summary>
+    public string Initializer(string name, int elemType, int[] shape, Array data)
     {
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.AddRange(shape.Select(d => (long)d));
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        t.RawData = ByteString.CopyFrom(bytes);
-        _graph.Initializer.Add(t);
+        _graph.Initializer.Add(Tensor(name, elemType, shape, data));
         return name;
     }
 
+    /// <summary>An initializer from raw little-endian bytes, named <c>const_N</c> unless <paramref name="name"/> is given.</summary>
+    public string Initializer(DataType type, int[] shape, byte[] raw, string? name = null) =>
+        Initializer(name ?? Fresh("const"), (int)type, shape, raw);
+
+    /// <summary>An initializer holding a .NET array, named <c>const_N</c> unless <paramref name="name"/> is given.</summary>
+    public string Initializer<T>(int[] shape, T[] values, string? name = null) where T : unmanaged =>
+        Initializer(name ?? Fresh("const"), (int)TypeOf<T>(), shape, values);
+
+    /// <summary>A 1-D int64 initializer stored in int64_data (not raw bytes).</summary>
     public string Int64Initializer(string name, params long[] values)
     {
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        var t = new TensorProto { Name = name, DataType = (int)DataType.Int64 };
         t.Dims.Add(values.Length);
         t.Int64Data.AddRange(values);
         _graph.Initializer.Add(t);
         return name;
     }
 
-    /// <summary>Adds a node; returns its first output's name (generated when not given).</summary>
+    /// <summary>An initializer whose data lies outside the model, in <paramref name="location"/> (relative to the model file).</summary>
+    public string ExternalInitializer(string name, int elemType, int[] shape, string location, long? offset = null, long? length = null)
+    {
+        var t = new TensorProto { Name = name, DataType = elemType, DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.AddRange(shape.Select(d => (long)d));
+        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        if (offset is { } o) t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = o.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (length is { } l) t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = l.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
+    /// <summary>A 1-D int64 initializer named <c>const_N</c> (shapes, axes, pads, starts...).</summary>
+    public string Int64s(params long[] values) => Initializer(new[] { values.Length }, values);
+
+    /// <summary>A 0-D int64 initializer named <c>const_N</c>.</summary>
+    public string Int64Scalar(long value) => Initializer(Array.Empty<int>(), new[] { value });
+
+    /// <summary>Adds a node; returns its first output's name (<c>conv_N</c> when not given).</summary>
     public string Node(string opType, string[] inputs, string? output = null, string? name = null, string domain = "", params (string Name, object Value)[] attributes)
     {
         output ??= $"{opType.ToLowerInvariant()}_{_counter}";
@@ -73,6 +127,22 @@ internal sealed class OnnxModelBuilder
         return output;
     }
 
+    /// <summary>Adds a node with one output, named by the builder, and returns that name. A null input is an omitted optional one.</summary>
+    public string Op(string opType, string?[] inputs, params AttributeProto[] attributes) => Op(opType, inputs, 1, attributes)[0];
+
+    /// <summary>Adds a node with <paramref name="outputs"/> outputs, named by the builder, and returns their names.</summary>
+    public string[] Op(string opType, string?[] inputs, int outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = Fresh(opType) };
+        node.Input.AddRange(inputs.Select(i => i ?? ""));
+        var names = Enumerable.Range(0, outputs).Select(_ => Fresh(opType.ToLowerInvariant())).ToArray();
+        node.Output.AddRange(names);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return names;
+    }
+
+    /// <summary>Adds a node exactly as named, for graphs that must look a certain way (diagnostics, malformed models).</summary>
     public NodeProto RawNode(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string name, string domain = "")
     {
         var node = new NodeProto { OpType = opType, Name = name, Domain = domain };
@@ -84,70 +154,10 @@ internal sealed class OnnxModelBuilder
 
     public GraphProto Graph => _graph;
 
+    /// <summary>The model as built so far (tests that edit it before serializing).</summary>
+    public ModelProto Model => _model;
+
     public byte[] Build() => _model.ToByteArray();
 
-    public static AttributeProto Attribute(string name, object value) => value switch
-    {
-        int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
-        long l => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = l },
-        float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
-        string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
-        int[] ints => WithInts(name, ints.Select(v => (long)v)),
-        long[] longs => WithInts(name, longs),
-        float[] floats => WithFloats(name, floats),
-        string[] strings => WithStrings(name, strings),
-        GraphProto graph => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph },
-        _ => throw new ArgumentException($"attribute type {value.GetType()}"),
-    };
-
-    private static AttributeProto WithInts(string name, IEnumerable<long> values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static AttributeProto WithStrings(string name, IEnumerable<string> values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
-        a.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
-        return a;
-    }
-
-    private static AttributeProto WithFloats(string name, IEnumerable<float> values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats };
-        a.Floats.AddRange(values);
-        return a;
-    }
-
-    private static ValueInfoProto ValueInfo(string name, int elemType, int[]? shape, string?[]? dimNames)
-    {
-        var tt = new TypeProto.Types.Tensor { ElemType = elemType };
-        if (shape is not null)
-        {
-            tt.Shape = new TensorShapeProto();
-            for (int i = 0; i < shape.Length; i++)
-            {
-                var dim = new TensorShapeProto.Types.Dimension();
-                if (shape[i] >= 0) dim.DimValue = shape[i];
-                else dim.DimParam = dimNames?[i] ?? $"d{i}";
-                tt.Shape.Dim.Add(dim);
-            }
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tt } };
-    }
-
-    /// <summary>Deterministic pseudo-random floats in [-1, 1) (xorshift), so tests never depend on System.Random's algorithm.</summary>
-    public static float[] RandomFloats(int count, uint seed)
-    {
-        var r = new float[count];
-        uint s = seed == 0 ? 0x9E3779B9u : seed;
-        for (int i = 0; i < count; i++)
-        {
-            s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-            r[i] = (s >> 8) / (float)(1 << 24) * 2f - 1f;
-        }
-        return r;
-    }
+    private string Fresh(string prefix) => $"{prefix}_{_counter++}";
 }

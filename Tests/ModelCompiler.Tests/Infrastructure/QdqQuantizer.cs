@@ -116,9 +116,7 @@ internal static class QdqQuantizer
 
         string AddInitializer(string name, TensorProto.Types.DataType type, int[] shape, byte[] raw)
         {
-            var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
-            t.Dims.AddRange(shape.Select(d => (long)d));
-            g.Initializer.Add(t);
+            g.Initializer.Add(OnnxModelBuilder.Tensor(name, (int)type, shape, raw));
             return name;
         }
         string ScaleInit(string name, float[] s, bool scalar) => AddInitializer(name, TensorProto.Types.DataType.Float, scalar ? Array.Empty<int>() : new[] { s.Length }, s.SelectMany(BitConverter.GetBytes).ToArray());
@@ -129,7 +127,7 @@ internal static class QdqQuantizer
             var d = new NodeProto { OpType = "DequantizeLinear", Name = output + "_DequantizeLinear" };
             d.Input.AddRange(new[] { input, scale, zp });
             d.Output.Add(output);
-            if (axis is { } a) d.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = a });
+            if (axis is { } a) d.Attribute.Add(OnnxModelBuilder.Int("axis", a));
             return d;
         }
 
@@ -253,7 +251,7 @@ internal static class QdqQuantizer
             .Where(o => o.Length > 0 && info.TryGetValue(o, out var v) && v.Type == DataType.Float && !v.IsConstant && !existing.Contains(o))
             .ToList();
         foreach (var name in names)
-            proto.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } } });
+            proto.Graph.Output.Add(OnnxModelBuilder.ValueInfo(name, (int)TensorProto.Types.DataType.Float, null));
         var all = proto.Graph.Output.Select(o => o.Name).ToList();
         var inputNames = proto.Graph.Input.Where(i => !initializers.Contains(i.Name)).Select(i => i.Name).ToList();
         var ranges = new Dictionary<string, (float Min, float Max)>();

@@ -35,7 +35,7 @@ internal static class QuantCompare
             if (!s_outputZeroPoint.TryGetValue(n.OpType, out int zpIndex) || existing.Contains(n.Output[0])) continue;
             int type = (int)TensorProto.Types.DataType.Uint8;
             if (n.Input.Count > zpIndex && initializers.TryGetValue(n.Input[zpIndex], out var zp)) type = zp.DataType;
-            proto.Graph.Output.Add(new ValueInfoProto { Name = n.Output[0], Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = type } } });
+            proto.Graph.Output.Add(OnnxModelBuilder.ValueInfo(n.Output[0], type, null));
             existing.Add(n.Output[0]);
         }
         return proto.ToByteArray();

@@ -4,7 +4,7 @@ using System.Linq;
 using ModelCompiler.Graph;
 using ModelCompiler.Tests.Infrastructure;
 using Xunit;
-using B = ModelCompiler.Tests.Infrastructure.OnnxBuilder;
+using B = ModelCompiler.Tests.Infrastructure.OnnxModelBuilder;
 
 namespace ModelCompiler.Tests.Ops;
 
@@ -20,14 +20,14 @@ public sealed class LayoutOpsTests
     private static (T[] Kernel, T[] Folded, CompiledModel Model) Both<T>(int opset, int[] shape, T[] data, int outputLength, Func<B, string, string> node) where T : unmanaged
     {
         var type = B.TypeOf<T>();
-        var b = new B(opset);
+        var b = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
         var y = node(b, b.Input("x", type, shape));
         b.Output(y, type);
         var m = b.Compile();
         var kernel = new T[outputLength];
         m.Run(new Array[] { data }, kernel);
 
-        var f = new B(opset);
+        var f = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
         var yf = node(f, f.Initializer(shape, data));
         f.Output(yf, type);
         var mf = f.Compile();
@@ -92,19 +92,19 @@ public sealed class LayoutOpsTests
     public void Transpose_slice_tile_expand_work_for_every_element_type(string type) => Generic(type, r =>
     {
         // Transpose of [[0,1,2],[3,4,5]]
-        r.Expect(13, new[] { 2, 3 }, new[] { 0, 3, 1, 4, 2, 5 }, ((b, x) => b.Node("Transpose", new[] { x })));
+        r.Expect(13, new[] { 2, 3 }, new[] { 0, 3, 1, 4, 2, 5 }, ((b, x) => b.Op("Transpose", new[] { x })));
         // Slice x[::-1, ::-2] (negative steps, INT64_MIN end)
         r.Expect(13, new[] { 2, 3 }, new[] { 5, 3, 2, 0 }, ((b, x) =>
-            b.Node("Slice", new[] { x, b.Int64s(-1, -1), b.Int64s(long.MinValue, long.MinValue), b.Int64s(0, 1), b.Int64s(-1, -2) })));
+            b.Op("Slice", new[] { x, b.Int64s(-1, -1), b.Int64s(long.MinValue, long.MinValue), b.Int64s(0, 1), b.Int64s(-1, -2) })));
         // Tile [2, 1]
-        r.Expect(13, new[] { 2, 3 }, new[] { 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5 }, ((b, x) => b.Node("Tile", new[] { x, b.Int64s(2, 1) })));
+        r.Expect(13, new[] { 2, 3 }, new[] { 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5 }, ((b, x) => b.Op("Tile", new[] { x, b.Int64s(2, 1) })));
         // Expand [2,1] -> [2,1,2]... broadcast a column: shape [2,1] to [2,2,3]
-        r.Expect(13, new[] { 2, 1 }, new[] { 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1 }, ((b, x) => b.Node("Expand", new[] { x, b.Int64s(2, 2, 3) })));
+        r.Expect(13, new[] { 2, 1 }, new[] { 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1 }, ((b, x) => b.Op("Expand", new[] { x, b.Int64s(2, 2, 3) })));
         // Concat with itself along axis 1
-        r.Expect(13, new[] { 2, 3 }, new[] { 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5 }, ((b, x) => b.Node("Concat", new[] { x, x }, B.Int("axis", -1))));
+        r.Expect(13, new[] { 2, 3 }, new[] { 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5 }, ((b, x) => b.Op("Concat", new[] { x, x }, B.Int("axis", -1))));
         // Gather rows [1, -2] with constant indices, and columns [2, 0]
-        r.Expect(13, new[] { 2, 3 }, new[] { 3, 4, 5, 0, 1, 2 }, ((b, x) => b.Node("Gather", new[] { x, b.Int64s(1, -2) })));
-        r.Expect(13, new[] { 2, 3 }, new[] { 2, 0, 5, 3 }, ((b, x) => b.Node("Gather", new[] { x, b.Initializer(new[] { 2 }, new[] { 2, 0 }) }, B.Int("axis", 1))));
+        r.Expect(13, new[] { 2, 3 }, new[] { 3, 4, 5, 0, 1, 2 }, ((b, x) => b.Op("Gather", new[] { x, b.Int64s(1, -2) })));
+        r.Expect(13, new[] { 2, 3 }, new[] { 2, 0, 5, 3 }, ((b, x) => b.Op("Gather", new[] { x, b.Initializer(new[] { 2 }, new[] { 2, 0 }) }, B.Int("axis", 1))));
     });
 
     [Theory]
@@ -113,41 +113,41 @@ public sealed class LayoutOpsTests
     {
         // [[0,1,2],[3,4,5]], pads: 1 row before, 2 columns after.
         r.Expect(13, new[] { 2, 3 }, new[] { -1, -1, -1, -1, -1, 0, 1, 2, -1, -1, 3, 4, 5, -1, -1 }, ((b, x) =>
-            b.Node("Pad", new[] { x, b.Int64s(1, 0, 0, 2) })));
+            b.Op("Pad", new[] { x, b.Int64s(1, 0, 0, 2) })));
         r.Expect(13, new[] { 2, 3 }, new[] { 0, 1, 2, 2, 2, 0, 1, 2, 2, 2, 3, 4, 5, 5, 5 }, ((b, x) =>
-            b.Node("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "edge"))));
+            b.Op("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "edge"))));
         r.Expect(13, new[] { 2, 3 }, new[] { 3, 4, 5, 4, 3, 0, 1, 2, 1, 0, 3, 4, 5, 4, 3 }, ((b, x) =>
-            b.Node("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "reflect"))));
+            b.Op("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "reflect"))));
         r.Expect(19, new[] { 2, 3 }, new[] { 3, 4, 5, 3, 4, 0, 1, 2, 0, 1, 3, 4, 5, 3, 4 }, ((b, x) =>
-            b.Node("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "wrap"))));
+            b.Op("Pad", new[] { x, b.Int64s(1, 0, 0, 2) }, B.String("mode", "wrap"))));
         // Negative pads crop: drop the first column, add one row after (edge: repeats the cropped last row).
         r.Expect(13, new[] { 2, 3 }, new[] { 1, 2, 4, 5, 4, 5 }, ((b, x) =>
-            b.Node("Pad", new[] { x, b.Int64s(0, -1, 1, 0) }, B.String("mode", "edge"))));
+            b.Op("Pad", new[] { x, b.Int64s(0, -1, 1, 0) }, B.String("mode", "edge"))));
     });
 
     [Fact]
     public void Pad_constant_values_of_every_type()
     {
-        Check(new[] { 9.5f, 0, 1, 9.5f }, 13, new[] { 2 }, new[] { 0f, 1f }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { 9.5f }) }));
-        Check(new[] { -7L, 0, 1, -7L }, 13, new[] { 2 }, new[] { 0L, 1L }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { -7L }) }));
-        Check(new[] { int.MinValue, 0, 1, int.MinValue }, 13, new[] { 2 }, new[] { 0, 1 }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { int.MinValue }) }));
-        Check(new[] { true, false, false, true }, 13, new[] { 2 }, new[] { false, false }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { true }) }));
-        Check(new[] { (Half)(-2.5f), (Half)0, (Half)1, (Half)(-2.5f) }, 13, new[] { 2 }, new[] { (Half)0, (Half)1 }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { (Half)(-2.5f) }) }));
-        Check(new[] { (sbyte)-3, (sbyte)0, (sbyte)1, (sbyte)-3 }, 13, new[] { 2 }, new sbyte[] { 0, 1 }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new sbyte[] { -3 }) }));
+        Check(new[] { 9.5f, 0, 1, 9.5f }, 13, new[] { 2 }, new[] { 0f, 1f }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { 9.5f }) }));
+        Check(new[] { -7L, 0, 1, -7L }, 13, new[] { 2 }, new[] { 0L, 1L }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { -7L }) }));
+        Check(new[] { int.MinValue, 0, 1, int.MinValue }, 13, new[] { 2 }, new[] { 0, 1 }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { int.MinValue }) }));
+        Check(new[] { true, false, false, true }, 13, new[] { 2 }, new[] { false, false }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { true }) }));
+        Check(new[] { (Half)(-2.5f), (Half)0, (Half)1, (Half)(-2.5f) }, 13, new[] { 2 }, new[] { (Half)0, (Half)1 }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new[] { (Half)(-2.5f) }) }));
+        Check(new[] { (sbyte)-3, (sbyte)0, (sbyte)1, (sbyte)-3 }, 13, new[] { 2 }, new sbyte[] { 0, 1 }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(1, 1), b.Initializer(Array.Empty<int>(), new sbyte[] { -3 }) }));
         // Opset 2-10: pads and value are attributes; the float value converts to the data type.
-        Check(new[] { 0f, 1f, 2.5f, 2.5f }, 10, new[] { 2 }, new[] { 0f, 1f }, (b, x) => b.Node("Pad", new[] { x }, B.Ints("pads", 0, 2), B.Float("value", 2.5f)));
-        Check(new[] { 4L, 0, 1 }, 7, new[] { 2 }, new[] { 0L, 1L }, (b, x) => b.Node("Pad", new[] { x }, B.Ints("pads", 1, 0), B.Float("value", 4f)));
+        Check(new[] { 0f, 1f, 2.5f, 2.5f }, 10, new[] { 2 }, new[] { 0f, 1f }, (b, x) => b.Op("Pad", new[] { x }, B.Ints("pads", 0, 2), B.Float("value", 2.5f)));
+        Check(new[] { 4L, 0, 1 }, 7, new[] { 2 }, new[] { 0L, 1L }, (b, x) => b.Op("Pad", new[] { x }, B.Ints("pads", 1, 0), B.Float("value", 4f)));
         // Opset 18: only the listed axes are padded.
-        Check(new[] { 0f, 1f, 0f, 0f, 2f, 3f, 0f, 0f }, 18, new[] { 2, 2 }, new[] { 0f, 1f, 2f, 3f }, (b, x) => b.Node("Pad", new[] { x, b.Int64s(0, 2), null, b.Int64s(-1) }));
+        Check(new[] { 0f, 1f, 0f, 0f, 2f, 3f, 0f, 0f }, 18, new[] { 2, 2 }, new[] { 0f, 1f, 2f, 3f }, (b, x) => b.Op("Pad", new[] { x, b.Int64s(0, 2), null, b.Int64s(-1) }));
     }
 
     [Fact]
     public void Pad_with_a_run_time_constant_value()
     {
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2);
         var v = b.Input("v", DataType.Float);
-        var y = b.Node("Pad", new[] { x, b.Int64s(1, 0), v });
+        var y = b.Op("Pad", new[] { x, b.Int64s(1, 0), v });
         b.Output(y, DataType.Float);
         var m = b.Compile();
         var output = new float[3];
@@ -164,17 +164,17 @@ public sealed class LayoutOpsTests
         var expected = new List<float>();
         for (int h = -2; h < 5; h++)
             for (int w = -2; w < 6; w++) expected.Add(data[Reflect(h, 3) * 4 + Reflect(w, 4)]);
-        Check(expected.ToArray(), 13, new[] { 1, 1, 3, 4 }, data, (b, x) => b.Node("Pad", new[] { x, b.Int64s(0, 0, 2, 2, 0, 0, 2, 2) }, B.String("mode", "reflect")));
+        Check(expected.ToArray(), 13, new[] { 1, 1, 3, 4 }, data, (b, x) => b.Op("Pad", new[] { x, b.Int64s(0, 0, 2, 2, 0, 0, 2, 2) }, B.String("mode", "reflect")));
     }
 
     [Fact]
     public void Older_opsets_take_axes_splits_and_slices_as_attributes()
     {
         var data = Seq(6, i => (float)i);
-        Check(data, 11, new[] { 1, 6, 1 }, data, (b, x) => b.Node("Squeeze", new[] { x }, B.Ints("axes", 0, -1)));
-        Check(data, 11, new[] { 6 }, data, (b, x) => b.Node("Unsqueeze", new[] { x }, B.Ints("axes", -1, 0)));
-        Check(new[] { 1f, 2f, 4f, 5f }, 9, new[] { 2, 3 }, data, (b, x) => b.Node("Slice", new[] { x }, B.Ints("starts", 1), B.Ints("ends", 1000), B.Ints("axes", 1)));
-        Check(new[] { 3f, 4f }, 7, new[] { 2, 3 }, data, (b, x) => b.Node("Slice", new[] { x }, B.Ints("starts", 1, 0), B.Ints("ends", 2, -1)));
+        Check(data, 11, new[] { 1, 6, 1 }, data, (b, x) => b.Op("Squeeze", new[] { x }, B.Ints("axes", 0, -1)));
+        Check(data, 11, new[] { 6 }, data, (b, x) => b.Op("Unsqueeze", new[] { x }, B.Ints("axes", -1, 0)));
+        Check(new[] { 1f, 2f, 4f, 5f }, 9, new[] { 2, 3 }, data, (b, x) => b.Op("Slice", new[] { x }, B.Ints("starts", 1), B.Ints("ends", 1000), B.Ints("axes", 1)));
+        Check(new[] { 3f, 4f }, 7, new[] { 2, 3 }, data, (b, x) => b.Op("Slice", new[] { x }, B.Ints("starts", 1, 0), B.Ints("ends", 2, -1)));
 
         // Split with the 'split' attribute (opset 11) and with num_outputs (18, uneven last part).
         foreach (var (opset, attrs, sizes) in new[]
@@ -183,9 +183,9 @@ public sealed class LayoutOpsTests
             (18, new[] { B.Int("axis", -1), B.Int("num_outputs", 2) }, new[] { 2, 1 }),
         })
         {
-            var b = new B(opset);
+            var b = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
             var x = b.Input("x", DataType.Float, 2, 3);
-            var ys = b.Node("Split", new[] { x }, 2, attrs);
+            var ys = b.Op("Split", new[] { x }, 2, attrs);
             b.Output(ys[0], DataType.Float);
             b.Output(ys[1], DataType.Float);
             var m = b.Compile();
@@ -222,23 +222,23 @@ public sealed class LayoutOpsTests
                 index[d] = 0;
             }
         }
-        Check(expected, 13, shape, data, (b, x) => b.Node("Transpose", new[] { x }, B.Ints("perm", perm.Select(p => (long)p).ToArray())));
+        Check(expected, 13, shape, data, (b, x) => b.Op("Transpose", new[] { x }, B.Ints("perm", perm.Select(p => (long)p).ToArray())));
     }
 
     [Fact]
     public void Layout_kernels_allocate_nothing()
     {
         // Transpose (tiled), Slice, Pad (reflect and constant), Concat, Split, Tile, Expand, run-time Gather, Range.
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 1, 20, 4, 18);
         var ids = b.Input("ids", DataType.Int64, 3);
-        var t = b.Node("Transpose", new[] { x }, B.Ints("perm", 0, 2, 3, 1));                                  // 1x4x18x20
-        var s = b.Node("Slice", new[] { t, b.Int64s(-1, 1), b.Int64s(long.MinValue, 17), b.Int64s(1, 2), b.Int64s(-1, 2) }); // 1x4x8x20
-        var p = b.Node("Pad", new[] { s, b.Int64s(0, 0, 1, 2, 0, 0, 1, 2) }, B.String("mode", "reflect"));    // 1x4x10x24
-        var q = b.Node("Pad", new[] { p, b.Int64s(0, 1, 0, 0, 0, 0, 0, -1) });                                 // 1x5x10x23
-        var parts = b.Node("Split", new[] { q, b.Int64s(2, 3) }, 2, B.Int("axis", 1));
-        var c = b.Node("Concat", new[] { parts[1], parts[0], b.Node("Tile", new[] { parts[0], b.Int64s(1, 1, 1, 1) }) }, B.Int("axis", 1));
-        var e = b.Node("Expand", new[] { b.Node("Gather", new[] { c, ids }, B.Int("axis", 3)), b.Int64s(2, 1, 1, 1) });
+        var t = b.Op("Transpose", new[] { x }, B.Ints("perm", 0, 2, 3, 1));                                  // 1x4x18x20
+        var s = b.Op("Slice", new[] { t, b.Int64s(-1, 1), b.Int64s(long.MinValue, 17), b.Int64s(1, 2), b.Int64s(-1, 2) }); // 1x4x8x20
+        var p = b.Op("Pad", new[] { s, b.Int64s(0, 0, 1, 2, 0, 0, 1, 2) }, B.String("mode", "reflect"));    // 1x4x10x24
+        var q = b.Op("Pad", new[] { p, b.Int64s(0, 1, 0, 0, 0, 0, 0, -1) });                                 // 1x5x10x23
+        var parts = b.Op("Split", new[] { q, b.Int64s(2, 3) }, 2, B.Int("axis", 1));
+        var c = b.Op("Concat", new[] { parts[1], parts[0], b.Op("Tile", new[] { parts[0], b.Int64s(1, 1, 1, 1) }) }, B.Int("axis", 1));
+        var e = b.Op("Expand", new[] { b.Op("Gather", new[] { c, ids }, B.Int("axis", 3)), b.Int64s(2, 1, 1, 1) });
         b.Output(e, DataType.Float);
         var (result, unit) = InMemoryCompiler.Generate(b.Build(), "Built.Allocations");
         Assert.NotNull(unit);
@@ -269,13 +269,13 @@ public sealed class LayoutOpsTests
     public void Views_do_not_copy()
     {
         // Squeeze, Unsqueeze, Flatten, and a Transpose that only moves a size-1 dimension are views of the input.
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 1, 4, 3);
-        var t = b.Node("Transpose", new[] { x }, B.Ints("perm", 1, 0, 2));
-        var s = b.Node("Squeeze", new[] { t, b.Int64s(1) });
-        var u = b.Node("Unsqueeze", new[] { s, b.Int64s(0) });
-        var f = b.Node("Flatten", new[] { u }, B.Int("axis", 1));
-        var y = b.Node("Relu", new[] { f });
+        var t = b.Op("Transpose", new[] { x }, B.Ints("perm", 1, 0, 2));
+        var s = b.Op("Squeeze", new[] { t, b.Int64s(1) });
+        var u = b.Op("Unsqueeze", new[] { s, b.Int64s(0) });
+        var f = b.Op("Flatten", new[] { u }, B.Int("axis", 1));
+        var y = b.Op("Relu", new[] { f });
         b.Output(y, DataType.Float);
         var m = b.Compile();
         Assert.Equal(5, m.Layers);
@@ -293,10 +293,10 @@ public sealed class LayoutOpsTests
         foreach (var indexType in new[] { DataType.Int64, DataType.Int32 })
         {
             // Embedding lookup: table [4, 3], ids [2, 2] -> [2, 2, 3], with a negative index.
-            var b = new B(13);
+            var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
             var table = b.Initializer(new[] { 4, 3 }, Seq(12, i => (float)i));
             var ids = b.Input("ids", indexType, 2, 2);
-            var y = b.Node("Gather", new[] { table, ids });
+            var y = b.Op("Gather", new[] { table, ids });
             b.Output(y, DataType.Float);
             var m = b.Compile();
             Array idsIn = indexType == DataType.Int64 ? new long[] { 3, 0, -1, 1 } : new[] { 3, 0, -1, 1 };
@@ -314,11 +314,11 @@ public sealed class LayoutOpsTests
     {
         foreach (int opset in new[] { 7, 10, 12, 13 })
         {
-            var b = new B(opset);
+            var b = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
             var x = b.Input("x", DataType.Float, 3);
             var ys = opset >= 12
-                ? b.Node("Dropout", new[] { x, b.Initializer(Array.Empty<int>(), new[] { 0.3f }), b.Initializer(Array.Empty<int>(), new[] { false }) }, 2)
-                : b.Node("Dropout", new[] { x }, 2, B.Float("ratio", 0.3f));
+                ? b.Op("Dropout", new[] { x, b.Initializer(Array.Empty<int>(), new[] { 0.3f }), b.Initializer(Array.Empty<int>(), new[] { false }) }, 2)
+                : b.Op("Dropout", new[] { x }, 2, B.Float("ratio", 0.3f));
             var maskType = opset >= 10 ? DataType.Bool : DataType.Float;
             b.Output(ys[0], DataType.Float);
             b.Output(ys[1], maskType);
@@ -335,9 +335,9 @@ public sealed class LayoutOpsTests
     [Fact]
     public void Identity_of_a_graph_input_copies_it_to_the_output()
     {
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Int64, 2);
-        b.Output(b.Node("Identity", new[] { x }), DataType.Int64);
+        b.Output(b.Op("Identity", new[] { x }), DataType.Int64);
         var m = b.Compile();
         var y = new long[2];
         m.Run(new Array[] { new long[] { 5, -6 } }, y);
@@ -350,10 +350,10 @@ public sealed class LayoutOpsTests
         foreach (string mode in new[] { "DCR", "CRD" })
         {
             var data = Seq(2 * 8 * 3 * 2, i => (long)i);
-            var b = new B(13);
+            var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
             var x = b.Input("x", DataType.Int64, 2, 8, 3, 2);
-            var d2s = b.Node("DepthToSpace", new[] { x }, B.Int("blocksize", 2), B.String("mode", mode));
-            var back = b.Node("SpaceToDepth", new[] { d2s }, B.Int("blocksize", 2));
+            var d2s = b.Op("DepthToSpace", new[] { x }, B.Int("blocksize", 2), B.String("mode", mode));
+            var back = b.Op("SpaceToDepth", new[] { d2s }, B.Int("blocksize", 2));
             b.Output(back, DataType.Int64);
             var m = b.Compile();
             var y = new long[data.Length];
@@ -366,17 +366,17 @@ public sealed class LayoutOpsTests
     [Fact]
     public void Invalid_nodes_are_reported_in_words()
     {
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 3);
-        b.Output(b.Node("Squeeze", new[] { x, b.Int64s(0) }), DataType.Float);
+        b.Output(b.Op("Squeeze", new[] { x, b.Int64s(0) }), DataType.Float);
         var r = b.Generate();
         Assert.False(r.Success);
         Assert.Contains("cannot squeeze axis 0: it has size 2", string.Join(" ", r.Diagnostics));
 
-        var c = new B(13);
+        var c = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var y = c.Input("y", DataType.Float, 2, 3);
         var s = c.Input("s", DataType.Int64, 2);
-        c.Output(c.Node("Slice", new[] { y, s, c.Int64s(1, 1) }), DataType.Float);
+        c.Output(c.Op("Slice", new[] { y, s, c.Int64s(1, 1) }), DataType.Float);
         var r2 = c.Generate();
         Assert.Contains("MC0008", string.Join(" ", r2.Diagnostics));
         Assert.Contains("the slice starts (input 1, 's') must be a constant known at build time", string.Join(" ", r2.Diagnostics));

@@ -3,7 +3,7 @@ using System.Linq;
 using ModelCompiler.Graph;
 using ModelCompiler.Tests.Infrastructure;
 using Xunit;
-using B = ModelCompiler.Tests.Infrastructure.OnnxBuilder;
+using B = ModelCompiler.Tests.Infrastructure.OnnxModelBuilder;
 
 namespace ModelCompiler.Tests.Ops;
 
@@ -28,14 +28,14 @@ public sealed class ShapeSubgraphFoldingTests
     public void Torch_flatten_subgraph_folds_into_the_reshape(int opset)
     {
         // x.view(x.size(0), x.size(1), -1) as torch.onnx exports it.
-        var b = new B(opset);
+        var b = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 3, 4, 5);
-        var shape = b.Node("Shape", new[] { x });
-        var n = b.Node("Gather", new[] { shape, b.Int64Scalar(0) }, B.Int("axis", 0));
-        var c = b.Node("Gather", new[] { shape, b.Int64Scalar(1) }, B.Int("axis", 0));
-        string Unsqueeze(string v) => opset >= 13 ? b.Node("Unsqueeze", new[] { v, b.Int64s(0) }) : b.Node("Unsqueeze", new[] { v }, B.Ints("axes", 0));
-        var target = b.Node("Concat", new[] { Unsqueeze(n), Unsqueeze(c), b.Int64s(-1) }, B.Int("axis", 0));
-        var y = b.Node("Reshape", new[] { x, target });
+        var shape = b.Op("Shape", new[] { x });
+        var n = b.Op("Gather", new[] { shape, b.Int64Scalar(0) }, B.Int("axis", 0));
+        var c = b.Op("Gather", new[] { shape, b.Int64Scalar(1) }, B.Int("axis", 0));
+        string Unsqueeze(string v) => opset >= 13 ? b.Op("Unsqueeze", new[] { v, b.Int64s(0) }) : b.Op("Unsqueeze", new[] { v }, B.Ints("axes", 0));
+        var target = b.Op("Concat", new[] { Unsqueeze(n), Unsqueeze(c), b.Int64s(-1) }, B.Int("axis", 0));
+        var y = b.Op("Reshape", new[] { x, target });
         b.Output(y, DataType.Float);
 
         var m = b.Compile();
@@ -53,14 +53,14 @@ public sealed class ShapeSubgraphFoldingTests
     public void Shape_slice_and_int32_arithmetic_fold()
     {
         // Keras/tf2onnx style: Shape -> Slice -> Cast-free int arithmetic on int32 and a Squeeze.
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 1, 8, 6);
-        var shape = b.Node("Shape", new[] { x });
-        var tail = b.Node("Slice", new[] { shape, b.Int64s(1), b.Int64s(long.MaxValue) });            // [8, 6]
-        var last = b.Node("Slice", new[] { shape, b.Int64s(-1), b.Int64s(long.MaxValue) });           // [6]
-        var scalar = b.Node("Squeeze", new[] { last, b.Int64s(0) });                                  // 6
-        var both = b.Node("Concat", new[] { b.Int64s(-1), b.Node("Unsqueeze", new[] { scalar, b.Int64s(0) }) }, B.Int("axis", 0));
-        var y = b.Node("Reshape", new[] { x, both });                                                 // [8, 6]
+        var shape = b.Op("Shape", new[] { x });
+        var tail = b.Op("Slice", new[] { shape, b.Int64s(1), b.Int64s(long.MaxValue) });            // [8, 6]
+        var last = b.Op("Slice", new[] { shape, b.Int64s(-1), b.Int64s(long.MaxValue) });           // [6]
+        var scalar = b.Op("Squeeze", new[] { last, b.Int64s(0) });                                  // 6
+        var both = b.Op("Concat", new[] { b.Int64s(-1), b.Op("Unsqueeze", new[] { scalar, b.Int64s(0) }) }, B.Int("axis", 0));
+        var y = b.Op("Reshape", new[] { x, both });                                                 // [8, 6]
         b.Output(y, DataType.Float);
         b.Output(tail, DataType.Int64);
 
@@ -77,13 +77,13 @@ public sealed class ShapeSubgraphFoldingTests
     public void ConstantOfShape_from_a_shape_folds()
     {
         // torch.zeros_like / ones(x.shape[:2]) patterns: Shape -> Slice -> ConstantOfShape -> Add.
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 3);
-        var shape = b.Node("Shape", new[] { x });
-        var ones = b.Node("ConstantOfShape", new[] { shape }, B.Tensor("value", new[] { 1 }, new[] { 1f }));
-        var mask = b.Node("ConstantOfShape", new[] { b.Node("Slice", new[] { shape, b.Int64s(0), b.Int64s(1) }) }, B.Tensor("value", new[] { 1 }, new[] { true }));
-        var count = b.Node("ConstantOfShape", new[] { b.Int64s(3) }, B.Tensor("value", new[] { 1 }, new[] { 7L }));
-        var y = b.Node("Add", new[] { x, ones });
+        var shape = b.Op("Shape", new[] { x });
+        var ones = b.Op("ConstantOfShape", new[] { shape }, B.Tensor("value", new[] { 1 }, new[] { 1f }));
+        var mask = b.Op("ConstantOfShape", new[] { b.Op("Slice", new[] { shape, b.Int64s(0), b.Int64s(1) }) }, B.Tensor("value", new[] { 1 }, new[] { true }));
+        var count = b.Op("ConstantOfShape", new[] { b.Int64s(3) }, B.Tensor("value", new[] { 1 }, new[] { 7L }));
+        var y = b.Op("Add", new[] { x, ones });
         b.Output(y, DataType.Float);
         b.Output(mask, DataType.Bool);
         b.Output(count, DataType.Int64);
@@ -104,14 +104,14 @@ public sealed class ShapeSubgraphFoldingTests
     public void Range_over_a_sequence_length_folds()
     {
         // Position ids: arange(x.size(1)) -> Unsqueeze -> Expand to the batch, as transformer exports do.
-        var b = new B(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 5);
-        var shape = b.Node("Shape", new[] { x });
-        var length = b.Node("Gather", new[] { shape, b.Int64Scalar(1) }, B.Int("axis", 0));
-        var positions = b.Node("Range", new[] { b.Int64Scalar(0), length, b.Int64Scalar(1) });
-        var ids = b.Node("Expand", new[] { b.Node("Unsqueeze", new[] { positions, b.Int64s(0) }), shape });
-        var steps = b.Node("Range", new[] { b.Initializer(Array.Empty<int>(), new[] { 1f }), b.Initializer(Array.Empty<int>(), new[] { 2f }), b.Initializer(Array.Empty<int>(), new[] { 0.25f }) });
-        var down = b.Node("Range", new[] { b.Initializer(Array.Empty<int>(), new[] { 10 }), b.Initializer(Array.Empty<int>(), new[] { 3 }), b.Initializer(Array.Empty<int>(), new[] { -3 }) });
+        var shape = b.Op("Shape", new[] { x });
+        var length = b.Op("Gather", new[] { shape, b.Int64Scalar(1) }, B.Int("axis", 0));
+        var positions = b.Op("Range", new[] { b.Int64Scalar(0), length, b.Int64Scalar(1) });
+        var ids = b.Op("Expand", new[] { b.Op("Unsqueeze", new[] { positions, b.Int64s(0) }), shape });
+        var steps = b.Op("Range", new[] { b.Initializer(Array.Empty<int>(), new[] { 1f }), b.Initializer(Array.Empty<int>(), new[] { 2f }), b.Initializer(Array.Empty<int>(), new[] { 0.25f }) });
+        var down = b.Op("Range", new[] { b.Initializer(Array.Empty<int>(), new[] { 10 }), b.Initializer(Array.Empty<int>(), new[] { 3 }), b.Initializer(Array.Empty<int>(), new[] { -3 }) });
         b.Output(ids, DataType.Int64);
         b.Output(steps, DataType.Float);
         b.Output(down, DataType.Int32);
@@ -132,10 +132,10 @@ public sealed class ShapeSubgraphFoldingTests
     [Fact]
     public void Shape_with_start_and_end_folds_from_opset_15()
     {
-        var b = new B(15);
+        var b = new OnnxModelBuilder(15, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 3, 4, 5);
-        var a = b.Node("Shape", new[] { x }, B.Int("start", 1), B.Int("end", -1));
-        var size = b.Node("Size", new[] { x });
+        var a = b.Op("Shape", new[] { x }, B.Int("start", 1), B.Int("end", -1));
+        var size = b.Op("Size", new[] { x });
         b.Output(a, DataType.Int64);
         b.Output(size, DataType.Int64);
         var m = b.Compile();

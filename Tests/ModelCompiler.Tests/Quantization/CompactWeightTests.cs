@@ -17,21 +17,21 @@ public sealed class CompactWeightTests
     /// <summary>x[1,3,6,6] -> Conv(float16 weights, 4x3x3x3) [-> BatchNormalization] -> Relu -> Flatten -> Gemm(float16 weights 10x144, bias) -> y.</summary>
     private static byte[] Float16Model(bool batchNorm = false)
     {
-        var b = new OnnxBuilder(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 1, 3, 6, 6);
         Half[] H(int n, uint seed) => OnnxModelBuilder.RandomFloats(n, seed).Select(v => (Half)v).ToArray();
-        string Widen(string name) => b.Node("Cast", new[] { name }, OnnxBuilder.Int("to", (int)DataType.Float));
+        string Widen(string name) => b.Op("Cast", new[] { name }, OnnxModelBuilder.Int("to", (int)DataType.Float));
         var w = Widen(b.Initializer(new[] { 4, 3, 3, 3 }, H(108, 1)));
-        var conv = b.Node("Conv", new[] { x, w }, OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        var conv = b.Op("Conv", new[] { x, w }, OnnxModelBuilder.Ints("pads", 1, 1, 1, 1));
         if (batchNorm)
         {
             // Scale, shift, mean and a positive variance, float16 and widened like the weights.
             var variance = OnnxModelBuilder.RandomFloats(4, 7).Select(v => (Half)(0.5f + Math.Abs(v))).ToArray();
-            conv = b.Node("BatchNormalization", new[] { conv, Widen(b.Initializer(new[] { 4 }, H(4, 4))), Widen(b.Initializer(new[] { 4 }, H(4, 5))),
+            conv = b.Op("BatchNormalization", new[] { conv, Widen(b.Initializer(new[] { 4 }, H(4, 4))), Widen(b.Initializer(new[] { 4 }, H(4, 5))),
                 Widen(b.Initializer(new[] { 4 }, H(4, 6))), Widen(b.Initializer(new[] { 4 }, variance)) });
         }
-        var flat = b.Node("Flatten", new[] { b.Node("Relu", new[] { conv }) });
-        var y = b.Node("Gemm", new[] { flat, Widen(b.Initializer(new[] { 10, 144 }, H(1440, 2))), Widen(b.Initializer(new[] { 10 }, H(10, 3))) }, OnnxBuilder.Int("transB", 1));
+        var flat = b.Op("Flatten", new[] { b.Op("Relu", new[] { conv }) });
+        var y = b.Op("Gemm", new[] { flat, Widen(b.Initializer(new[] { 10, 144 }, H(1440, 2))), Widen(b.Initializer(new[] { 10 }, H(10, 3))) }, OnnxModelBuilder.Int("transB", 1));
         b.Output(y, DataType.Float);
         return WithOutputShape(b.Build(), 1, 10);
     }
@@ -49,15 +49,15 @@ public sealed class CompactWeightTests
     /// <summary>x[2,32] -> MatMul(B int4 [32,8] in blocks of 16 along K, DequantizeLinear opset 21) -> y[2,8].</summary>
     private static byte[] Int4Model(bool asymmetric)
     {
-        var b = new OnnxBuilder(21);
+        var b = new OnnxModelBuilder(21, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 2, 32);
         var m = OnnxModelBuilder.RandomFloats(32 * 8, 5);
         var (packed, scales, zps, scaleShape) = Int4Quantizer.Blocked(m, new[] { 32, 8 }, 0, 16, asymmetric);
         var type = asymmetric ? DataType.UInt4 : DataType.Int4;
         var inputs = new[] { b.Initializer(type, new[] { 32, 8 }, packed), b.Initializer(scaleShape, scales) }.ToList();
         if (zps is not null) inputs.Add(b.Initializer(type, scaleShape, zps));
-        var w = b.Node("DequantizeLinear", inputs.ToArray(), OnnxBuilder.Int("axis", 0), OnnxBuilder.Int("block_size", 16));
-        b.Output(b.Node("MatMul", new[] { x, w }), DataType.Float);
+        var w = b.Op("DequantizeLinear", inputs.ToArray(), OnnxModelBuilder.Int("axis", 0), OnnxModelBuilder.Int("block_size", 16));
+        b.Output(b.Op("MatMul", new[] { x, w }), DataType.Float);
         var bytes = WithOutputShape(b.Build(), 2, 8);
         var proto = Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
         proto.IrVersion = 10; // int4 tensors need IR 10
@@ -71,16 +71,16 @@ public sealed class CompactWeightTests
     private static byte[] Int8WeightGemm(bool unsigned)
     {
         const int n = 37, k = 200;
-        var b = new OnnxBuilder(13);
+        var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
         var x = b.Input("x", DataType.Float, 3, k);
         var r = new Rng(unsigned ? 91u : 90u);
         var q = Enumerable.Range(0, n * k).Select(_ => (byte)(unsigned ? r.Int(0, 255) : (byte)(sbyte)r.Int(-128, 127))).ToArray();
         var scales = Enumerable.Range(0, n).Select(_ => r.Float(0.001f, 0.01f)).ToArray();
         var zeroPoints = Enumerable.Range(0, n).Select(_ => unsigned ? (byte)r.Int(100, 156) : (byte)(sbyte)r.Int(-10, 10)).ToArray();
         var type = unsigned ? DataType.UInt8 : DataType.Int8;
-        var w = b.Node("DequantizeLinear", new[] { b.Initializer(type, new[] { n, k }, q), b.Initializer(new[] { n }, scales), b.Initializer(type, new[] { n }, zeroPoints) },
-            OnnxBuilder.Int("axis", 0));
-        var y = b.Node("Gemm", new[] { x, w, b.Initializer(new[] { n }, OnnxModelBuilder.RandomFloats(n, 92)) }, OnnxBuilder.Int("transB", 1));
+        var w = b.Op("DequantizeLinear", new[] { b.Initializer(type, new[] { n, k }, q), b.Initializer(new[] { n }, scales), b.Initializer(type, new[] { n }, zeroPoints) },
+            OnnxModelBuilder.Int("axis", 0));
+        var y = b.Op("Gemm", new[] { x, w, b.Initializer(new[] { n }, OnnxModelBuilder.RandomFloats(n, 92)) }, OnnxModelBuilder.Int("transB", 1));
         b.Output(y, DataType.Float);
         return WithOutputShape(b.Build(), 3, n);
     }

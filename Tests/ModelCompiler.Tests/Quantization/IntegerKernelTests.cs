@@ -257,10 +257,10 @@ public sealed class IntegerKernelTests
         foreach (int m in new[] { 1, 3 })
         {
             int k = 70, n = 150;
-            var b = new OnnxBuilder(13);
+            var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
             string a = b.Input("a", DataType.UInt8, m, k);
             var bValues = Enumerable.Range(0, k * n).Select(_ => (sbyte)r.Int(-128, 127)).ToArray();
-            var y = b.Node("MatMulInteger", new[] { a, b.Initializer(new[] { k, n }, bValues), b.Initializer(Array.Empty<int>(), new[] { (byte)130 }) });
+            var y = b.Op("MatMulInteger", new[] { a, b.Initializer(new[] { k, n }, bValues), b.Initializer(Array.Empty<int>(), new[] { (byte)130 }) });
             b.Output(y, DataType.Int32);
             var model = TypedModel.Compile(b.Build(), $"row_panels_{m}");
             var aValues = Enumerable.Range(0, m * k).Select(_ => (byte)r.Int(0, 255)).ToArray();

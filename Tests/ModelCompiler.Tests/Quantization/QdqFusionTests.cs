@@ -20,16 +20,16 @@ public sealed class QdqFusionTests
     /// <summary>Builds QDQ graphs by hand: Q/DQ pairs, int8 symmetric weights (per tensor or per channel), int32 biases.</summary>
     private sealed class Qdq
     {
-        public readonly OnnxBuilder B;
-        public Qdq(int opset = 13) => B = new OnnxBuilder(opset);
+        public readonly OnnxModelBuilder B;
+        public Qdq(int opset = 13) => B = new OnnxModelBuilder(opset, producer: "OnnxBuilder", producerVersion: null);
 
         public string Q(string x, float scale, long zp, bool signed = false) => signed
-            ? B.Node("QuantizeLinear", new[] { x, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (sbyte)zp }) })
-            : B.Node("QuantizeLinear", new[] { x, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (byte)zp }) });
+            ? B.Op("QuantizeLinear", new[] { x, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (sbyte)zp }) })
+            : B.Op("QuantizeLinear", new[] { x, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (byte)zp }) });
 
         public string Dq(string q, float scale, long zp, bool signed = false) => signed
-            ? B.Node("DequantizeLinear", new[] { q, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (sbyte)zp }) })
-            : B.Node("DequantizeLinear", new[] { q, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (byte)zp }) });
+            ? B.Op("DequantizeLinear", new[] { q, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (sbyte)zp }) })
+            : B.Op("DequantizeLinear", new[] { q, B.Initializer(Array.Empty<int>(), new[] { scale }), B.Initializer(Array.Empty<int>(), new[] { (byte)zp }) });
 
         public string QDq(string x, float scale, long zp, bool signed = false) => Dq(Q(x, scale, zp, signed), scale, zp, signed);
 
@@ -42,8 +42,8 @@ public sealed class QdqFusionTests
             string qi = B.Initializer(shape, q.Select(v => (sbyte)v).ToArray());
             string si = axis < 0 ? B.Initializer(Array.Empty<int>(), s) : B.Initializer(new[] { s.Length }, s);
             string zi = axis < 0 ? B.Initializer(Array.Empty<int>(), new sbyte[1]) : B.Initializer(new[] { s.Length }, new sbyte[s.Length]);
-            var attributes = axis < 0 ? Array.Empty<Onnx.Proto.AttributeProto>() : new[] { OnnxBuilder.Int("axis", axis) };
-            return (B.Node("DequantizeLinear", new[] { qi, si, zi }, attributes), s);
+            var attributes = axis < 0 ? Array.Empty<Onnx.Proto.AttributeProto>() : new[] { OnnxModelBuilder.Int("axis", axis) };
+            return (B.Op("DequantizeLinear", new[] { qi, si, zi }, attributes), s);
         }
 
         /// <summary>DQ of an int32 bias with scale x_scale * w_scale[c] (or a deliberately wrong scale).</summary>
@@ -52,8 +52,8 @@ public sealed class QdqFusionTests
             var b = OnnxModelBuilder.RandomFloats(channels, seed);
             var s = Enumerable.Range(0, channels).Select(c => xScale * wScales[wScales.Length == 1 ? 0 : c] * scaleFactor).ToArray();
             var q = b.Select((v, c) => (int)Math.Round(v / s[c])).ToArray();
-            return B.Node("DequantizeLinear", new[] { B.Initializer(new[] { channels }, q), B.Initializer(new[] { channels }, s), B.Initializer(new[] { channels }, new int[channels]) },
-                OnnxBuilder.Int("axis", 0));
+            return B.Op("DequantizeLinear", new[] { B.Initializer(new[] { channels }, q), B.Initializer(new[] { channels }, s), B.Initializer(new[] { channels }, new int[channels]) },
+                OnnxModelBuilder.Int("axis", 0));
         }
     }
 
@@ -99,8 +99,8 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 1, 2, 5, 5);
         var xq = q.QDq(x, 0.02f, signed ? 0 : 128, signed);
         var (w, ws) = q.Weight(new[] { 3, 2, 3, 3 }, 7, 0);
-        var conv = q.B.Node("Conv", new[] { xq, w, q.Bias(3, 8, 0.02f, ws) }, OnnxBuilder.Ints("pads", 1, 1, 1, 1));
-        var relu = q.B.Node("Relu", new[] { conv });
+        var conv = q.B.Op("Conv", new[] { xq, w, q.Bias(3, 8, 0.02f, ws) }, OnnxModelBuilder.Ints("pads", 1, 1, 1, 1));
+        var relu = q.B.Op("Relu", new[] { conv });
         var y = q.Dq(q.Q(relu, 0.01f, signed ? -28 : 100, signed), 0.01f, signed ? -28 : 100, signed);
         var (model, bytes) = Compile(q, y, "conv_relu");
         var layers = Layers(model);
@@ -136,8 +136,8 @@ public sealed class QdqFusionTests
         var dqInputs = perChannel
             ? new[] { q.B.Initializer(shape, qw), q.B.Initializer(new[] { 4 }, scales), q.B.Initializer(new[] { 4 }, zps) }
             : new[] { q.B.Initializer(shape, qw), q.B.Initializer(Array.Empty<int>(), scales), q.B.Initializer(Array.Empty<int>(), zps) };
-        var wd = q.B.Node("DequantizeLinear", dqInputs, perChannel ? new[] { OnnxBuilder.Int("axis", 0) } : Array.Empty<Onnx.Proto.AttributeProto>());
-        var conv = q.B.Node("Conv", new[] { xq, wd, q.Bias(4, 92, 0.02f, scales) }, OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        var wd = q.B.Op("DequantizeLinear", dqInputs, perChannel ? new[] { OnnxModelBuilder.Int("axis", 0) } : Array.Empty<Onnx.Proto.AttributeProto>());
+        var conv = q.B.Op("Conv", new[] { xq, wd, q.Bias(4, 92, 0.02f, scales) }, OnnxModelBuilder.Ints("pads", 1, 1, 1, 1));
         var y = q.Dq(q.Q(conv, 0.05f, 120), 0.05f, 120);
         var (model, bytes) = Compile(q, y, "uint8_weights");
         Assert.Contains(Layers(model), l => l.StartsWith("QLinearConv", StringComparison.Ordinal));
@@ -151,12 +151,12 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 1, 3, 4, 4);
         var xq = q.QDq(x, 0.015f, 100);
         var (w, ws) = q.Weight(new[] { 4, 3, 1, 1 }, 11, 0);
-        var conv = q.B.Node("Conv", new[] { xq, w, q.Bias(4, 12, 0.015f, ws) });
-        var clip = q.B.Node("Clip", new[] { conv, q.B.Initializer(Array.Empty<int>(), new[] { 0f }), q.B.Initializer(Array.Empty<int>(), new[] { 0.5f }) });
+        var conv = q.B.Op("Conv", new[] { xq, w, q.Bias(4, 12, 0.015f, ws) });
+        var clip = q.B.Op("Clip", new[] { conv, q.B.Initializer(Array.Empty<int>(), new[] { 0f }), q.B.Initializer(Array.Empty<int>(), new[] { 0.5f }) });
         var c1 = q.QDq(clip, 0.005f, 20); // 0.5 is inside the range: both bounds clamp
         var (w2, ws2) = q.Weight(new[] { 4, 4, 1, 1 }, 13, 0);
-        var conv2 = q.B.Node("Conv", new[] { c1, w2, q.Bias(4, 14, 0.005f, ws2) });
-        var relu = q.B.Node("Relu", new[] { conv2 });
+        var conv2 = q.B.Op("Conv", new[] { c1, w2, q.Bias(4, 14, 0.005f, ws2) });
+        var relu = q.B.Op("Relu", new[] { conv2 });
         var y = q.Dq(q.Q(relu, 0.01f, 0), 0.01f, 0); // zero point 0: the Relu is the uint8 saturation itself
         var (model, bytes) = Compile(q, y, "conv_relu6");
         var layers = Layers(model);
@@ -171,8 +171,8 @@ public sealed class QdqFusionTests
         var q = new Qdq();
         var x = q.B.Input("x", DataType.Float, 2, 8);
         var a = q.QDq(x, 0.02f, 120);
-        var sig = q.Dq(q.Q(q.B.Node("Sigmoid", new[] { a }), 1f / 256, 0), 1f / 256, 0);
-        var tanh = q.Dq(q.Q(q.B.Node("Tanh", new[] { sig }), 1f / 128, 128), 1f / 128, 128);
+        var sig = q.Dq(q.Q(q.B.Op("Sigmoid", new[] { a }), 1f / 256, 0), 1f / 256, 0);
+        var tanh = q.Dq(q.Q(q.B.Op("Tanh", new[] { sig }), 1f / 128, 128), 1f / 128, 128);
         var requantized = q.QDq(tanh, 0.011f, 90); // DQ -> Q with another grid
         var same = q.QDq(requantized, 0.011f, 90);  // and with the same grid: nothing to do
         var (model, bytes) = Compile(q, same, "tables");
@@ -192,9 +192,9 @@ public sealed class QdqFusionTests
         var q = new Qdq(opset: 24);
         var x = q.B.Input("x", DataType.Float, 2, 8);
         var a = q.QDq(x, 0.02f, 120);
-        var swish = q.Dq(q.Q(q.B.Node("Swish", new[] { a }), 0.01f, 30), 0.01f, 30);
-        var atan = q.Dq(q.Q(q.B.Node("Atan", new[] { swish }), 1f / 128, 128), 1f / 128, 128);
-        var sub = q.QDq(q.B.Node("Sub", new[] { atan, q.B.Initializer(Array.Empty<int>(), new[] { 0.25f }) }), 1f / 100, 140);
+        var swish = q.Dq(q.Q(q.B.Op("Swish", new[] { a }), 0.01f, 30), 0.01f, 30);
+        var atan = q.Dq(q.Q(q.B.Op("Atan", new[] { swish }), 1f / 128, 128), 1f / 128, 128);
+        var sub = q.QDq(q.B.Op("Sub", new[] { atan, q.B.Initializer(Array.Empty<int>(), new[] { 0.25f }) }), 1f / 100, 140);
         var (model, bytes) = Compile(q, sub, "traits");
         var layers = Layers(model);
         Assert.Equal(3, layers.Count(l => l.StartsWith("QLinearLookup", StringComparison.Ordinal)));
@@ -211,7 +211,7 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 3, 6);
         var xq = q.QDq(x, 0.012f, 128);
         var (w, ws) = q.Weight(transB ? new[] { 5, 6 } : new[] { 6, 5 }, 21, transB ? 0 : 1);
-        var gemm = q.B.Node("Gemm", new[] { xq, w, q.Bias(5, 22, 0.012f, ws) }, OnnxBuilder.Int("transB", transB ? 1 : 0));
+        var gemm = q.B.Op("Gemm", new[] { xq, w, q.Bias(5, 22, 0.012f, ws) }, OnnxModelBuilder.Int("transB", transB ? 1 : 0));
         var y = q.Dq(q.Q(gemm, 0.03f, 128), 0.03f, 128);
         var (model, bytes) = Compile(q, y, "gemm");
         Assert.DoesNotContain(Layers(model), l => l.StartsWith("Gemm", StringComparison.Ordinal));
@@ -233,7 +233,7 @@ public sealed class QdqFusionTests
         var xq = q.QDq(x, 0.012f, 128);
         var (w, ws) = q.Weight(transB ? new[] { 7, 40 } : new[] { 40, 7 }, 23, transB ? 0 : 1);
         var inputs = bias ? new[] { xq, w, q.Bias(7, 24, 0.012f, ws) } : new[] { xq, w };
-        var y = q.B.Node("Gemm", inputs, OnnxBuilder.Int("transB", transB ? 1 : 0));
+        var y = q.B.Op("Gemm", inputs, OnnxModelBuilder.Int("transB", transB ? 1 : 0));
         var (model, bytes) = Compile(q, y, "gemm_float_output");
         var layers = Layers(model);
         Assert.Contains(layers, l => l.StartsWith("MatMulIntegerToFloat", StringComparison.Ordinal));
@@ -248,7 +248,7 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 2, 3, 4);
         var xq = q.QDq(x, 0.012f, 128);
         var (w, _) = q.Weight(new[] { 4, 6 }, 31, 1);
-        var y = q.Dq(q.Q(q.B.Node("MatMul", new[] { xq, w }), 0.02f, 128), 0.02f, 128);
+        var y = q.Dq(q.Q(q.B.Op("MatMul", new[] { xq, w }), 0.02f, 128), 0.02f, 128);
         var (model, bytes) = Compile(q, y, "matmul");
         Assert.Contains(Layers(model), l => l.StartsWith("QLinearMatMul", StringComparison.Ordinal));
         MatchesOnnxRuntime(model, bytes, new[] { 2, 3, 4 });
@@ -260,10 +260,10 @@ public sealed class QdqFusionTests
         var q = new Qdq();
         var x = q.B.Input("x", DataType.Float, 1, 2, 3, 3);
         var a = q.QDq(x, 0.02f, 128);
-        var b = q.QDq(q.B.Node("Neg", new[] { x }), 0.03f, 100);
-        var cat = q.QDq(q.B.Node("Concat", new[] { a, b }, OnnxBuilder.Int("axis", 1)), 0.025f, 110);
-        var swapped = q.QDq(q.B.Node("Concat", new[] { b, a }, OnnxBuilder.Int("axis", 1)), 0.03f, 120);
-        var mul = q.B.Node("Mul", new[] { cat, swapped });
+        var b = q.QDq(q.B.Op("Neg", new[] { x }), 0.03f, 100);
+        var cat = q.QDq(q.B.Op("Concat", new[] { a, b }, OnnxModelBuilder.Int("axis", 1)), 0.025f, 110);
+        var swapped = q.QDq(q.B.Op("Concat", new[] { b, a }, OnnxModelBuilder.Int("axis", 1)), 0.03f, 120);
+        var mul = q.B.Op("Mul", new[] { cat, swapped });
         var y = q.Dq(q.Q(mul, 0.02f, 128), 0.02f, 128);
         var (model, bytes) = Compile(q, y, "concat_mul");
         var layers = Layers(model);
@@ -280,11 +280,11 @@ public sealed class QdqFusionTests
         var q = new Qdq();
         var x = q.B.Input("x", DataType.Float, 1, 4, 6, 6);
         var xq = q.QDq(x, 0.02f, 128);
-        var pool = q.B.Node("MaxPool", new[] { xq }, OnnxBuilder.Ints("kernel_shape", 2, 2), OnnxBuilder.Ints("strides", 2, 2));
-        var t = q.B.Node("Transpose", new[] { pool }, OnnxBuilder.Ints("perm", 0, 2, 3, 1));
-        var flat = q.B.Node("Flatten", new[] { t });
+        var pool = q.B.Op("MaxPool", new[] { xq }, OnnxModelBuilder.Ints("kernel_shape", 2, 2), OnnxModelBuilder.Ints("strides", 2, 2));
+        var t = q.B.Op("Transpose", new[] { pool }, OnnxModelBuilder.Ints("perm", 0, 2, 3, 1));
+        var flat = q.B.Op("Flatten", new[] { t });
         var (w, ws) = q.Weight(new[] { 3, 36 }, 41, 0);
-        var gemm = q.B.Node("Gemm", new[] { flat, w, q.Bias(3, 42, 0.02f, ws) }, OnnxBuilder.Int("transB", 1));
+        var gemm = q.B.Op("Gemm", new[] { flat, w, q.Bias(3, 42, 0.02f, ws) }, OnnxModelBuilder.Int("transB", 1));
         var y = q.Dq(q.Q(gemm, 0.05f, 128), 0.05f, 128);
         var (model, bytes) = Compile(q, y, "movement");
         var layers = Layers(model);
@@ -299,7 +299,7 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 1, 2, 4, 4);
         var xq = q.QDq(x, 0.02f, 128);
         var (w, ws) = q.Weight(new[] { 3, 2, 3, 3 }, 51, 0);
-        var conv = q.B.Node("Conv", new[] { xq, w, q.Bias(3, 52, 0.02f, ws, scaleFactor: 0.5f) });
+        var conv = q.B.Op("Conv", new[] { xq, w, q.Bias(3, 52, 0.02f, ws, scaleFactor: 0.5f) });
         var y = q.Dq(q.Q(conv, 0.05f, 128), 0.05f, 128);
         var (model, bytes) = Compile(q, y, "bad_bias");
         var d = Assert.Single(model.Result.Diagnostics, d => d.Id == "MC1002");
@@ -317,7 +317,7 @@ public sealed class QdqFusionTests
         var x = q.B.Input("x", DataType.Float, 1, 2, 4, 4);
         var xq = q.QDq(x, 0.02f, 128);
         var (w, ws) = q.Weight(new[] { 3, 2, 1, 1 }, 61, 0);
-        var conv = q.B.Node("Conv", new[] { xq, w, q.Bias(3, 62, 0.02f, ws) });
+        var conv = q.B.Op("Conv", new[] { xq, w, q.Bias(3, 62, 0.02f, ws) });
         var yq = q.Q(conv, 0.04f, 77);
         q.B.Output(q.Dq(yq, 0.04f, 77), DataType.Float);
         var diagnostics = new List<Diagnostics.CompilerDiagnostic>();

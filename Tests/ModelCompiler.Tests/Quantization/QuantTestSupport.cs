@@ -85,40 +85,11 @@ internal sealed record QCase(string Name, string Op, string Domain, int Opset, I
 
     public byte[] Model()
     {
-        var node = new NodeProto { OpType = Op, Domain = Domain, Name = Op + "_node" };
-        foreach (var t in Inputs) node.Input.Add(t?.Name ?? "");
-        node.Output.Add("y");
-        foreach (var (key, value) in Attributes ?? new Dictionary<string, object>()) node.Attribute.Add(OnnxModelBuilder.Attribute(key, value));
-        var graph = new GraphProto { Name = Name };
-        graph.Node.Add(node);
-        for (int i = 0; i < Inputs.Count; i++)
-        {
-            var t = Inputs[i];
-            if (t is null || graph.Initializer.Any(x => x.Name == t.Name) || graph.Input.Any(x => x.Name == t.Name)) continue;
-            if (IsConstant(i))
-            {
-                var p = new TensorProto { Name = t.Name, DataType = t.ElementType, RawData = ByteString.CopyFrom(OrtCase.Bytes(t.Data)) };
-                p.Dims.AddRange(t.Shape.Select(d => (long)d));
-                graph.Initializer.Add(p);
-            }
-            else graph.Input.Add(ValueInfo(t.Name, t.ElementType, t.Shape));
-        }
-        graph.Output.Add(ValueInfo("y", (int)Output, null));
-        var model = new ModelProto { IrVersion = 8, ProducerName = "ModelCompiler.Tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Domain.Length == 0 ? Opset : 13 });
-        if (Domain.Length > 0) model.OpsetImport.Add(new OperatorSetIdProto { Domain = Domain, Version = Opset });
-        return model.ToByteArray();
-    }
-
-    private static ValueInfoProto ValueInfo(string name, int type, int[]? shape)
-    {
-        var tensor = new TypeProto.Types.Tensor { ElemType = type };
-        if (shape is not null)
-        {
-            tensor.Shape = new TensorShapeProto();
-            foreach (int d in shape) tensor.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
+        var b = new OnnxModelBuilder(Domain.Length == 0 ? Opset : 13, producerVersion: null, graphName: Name);
+        if (Domain.Length > 0) b.Opset(Domain, Opset);
+        b.OneNode(Op, Op + "_node", Inputs.Select((t, i) => t is null ? null : new OnnxModelBuilder.NodeInput(t.Name, t.ElementType, t.Shape, IsConstant(i) ? t.Data : null)),
+            new[] { ("y", (int)Output) }, (Attributes ?? new Dictionary<string, object>()).Select(a => (a.Key, a.Value)), Domain);
+        return b.Build();
     }
 
     /// <summary>ONNX Runtime's output (CPU, one thread, no graph optimizations), or null with why it cannot run the case.</summary>

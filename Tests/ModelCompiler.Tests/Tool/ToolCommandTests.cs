@@ -137,7 +137,7 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Equal(Floats(Load(_model).Graph.Initializer.Single(t => t.Name == "conv1.weight")), Floats(g.Initializer.Single(t => t.Name == "conv1.weight"))); // not selected
         // The BatchNorm output of a removed channel is exactly 0: ONNX Runtime on the pruned model, with that tensor exposed.
         var proto = Load(channels);
-        proto.Graph.Output.Add(new ValueInfoProto { Name = "n2", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        proto.Graph.Output.Add(OnnxModelBuilder.ValueInfo("n2", 1, null));
         var n2 = (float[])OrtReference.RunTyped(Google.Protobuf.MessageExtensions.ToByteArray(proto), new[] { new TestTensor("x", 1, ToolTestModels.ConvNetInput, _samples[0]) })[1].Data;
         Assert.All(dead, c => Assert.All(n2.Skip(c * 64).Take(64), v => Assert.Equal(0f, v)));
         RunsInOrtAndCompiler(channels, ToolTestModels.ConvNetInput, _samples);

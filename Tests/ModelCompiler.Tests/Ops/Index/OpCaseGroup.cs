@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using ModelCompiler.Graph;
 using ModelCompiler.Onnx.Proto;
@@ -29,30 +28,11 @@ internal sealed record OpCase(string Name, byte[] Model, IReadOnlyList<TestTenso
     public static OpCase Node(string name, string op, int opset, IReadOnlyList<TestTensor?> inputs, IReadOnlyList<DataType> outputs,
         ISet<string>? constants = null, params (string Name, object Value)[] attributes)
     {
-        var graph = new GraphProto { Name = name };
-        var node = new NodeProto { OpType = op, Name = op + "_0" };
-        var runtime = new List<TestTensor>();
-        foreach (var t in inputs)
-        {
-            node.Input.Add(t?.Name ?? "");
-            if (t is null) continue;
-            if (constants?.Contains(t.Name) == true) graph.Initializer.Add(ToProto(t));
-            else
-            {
-                graph.Input.Add(ValueInfo(t.Name, t.ElementType, t.Shape));
-                runtime.Add(t);
-            }
-        }
-        for (int k = 0; k < outputs.Count; k++)
-        {
-            node.Output.Add("y" + k);
-            graph.Output.Add(ValueInfo("y" + k, (int)outputs[k], null));
-        }
-        foreach (var (key, value) in attributes) node.Attribute.Add(OnnxModelBuilder.Attribute(key, value));
-        graph.Node.Add(node);
-        var model = new ModelProto { IrVersion = 10, ProducerName = "ModelCompiler.Tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
-        return new OpCase(name, model.ToByteArray(), runtime);
+        var b = new OnnxModelBuilder(opset, irVersion: 10, producerVersion: null, graphName: name);
+        b.OneNode(op, op + "_0", inputs.Select(t => t is null ? null : new OnnxModelBuilder.NodeInput(t.Name, t.ElementType, t.Shape, constants?.Contains(t.Name) == true ? t.Data : null)),
+            OnnxModelBuilder.Outputs(outputs.Select(t => (int)t)), attributes);
+        var runtime = inputs.Where(t => t is not null && constants?.Contains(t.Name) != true).Select(t => t!).ToList();
+        return new OpCase(name, b.Build(), runtime);
     }
 
     /// <summary>The same case with every run-time input an initializer: the whole node should fold at build time.</summary>
@@ -67,36 +47,7 @@ internal sealed record OpCase(string Name, byte[] Model, IReadOnlyList<TestTenso
         return new OpCase(Name + "_folded", model.ToByteArray(), Array.Empty<TestTensor>()) { Rtol = Rtol, Atol = Atol };
     }
 
-    public static TensorProto ToProto(TestTensor t)
-    {
-        var p = new TensorProto { Name = t.Name, DataType = t.ElementType };
-        p.Dims.AddRange(t.Shape.Select(d => (long)d));
-        byte[] raw = t.Data switch
-        {
-            bool[] b => b.Select(v => v ? (byte)1 : (byte)0).ToArray(),
-            float[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            double[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            long[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            int[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            ulong[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            byte[] a => a,
-            sbyte[] a => MemoryMarshal.AsBytes(a.AsSpan()).ToArray(),
-            _ => throw new NotSupportedException(t.Data.GetType().Name),
-        };
-        p.RawData = ByteString.CopyFrom(raw);
-        return p;
-    }
-
-    private static ValueInfoProto ValueInfo(string name, int elemType, int[]? shape)
-    {
-        var tt = new TypeProto.Types.Tensor { ElemType = elemType };
-        if (shape is not null)
-        {
-            tt.Shape = new TensorShapeProto();
-            foreach (int d in shape) tt.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tt } };
-    }
+    public static TensorProto ToProto(TestTensor t) => OnnxModelBuilder.Tensor(t.Name, t.ElementType, t.Shape, t.Data);
 
     public static TestTensor Floats(string name, int[] shape, uint seed, float scale = 1f) =>
         TestTensor.Floats(name, shape, OnnxModelBuilder.RandomFloats((int)ShapeText.Product(shape), seed).Select(v => v * scale).ToArray());

@@ -215,7 +215,7 @@ public sealed class OrtOpsetTests
                 continue;
             }
             string dir = Path.Combine(root, c.Name);
-            WriteCase(dir, model, data.Select(d => Tensor(d.Input.Name, d.Input.Type, d.Input.Shape, d.Data)).ToList(), expected);
+            WriteCase(dir, model, data.Select(d => OnnxModelBuilder.Tensor(d.Input.Name, d.Input.Type, d.Input.Shape, d.Data)).ToList(), expected);
             cases.Add(new NodeCase(c.Name, dir, "ort", new[] { c.Op }, null));
         }
         var group = CompiledGroup.Build(cases);
@@ -250,7 +250,7 @@ public sealed class OrtOpsetTests
                 DataType.Int8 => Dense(r.AsTensor<sbyte>()),
                 _ => throw new NotSupportedException(outputs[k].ToString()),
             };
-            protos.Add(Tensor("y" + k, outputs[k], dims, data));
+            protos.Add(OnnxModelBuilder.Tensor("y" + k, outputs[k], dims, data));
         }
         return protos;
     }

@@ -2,17 +2,17 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using ModelCompiler.Graph;
 using ModelCompiler.Onnx.Proto;
+using ModelCompiler.Tests.Infrastructure;
 
 namespace ModelCompiler.Tests.Ops.Nn;
 
 /// <summary>
-/// Builds one-node ONNX models in memory (any opset), so tests can check opset-specific semantics that the
-/// ONNX node tests do not cover, and writes them as node-test directories (model.onnx + test_data_set_0)
-/// that <see cref="NodeTests.CompiledGroup"/> compiles and runs.
+/// One-node ONNX models of any opset (made by <see cref="OnnxModelBuilder.OneNode"/>), so tests can check
+/// opset-specific semantics that the ONNX node tests do not cover, written as node-test directories
+/// (model.onnx + test_data_set_0) that <see cref="NodeTests.CompiledGroup"/> compiles and runs.
 /// </summary>
 internal static class SingleNodeModels
 {
@@ -27,70 +27,13 @@ internal static class SingleNodeModels
         public bool IsData => !Omitted && Constant is null;
     }
 
-    public static AttributeProto Attr(string name, object value)
-    {
-        var a = new AttributeProto { Name = name };
-        switch (value)
-        {
-            case long l: a.Type = AttributeProto.Types.AttributeType.Int; a.I = l; break;
-            case int i: a.Type = AttributeProto.Types.AttributeType.Int; a.I = i; break;
-            case float f: a.Type = AttributeProto.Types.AttributeType.Float; a.F = f; break;
-            case string s: a.Type = AttributeProto.Types.AttributeType.String; a.S = ByteString.CopyFromUtf8(s); break;
-            case long[] ls: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(ls); break;
-            case int[] iss: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(iss.Select(v => (long)v)); break;
-            case float[] fs: a.Type = AttributeProto.Types.AttributeType.Floats; a.Floats.AddRange(fs); break;
-            default: throw new ArgumentException($"attribute {name}: unsupported value {value}");
-        }
-        return a;
-    }
-
+    /// <summary>The one-node model: graph "g", the node named after the op, outputs y0, y1...</summary>
     public static ModelProto Model(int opset, string opType, IReadOnlyList<Input> inputs, IReadOnlyList<DataType> outputs, IEnumerable<(string Name, object Value)> attributes)
     {
-        var node = new NodeProto { OpType = opType, Name = opType.ToLowerInvariant() };
-        node.Input.AddRange(inputs.Select(i => i.Name));
-        node.Output.AddRange(outputs.Select((_, k) => "y" + k));
-        node.Attribute.AddRange(attributes.Select(a => Attr(a.Name, a.Value)));
-        var graph = new GraphProto { Name = "g" };
-        graph.Node.Add(node);
-        foreach (var i in inputs.Where(i => !i.Omitted))
-        {
-            if (i.Constant is not null) graph.Initializer.Add(Tensor(i.Name, i.Type, i.Shape, i.Constant));
-            else graph.Input.Add(ValueInfo(i.Name, i.Type, i.Shape));
-        }
-        for (int k = 0; k < outputs.Count; k++) graph.Output.Add(ValueInfo("y" + k, outputs[k], null));
-        var model = new ModelProto { IrVersion = opset >= 21 ? 10 : 7, Graph = graph, ProducerName = "ModelCompiler.Tests" };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
-        return model;
-    }
-
-    public static ValueInfoProto ValueInfo(string name, DataType type, int[]? shape)
-    {
-        var tensor = new TypeProto.Types.Tensor { ElemType = (int)type };
-        if (shape is not null)
-        {
-            tensor.Shape = new TensorShapeProto();
-            foreach (int d in shape) tensor.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
-    }
-
-    public static TensorProto Tensor(string name, DataType type, int[] shape, Array data)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)type };
-        t.Dims.AddRange(shape.Select(d => (long)d));
-        byte[] raw = data switch
-        {
-            float[] f => MemoryMarshal.AsBytes(f.AsSpan()).ToArray(),
-            long[] l => MemoryMarshal.AsBytes(l.AsSpan()).ToArray(),
-            int[] i => MemoryMarshal.AsBytes(i.AsSpan()).ToArray(),
-            double[] d => MemoryMarshal.AsBytes(d.AsSpan()).ToArray(),
-            sbyte[] sb => MemoryMarshal.AsBytes(sb.AsSpan()).ToArray(), // before byte[]: an sbyte[] also matches 'byte[]'
-            byte[] b => b,
-            bool[] bo => bo.Select(v => v ? (byte)1 : (byte)0).ToArray(),
-            _ => throw new ArgumentException($"tensor {name}: unsupported data {data.GetType()}"),
-        };
-        t.RawData = ByteString.CopyFrom(raw);
-        return t;
+        var b = new OnnxModelBuilder(opset, irVersion: opset >= 21 ? 10 : 7, producerVersion: null, graphName: "g");
+        b.OneNode(opType, opType.ToLowerInvariant(), inputs.Select(i => new OnnxModelBuilder.NodeInput(i.Name, (int)i.Type, i.Shape, i.Constant)),
+            OnnxModelBuilder.Outputs(outputs.Select(t => (int)t)), attributes);
+        return b.Model;
     }
 
     /// <summary>Random data for a graph input: floats in [-2, 2), integers in the type's small range.</summary>

@@ -122,8 +122,8 @@ public sealed class TransformerOpsOrtTests
                 continue;
             }
             string dir = Path.Combine(root, c.Name);
-            WriteCase(dir, model, data.Select(d => Tensor(d.Input.Name, d.Input.Type, d.Input.Shape, d.Data)).ToList(),
-                expected.Select((t, k) => Tensor("y" + k, t.Type, t.Shape, t.Data)).ToList());
+            WriteCase(dir, model, data.Select(d => OnnxModelBuilder.Tensor(d.Input.Name, d.Input.Type, d.Input.Shape, d.Data)).ToList(),
+                expected.Select((t, k) => OnnxModelBuilder.Tensor("y" + k, t.Type, t.Shape, t.Data)).ToList());
             cases.Add(new NodeCase(c.Name, dir, "transformer-ort", new[] { c.Op }, null));
         }
         var group = CompiledGroup.Build(cases);
