@@ -144,6 +144,7 @@ internal static class ModelCompilation
             foreach (var v in g.Values.Values)
                 if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || g.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
                     diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+            RawBitsCheck.Run(g, diagnostics);
         }
         if (HasErrors(diagnostics)) return Fail();
 
