@@ -15,7 +15,7 @@ internal static class RawBitsCheck
     private static readonly HashSet<string> s_allowed = new()
     {
         "Cast", "CastLike", "QuantizeLinear", "DequantizeLinear",
-        "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Size",
+        "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Size", "BitCast",
     };
 
     public static void Run(ModelGraph g, List<CompilerDiagnostic> diagnostics)
