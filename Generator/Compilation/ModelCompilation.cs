@@ -128,6 +128,7 @@ internal static class ModelCompilation
         // The passes after shape inference run on every graph alike: subgraphs (If branches, Loop and Scan
         // bodies, inferred by the op that owns them) first, so that a control-flow layer finds its bodies compiled.
         var graphs = graph.WithSubgraphsBottomUp().ToList();
+        foreach (var g in graphs) Float16Widening.Run(g);
         foreach (var g in graphs) Simplify.Run(g);
         foreach (var g in graphs) BoundedOutputs.Check(g, diagnostics, subgraph: g != graph);
         try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
