@@ -22,12 +22,19 @@ public
 #endif
 enum MiniFloatFormat
 {
+    /// <summary>bfloat16: float32's upper 16 bits</summary>
     BFloat16 = 16,
+    /// <summary>float8 e4m3fn: bias 7, no infinity</summary>
     Float8E4M3FN = 17,
+    /// <summary>float8 e4m3fnuz: bias 8, no infinity, no negative zero</summary>
     Float8E4M3FNUZ = 18,
+    /// <summary>float8 e5m2: bias 15, with infinities</summary>
     Float8E5M2 = 19,
+    /// <summary>float8 e5m2fnuz: bias 16, no infinity, no negative zero</summary>
     Float8E5M2FNUZ = 20,
+    /// <summary>float4 e2m1: bias 1, no infinity or NaN</summary>
     Float4E2M1 = 23,
+    /// <summary>float8 e8m0: an unsigned power of two</summary>
     Float8E8M0 = 24,
 }
 
@@ -185,7 +192,10 @@ public
 #endif
 enum E8M0Rounding
 {
+    /// <summary>The power of two at or above |x|.</summary>
     Up,
+    /// <summary>The power of two at or below |x|.</summary>
     Down,
+    /// <summary>The nearer power of two (halfway: the upper one).</summary>
     Nearest,
 }

@@ -14,6 +14,7 @@ namespace ModelCompiler.Runtime;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class LinearAttention
 {
+    /// <summary>One LinearAttention layer; absent optional inputs are empty spans.</summary>
     public static void Run(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, ReadOnlySpan<float> pastState,
         ReadOnlySpan<float> decay, ReadOnlySpan<float> beta, ReadOnlySpan<float> eraseGate, Span<float> output, Span<float> presentState,
         int batch, int steps, int qHeads, int kvHeads, int dk, int dv, bool decayPerKey, bool betaPerHead, float scale)
