@@ -112,7 +112,8 @@ internal static class MiniFloats
     /// <summary>
     /// The bits nearest to <paramref name="v"/> (ties to even). Beyond the largest finite value: that value when
     /// <paramref name="saturate"/>, else infinity (e5m2, bfloat16) or NaN (e4m3fn, the fnuz types); float4e2m1
-    /// always saturates and has no NaN code (NaN gives the largest value, with the NaN's sign).
+    /// always saturates and has no NaN code (NaN gives 0x8, negative zero, as the ONNX reference does); bfloat16
+    /// ignores <paramref name="saturate"/>. NaN's sign is not kept.
     /// </summary>
     public static int FromDouble(double v, MiniFloatFormat f, bool saturate, E8M0Rounding rounding = E8M0Rounding.Up)
     {
@@ -120,13 +121,14 @@ internal static class MiniFloats
         var l = Of(f);
         bool negative = BitConverter.DoubleToInt64Bits(v) < 0;
         int sign = negative ? l.SignBit : 0;
+        // NaN's sign is dropped, as the ONNX reference does; float4e2m1, which has no NaN, gives 0x8 (negative zero).
         if (double.IsNaN(v))
             return l.Specials switch
             {
                 Specials.FiniteOnlyNan80 => 0x80,
-                Specials.None => sign | l.MaxCode,
-                Specials.Ieee => sign | (l.MaxCode + 1 + (1 << (l.MantissaBits - 1))),
-                _ => sign | (l.SignBit - 1),
+                Specials.None => l.SignBit,
+                Specials.Ieee => l.MaxCode + 1 + (1 << (l.MantissaBits - 1)),
+                _ => l.SignBit - 1,
             };
         double a = Math.Abs(v);
         int code;
@@ -145,7 +147,8 @@ internal static class MiniFloats
         }
         if (code > l.MaxCode)
         {
-            if (saturate || l.Specials == Specials.None) return sign | l.MaxCode;
+            // 'saturate' concerns the float8 types only: bfloat16 overflows to infinity like float32.
+            if (saturate && f != MiniFloatFormat.BFloat16 || l.Specials == Specials.None) return sign | l.MaxCode;
             return l.Specials switch
             {
                 Specials.Ieee => sign | (l.MaxCode + 1),
