@@ -30,6 +30,9 @@ internal sealed class OptionalGetElementOp : ViewOp
 {
     public override string OpType => "OptionalGetElement";
 
+    /// <summary>Not a reshaping op for the QDQ passes: it keeps the view kernel and folding only.</summary>
+    public override OpTraits Traits => OpTraits.None;
+
     public override void Infer(OpContext c)
     {
         c.RequireInputs(1);
