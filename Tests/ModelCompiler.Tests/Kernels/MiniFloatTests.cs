@@ -81,6 +81,19 @@ public sealed class MiniFloatTests
         }
     }
 
+    /// <summary>
+    /// DequantizeLinear of float8 with a non-zero zero point (the node tests' zero points are all 0): (x - zp) * scale
+    /// per axis, by hand: e4m3fn 0x40 is 2, 0x38 is 1, 0x44 is 3, 0x30 is 0.5.
+    /// </summary>
+    [Fact]
+    public void Float8_dequantization_subtracts_the_zero_point()
+    {
+        byte[] x = { 0x40, 0x44, 0x40, 0x44 }, zeroPoint = { 0x38, 0x30 };
+        float[] scale = { 3f, 2f }, y = new float[4];
+        MiniFloatQuantization.DequantizeLinear<float>(x, scale, zeroPoint, y, outer: 1, axisLength: 2, inner: 2, blockSize: 0, MiniFloatFormat.Float8E4M3FN);
+        Assert.Equal(new[] { 3f, 6f, 3f, 5f }, y);
+    }
+
     [Fact]
     public void Decoding_gives_the_defined_values()
     {
