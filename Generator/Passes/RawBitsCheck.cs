@@ -22,7 +22,8 @@ internal static class RawBitsCheck
     {
         foreach (var v in g.Values.Values)
         {
-            if (v.IsConstant || !v.Type.IsRawBitsFloat()) continue;
+            // Constants too: a kernel reading a float8 weight would read its bits as integers all the same.
+            if (!v.Type.IsRawBitsFloat()) continue;
             var nodes = new List<Node>(v.Consumers);
             if (v.Producer is not null) nodes.Add(v.Producer);
             foreach (var n in nodes)
