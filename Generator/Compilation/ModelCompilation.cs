@@ -128,6 +128,7 @@ internal static class ModelCompilation
         // The passes after shape inference run on every graph alike: subgraphs (If branches, Loop and Scan
         // bodies, inferred by the op that owns them) first, so that a control-flow layer finds its bodies compiled.
         var graphs = graph.WithSubgraphsBottomUp().ToList();
+        foreach (var g in graphs) Float16Widening.Run(g);
         foreach (var g in graphs) Simplify.Run(g);
         foreach (var g in graphs) BoundedOutputs.Check(g, diagnostics, subgraph: g != graph);
         try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
@@ -144,6 +145,7 @@ internal static class ModelCompilation
             foreach (var v in g.Values.Values)
                 if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || g.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
                     diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Tensor '{v.Name}'", v.Type.OnnxName(), ""));
+            RawBitsCheck.Run(g, diagnostics);
         }
         if (HasErrors(diagnostics)) return Fail();
 

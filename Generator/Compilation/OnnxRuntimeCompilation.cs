@@ -42,6 +42,10 @@ internal static class OnnxRuntimeCompilation
         cancellationToken.ThrowIfCancellationRequested();
 
         InputPinning.Run(graph, options, diagnostics);
+        // bfloat16/float8/float4 inputs would reach ONNX Runtime as the ushort/byte spans the managed backend takes.
+        foreach (var i in graph.Inputs)
+            if (i.Type.IsRawBitsFloat())
+                diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Input '{i.Name}'", i.Type.OnnxName(), " by the OnnxRuntime backend"));
         if (HasErrors(diagnostics)) return Fail();
 
         // The declared output shapes are the fallback; inference starts from nothing for computed outputs.
@@ -77,7 +81,7 @@ internal static class OnnxRuntimeCompilation
                     hint));
                 continue;
             }
-            if (!type.IsSupportedAtRunTime())
+            if (!type.IsSupportedAtRunTime() || type.IsRawBitsFloat())
             {
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnsupportedType, $"Output '{o.Name}'", type.OnnxName(), ""));
                 continue;

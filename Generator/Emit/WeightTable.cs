@@ -150,7 +150,7 @@ internal sealed class WeightTable
     private static byte[] Unpacked(Tensor t)
     {
         var bytes = new byte[t.ElementCount];
-        for (long i = 0; i < bytes.Length; i++) bytes[i] = unchecked((byte)t.GetLong(i));
+        for (long i = 0; i < bytes.Length; i++) bytes[i] = unchecked((byte)(t.Type.IsRawBitsFloat() ? t.RawBits(i) : t.GetLong(i)));
         return bytes;
     }
 

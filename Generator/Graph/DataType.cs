@@ -30,6 +30,8 @@ internal enum DataType
     Int4 = 22,
     Float4E2M1 = 23,
     Float8E8M0 = 24,
+    UInt2 = 25,
+    Int2 = 26,
 }
 
 internal static class DataTypeInfo
@@ -44,6 +46,7 @@ internal static class DataTypeInfo
         DataType.UInt8 or DataType.Int8 or DataType.Bool or DataType.Float8E4M3FN or DataType.Float8E4M3FNUZ
             or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ or DataType.Float8E8M0 => 8,
         DataType.UInt4 or DataType.Int4 or DataType.Float4E2M1 => 4,
+        DataType.UInt2 or DataType.Int2 => 2,
         _ => 0,
     };
 
@@ -66,22 +69,39 @@ internal static class DataTypeInfo
 
     public static bool IsInteger(this DataType t) => t is DataType.UInt8 or DataType.Int8 or DataType.UInt16
         or DataType.Int16 or DataType.Int32 or DataType.Int64 or DataType.UInt32 or DataType.UInt64
-        or DataType.Int4 or DataType.UInt4;
+        or DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2;
 
     public static bool IsSigned(this DataType t) => t is DataType.Int8 or DataType.Int16 or DataType.Int32
-        or DataType.Int64 or DataType.Int4 or DataType.Float or DataType.Double or DataType.Float16 or DataType.BFloat16;
+        or DataType.Int64 or DataType.Int4 or DataType.Int2 or DataType.Float or DataType.Double or DataType.Float16 or DataType.BFloat16;
+
+    /// <summary>
+    /// Floating-point types .NET has no element type for (bfloat16, the float8 types, float4e2m1): generated code
+    /// holds them as raw bits (<see cref="Contract.MiniFloatFormat"/>) that only conversions and data movement may
+    /// touch; <see cref="Passes.RawBitsCheck"/> rejects any other op on them.
+    /// </summary>
+    public static bool IsRawBitsFloat(this DataType t) => t is DataType.BFloat16 or DataType.Float8E4M3FN
+        or DataType.Float8E4M3FNUZ or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ or DataType.Float4E2M1 or DataType.Float8E8M0;
+
+    /// <summary>The run-time enum member naming a raw-bits float type, as generated code writes it.</summary>
+    public static string MiniFloatFormatText(this DataType t) =>
+        "global::ModelCompiler.Runtime.MiniFloatFormat." + ((Contract.MiniFloatFormat)(int)t).ToString();
 
     /// <summary>Types whose tensors generated code can hold in spans.</summary>
     public static bool IsSupportedAtRunTime(this DataType t) => t.CSharpName() is not null;
 
     /// <summary>
     /// The C# element type generated code uses, or null when a tensor of this type cannot be held at run time.
-    /// int4 and uint4 run as sbyte and byte, one element per byte (values in [-8, 7] and [0, 15]).
+    /// int4 and uint4 run as sbyte and byte, one element per byte (values in [-8, 7] and [0, 15]), int2 and uint2
+    /// likewise (values in [-2, 1] and [0, 3]); the raw-bits
+    /// floats as their bits: bfloat16 in a ushort, float8 in a byte, float4e2m1 in a byte's low 4 bits.
     /// </summary>
     public static string? CSharpName(this DataType t) => t switch
     {
-        DataType.Int4 => "sbyte",
-        DataType.UInt4 => "byte",
+        DataType.BFloat16 => "ushort",
+        DataType.Float8E4M3FN or DataType.Float8E4M3FNUZ or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ
+            or DataType.Float8E8M0 or DataType.Float4E2M1 => "byte",
+        DataType.Int4 or DataType.Int2 => "sbyte",
+        DataType.UInt4 or DataType.UInt2 => "byte",
         DataType.Float => "float",
         DataType.Double => "double",
         DataType.Float16 => "global::System.Half",

@@ -7,7 +7,7 @@ namespace ModelCompiler.Graph;
 /// <summary>
 /// A constant tensor: an initializer, a <c>Constant</c> node's value or the result of constant folding.
 /// Data is kept as ONNX stores it in <c>raw_data</c>: little-endian, row-major, bool one byte per element,
-/// int4/uint4 two elements per byte (low nibble first). Reads convert to double or long for folding.
+/// int4/uint4 two elements per byte (low nibble first), int2/uint2 four per byte (lowest bits first). Reads convert to double or long for folding.
 /// </summary>
 internal sealed class Tensor
 {
@@ -56,7 +56,18 @@ internal sealed class Tensor
         DataType.Double => BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(Raw.AsSpan((int)(i * 8)))),
         DataType.Float16 => HalfBits.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(Raw.AsSpan((int)(i * 2)))),
         DataType.BFloat16 => BitConverterCompat.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(Raw.AsSpan((int)(i * 2))) << 16),
+        _ when Type.IsRawBitsFloat() => Contract.MiniFloats.ToDouble(RawBits(i), (Contract.MiniFloatFormat)(int)Type),
         _ => GetLong(i),
+    };
+
+    /// <summary>Element <paramref name="i"/>'s stored bits, zero-extended (a 4-bit element unpacked from its nibble).</summary>
+    public int RawBits(long i) => Type.BitSize() switch
+    {
+        2 => (Raw[i >> 2] >> (int)((i & 3) * 2)) & 0x3,
+        4 => (Raw[i >> 1] >> (int)((i & 1) * 4)) & 0xF,
+        8 => Raw[i],
+        16 => BinaryPrimitives.ReadUInt16LittleEndian(Raw.AsSpan((int)(i * 2))),
+        _ => throw new ModelError($"{Type.OnnxName()} elements are not read as bits"),
     };
 
     public float GetFloat(long i) => (float)GetDouble(i);
@@ -77,6 +88,8 @@ internal sealed class Tensor
             case DataType.Bool: return Raw[o] != 0 ? 1 : 0;
             case DataType.Int4: { int n = (Raw[o >> 1] >> ((o & 1) * 4)) & 0xF; return n >= 8 ? n - 16 : n; }
             case DataType.UInt4: return (Raw[o >> 1] >> ((o & 1) * 4)) & 0xF;
+            case DataType.Int2: { int n = (Raw[o >> 2] >> ((o & 3) * 2)) & 0x3; return n >= 2 ? n - 4 : n; }
+            case DataType.UInt2: return (Raw[o >> 2] >> ((o & 3) * 2)) & 0x3;
             default:
                 if (Type.IsFloat()) return (long)GetDouble(i);
                 throw new ModelError($"{Type.OnnxName()} tensors cannot be read as numbers");
@@ -145,6 +158,7 @@ internal sealed class Tensor
                 case DataType.Int8: case DataType.UInt8: raw[i] = unchecked((byte)v); break;
                 case DataType.Bool: raw[i] = v != 0 ? (byte)1 : (byte)0; break;
                 case DataType.Int4: case DataType.UInt4: raw[i >> 1] |= (byte)((v & 0xF) << ((i & 1) * 4)); break;
+                case DataType.Int2: case DataType.UInt2: raw[i >> 2] |= (byte)((v & 0x3) << ((i & 3) * 2)); break;
                 default: throw new ModelError($"cannot build a {type.OnnxName()} tensor");
             }
         }

@@ -85,9 +85,9 @@ internal static class TensorReader
                 or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ or DataType.Float8E8M0 => p.Int32Data.Count,
             _ => null,
         };
-        if (type is DataType.Int4 or DataType.UInt4 or DataType.Float4E2M1)
+        if (type.IsSubByte())
         {
-            // Sub-byte types keep two values per int32_data entry, packed like raw_data.
+            // Sub-byte types keep one byte per int32_data entry (two 4-bit or four 2-bit values), packed like raw_data.
             if (p.Int32Data.Count != bytes) throw new ModelError($"tensor '{p.Name}' has {p.Int32Data.Count} packed entries, expected {bytes}");
             var packed = new byte[bytes];
             for (int i = 0; i < bytes; i++) packed[i] = unchecked((byte)p.Int32Data[i]);

@@ -31,7 +31,8 @@ internal static class ConstantEncodings
         var scale = node.Input(1)?.Constant;
         var zp = node.Input(2)?.Constant;
         if (x is null || scale is null || (node.Input(2) is not null && zp is null)) return null;
-        if (!x.Type.IsInteger() || scale.Type != DataType.Float) return null;
+        // int2/uint2 stay plain folded floats: the packed weight decoders read 4-bit nibbles only.
+        if (!x.Type.IsInteger() || x.Type.BitSize() == 2 || scale.Type != DataType.Float) return null;
         var q = Params(node, x.Shape, scale, zp);
         return q is null ? null : TensorEncoding.Dequantized(x, q);
     }

@@ -18,7 +18,9 @@ internal sealed class ConvOp : OpSchema
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);
-        c.RequireType(0, t => t == DataType.Float, "float32");
+        // float16 is widened to float32 around the layer by Float16Widening after shape inference.
+        c.RequireType(0, t => t is DataType.Float or DataType.Float16, "float32 or float16");
+        if (c.Type(1) != c.Type(0)) throw new ModelError($"the weight is {c.Type(1).OnnxName()} but the input {c.Type(0).OnnxName()}");
         int[] x = c.Shape(0), w = c.Shape(1);
         if (x.Length < 3) throw new ModelError($"the input must be [N, C, spatial...] but has shape {ShapeText.Format(x)}");
         if (w.Length != x.Length) throw new ModelError($"the weight has rank {w.Length} but the input has rank {x.Length}");
@@ -32,7 +34,7 @@ internal sealed class ConvOp : OpSchema
         var kernel = c.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? w.Skip(2).ToArray();
         if (!kernel.SequenceEqual(w.Skip(2))) throw new ModelError($"kernel_shape {string.Join("x", kernel)} does not match the weight {ShapeText.Format(w)}");
         var g = SpatialGeometry.Compute(c, x.Skip(2).ToArray(), kernel);
-        c.SetOutput(0, DataType.Float, new[] { x[0], w[0] }.Concat(g.Output).ToArray());
+        c.SetOutput(0, c.Type(0), new[] { x[0], w[0] }.Concat(g.Output).ToArray());
     }
 
     public override string? WhyNoKernel(OpContext c) => c.Rank(0) > 5 ? $" ({c.Rank(0) - 2}-D convolution is not supported; 1-D, 2-D and 3-D are)" : null;

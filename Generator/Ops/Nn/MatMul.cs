@@ -19,7 +19,8 @@ internal sealed class MatMulOp : OpSchema
     public override void Infer(OpContext c)
     {
         c.RequireInputs(2);
-        c.RequireType(0, t => t == DataType.Float, "float32");
+        // float16 is widened to float32 around the layer by Float16Widening after shape inference.
+        c.RequireType(0, t => t is DataType.Float or DataType.Float16, "float32 or float16");
         if (c.Type(1) != c.Type(0)) throw new ModelError("inputs have different types");
         c.SetOutput(0, c.Type(0), MatMulPlan.Of(c.Shape(0), c.Shape(1)).OutShape);
     }

@@ -27,6 +27,7 @@ internal static class Quant
     {
         DataType.Int8 => QuantizedValues.Min(8, signed: true),
         DataType.Int4 => QuantizedValues.Min(4, signed: true),
+        DataType.Int2 => QuantizedValues.Min(2, signed: true),
         DataType.Int16 => QuantizedValues.Min(16, signed: true),
         DataType.Int32 => QuantizedValues.Min(32, signed: true),
         _ => 0,
@@ -39,6 +40,8 @@ internal static class Quant
         DataType.UInt8 => QuantizedValues.Max(8, signed: false),
         DataType.Int4 => QuantizedValues.Max(4, signed: true),
         DataType.UInt4 => QuantizedValues.Max(4, signed: false),
+        DataType.Int2 => QuantizedValues.Max(2, signed: true),
+        DataType.UInt2 => QuantizedValues.Max(2, signed: false),
         DataType.Int16 => QuantizedValues.Max(16, signed: true),
         DataType.UInt16 => QuantizedValues.Max(16, signed: false),
         _ => int.MaxValue,

@@ -83,13 +83,17 @@ internal sealed class QuantLayout
 /// ONNX QuantizeLinear (opset 10/13/19/21+): y = saturate(round_half_even(x / y_scale) + y_zero_point), the
 /// output type that of y_zero_point (uint8 without one, or output_dtype from opset 21). Per tensor or per axis;
 /// x float32, float16 or int32; y uint8, int8, uint16, int16, uint4 or int4 (4-bit outputs run one element per
-/// byte); per tensor, per axis or blocked (opset 21). float8 outputs are not supported.
+/// byte); per tensor, per axis or blocked (opset 21). float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz) and float4e2m1
+/// outputs (raw bits, one per byte) are cast(x / y_scale + y_zero_point) with the op's 'saturate' (default 1).
 /// </summary>
 internal sealed class QuantizeLinearOp : OpSchema
 {
     public override string OpType => "QuantizeLinear";
 
-    private static readonly DataType[] Outputs = { DataType.UInt8, DataType.Int8, DataType.UInt16, DataType.Int16, DataType.UInt4, DataType.Int4 };
+    private static readonly DataType[] Outputs = { DataType.UInt8, DataType.Int8, DataType.UInt16, DataType.Int16, DataType.UInt4, DataType.Int4, DataType.UInt2, DataType.Int2 };
+
+    /// <summary>The float8 and float4 outputs QuantizeLinear-19/21 allows (float8e8m0 is not one of them).</summary>
+    private static bool MiniFloatOutput(DataType t) => t.IsRawBitsFloat() && t is not (DataType.BFloat16 or DataType.Float8E8M0);
 
     private static DataType OutputType(OpContext c)
     {
@@ -140,7 +144,7 @@ internal sealed class QuantizeLinearOp : OpSchema
     {
         var layout = QuantLayout.Of(c, 1, "y_scale");
         var yt = OutputType(c);
-        if (!Outputs.Contains(yt)) return $" with output type {yt.OnnxName()} (supported: uint8, int8, uint16, int16, uint4, int4; float8 outputs are not supported yet)";
+        if (!Outputs.Contains(yt) && !MiniFloatOutput(yt)) return $" with output type {yt.OnnxName()} (supported: uint8, int8, uint16, int16, uint4, int4, uint2, int2, float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz, float4e2m1)";
         if (c.Type(0) == DataType.BFloat16) return " on bfloat16 input";
         if (c.Type(1) != c.Type(0) && c.Type(0) != DataType.Int32) return $" with a {c.Type(1).OnnxName()} scale for {c.Type(0).OnnxName()} input";
         return null;
@@ -152,6 +156,15 @@ internal sealed class QuantizeLinearOp : OpSchema
         var layout = QuantLayout.Of(c, 1, "y_scale");
         string tx = c.Type(0).CSharpName()!, ts = c.Type(1).CSharpName()!, ty = OutputType(c).CSharpName()!;
         var yt = OutputType(c);
+        if (MiniFloatOutput(yt))
+        {
+            // float8/float4 outputs: cast(x / scale + zero_point), rounded to nearest even, saturating unless 'saturate' is 0.
+            int[] x = c.Shape(0);
+            bool saturate = c.Int("saturate", 1) != 0;
+            return new CallKernel(c.Node, w => w.Line(
+                $"{Quant.Runtime}MiniFloatQuantization.QuantizeLinear<{tx}, {ts}>({w.In(0)}, {w.In(1)}, {Quant.InOrDefault(w, 2)}, {w.Out(0)}, {layout.BlockedArguments(x)}, {yt.MiniFloatFormatText()}, saturate: {(saturate ? "true" : "false")});"),
+                $"{yt.OnnxName()}, {layout.Describe()}{(saturate ? "" : ", not saturating")}");
+        }
         if (layout.BlockSize > 0 || yt.IsSubByte())
         {
             // Blocked layouts and int4/uint4 outputs (one element per byte, saturated to 4 bits): BlockedQuantization.
@@ -169,14 +182,17 @@ internal sealed class QuantizeLinearOp : OpSchema
 /// <summary>
 /// ONNX DequantizeLinear (opset 10/13/19/21+): y = (x - x_zero_point) * x_scale, the difference exact in int32,
 /// one float32 product (float16 when the scale is float16, opset 19+). x uint8, int8, uint16, int16, int32, uint4
-/// or int4, per tensor, per axis or blocked (opset 21); float8 is not supported. Folded at build
+/// or int4, per tensor, per axis or blocked (opset 21); float8 and float4e2m1 (raw bits) dequantize as
+/// (value(x) - value(zero_point)) * scale in float32. Folded at build
 /// time when x is a constant (weight-only quantization).
 /// </summary>
 internal sealed class DequantizeLinearOp : OpSchema
 {
     public override string OpType => "DequantizeLinear";
 
-    private static readonly DataType[] Inputs = { DataType.UInt8, DataType.Int8, DataType.UInt16, DataType.Int16, DataType.Int32, DataType.UInt4, DataType.Int4 };
+    private static readonly DataType[] Inputs = { DataType.UInt8, DataType.Int8, DataType.UInt16, DataType.Int16, DataType.Int32, DataType.UInt4, DataType.Int4, DataType.UInt2, DataType.Int2 };
+
+    private static bool MiniFloatInput(DataType t) => t.IsRawBitsFloat() && t is not (DataType.BFloat16 or DataType.Float8E8M0);
 
     private static DataType OutputType(OpContext c)
     {
@@ -205,14 +221,16 @@ internal sealed class DequantizeLinearOp : OpSchema
     {
         var x = c.Const(0)!;
         var scale = Quant.Floats(c.Const(1)!);
-        var zp = Quant.Longs(c.Const(2), scale.Length);
+        var zp = MiniFloatInput(x.Type) ? new long[scale.Length] : Quant.Longs(c.Const(2), scale.Length);
         var layout = QuantLayout.Of(c, 1, "x_scale");
         var yt = OutputType(c);
         var y = new double[x.ElementCount];
         for (long i = 0; i < y.Length; i++)
         {
             int p = layout.ParameterOf(i, scale.Length);
-            y[i] = Quant.Mul(unchecked((int)(x.GetLong(i) - zp[p])), scale[p]);
+            y[i] = MiniFloatInput(x.Type)
+                ? ((float)x.GetDouble(i) - (c.Const(2) is { } z ? (float)z.GetDouble(p) : 0f)) * scale[p]
+                : Quant.Mul(unchecked((int)(x.GetLong(i) - zp[p])), scale[p]);
         }
         return new[] { Tensor.FromDoubles(yt, x.Shape, y) };
     }
@@ -220,7 +238,7 @@ internal sealed class DequantizeLinearOp : OpSchema
     public override string? WhyNoKernel(OpContext c)
     {
         QuantLayout.Of(c, 1, "x_scale");
-        if (!Inputs.Contains(c.Type(0))) return $" on {c.Type(0).OnnxName()} input (supported: uint8, int8, uint16, int16, int32, uint4, int4; float8 is not supported yet)";
+        if (!Inputs.Contains(c.Type(0)) && !MiniFloatInput(c.Type(0))) return $" on {c.Type(0).OnnxName()} input (supported: uint8, int8, uint16, int16, int32, uint4, int4, uint2, int2, float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz, float4e2m1)";
         var yt = OutputType(c);
         if (yt is not (DataType.Float or DataType.Float16) || yt != c.Type(1)) return $" producing {yt.OnnxName()} from a {c.Type(1).OnnxName()} scale";
         return null;
@@ -231,6 +249,13 @@ internal sealed class DequantizeLinearOp : OpSchema
         if (WhyNoKernel(c) is not null) return null;
         var layout = QuantLayout.Of(c, 1, "x_scale");
         string tx = c.Type(0).CSharpName()!, ty = OutputType(c).CSharpName()!;
+        if (MiniFloatInput(c.Type(0)))
+        {
+            int[] x = c.Shape(0);
+            return new CallKernel(c.Node, w => w.Line(
+                $"{Quant.Runtime}MiniFloatQuantization.DequantizeLinear<{ty}>({w.In(0)}, {w.In(1)}, {Quant.InOrDefault(w, 2)}, {w.Out(0)}, {layout.BlockedArguments(x)}, {c.Type(0).MiniFloatFormatText()});"),
+                $"from {c.Type(0).OnnxName()}, {layout.Describe()}");
+        }
         if (layout.BlockSize > 0)
         {
             int[] x = c.Shape(0);

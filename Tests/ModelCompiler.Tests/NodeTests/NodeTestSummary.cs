@@ -29,8 +29,8 @@ public static class NodeTestSummary
                $"(MC0008 naming that input), and {derived} compute such a tensor from a graph input (MC0008 naming the computed value): " +
                "each of these is compiled again with those inputs made constants (as they are in real models) and passes there; " +
                $"{excluded.Count} are excluded with the diagnostic the compiler must give ({byId}) and a stated reason " +
-               "(mostly tensor types generated code cannot hold: float8, float4, int2, bfloat16, strings, sequences, optionals; " +
-               "also float16 activations into Conv/MatMul, training-mode Dropout, opset-1 models); " +
+               "(mostly value kinds generated code cannot hold: strings, sequences, optionals; " +
+               "also arithmetic on bfloat16, training-mode Dropout, opset-1 models); " +
                $"{Count(Unsupported)} use operators outside the table above (MC0003)" +
                (fail > 0 ? $"; **{fail} FAIL** (see the manifest's fail lines)." : ".");
     }

@@ -24,4 +24,16 @@ public static class SubByteCast
             y[i] = TTo.CreateTruncating(v);
         }
     }
+
+    /// <summary>y = the low 2 bits of (int)x, sign-extended when <paramref name="signed"/> (int2/uint2).</summary>
+    public static void ToInt2<TFrom, TTo>(ReadOnlySpan<TFrom> x, Span<TTo> y, bool signed)
+        where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, IBinaryInteger<TTo>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            long v = long.CreateSaturating(int.CreateSaturating(x[i])) & 0x3;
+            if (signed && v >= 2) v -= 4;
+            y[i] = TTo.CreateTruncating(v);
+        }
+    }
 }
