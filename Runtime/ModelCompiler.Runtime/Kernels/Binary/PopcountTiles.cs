@@ -23,6 +23,9 @@ internal static unsafe class PopcountTiles
     /// <summary>Byte counts reach at most 8 per word, so 31 words fit a byte before the horizontal sum.</summary>
     private const int WordsPerByteSum = 31;
 
+    /// <summary>Whether AVX-512 tiles of seven words or more count through the carry-save tree (development switch for A/B runs).</summary>
+    internal static bool UseCarrySave = Environment.GetEnvironmentVariable("MODELCOMPILER_BINARY_CSA") != "0";
+
     public static void Run(ulong* a, ulong* mask, int* valid, int stride, int positions, int words, ulong* w, int channels, float* y,
         in BinaryLayers.Output output, BinaryIsa isa)
     {
@@ -39,6 +42,9 @@ internal static unsafe class PopcountTiles
                 ulong* mt = mask == null ? null : mask + p;
                 switch (path)
                 {
+                    case BinaryIsa.Avx512 when UseCarrySave && words >= Group:
+                        Tile512Hs(a + p, mt, stride, words, wp, valid + p, yt, positions, lanes, first, count, output);
+                        break;
                     case BinaryIsa.Avx512:
                         Tile512(a + p, mt, stride, words, wp, valid + p, yt, positions, lanes, first, count, output);
                         break;
@@ -119,6 +125,98 @@ internal static unsafe class PopcountTiles
         Emit(v, s5, 5, first, count, y, positions, lanes, output);
         Emit(v, s6, 6, first, count, y, positions, lanes, output);
         Emit(v, s7, 7, first, count, y, positions, lanes, output);
+    }
+
+    /// <summary>Words per carry-save group: seven words reduce to ones, twos and fours (four adders, eight vpternlogq).</summary>
+    private const int Group = 7;
+
+    /// <summary>Four groups of seven: each byte gains at most 56 per group, 224 in all, before the horizontal sum.</summary>
+    private const int WordsPerGroupedSum = 28;
+
+    /// <summary>
+    /// The same tile with a Harley-Seal carry-save tree: seven words of one channel fold into ones, twos and fours
+    /// (full adders as vpternlogq 0x96 and 0xE8), whose nibble lookups use tables of 1x, 2x and 4x the counts, so
+    /// three lookups count seven words. Four channels per pass (the seven patch words stay in registers).
+    /// </summary>
+    private static void Tile512Hs(ulong* a, ulong* m, int stride, int words, ulong* w, int* valid, float* y, int positions, int lanes,
+        int first, int count, in BinaryLayers.Output output)
+    {
+        var v = Vector256.Load(valid);
+        ulong* ones = stackalloc ulong[8];
+        long ms = stride;
+        if (m == null)
+        {
+            for (int j = 0; j < 8; j++) ones[j] = ulong.MaxValue;
+            m = ones;
+            ms = 0;
+        }
+        for (int half = 0; half < 8 && half < count; half += 4)
+        {
+            ulong* wh = w + half;
+            Vector512<ulong> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int start = 0; start < words; start += WordsPerGroupedSum)
+            {
+                int end = Math.Min(words, start + WordsPerGroupedSum);
+                Vector512<byte> b0 = default, b1 = default, b2 = default, b3 = default;
+                int i = start;
+                for (; i + Group <= end; i += Group)
+                {
+                    ulong* ai = a + (long)i * stride, mi = m + i * ms, wi = wh + (long)i * 8;
+                    b0 += Count7(ai, mi, stride, ms, wi + 0);
+                    b1 += Count7(ai, mi, stride, ms, wi + 1);
+                    b2 += Count7(ai, mi, stride, ms, wi + 2);
+                    b3 += Count7(ai, mi, stride, ms, wi + 3);
+                }
+                var table = Table(1);
+                var low = Vector512.Create((byte)0x0F);
+                for (; i < end; i++)
+                {
+                    var av = Vector512.Load(a + (long)i * stride);
+                    var mv = Vector512.Load(m + i * ms);
+                    ulong* wi = wh + (long)i * 8;
+                    b0 += Pop(Avx512F.TernaryLogic(av, Vector512.Create(wi[0]), mv, 0x28), table, low);
+                    b1 += Pop(Avx512F.TernaryLogic(av, Vector512.Create(wi[1]), mv, 0x28), table, low);
+                    b2 += Pop(Avx512F.TernaryLogic(av, Vector512.Create(wi[2]), mv, 0x28), table, low);
+                    b3 += Pop(Avx512F.TernaryLogic(av, Vector512.Create(wi[3]), mv, 0x28), table, low);
+                }
+                s0 += Sum(b0); s1 += Sum(b1); s2 += Sum(b2); s3 += Sum(b3);
+            }
+            Emit(v, s0, half + 0, first, count, y, positions, lanes, output);
+            Emit(v, s1, half + 1, first, count, y, positions, lanes, output);
+            Emit(v, s2, half + 2, first, count, y, positions, lanes, output);
+            Emit(v, s3, half + 3, first, count, y, positions, lanes, output);
+        }
+    }
+
+    /// <summary>Nibble counts times <paramref name="times"/> (1, 2 or 4), in every 128-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Table(byte times)
+    {
+        var t = NibbleCounts * times;
+        return Vector512.Create(Vector256.Create(t, t), Vector256.Create(t, t));
+    }
+
+    /// <summary>Byte counts of seven words of one channel (w: its weight in the first word, panel-strided) through a carry-save tree.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Count7(ulong* a, ulong* m, long stride, long ms, ulong* w)
+    {
+        var x0 = Avx512F.TernaryLogic(Vector512.Load(a), Vector512.Create(w[0]), Vector512.Load(m), 0x28);
+        var x1 = Avx512F.TernaryLogic(Vector512.Load(a + stride), Vector512.Create(w[8]), Vector512.Load(m + ms), 0x28);
+        var x2 = Avx512F.TernaryLogic(Vector512.Load(a + 2 * stride), Vector512.Create(w[16]), Vector512.Load(m + 2 * ms), 0x28);
+        var o1 = Avx512F.TernaryLogic(x0, x1, x2, 0x96);
+        var t1 = Avx512F.TernaryLogic(x0, x1, x2, 0xE8);
+        var x3 = Avx512F.TernaryLogic(Vector512.Load(a + 3 * stride), Vector512.Create(w[24]), Vector512.Load(m + 3 * ms), 0x28);
+        var x4 = Avx512F.TernaryLogic(Vector512.Load(a + 4 * stride), Vector512.Create(w[32]), Vector512.Load(m + 4 * ms), 0x28);
+        var o2 = Avx512F.TernaryLogic(o1, x3, x4, 0x96);
+        var t2 = Avx512F.TernaryLogic(o1, x3, x4, 0xE8);
+        var x5 = Avx512F.TernaryLogic(Vector512.Load(a + 5 * stride), Vector512.Create(w[40]), Vector512.Load(m + 5 * ms), 0x28);
+        var x6 = Avx512F.TernaryLogic(Vector512.Load(a + 6 * stride), Vector512.Create(w[48]), Vector512.Load(m + 6 * ms), 0x28);
+        var o3 = Avx512F.TernaryLogic(o2, x5, x6, 0x96);
+        var t3 = Avx512F.TernaryLogic(o2, x5, x6, 0xE8);
+        var twos = Avx512F.TernaryLogic(t1, t2, t3, 0x96);
+        var fours = Avx512F.TernaryLogic(t1, t2, t3, 0xE8);
+        var low = Vector512.Create((byte)0x0F);
+        return Pop(o3, Table(1), low) + Pop(twos, Table(2), low) + Pop(fours, Table(4), low);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
