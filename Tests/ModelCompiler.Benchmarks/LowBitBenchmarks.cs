@@ -91,7 +91,8 @@ public class BinaryKernelBenchmark
 
 /// <summary>
 /// The popcount loop per instruction set (issue 15: scalar <c>PopCount</c> on 64-bit words against nibble tables
-/// with <c>vpshufb</c> on 256-bit (AVX2) and 512-bit (AVX-512BW) vectors): the same binary layer run with each path
+/// with <c>vpshufb</c> on 256-bit (AVX2) and 512-bit (AVX-512BW) vectors, the latter with and without the
+/// Harley-Seal carry-save tree (Avx512 / Avx512Lookup; products have no tree, so the two rows match there)): the same binary layer run with each path
 /// forced. A path the machine lacks falls back to the next one down (scalar at the end), so compare only the rows
 /// this machine has. Shapes: the two convolutions of <see cref="BinaryKernelBenchmark"/>, tiny_bnn3_sign's first
 /// binary convolution (16 -> 48 channels 3x3 on 8x8, Sign input with zeros), and the 1 x 1024 by 1024 x 1024 product.
@@ -101,7 +102,7 @@ public class BinaryPopcountIsaBenchmark
     [Params("conv 64->64 3x3 16x16", "conv 256->256 3x3 8x8", "conv 16->48 3x3 8x8 sign", "dense 1x1024 * 1024x1024")]
     public string Shape { get; set; } = "";
 
-    [Params("Scalar", "Avx2", "Avx512")]
+    [Params("Scalar", "Avx2", "Avx512Lookup", "Avx512")]
     public string Isa { get; set; } = "";
 
     private float[] _x = Array.Empty<float>(), _y = Array.Empty<float>(), _scale = Array.Empty<float>(), _bias = Array.Empty<float>();

@@ -21,7 +21,11 @@ public sealed class BinaryKernelTests
     {
         yield return BinaryIsa.Scalar;
         if (Avx2.IsSupported) yield return BinaryIsa.Avx2;
-        if (Avx512BW.IsSupported) yield return BinaryIsa.Avx512;
+        if (Avx512BW.IsSupported)
+        {
+            yield return BinaryIsa.Avx512;
+            yield return BinaryIsa.Avx512Lookup; // convolutions of 7 words or more without the carry-save tree
+        }
     }
 
     private static float[] Inputs(int n, int seed, bool zeros)

@@ -23,13 +23,11 @@ internal static unsafe class PopcountTiles
     /// <summary>Byte counts reach at most 8 per word, so 31 words fit a byte before the horizontal sum.</summary>
     private const int WordsPerByteSum = 31;
 
-    /// <summary>Whether AVX-512 tiles of seven words or more count through the carry-save tree (development switch for A/B runs).</summary>
-    internal static bool UseCarrySave = Environment.GetEnvironmentVariable("MODELCOMPILER_BINARY_CSA") != "0";
-
     public static void Run(ulong* a, ulong* mask, int* valid, int stride, int positions, int words, ulong* w, int channels, float* y,
         in BinaryLayers.Output output, BinaryIsa isa)
     {
         var path = PopcountGemm.Resolve(isa);
+        bool carrySave = path == BinaryIsa.Avx512 && isa != BinaryIsa.Avx512Lookup && words >= Group;
         int panels = (channels + BinaryLayers.Panel - 1) / BinaryLayers.Panel;
         for (int p = 0; p < positions; p += Block)
         {
@@ -42,7 +40,7 @@ internal static unsafe class PopcountTiles
                 ulong* mt = mask == null ? null : mask + p;
                 switch (path)
                 {
-                    case BinaryIsa.Avx512 when UseCarrySave && words >= Group:
+                    case BinaryIsa.Avx512 when carrySave:
                         Tile512Hs(a + p, mt, stride, words, wp, valid + p, yt, positions, lanes, first, count, output);
                         break;
                     case BinaryIsa.Avx512:
@@ -142,6 +140,10 @@ internal static unsafe class PopcountTiles
         int first, int count, in BinaryLayers.Output output)
     {
         var v = Vector256.Load(valid);
+        var table = Vector512.Create(Vector256.Create(NibbleCounts, NibbleCounts), Vector256.Create(NibbleCounts, NibbleCounts));
+        var table2 = Vector512.Create(Vector256.Create(NibbleCounts2, NibbleCounts2), Vector256.Create(NibbleCounts2, NibbleCounts2));
+        var table4 = Vector512.Create(Vector256.Create(NibbleCounts4, NibbleCounts4), Vector256.Create(NibbleCounts4, NibbleCounts4));
+        var low = Vector512.Create((byte)0x0F);
         ulong* ones = stackalloc ulong[8];
         long ms = stride;
         if (m == null)
@@ -162,13 +164,11 @@ internal static unsafe class PopcountTiles
                 for (; i + Group <= end; i += Group)
                 {
                     ulong* ai = a + (long)i * stride, mi = m + i * ms, wi = wh + (long)i * 8;
-                    b0 += Count7(ai, mi, stride, ms, wi + 0);
-                    b1 += Count7(ai, mi, stride, ms, wi + 1);
-                    b2 += Count7(ai, mi, stride, ms, wi + 2);
-                    b3 += Count7(ai, mi, stride, ms, wi + 3);
+                    b0 += Count7(ai, mi, stride, ms, wi + 0, table, table2, table4, low);
+                    b1 += Count7(ai, mi, stride, ms, wi + 1, table, table2, table4, low);
+                    b2 += Count7(ai, mi, stride, ms, wi + 2, table, table2, table4, low);
+                    b3 += Count7(ai, mi, stride, ms, wi + 3, table, table2, table4, low);
                 }
-                var table = Table(1);
-                var low = Vector512.Create((byte)0x0F);
                 for (; i < end; i++)
                 {
                     var av = Vector512.Load(a + (long)i * stride);
@@ -188,17 +188,14 @@ internal static unsafe class PopcountTiles
         }
     }
 
-    /// <summary>Nibble counts times <paramref name="times"/> (1, 2 or 4), in every 128-bit lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Table(byte times)
-    {
-        var t = NibbleCounts * times;
-        return Vector512.Create(Vector256.Create(t, t), Vector256.Create(t, t));
-    }
+    // Twice and four times the nibble counts: the twos and fours of the carry-save tree weigh 2 and 4.
+    private static Vector128<byte> NibbleCounts2 => Vector128.Create((byte)0, 2, 2, 4, 2, 4, 4, 6, 2, 4, 4, 6, 4, 6, 6, 8);
+    private static Vector128<byte> NibbleCounts4 => Vector128.Create((byte)0, 4, 4, 8, 4, 8, 8, 12, 4, 8, 8, 12, 8, 12, 12, 16);
 
     /// <summary>Byte counts of seven words of one channel (w: its weight in the first word, panel-strided) through a carry-save tree.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Count7(ulong* a, ulong* m, long stride, long ms, ulong* w)
+    private static Vector512<byte> Count7(ulong* a, ulong* m, long stride, long ms, ulong* w,
+        Vector512<byte> table, Vector512<byte> table2, Vector512<byte> table4, Vector512<byte> low)
     {
         var x0 = Avx512F.TernaryLogic(Vector512.Load(a), Vector512.Create(w[0]), Vector512.Load(m), 0x28);
         var x1 = Avx512F.TernaryLogic(Vector512.Load(a + stride), Vector512.Create(w[8]), Vector512.Load(m + ms), 0x28);
@@ -215,8 +212,7 @@ internal static unsafe class PopcountTiles
         var t3 = Avx512F.TernaryLogic(o2, x5, x6, 0xE8);
         var twos = Avx512F.TernaryLogic(t1, t2, t3, 0x96);
         var fours = Avx512F.TernaryLogic(t1, t2, t3, 0xE8);
-        var low = Vector512.Create((byte)0x0F);
-        return Pop(o3, Table(1), low) + Pop(twos, Table(2), low) + Pop(fours, Table(4), low);
+        return Pop(o3, table, low) + Pop(twos, table2, low) + Pop(fours, table4, low);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
