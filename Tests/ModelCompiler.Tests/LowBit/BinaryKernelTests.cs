@@ -119,6 +119,9 @@ public sealed class BinaryKernelTests
     [InlineData(1, 192, 5, 5, 20, 3, 3, 1, 1, 0, true)]
     [InlineData(1, 16, 8, 8, 48, 3, 3, 2, 1, 0, false)]
     [InlineData(1, 3, 1, 13, 5, 1, 3, 1, 1, 1, true)]
+    // Vectorized row copies (8 and 4 positions at a time at stride 1) whose tap words spill into the next patch word (40 channels: tap 1 at bit 40).
+    [InlineData(1, 40, 12, 12, 8, 3, 3, 1, 1, 1, false)]
+    [InlineData(1, 40, 5, 13, 11, 3, 3, 1, 1, 1, true)]
     public void Conv2D_matches_the_integer_reference(int batch, int c, int h, int wd, int n, int kh, int kw, int stride, int dilation, int pad, bool sign3)
     {
         int oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (wd + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
