@@ -20,7 +20,7 @@ internal enum BinaryIsa
 }
 
 /// <summary>
-/// The inner product of binary kernels: for every position p and output channel c,
+/// The inner product of binary matrix products (convolutions run <see cref="PopcountTiles"/>): for every row p and output channel c,
 /// dot = valid[p] - 2 * popcount((a[p] ^ w[c]) &amp; mask[p]) over the packed words (mask null: all bits, the
 /// unused tail bits being zero in both operands). Weights come in panels of 8 channels, [panel][word][8].
 /// </summary>
