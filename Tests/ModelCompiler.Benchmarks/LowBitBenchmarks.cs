@@ -89,6 +89,64 @@ public class BinaryKernelBenchmark
     }
 }
 
+/// <summary>
+/// The popcount loop per instruction set (issue 15: scalar <c>PopCount</c> on 64-bit words against nibble tables
+/// with <c>vpshufb</c> on 256-bit (AVX2) and 512-bit (AVX-512BW) vectors, the latter with and without the
+/// Harley-Seal carry-save tree (Avx512 / Avx512Lookup; products have no tree, so the two rows match there)): the same binary layer run with each path
+/// forced. A path the machine lacks falls back to the next one down (scalar at the end), so compare only the rows
+/// this machine has. Shapes: the two convolutions of <see cref="BinaryKernelBenchmark"/>, tiny_bnn3_sign's first
+/// binary convolution (16 -> 48 channels 3x3 on 8x8, Sign input with zeros), and the 1 x 1024 by 1024 x 1024 product.
+/// </summary>
+public class BinaryPopcountIsaBenchmark
+{
+    [Params("conv 64->64 3x3 16x16", "conv 256->256 3x3 8x8", "conv 16->48 3x3 8x8 sign", "dense 1x1024 * 1024x1024")]
+    public string Shape { get; set; } = "";
+
+    [Params("Scalar", "Avx2", "Avx512Lookup", "Avx512")]
+    public string Isa { get; set; } = "";
+
+    private float[] _x = Array.Empty<float>(), _y = Array.Empty<float>(), _scale = Array.Empty<float>(), _bias = Array.Empty<float>();
+    private ulong[] _bits = Array.Empty<ulong>();
+    private BinaryConvShape _shape;
+    private BinaryIsa _isa;
+    private int _c, _n;
+    private bool _dense, _sign3;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _isa = Enum.Parse<BinaryIsa>(Isa);
+        int hw;
+        (_c, _n, hw, _dense, _sign3) = Shape switch
+        {
+            "conv 64->64 3x3 16x16" => (64, 64, 16, false, false),
+            "conv 256->256 3x3 8x8" => (256, 256, 8, false, false),
+            "conv 16->48 3x3 8x8 sign" => (16, 48, 8, false, true),
+            _ => (1024, 1024, 1, true, false),
+        };
+        long k = (long)_c * (_dense ? 1 : 9);
+        var rng = new Random(11);
+        _x = Enumerable.Range(0, _c * hw * hw).Select(_ => _sign3 && rng.Next(4) == 0 ? 0f : (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        _y = new float[_n * hw * hw];
+        _bits = Enumerable.Range(0, (int)BinaryLayers.PackedWeightWords(_n, k)).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.NextInt64() << 1)).ToArray();
+        // Bits past k in each panel word stay zero, as the generator packs them.
+        int words = BinaryLayers.Words(k);
+        if (k % 64 != 0)
+            for (int i = 0; i < _bits.Length; i++)
+                if (i / 8 % words == words - 1) _bits[i] &= (1UL << (int)(k % 64)) - 1;
+        _scale = Enumerable.Repeat(0.5f, _n).ToArray();
+        _bias = new float[_n];
+        _shape = new BinaryConvShape(1, _c, hw, hw, _n, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    }
+
+    [Benchmark]
+    public void Layer()
+    {
+        if (_dense) BinaryLayers.Dense(_x, _bits, default, _sign3, _scale, _bias, default, 1f, _y, 1, _n, _c, _isa);
+        else BinaryLayers.Conv2D(_x, _bits, default, _sign3, _scale, _bias, default, 1f, _y, _shape, _isa);
+    }
+}
+
 #if BENCH_TFC1W1A
 /// <summary>
 /// TFC_1W1A (QONNX model zoo: binarized 784-64-64-64-10 MLP). ONNX Runtime runs the graph with its BipolarQuant ops

@@ -21,7 +21,11 @@ public sealed class BinaryKernelTests
     {
         yield return BinaryIsa.Scalar;
         if (Avx2.IsSupported) yield return BinaryIsa.Avx2;
-        if (Avx512BW.IsSupported) yield return BinaryIsa.Avx512;
+        if (Avx512BW.IsSupported)
+        {
+            yield return BinaryIsa.Avx512;
+            yield return BinaryIsa.Avx512Lookup; // convolutions of 7 words or more without the carry-save tree
+        }
     }
 
     private static float[] Inputs(int n, int seed, bool zeros)
@@ -104,6 +108,20 @@ public sealed class BinaryKernelTests
     [InlineData(1, 130, 4, 4, 17, 1, 1, 1, 1, 0, true)]
     [InlineData(1, 20, 9, 9, 5, 3, 3, 1, 2, 2, false)]
     [InlineData(1, 128, 3, 3, 16, 3, 3, 1, 1, 1, false)]
+    // Row-wise patches: stride 2 with padding at every border, channel counts around multiples of 64, positions
+    // and pixel planes that are not whole tiles (8 positions, 8 / 4 pixels per packing step), kernels wider than
+    // the input, a tap word that spills into the next patch word (48 channels: bit 48 + 48 crosses 64).
+    [InlineData(1, 127, 9, 11, 13, 3, 3, 2, 1, 1, true)]
+    [InlineData(1, 129, 6, 6, 16, 3, 3, 1, 1, 1, false)]
+    [InlineData(2, 32, 10, 3, 24, 5, 5, 1, 1, 2, true)]
+    [InlineData(1, 48, 7, 9, 9, 3, 3, 2, 1, 1, false)]
+    [InlineData(1, 64, 16, 16, 64, 3, 3, 1, 1, 1, false)]
+    [InlineData(1, 192, 5, 5, 20, 3, 3, 1, 1, 0, true)]
+    [InlineData(1, 16, 8, 8, 48, 3, 3, 2, 1, 0, false)]
+    [InlineData(1, 3, 1, 13, 5, 1, 3, 1, 1, 1, true)]
+    // Vectorized row copies (8 and 4 positions at a time at stride 1) whose tap words spill into the next patch word (40 channels: tap 1 at bit 40).
+    [InlineData(1, 40, 12, 12, 8, 3, 3, 1, 1, 1, false)]
+    [InlineData(1, 40, 5, 13, 11, 3, 3, 1, 1, 1, true)]
     public void Conv2D_matches_the_integer_reference(int batch, int c, int h, int wd, int n, int kh, int kw, int stride, int dilation, int pad, bool sign3)
     {
         int oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (wd + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
@@ -142,6 +160,21 @@ public sealed class BinaryKernelTests
                 int o = i / (oh * ow) % n;
                 float expected = scale[o] * dots[i] + bias[o];
                 Assert.True(y[i] == expected, $"{isa}: y[{i}] = {y[i]}, expected {expected} (dot {dots[i]})");
+            }
+            // The folded next binarization (vector epilogue): +3 where dot >= 1 (or <= -1 for odd channels), 0 at dot == 0 or -2.
+            var ranges = new int[4 * n];
+            for (int o = 0; o < n; o++)
+            {
+                (ranges[4 * o], ranges[4 * o + 1]) = o % 2 == 0 ? (1, int.MaxValue) : (int.MinValue, -1);
+                (ranges[4 * o + 2], ranges[4 * o + 3]) = o % 3 == 0 ? (0, 0) : (-2, -2);
+            }
+            y = Enumerable.Repeat(float.NaN, dots.Length).ToArray();
+            BinaryLayers.Conv2D(x, packed, thresholds, sign3, default, default, ranges, 3f, y, shape, isa);
+            for (int i = 0; i < y.Length; i++)
+            {
+                int o = i / (oh * ow) % n, d = dots[i];
+                float expected = (o % 2 == 0 ? d >= 1 : d <= -1) ? 3f : d == (o % 3 == 0 ? 0 : -2) ? 0f : -3f;
+                Assert.True(y[i] == expected, $"{isa} ranges: y[{i}] = {y[i]}, expected {expected} (dot {d})");
             }
         }
     }

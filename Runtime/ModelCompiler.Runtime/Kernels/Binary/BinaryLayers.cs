@@ -83,14 +83,16 @@ public static unsafe class BinaryLayers
         if (y.Length != (long)s.Batch * s.OutChannels * positions) throw new ArgumentException($"Y has {y.Length} elements; the shape needs {(long)s.Batch * s.OutChannels * positions}.", nameof(y));
         CheckChannels(w, thresholds, scale, bias, ranges, s.OutChannels, k, s.Channels);
         int cw = Words(s.Channels), words = Words(k);
+        // Patch rows padded to whole tiles; the padding positions stay zero and are never stored.
+        int stride = (positions + PopcountTiles.Block - 1) / PopcountTiles.Block * PopcountTiles.Block;
         bool masked = sign3 || s.IsPadded;
         long pixelWords = (long)plane * cw * (sign3 ? 2 : 1);
-        long patchWords = (long)positions * words * (masked ? 2 : 1);
-        byte* scratch = KernelScratch.Get(KernelScratch.LayerSlot, (pixelWords + patchWords + cw) * 8 + (long)positions * 4);
+        long patchWords = (long)stride * words * (masked ? 2 : 1);
+        byte* scratch = KernelScratch.Get(KernelScratch.LayerSlot, (pixelWords + patchWords + cw) * 8 + (long)stride * 4);
         ulong* pixels = (ulong*)scratch;
         ulong* pixelMask = sign3 ? pixels + (long)plane * cw : null;
         ulong* a = pixels + pixelWords;
-        ulong* mask = masked ? a + (long)positions * words : null;
+        ulong* mask = masked ? a + (long)stride * words : null;
         ulong* allChannels = a + patchWords;
         int* valid = (int*)(allChannels + cw);
         for (int i = 0; i < cw; i++) allChannels[i] = i < cw - 1 || (s.Channels & 63) == 0 ? ulong.MaxValue : (1UL << (s.Channels & 63)) - 1;
@@ -102,10 +104,9 @@ public static unsafe class BinaryLayers
         {
             for (int b = 0; b < s.Batch; b++)
             {
-                PackPixels(px + (long)b * s.Channels * plane, thresholds.IsEmpty ? null : pt, sign3, s.Channels, plane, cw, pixels, pixelMask);
-                BuildPatches(s, pixels, pixelMask, allChannels, cw, words, a, mask, valid);
-                PopcountGemm.Run(a, mask, valid, positions, words, pw, s.OutChannels, py + (long)b * s.OutChannels * positions,
-                    channelStride: positions, positionStride: 1, output, isa);
+                BinaryPatches.PackPixels(px + (long)b * s.Channels * plane, thresholds.IsEmpty ? null : pt, sign3, s.Channels, plane, pixels, pixelMask, isa);
+                BinaryPatches.Build(s, pixels, pixelMask, allChannels, words, stride, a, mask, valid);
+                PopcountTiles.Run(a, mask, valid, stride, positions, words, pw, s.OutChannels, py + (long)b * s.OutChannels * positions, output, isa);
             }
         }
     }
@@ -140,80 +141,6 @@ public static unsafe class BinaryLayers
             }
             bits[word] = b;
             if (mask != null) mask[word] = nz;
-        }
-    }
-
-    private static void PackPixels(float* x, float* thresholds, bool sign3, int channels, int plane, int cw, ulong* bits, ulong* mask)
-    {
-        new Span<ulong>(bits, plane * cw).Clear();
-        if (mask != null) new Span<ulong>(mask, plane * cw).Clear();
-        for (int c = 0; c < channels; c++)
-        {
-            float* p = x + (long)c * plane;
-            int word = c >> 6;
-            int shift = c & 63;
-            float t = thresholds == null ? 0f : thresholds[c];
-            // Branch-free: the signs of activations are as good as random, so a branch per bit would mispredict half the time.
-            ulong* b = bits + word, m = mask == null ? null : mask + word;
-            if (sign3)
-                for (int i = 0; i < plane; i++)
-                {
-                    float v = p[i];
-                    b[(long)i * cw] |= Bit(v > 0f) << shift;
-                    m[(long)i * cw] |= Bit(v != 0f) << shift;
-                }
-            else
-                for (int i = 0; i < plane; i++) b[(long)i * cw] |= Bit(p[i] >= t) << shift;
-        }
-    }
-
-    private static void BuildPatches(in BinaryConvShape s, ulong* pixels, ulong* pixelMask, ulong* allChannels, int cw, int words, ulong* a, ulong* mask, int* valid)
-    {
-        int positions = s.OutHeight * s.OutWidth, c = s.Channels;
-        new Span<ulong>(a, positions * words).Clear();
-        if (mask != null) new Span<ulong>(mask, positions * words).Clear();
-        for (int oy = 0, p = 0; oy < s.OutHeight; oy++)
-            for (int ox = 0; ox < s.OutWidth; ox++, p++)
-            {
-                ulong* row = a + (long)p * words;
-                ulong* rowMask = mask == null ? null : mask + (long)p * words;
-                long bit = 0;
-                int taps = 0;
-                for (int ky = 0; ky < s.KernelHeight; ky++)
-                {
-                    int iy = oy * s.StrideHeight - s.PadTop + ky * s.DilationHeight;
-                    for (int kx = 0; kx < s.KernelWidth; kx++, bit += c)
-                    {
-                        int ix = ox * s.StrideWidth - s.PadLeft + kx * s.DilationWidth;
-                        if ((uint)iy >= (uint)s.Height || (uint)ix >= (uint)s.Width) continue; // padding: no bit, no mask
-                        long pixel = ((long)iy * s.Width + ix) * cw;
-                        AppendBits(row, bit, pixels + pixel, c);
-                        if (rowMask != null) AppendBits(rowMask, bit, pixelMask != null ? pixelMask + pixel : allChannels, c);
-                        taps++;
-                    }
-                }
-                valid[p] = pixelMask != null ? PopCount(rowMask, words) : (int)(taps * (long)c);
-            }
-    }
-
-    /// <summary>ORs <paramref name="count"/> bits from <paramref name="source"/> (bits past count are zero there) into dst from bit <paramref name="at"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AppendBits(ulong* dst, long at, ulong* source, int count)
-    {
-        int shift = (int)(at & 63);
-        ulong* d = dst + (at >> 6);
-        int srcWords = (count + 63) >> 6;
-        if (shift == 0)
-        {
-            for (int i = 0; i < srcWords; i++) d[i] |= source[i];
-            return;
-        }
-        long end = at + count; // bits after the copied ones stay untouched: write the spill word only when it exists
-        for (int i = 0; i < srcWords; i++)
-        {
-            ulong v = source[i];
-            d[i] |= v << shift;
-            if (((at >> 6) + i + 1) << 6 < end) d[i + 1] |= v >> (64 - shift);
         }
     }
 

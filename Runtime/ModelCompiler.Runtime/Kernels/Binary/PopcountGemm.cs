@@ -11,6 +11,8 @@ internal enum BinaryIsa
     Auto,
     /// <summary>Nibble-table popcount with <c>vpshufb</c> on 512-bit vectors (AVX-512BW), byte counts summed with <c>vpsadbw</c> every 31 words.</summary>
     Avx512,
+    /// <summary>Convolutions: the AVX-512 nibble tables without the carry-save tree (for A/B runs and tests; matrix products run Avx512).</summary>
+    Avx512Lookup,
     /// <summary>The same on 256-bit vectors (AVX2).</summary>
     Avx2,
     /// <summary><c>BitOperations.PopCount</c> on 64-bit words, eight channels interleaved.</summary>
@@ -18,7 +20,7 @@ internal enum BinaryIsa
 }
 
 /// <summary>
-/// The inner product of binary kernels: for every position p and output channel c,
+/// The inner product of binary matrix products (convolutions run <see cref="PopcountTiles"/>): for every row p and output channel c,
 /// dot = valid[p] - 2 * popcount((a[p] ^ w[c]) &amp; mask[p]) over the packed words (mask null: all bits, the
 /// unused tail bits being zero in both operands). Weights come in panels of 8 channels, [panel][word][8].
 /// </summary>
@@ -34,7 +36,7 @@ internal static unsafe class PopcountGemm
     /// </summary>
     public static BinaryIsa Resolve(BinaryIsa isa) => isa switch
     {
-        BinaryIsa.Avx512 when Avx512BW.IsSupported => BinaryIsa.Avx512,
+        BinaryIsa.Avx512 or BinaryIsa.Avx512Lookup when Avx512BW.IsSupported => BinaryIsa.Avx512,
         BinaryIsa.Avx2 when Avx2.IsSupported => BinaryIsa.Avx2,
         BinaryIsa.Auto => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? BinaryIsa.Avx512 : Avx2.IsSupported ? BinaryIsa.Avx2 : BinaryIsa.Scalar,
         _ => BinaryIsa.Scalar,
