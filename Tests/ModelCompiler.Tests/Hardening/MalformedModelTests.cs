@@ -198,6 +198,52 @@ public sealed class MalformedModelTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "allocated more than 64 MB");
     }
 
+    /// <summary>Scan (opset 13) summing the rows of x [3, 2] into a state [2], with num_scan_inputs as given.</summary>
+    private static byte[] ScanModel(long numScanInputs)
+    {
+        var body = new OnnxModelBuilder(opset: 13);
+        body.Input("s", 2);
+        body.Input("xt", 2);
+        body.Node("Add", new[] { "s", "xt" }, "so", "add");
+        body.Node("Identity", new[] { "so" }, "yt", "copy");
+        body.Output("so");
+        body.Output("yt");
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("init", 2);
+        b.Input("x", 3, 2);
+        b.RawNode("Scan", new[] { "init", "x" }, new[] { "final", "ys" }, "scan").Attribute.AddRange(new[]
+        {
+            OnnxModelBuilder.Attribute("body", body.Graph),
+            OnnxModelBuilder.Attribute("num_scan_inputs", numScanInputs),
+        });
+        b.Output("final");
+        b.Output("ys");
+        return b.Build();
+    }
+
+    [Fact]
+    public void Scan_with_num_scan_inputs_beyond_32_bits_is_MC0008()
+    {
+        // Before: OverflowException from a checked cast in ScanPlan (fuzz seed 20261205 case 3546, -1335044503376210962).
+        Assert.True(Compile(ScanModel(1)).Success, "the unmutated Scan should compile");
+        Rejected(Compile(ScanModel(-1335044503376210962)), "MC0008", "'scan'", "attribute 'num_scan_inputs'", "must be positive");
+        Rejected(Compile(ScanModel(1L << 40)), "MC0008", "'scan'", "attribute 'num_scan_inputs'", "must fit in 32 bits");
+    }
+
+    [Fact]
+    public void An_input_that_is_also_an_output_declared_with_another_rank_is_MC0004_naming_its_dimension()
+    {
+        // Before: the output's declaration (rank 1) replaced the input's dimension names (rank 4), and the MC0004
+        // message indexed past them: IndexOutOfRangeException (fuzz seed 20261205 case 8357, leading unit dims added
+        // to an input that the graph also returns).
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", Float, new[] { 1, 1, 1, -1 }, new string?[] { null, null, null, "width" });
+        b.Node("Relu", new[] { "x" }, "y", "relu");
+        b.Output("y");
+        b.Output("x", Float, new[] { -1 });
+        Rejected(Compile(b.Build()), "MC0004", "'x'", "'width' (axis 3)");
+    }
+
     [Fact]
     public void A_float8_conv_weight_is_an_error_naming_the_node()
     {
