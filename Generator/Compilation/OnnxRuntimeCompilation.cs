@@ -77,7 +77,7 @@ internal static class OnnxRuntimeCompilation
             {
                 string hint = declaredShape is null ? " (the model declares no shape for it)" : "";
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.UnknownOutputShape, o.Name,
-                    declaredShape is null ? "unknown" : "[" + string.Join(",", declaredShape.Select((d, k) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.DeclaredDims?[k] ?? "?")) + "]",
+                    declaredShape is null ? "unknown" : "[" + string.Join(",", declaredShape.Select((d, k) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : o.DeclaredDim(k) ?? "?")) + "]",
                     hint));
                 continue;
             }

@@ -20,6 +20,9 @@ internal sealed class Value
     /// <summary>Symbolic dimension names as declared on graph inputs/outputs (null entries for fixed dims).</summary>
     public string?[]? DeclaredDims { get; set; }
 
+    /// <summary>The declared name of dimension <paramref name="axis"/>, or null (fixed, unnamed, or not declared that far).</summary>
+    public string? DeclaredDim(int axis) => DeclaredDims is { } d && axis >= 0 && axis < d.Length ? d[axis] : null;
+
     public Tensor? Constant { get; set; }
     public bool IsConstant => Constant is not null;
 

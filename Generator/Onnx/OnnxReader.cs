@@ -188,7 +188,9 @@ internal static class OnnxReader
         {
             var v = scope.Resolve(output.Name);
             if (!v.IsConstant && v.Type == DataType.Undefined) ApplyDeclaredType(v, output, diagnostics, isOutput: true, reportNonTensor: !isSubgraph);
-            else if (output.Type?.TensorType?.Shape is { } s) v.DeclaredDims = s.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : null).ToArray();
+            // An output that is also a graph input keeps the input's names when the two declarations disagree in rank
+            // (fuzz seed 20261205 case 8357: the input's names were replaced by the output's shorter list).
+            else if (output.Type?.TensorType?.Shape is { } s && (v.Shape is null || v.Shape.Length == s.Dim.Count)) v.DeclaredDims = s.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : null).ToArray();
             graph.Outputs.Add(v);
         }
 

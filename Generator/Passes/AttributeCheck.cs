@@ -46,6 +46,16 @@ internal static class AttributeCheck
         ["auto_pad"] = new(Expect.String), ["mode"] = new(Expect.String), ["coordinate_transformation_mode"] = new(Expect.String),
         ["nearest_mode"] = new(Expect.String), ["keep_aspect_ratio_policy"] = new(Expect.String), ["approximate"] = new(Expect.String),
         ["direction"] = new(Expect.String),
+        // Read as ints by the ops that have them (fuzz seed 20261205 case 3546: num_scan_inputs of -1.3e18 overflowed
+        // a checked cast in Scan); counts and sizes positive, the rest only 32-bit.
+        ["num_scan_inputs"] = new(Expect.Int, Range.Positive), ["scan_input_axes"] = new(Expect.Ints, Range.Int32),
+        ["scan_output_axes"] = new(Expect.Ints, Range.Int32), ["scan_input_directions"] = new(Expect.Ints, Range.Int32),
+        ["scan_output_directions"] = new(Expect.Ints, Range.Int32), ["directions"] = new(Expect.Ints, Range.Int32),
+        ["output_height"] = new(Expect.Int, Range.Positive), ["output_width"] = new(Expect.Int, Range.Positive),
+        ["sampling_ratio"] = new(Expect.Int, Range.NonNegative), ["offset_group"] = new(Expect.Int, Range.Positive),
+        ["batch_dims"] = new(Expect.Int, Range.NonNegative), ["num_groups"] = new(Expect.Int, Range.Positive),
+        ["num_heads"] = new(Expect.Int, Range.Int32), ["rotary_embedding_dim"] = new(Expect.Int, Range.NonNegative),
+        ["qk_matmul_output_mode"] = new(Expect.Int, Range.Int32), ["hidden_size"] = new(Expect.Int, Range.Positive),
     };
 
     /// <summary>Where an op gives a name another meaning: Pad's (opset &lt; 11) float value and possibly negative pads.</summary>

@@ -67,7 +67,7 @@ internal static class InputPinning
                 string dynamicDims = input.Shape is null
                     ? "(its rank is unknown)"
                     : string.Join(", ", input.Shape.Select((d, k) => (d, k)).Where(x => x.d < 0)
-                        .Select(x => input.DeclaredDims?[x.k] is { } n ? $"'{n}' (axis {x.k})" : $"axis {x.k}"));
+                        .Select(x => input.DeclaredDim(x.k) is { } n ? $"'{n}' (axis {x.k})" : $"axis {x.k}"));
                 diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.DynamicShape,
                     input.Name, Declared(input), dynamicDims, options.FileName,
                     graph.Inputs.Count == 1 ? Example(input) : input.Name + ":" + Example(input)));
@@ -76,7 +76,7 @@ internal static class InputPinning
     }
 
     private static string Declared(Value v) =>
-        v.Shape is null ? "[?]" : "[" + string.Join(",", v.Shape.Select((d, k) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : v.DeclaredDims?[k] ?? "?")) + "]";
+        v.Shape is null ? "[?]" : "[" + string.Join(",", v.Shape.Select((d, k) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : v.DeclaredDim(k) ?? "?")) + "]";
 
     /// <summary>Declared dims with each dynamic one replaced by a placeholder naming it (batch-like first dims become 1).</summary>
     private static string Example(Value v)
@@ -84,6 +84,6 @@ internal static class InputPinning
         if (v.Shape is null) return "1,3,224,224";
         return string.Join(",", v.Shape.Select((d, k) => d >= 0
             ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : k == 0 ? "1" : "<" + (v.DeclaredDims?[k] ?? $"dim{k}") + ">"));
+            : k == 0 ? "1" : "<" + (v.DeclaredDim(k) ?? $"dim{k}") + ">"));
     }
 }

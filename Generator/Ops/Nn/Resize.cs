@@ -145,10 +145,14 @@ internal class ResizeOp : OpSchema
         }
         else throw new ModelError("Resize needs scales or sizes");
 
-        // The sampling tables become array literals in the generated code: keep them to what a build compiles quickly.
-        long entries = p.OutShape.Sum(d => (long)d);
-        if (entries > Limits.MaxTableEntries)
-            throw new LimitExceeded($"its sampling tables would have {entries} entries (one per output index of each axis, output {ShapeText.Format(p.OutShape)}); generated lookup tables may have at most {Limits.MaxTableEntries}");
+        // The sampling tables become array literals in the generated code: keep them to what a build compiles
+        // quickly. An output without elements needs none (CreateKernel builds none), whatever its other axes are.
+        if (!HasNoElements(p))
+        {
+            double entries = Enumerable.Range(0, r).Sum(a => p.OutShape[a] * TapsPerIndex(p, a));
+            if (!(entries <= Limits.MaxTableEntries))
+                throw new LimitExceeded($"its sampling tables would have {entries:G6} entries (output indices times taps, summed over the axes of output {ShapeText.Format(p.OutShape)}); generated lookup tables may have at most {Limits.MaxTableEntries}");
+        }
 
         p.RoiStart = new double[r];
         p.RoiEnd = Enumerable.Repeat(1.0, r).ToArray();
@@ -163,6 +167,22 @@ internal class ResizeOp : OpSchema
             }
         }
         return p;
+    }
+
+    private static bool HasNoElements(Plan p) => Array.IndexOf(p.OutShape, 0) >= 0;
+
+    /// <summary>
+    /// Upper bound of the input indices <see cref="Taps"/> returns for one output index of <paramref name="axis"/>,
+    /// in double: an antialiasing filter widens as 1 / scale, so shrinking a wide axis to a few elements would
+    /// otherwise build millions of taps (or overflow the int footprint) before any limit is checked.
+    /// </summary>
+    private static double TapsPerIndex(Plan p, int axis)
+    {
+        if (p.Mode == "nearest") return 1;
+        if (!p.Antialias) return p.Mode == "linear" ? 2 : 4;
+        double s = Math.Min(p.Scales[axis], 1.0);
+        double start = Math.Floor((p.Mode == "linear" ? -1 : -2) / s) + 1;
+        return 2 - 2 * start;
     }
 
     /// <summary>An output size computed in double (scales of 1e30 or infinity give no int), checked before it is used.</summary>
@@ -318,8 +338,10 @@ internal class ResizeOp : OpSchema
         string? t = c.Type(0).CSharpName();
         if (t is null || (p.Mode != "nearest" && c.Type(0) != DataType.Float)) return null;
         int r = p.InShape.Length;
-        int[] strides = ShapeText.Strides(p.InShape);
         var summary = Summary(p);
+        if (HasNoElements(p))
+            return new CallKernel(c.Node, w => w.Line($"// The output {ShapeText.Format(p.OutShape)} has no elements: nothing to compute."), summary + ", empty output");
+        int[] strides = ShapeText.Strides(p.InShape);
 
         if (p.Mode == "nearest")
         {

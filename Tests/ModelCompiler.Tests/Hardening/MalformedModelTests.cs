@@ -129,16 +129,105 @@ public sealed class MalformedModelTests
         Rejected(Compile(ResizeModel(-2f)), "MC0008", "'upsample'", "must be positive");
     }
 
-    [Fact]
-    public void Resize_to_an_empty_output_with_a_huge_axis_is_MC0013_for_its_tables()
+    [Theory]
+    [InlineData("nearest", int.MaxValue)]
+    [InlineData("linear", int.MaxValue)]
+    [InlineData("cubic", 1_000_000)]
+    [InlineData("cubic", int.MaxValue)]
+    public void Resize_to_an_empty_output_builds_no_sampling_tables_and_runs(string mode, int wide)
     {
-        // Before: sizes [1, 2, 0, 2^31-1] passed the element limit (0 elements) and ran out of memory building 2^31 table entries.
+        // Before: sizes [1, 2, 0, 2^31-1] ran out of memory building 2^31 table entries (then: MC0013 for tables
+        // nobody needs), and fuzz seed 20261205 case 9080, a cubic Resize to [.., 0, .., 10^6], built 4 x 10^6 taps
+        // for an output without elements. Reference: ONNX's Resize output shape is the sizes input, here 0 elements,
+        // so Predict writes nothing and needs no table.
         var b = new OnnxModelBuilder(opset: 13);
         b.Input("x", 1, 2, 4, 4);
-        b.Int64Initializer("sizes", 1, 2, 0, int.MaxValue);
-        b.Node("Resize", new[] { "x", "", "", "sizes" }, "y", "resize", attributes: ("mode", "nearest"));
+        b.Int64Initializer("sizes", 1, 2, 0, wide);
+        b.Node("Resize", new[] { "x", "", "", "sizes" }, "y", "resize", attributes: ("mode", mode));
         b.Output("y");
-        Rejected(Compile(b.Build()), "MC0013", "'resize'", "sampling tables");
+        string ns = "EmptyResize" + Guid.NewGuid().ToString("N");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (result, unit) = InMemoryCompiler.Generate(b.Build(), ns);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "allocated more than 64 MB");
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        Assert.Equal(new long[] { 0 }, result.Outputs.Select(o => (long)o.Length));
+        Assert.Contains("has no elements: nothing to compute", result.Source);
+
+        var compiled = InMemoryCompiler.Compile(new[]
+        {
+            unit!,
+            new InMemoryCompiler.Unit(ns + ".Adapter", Adapter.Source(ns, "Model", new[] { "float" }, new[] { "float" })),
+        });
+        Assert.True(compiled.Assembly is not null, string.Join("\n", compiled.Errors));
+        Assert.Empty(compiled.Warnings);
+        Adapter.Run(compiled.Assembly!, ns, new object[] { OnnxModelBuilder.RandomFloats(32, 5) }, new object[] { new float[0] });
+    }
+
+    [Theory]
+    [InlineData("cubic")]
+    [InlineData("linear")]
+    public void Antialiased_Resize_shrinking_a_wide_axis_is_MC0013_before_its_taps_are_built(string mode)
+    {
+        // The antialiasing filter widens as 1 / scale: 10^6 -> 1 is 2 or 4 million taps for one output index, built
+        // and written as array literals before the table limit was checked (it counted output indices only).
+        var b = new OnnxModelBuilder(opset: 18);
+        b.Input("x", 1, 1, 1, 1_000_000);
+        b.Int64Initializer("sizes", 1, 1, 1, 1);
+        b.Node("Resize", new[] { "x", "", "", "sizes" }, "y", "shrink", attributes: new (string, object)[] { ("mode", mode), ("antialias", 1L) });
+        b.Output("y");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Rejected(Compile(b.Build()), "MC0013", "'shrink'", "sampling tables");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "allocated more than 64 MB");
+    }
+
+    /// <summary>Scan (opset 13) summing the rows of x [3, 2] into a state [2], with num_scan_inputs as given.</summary>
+    private static byte[] ScanModel(long numScanInputs)
+    {
+        var body = new OnnxModelBuilder(opset: 13);
+        body.Input("s", 2);
+        body.Input("xt", 2);
+        body.Node("Add", new[] { "s", "xt" }, "so", "add");
+        body.Node("Identity", new[] { "so" }, "yt", "copy");
+        body.Output("so");
+        body.Output("yt");
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("init", 2);
+        b.Input("x", 3, 2);
+        b.RawNode("Scan", new[] { "init", "x" }, new[] { "final", "ys" }, "scan").Attribute.AddRange(new[]
+        {
+            OnnxModelBuilder.Attribute("body", body.Graph),
+            OnnxModelBuilder.Attribute("num_scan_inputs", numScanInputs),
+        });
+        b.Output("final");
+        b.Output("ys");
+        return b.Build();
+    }
+
+    [Fact]
+    public void Scan_with_num_scan_inputs_beyond_32_bits_is_MC0008()
+    {
+        // Before: OverflowException from a checked cast in ScanPlan (fuzz seed 20261205 case 3546, -1335044503376210962).
+        Assert.True(Compile(ScanModel(1)).Success, "the unmutated Scan should compile");
+        Rejected(Compile(ScanModel(-1335044503376210962)), "MC0008", "'scan'", "attribute 'num_scan_inputs'", "must be positive");
+        Rejected(Compile(ScanModel(1L << 40)), "MC0008", "'scan'", "attribute 'num_scan_inputs'", "must fit in 32 bits");
+    }
+
+    [Fact]
+    public void An_input_that_is_also_an_output_declared_with_another_rank_is_MC0004_naming_its_dimension()
+    {
+        // Before: the output's declaration (rank 1) replaced the input's dimension names (rank 4), and the MC0004
+        // message indexed past them: IndexOutOfRangeException (fuzz seed 20261205 case 8357, leading unit dims added
+        // to an input that the graph also returns).
+        var b = new OnnxModelBuilder(opset: 13);
+        b.Input("x", Float, new[] { 1, 1, 1, -1 }, new string?[] { null, null, null, "width" });
+        b.Node("Relu", new[] { "x" }, "y", "relu");
+        b.Output("y");
+        b.Output("x", Float, new[] { -1 });
+        Rejected(Compile(b.Build()), "MC0004", "'x'", "'width' (axis 3)");
     }
 
     [Fact]
