@@ -78,7 +78,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor PrunedModel = new(
         "MC2001", "Pruned model",
-        "Pruned model: {0} MACs before pruning, {1} after; weights {2} dense, {3} in the blob; {4}; {5}",
+        "Pruned model: {0} MACs before pruning, {1} after; weights {2} dense, {3} in the blob; {4} of the convolution and fully connected weights are zeros; {5}; {6}",
         Severity.Info);
 
     public static readonly DiagnosticDescriptor InternalError = new(

@@ -1,7 +1,9 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using ModelCompiler.Diagnostics;
 using ModelCompiler.Emit;
+using ModelCompiler.Graph;
 using ModelCompiler.Kernels;
 using ModelCompiler.Kernels.Sparse;
 
@@ -13,13 +15,23 @@ internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, lon
     public static readonly PruningSummary None = new(0, 0, 0, new string[0]);
 
     /// <summary>
-    /// The build message for a pruned model (channels removed or layers running sparse), or null for any other:
+    /// A model whose convolution and fully connected weights are at least this fraction exact zeros counts as pruned
+    /// even when no channel goes and no layer runs sparse (trained dense weights have next to no exact zeros).
+    /// </summary>
+    public const double PrunedZeroFraction = 0.3;
+
+    /// <summary>
+    /// The build message for a pruned model (channels removed, layers running sparse, or mostly zero weights), or null for any other:
     /// MACs and weight bytes before and after, the layers that run sparse, the channels removed.
     /// </summary>
-    public CompilerDiagnostic? Diagnostic(KernelPlan kernels, long macsAfter, long weightBytesAfter)
+    public CompilerDiagnostic? Diagnostic(ModelGraph graph, KernelPlan kernels, long macsAfter, long weightBytesAfter)
     {
         var sparse = kernels.Layers.OfType<SparseRowsKernel>().ToList();
-        if (ChannelsRemoved == 0 && sparse.Count == 0) return null;
+        long weights = 0, zeros = 0;
+        foreach (var n in graph.Nodes)
+            if (WeightSparsity.Of(n) is { } s) { weights += s.Weights; zeros += s.Zeros; }
+        double zeroFraction = weights == 0 ? 0 : (double)zeros / weights;
+        if (ChannelsRemoved == 0 && sparse.Count == 0 && zeroFraction < PrunedZeroFraction) return null;
         // Sparse layers keep only their non-zeros: their dense float32 weights are what the blob would hold otherwise.
         long sparseSaved = sparse.Sum(k => k.DenseBytes - k.StoredBytes);
         long effective = macsAfter - sparse.Sum(k => k.Macs - k.EffectiveMacs);
@@ -30,7 +42,7 @@ internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, lon
         return CompilerDiagnostic.Create(DiagnosticDescriptors.PrunedModel,
             Literals.Count(macsAfter + MacsRemoved), Literals.Count(macsAfter),
             Literals.Size(weightBytesAfter + WeightBytesRemoved + sparseSaved), Literals.Size(weightBytesAfter),
-            channelText, sparseText);
+            zeroFraction.ToString("P1", CultureInfo.InvariantCulture), channelText, sparseText);
     }
 
     /// <summary>The header line of a pruned model's generated code, or null.</summary>
