@@ -12,7 +12,7 @@ namespace ModelCompiler.Passes.Pruning;
 /// <summary>What <see cref="StructuredPruning"/> removed: output channels, multiply-accumulates, weight bytes (float32), and the layers it changed.</summary>
 internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, long WeightBytesRemoved, IReadOnlyList<string> Layers)
 {
-    public static readonly PruningSummary None = new(0, 0, 0, new string[0]);
+    public static readonly PruningSummary None = new(0, 0, 0, System.Array.Empty<string>());
 
     /// <summary>
     /// A model whose convolution and fully connected weights are at least this fraction exact zeros counts as pruned

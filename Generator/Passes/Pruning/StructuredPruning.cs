@@ -146,8 +146,10 @@ internal static class StructuredPruning
             layers.Add(n.Name);
         }
         int removed = 0;
-        foreach (var (v, kept) in keep)
+        foreach (var entry in keep)
         {
+            var v = entry.Key;
+            var kept = entry.Value;
             if (v.Producer is { } p && roles[p] == ChannelRole.Conv) removed += v.Shape![1] - kept.Length;
             var shape = (int[])v.Shape!.Clone();
             shape[1] = kept.Length;
