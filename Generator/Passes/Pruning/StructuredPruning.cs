@@ -6,14 +6,15 @@ using ModelCompiler.Graph;
 namespace ModelCompiler.Passes.Pruning;
 
 /// <summary>
-/// Removes dead channels: channels that hold the same constant at every position whatever the inputs (a Conv output
-/// channel whose filter is all zero holds its bias; see <see cref="ChannelFacts"/>). Channels tied together by the
-/// ops between layers (element-wise ops such as a residual Add, Concat, depthwise Conv, BatchNorm, pooling, Flatten:
-/// <see cref="ChannelRoles"/>) form one group; a group goes only when every channel in it is such a constant and
-/// every value in it is produced and consumed by ops the pass understands. The filter rows that produced it and the
-/// weight columns that read it go; where the removed constant is not zero, the consumer's bias absorbs it
-/// (Conv: k * sum of the filter taps, only without padding; Gemm: alpha * k * row of B; MatMul has no bias, so only
-/// zero channels leave it). Graph inputs and outputs never change shape, and each value keeps at least one channel.
+/// Removes dead channels. Channels tied together by the ops between layers (element-wise ops such as a residual Add,
+/// Concat, depthwise Conv, BatchNorm, pooling, Flatten: <see cref="ChannelRoles"/>) form one group; a group goes when
+/// every value in it is produced and consumed by ops the pass understands and every layer that reads one of its
+/// channels either multiplies it by all-zero weights or receives a constant it can fold: channels that hold the same
+/// value at every position whatever the inputs (<see cref="ChannelFacts"/>: a Conv output channel whose filter is
+/// all zero holds its bias, a depthwise channel with a zero filter too, whatever its input). The filter rows that
+/// produced the group and the weight columns that read it go; where a removed constant is not zero, the reading
+/// layer's bias absorbs it (Conv: k * sum of the filter taps, only without padding; Gemm: alpha * k * row of B;
+/// MatMul has no bias, so only zero channels leave it). Graph inputs and outputs never change shape, and each value keeps at least one channel.
 /// Runs after BatchNorm folding (so a folded BatchNorm's shift is the bias seen here) and before epilogue fusion.
 /// </summary>
 internal static class StructuredPruning
@@ -25,14 +26,16 @@ internal static class StructuredPruning
         var groups = new ChannelGroups();
         foreach (var n in graph.Nodes) Link(n, roles[n], groups);
 
-        // A group is removable until one of its channels is not a constant or one of its values is not understood.
+        // A group is removable until one of its values is not understood, or a layer reads one of its channels with
+        // weights that are not all zero and the channel is not a constant it can take into its bias.
+        var zeroColumns = new Dictionary<Node, bool[]>();
         var blocked = new HashSet<int>();
         foreach (var v in groups.Values)
         {
-            bool understood = Understood(graph, v, roles, facts);
+            bool understood = Understood(graph, v, roles);
             var f = ChannelFacts.In(facts, v);
             for (int c = 0; c < f.Length; c++)
-                if (!understood || f[c] is not { } k || !Absorbable(v, k, roles)) blocked.Add(groups.Find(v, c));
+                if (!understood || !Absorbable(v, c, f[c], roles, zeroColumns)) blocked.Add(groups.Find(v, c));
         }
         // Keep at least one channel of every value.
         for (bool changed = true; changed;)
@@ -87,11 +90,10 @@ internal static class StructuredPruning
     }
 
     /// <summary>Produced by output 0 of an understood op, read only where the pass understands it, not a graph input or output.</summary>
-    private static bool Understood(ModelGraph graph, Value v, IReadOnlyDictionary<Node, ChannelRole> roles, Dictionary<Value, double?[]> facts)
+    private static bool Understood(ModelGraph graph, Value v, IReadOnlyDictionary<Node, ChannelRole> roles)
     {
         if (v.Type != DataType.Float || v.Shape is not { Length: >= 2 } || graph.IsGraphInput(v) || graph.IsGraphOutput(v)) return false;
         if (v.Producer is not { } p || p.Output(0) != v || roles[p] is ChannelRole.Opaque or ChannelRole.Gemm or ChannelRole.MatMul) return false;
-        if (!facts.ContainsKey(v)) return false;
         foreach (var n in v.Consumers)
         {
             var role = roles[n];
@@ -101,17 +103,44 @@ internal static class StructuredPruning
         return true;
     }
 
-    /// <summary>Whether every consumer of <paramref name="v"/> that reads its channels as a layer input can take constant <paramref name="k"/> into its bias.</summary>
-    private static bool Absorbable(Value v, double k, IReadOnlyDictionary<Node, ChannelRole> roles)
+    /// <summary>
+    /// Whether every layer that reads channel <paramref name="c"/> of <paramref name="v"/> as its input (Conv, Gemm,
+    /// MatMul; the linked ops carry the channel on and are judged by their own outputs) can do without it: its
+    /// weights for the channel are all zero, or the channel holds constant <paramref name="k"/> that the layer's bias
+    /// can take (Conv without padding: border windows of a padded one see zeros, not k; MatMul has no bias).
+    /// </summary>
+    private static bool Absorbable(Value v, int c, double? k, IReadOnlyDictionary<Node, ChannelRole> roles, Dictionary<Node, bool[]> zeroColumns)
     {
-        if (k == 0) return true;
         foreach (var n in v.Consumers)
         {
             var role = roles[n];
-            if (role == ChannelRole.MatMul) return false;
-            if (role == ChannelRole.Conv && !ChannelRoles.Unpadded(n)) return false; // border windows see zeros, not k
+            if (role is not (ChannelRole.Conv or ChannelRole.Gemm or ChannelRole.MatMul)) continue;
+            if (!zeroColumns.TryGetValue(n, out var zero)) zeroColumns[n] = zero = ZeroColumns(n, role);
+            if (zero[c]) continue;
+            if (k is not { } constant) return false;
+            if (constant == 0) continue;
+            if (role == ChannelRole.MatMul || (role == ChannelRole.Conv && !ChannelRoles.Unpadded(n))) return false;
         }
         return true;
+    }
+
+    /// <summary>Per input channel of a Conv, Gemm or MatMul: whether every weight that multiplies it is zero.</summary>
+    private static bool[] ZeroColumns(Node n, ChannelRole role)
+    {
+        var w = n.Input(1)!.Constant!;
+        var f = w.ToFloats();
+        int rows = w.Shape[0], columns = w.Shape[1];
+        int taps = (int)(f.Length / ((long)rows * columns));
+        // Conv W [out, in, taps...] and Gemm's transposed B [N, K] read input c in column c; B [K, N] in row c.
+        bool byColumn = role == ChannelRole.Conv || (role == ChannelRole.Gemm && n.GetInt("transB", 0) != 0);
+        int inputs = byColumn ? columns : rows;
+        var zero = Enumerable.Repeat(true, inputs).ToArray();
+        for (long i = 0; i < f.Length; i++)
+        {
+            if (f[i] == 0) continue;
+            zero[byColumn ? (int)(i / taps % columns) : (int)(i / columns)] = false;
+        }
+        return zero;
     }
 
     private static PruningSummary Apply(ModelGraph graph, IReadOnlyDictionary<Node, ChannelRole> roles, Dictionary<Value, double?[]> facts, Dictionary<Value, int[]> keep)

@@ -41,8 +41,9 @@ public sealed class StructuredPruningTests
     /// pad 1 -> Relu -> Conv 1x1 (16 -> 8) -> + t -> Conv 1x1 (8 -> 6) -> Relu -> GlobalAveragePool -> Flatten ->
     /// Gemm (6 -> 10). With <paramref name="prune"/>: dead filters 1 and 5 of the first Conv (Relu(0.3) = 0.3 and
     /// Relu(-0.2) = 0 downstream), 2, 3, 9, 12 of the expanding Conv (Clip gives 0, 0.7, 0, 0.4: the padded depthwise
-    /// layer can take only the zeros), 1 and 5 of the projecting Conv (biases 0.25, 0.1: the residual Add carries
-    /// constants 0.55 and 0.1), 4 of the last Conv (bias 0.6, through pooling into the Gemm's bias).
+    /// layer can take only the zeros), depthwise filter 7 (bias 0.35: channel 7 of the expanding Conv, alive, feeds
+    /// only that zero filter), 1 and 5 of the projecting Conv (biases 0.25, 0.1: the residual Add carries constants
+    /// 0.55 and 0.1), 4 of the last Conv (bias 0.6, through pooling into the Gemm's bias).
     /// </summary>
     internal static byte[] ResidualModel(bool prune)
     {
@@ -55,7 +56,7 @@ public sealed class StructuredPruningTests
         string c1 = b.Node("Conv", new[] { t, b.Initializer("w1", new[] { 16, 8, 1, 1 }, Filters(16, 8, 1, 3, D(2, 3, 9, 12))),
             b.Initializer("b1", new[] { 16 }, Bias(16, 4, (2, -0.5f), (3, 0.7f), (9, -1f), (12, 0.4f))) });
         string u = b.Node("Clip", new[] { c1, b.Initializer("lo", Array.Empty<int>(), new[] { 0f }), b.Initializer("hi", Array.Empty<int>(), new[] { 6f }) });
-        string dw = b.Node("Conv", new[] { u, b.Initializer("wd", new[] { 16, 1, 3, 3 }, Random(16 * 9, 5, 0.3f)), b.Initializer("bd", new[] { 16 }, Bias(16, 6)) },
+        string dw = b.Node("Conv", new[] { u, b.Initializer("wd", new[] { 16, 1, 3, 3 }, Filters(16, 1, 3, 5, D(7))), b.Initializer("bd", new[] { 16 }, Bias(16, 6, (7, 0.35f))) },
             attributes: new (string, object)[] { ("group", 16L), ("pads", new long[] { 1, 1, 1, 1 }) });
         string v = b.Node("Relu", new[] { dw });
         string s = b.Node("Conv", new[] { v, b.Initializer("w2", new[] { 8, 16, 1, 1 }, Filters(8, 16, 1, 7, D(1, 5))),
@@ -151,17 +152,18 @@ public sealed class StructuredPruningTests
         MatchesOnnxRuntime(pruned, model, "residual model, pruned");
         MatchesOnnxRuntime(dense, ResidualModel(prune: false), "residual model, dense twin");
 
-        // Hand count of the MACs that go (100 positions): first Conv 2 filters x 4 x 9; expanding Conv 8x16 -> 6x14;
-        // depthwise 2 channels x 9; projecting Conv 16x8 -> 14x6; last Conv 8x6 -> 6x5 (per position); Gemm 6x10 -> 5x10.
-        // Filters 3 and 12 of the expanding Conv stay: the padded depthwise layer would see zeros at the border.
-        long removed = 100 * (2 * 4 * 9 + (16 * 8 - 14 * 6) + 2 * 9 + (8 * 16 - 6 * 14) + (6 * 8 - 5 * 6)) + (60 - 50);
+        // Hand count of the MACs that go (100 positions): first Conv 2 filters x 4 x 9; expanding Conv 16x8 -> 13x6
+        // (its channels 2, 9 and 7 go); depthwise 3 channels x 9; projecting Conv 8x16 -> 6x13; last Conv 6x8 -> 5x6;
+        // Gemm 6x10 -> 5x10. Filters 3 and 12 of the expanding Conv stay: the padded depthwise layer would see zeros
+        // at the border instead of their constants.
+        long removed = 100 * (2 * 4 * 9 + (16 * 8 - 13 * 6) + 3 * 9 + (8 * 16 - 6 * 13) + (6 * 8 - 5 * 6)) + (60 - 50);
         Assert.Equal(dense.Result.Macs - removed, pruned.Result.Macs);
         Assert.Contains("Macs = " + pruned.Result.Macs + "L;", pruned.Result.Source, StringComparison.Ordinal);
         var message = PrunedMessage(pruned);
         Assert.NotNull(message);
-        Assert.Contains("7 dead channels removed from 6 layers", message, StringComparison.Ordinal);
+        Assert.Contains("8 dead channels removed from 6 layers", message, StringComparison.Ordinal);
         Assert.Null(PrunedMessage(dense));
-        Assert.Contains("// Structured pruning: 7 dead channels removed", pruned.Result.Source, StringComparison.Ordinal);
+        Assert.Contains("// Structured pruning: 8 dead channels removed", pruned.Result.Source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -192,10 +194,10 @@ public sealed class StructuredPruningTests
     [Fact]
     public void The_layer_comments_and_the_header_show_the_sparsity_that_remains()
     {
-        // Filters 3 and 12 of the expanding Conv stay (all zero: 12 of its 14x6 weights) and are reported.
+        // Filters 3 and 12 of the expanding Conv stay (all zero: 12 of its 13x6 weights) and are reported.
         var pruned = Compile("ResidualPrunedText", ResidualModel(prune: true));
         string source = pruned.Result.Source!;
-        Assert.Contains("sparsity 14.3% zeros, 2 of 14 filters all zero", source, StringComparison.Ordinal);
+        Assert.Contains("sparsity 15.4% zeros, 2 of 13 filters all zero", source, StringComparison.Ordinal);
         Assert.Contains("// Sparsity: ", source, StringComparison.Ordinal);
     }
 
