@@ -107,7 +107,7 @@ internal sealed class ModelEmitter
         }
         if (withZeros == 0) return null;
         int sparse = _kernels.Layers.Count(k => k is Kernels.Sparse.SparseRowsKernel);
-        return FormattableString.Invariant($"Sparsity: {withZeros} of {layers} weight layers hold exact zeros ({(double)zeros / weights:P1} of all their weights), {zeroFilters} all-zero filters, {sparse} layers run sparse; per layer in the layer comments");
+        return FormattableString.Invariant($"Sparsity: {withZeros} of {layers} weight layers hold exact zeros ({Passes.Pruning.WeightSparsity.Percent((double)zeros / weights)} of all their weights), {zeroFilters} all-zero filters, {sparse} layers run sparse; per layer in the layer comments");
     }
 
     private void EmitClassDoc()

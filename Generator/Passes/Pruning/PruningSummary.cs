@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using ModelCompiler.Diagnostics;
 using ModelCompiler.Emit;
@@ -42,7 +41,7 @@ internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, lon
         return CompilerDiagnostic.Create(DiagnosticDescriptors.PrunedModel,
             Literals.Count(macsAfter + MacsRemoved), Literals.Count(macsAfter),
             Literals.Size(weightBytesAfter + WeightBytesRemoved + sparseSaved), Literals.Size(weightBytesAfter),
-            zeroFraction.ToString("P1", CultureInfo.InvariantCulture), channelText, sparseText);
+            WeightSparsity.Percent(zeroFraction), channelText, sparseText);
     }
 
     /// <summary>The header line of a pruned model's generated code, or null.</summary>

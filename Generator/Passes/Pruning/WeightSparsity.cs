@@ -40,8 +40,11 @@ internal sealed record WeightSparsity(long Weights, long Zeros, int Filters, int
         return new WeightSparsity(f.Length, zeros, filters, zeroFilters);
     }
 
+    /// <summary>"62.5%" (invariant, no space).</summary>
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
     /// <summary>"62.5% zeros, 3 of 16 filters all zero" (the filter part only when some are).</summary>
     public override string ToString() =>
-        ZeroFraction.ToString("P1", CultureInfo.InvariantCulture) + " zeros"
+        Percent(ZeroFraction) + " zeros"
         + (ZeroFilters > 0 ? $", {ZeroFilters} of {Filters} filters all zero" : "");
 }
