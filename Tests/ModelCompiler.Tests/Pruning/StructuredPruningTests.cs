@@ -118,6 +118,22 @@ public sealed class StructuredPruningTests
         return b.Build();
     }
 
+    /// <summary>
+    /// x [1,4,6,6] -> Conv 1x1 (4 -> 8, dead 3 with bias 0.5, dead 6 with bias -0.5) -> Relu -> Conv 3x3 pad 1 (8 -> 5) = y:
+    /// channel 6 (0 after Relu) goes; channel 3 (0.5) must stay, the padded layer's border windows see zeros, not 0.5.
+    /// </summary>
+    internal static byte[] PaddedReaderModel()
+    {
+        var b = new OnnxModelBuilder();
+        string x = b.Input("x", 1, 4, 6, 6);
+        string c = b.Node("Relu", new[] { b.Node("Conv", new[] { x, b.Initializer("w1", new[] { 8, 4, 1, 1 }, Filters(8, 4, 1, 51, 3, 6)),
+            b.Initializer("b1", new[] { 8 }, Bias(8, 52, (3, 0.5f), (6, -0.5f))) }) });
+        b.Node("Conv", new[] { c, b.Initializer("w2", new[] { 5, 8, 3, 3 }, Filters(5, 8, 3, 53)), b.Initializer("b2", new[] { 5 }, Bias(5, 54)) },
+            output: "y", attributes: ("pads", new long[] { 1, 1, 1, 1 }));
+        b.Output("y");
+        return b.Build();
+    }
+
     private static ModelSuite.Compiled Compile(string id, byte[] model)
     {
         var suite = new ModelSuite("Pruning" + id, new[] { new ModelSuite.Entry(id, () => model) });
@@ -189,6 +205,18 @@ public sealed class StructuredPruningTests
         Assert.Equal(dense.Result.Macs, pruned.Result.Macs);
         Assert.Equal(new[] { 1, 6, 6, 6 }, pruned.Result.Outputs[0].Shape);
         Assert.Null(PrunedMessage(pruned));
+    }
+
+    [Fact]
+    public void A_padded_layer_keeps_a_channel_whose_constant_is_not_zero()
+    {
+        byte[] model = PaddedReaderModel();
+        var pruned = Compile("PaddedReader", model);
+        MatchesOnnxRuntime(pruned, model, "padded reader model");
+        // Only channel 6 goes: 36 positions x 4 inputs (first Conv) + 36 x 5 x 9 (the 3x3 Conv's input channel).
+        long dense = 36 * 8 * 4 + 36 * 5 * 8 * 9;
+        Assert.Equal(dense - (36 * 4 + 36 * 5 * 9), pruned.Result.Macs);
+        Assert.Contains("1 dead channel removed from 2 layers", PrunedMessage(pruned), StringComparison.Ordinal);
     }
 
     [Fact]
