@@ -9,6 +9,7 @@ using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 using ModelCompiler.Onnx;
 using ModelCompiler.Passes;
+using ModelCompiler.Passes.Pruning;
 using ModelCompiler.Planning;
 
 namespace ModelCompiler.Compilation;
@@ -134,6 +135,7 @@ internal static class ModelCompilation
         try { foreach (var g in graphs) QdqFusion.Run(g, diagnostics); }
         catch (ModelError e) { diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.InvalidGraph, "quantized (QDQ) groups: " + e.Message)); }
         if (HasErrors(diagnostics)) return Fail();
+        var pruning = PruningSummary.None;
         foreach (var g in graphs)
         {
             Passes.Transformer.TransformerFusion.Run(g);
@@ -141,6 +143,7 @@ internal static class ModelCompilation
             LowBitLayerFusion.Run(g);
             BiasAddFolding.Run(g);
             BatchNormFolding.Run(g);
+            if (g == graph) pruning = StructuredPruning.Run(g); // the model's own layers; subgraph values stay as they are
             EpilogueFusion.Run(g);
             foreach (var v in g.Values.Values)
                 if (!v.IsConstant && v.Shape is not null && (v.Producer is not null || g.IsGraphInput(v)) && !v.Type.IsSupportedAtRunTime())
@@ -163,7 +166,7 @@ internal static class ModelCompilation
         }
         var weights = new WeightTable();
         var identity = new ModelIdentity(modelBytes, options, externalData.Digest());
-        var emitter = new ModelEmitter(graph, kernels, options, plan, weights, identity);
+        var emitter = new ModelEmitter(graph, kernels, options, plan, weights, identity) { Pruning = pruning };
         string source = emitter.Emit();
         if (weights.Length > Limits.MaxWeightBytes)
         {
@@ -177,6 +180,8 @@ internal static class ModelCompilation
             diagnostics.Add(CompilerDiagnostic.Create(DiagnosticDescriptors.MissingWeightsResource));
             return Fail();
         }
+
+        if (pruning.Diagnostic(graph, kernels, emitter.TotalMacs, weights.Length) is { } pruned) diagnostics.Add(pruned);
 
         return new CompileResult
         {

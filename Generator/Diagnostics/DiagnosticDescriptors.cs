@@ -76,6 +76,11 @@ internal static class DiagnosticDescriptors
         "Node '{0}' ({1}) sits between DequantizeLinear and QuantizeLinear but cannot run as an integer kernel: {2}. It runs as written (dequantize, float32 {1}, quantize), which is correct but slower. Expected: {3}",
         Severity.Warning);
 
+    public static readonly DiagnosticDescriptor PrunedModel = new(
+        "MC2001", "Pruned model",
+        "Pruned model: {0} MACs before pruning, {1} after; weights {2} dense, {3} in the blob; {4} of the convolution and fully connected weights are zeros; {5}; {6}",
+        Severity.Info);
+
     public static readonly DiagnosticDescriptor InternalError = new(
         "MC9999", "ModelCompiler internal error",
         "ModelCompiler failed while compiling this model ({0}: {1}). Please report it with the model attached", Severity.Error);

@@ -23,6 +23,7 @@ internal static class LayerPlanText
         if (kernels.Length > 0) parts.Add("kernel " + kernels + (kernel.Variant is { } v ? ", " + v : ""));
         var weights = Weights(kernel);
         if (weights.Length > 0) parts.Add("weights " + weights);
+        if (Passes.Pruning.WeightSparsity.Of(kernel.Node) is { Zeros: > 0 } sparsity) parts.Add("sparsity " + sparsity);
         if (kernel.Threads > 1) parts.Add($"{kernel.Threads} threads");
         if (scratchBytes > 0) parts.Add("scratch " + Literals.Size(scratchBytes));
         return parts.Count == 0 ? "(inline code)" : string.Join(" · ", parts);

@@ -48,6 +48,9 @@ internal sealed class ModelEmitter
     public string Namespace => _options.ResolvedNamespace;
     public long TotalMacs => _kernels.TotalMacs;
 
+    /// <summary>What structured pruning removed before kernel selection (shown in the header).</summary>
+    public Passes.Pruning.PruningSummary Pruning { get; init; } = Passes.Pruning.PruningSummary.None;
+
     public string Emit()
     {
         // Layers first: they register the weights whose total the header reports.
@@ -81,6 +84,30 @@ internal sealed class ModelEmitter
         string opsets = string.Join(", ", _graph.Opsets.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{(o.Key.Length == 0 ? "ai.onnx" : o.Key)} {o.Value}"));
         _w.Line($"// Model: sha256 {_identity.Sha256Hex} · IR {_graph.IrVersion} · opset {Literals.Comment(opsets)}{(producer.Length > 0 ? " · producer " + Literals.Comment(producer) : "")}");
         _w.Line($"// Graph: {_layers.Count} layers · {Literals.Count(TotalMacs)} MACs · weights {Literals.Size(_weights.Length)} in {_weights.Count} tensors · arena {Literals.Size(_plan.ArenaBytes)} per thread");
+        if (Pruning.HeaderText(TotalMacs) is { } pruned) _w.Line("// " + Literals.Comment(pruned));
+        if (SparsityText() is { } sparsity) _w.Line("// " + Literals.Comment(sparsity));
+    }
+
+    /// <summary>
+    /// "Sparsity: 12 of 20 weight layers hold exact zeros (81.3% of their weights), 4 all-zero filters, 6 layers run
+    /// sparse; per layer in the layer comments", or null when no Conv/Gemm/MatMul weight is zero.
+    /// </summary>
+    private string? SparsityText()
+    {
+        long weights = 0, zeros = 0;
+        int layers = 0, withZeros = 0, zeroFilters = 0;
+        foreach (var n in _layers)
+        {
+            if (Passes.Pruning.WeightSparsity.Of(n) is not { } s) continue;
+            layers++;
+            weights += s.Weights;
+            zeros += s.Zeros;
+            zeroFilters += s.ZeroFilters;
+            if (s.Zeros > 0) withZeros++;
+        }
+        if (withZeros == 0) return null;
+        int sparse = _kernels.Layers.Count(k => k is Kernels.Sparse.SparseRowsKernel);
+        return FormattableString.Invariant($"Sparsity: {withZeros} of {layers} weight layers hold exact zeros ({Passes.Pruning.WeightSparsity.Percent((double)zeros / weights)} of all their weights), {zeroFilters} all-zero filters, {sparse} layers run sparse; per layer in the layer comments");
     }
 
     private void EmitClassDoc()

@@ -99,6 +99,13 @@ internal sealed class SparseRowsKernel : Kernel
     /// <summary>Weights the layer stores (non-zeros and gap bridges).</summary>
     public long StoredWeights => _stored;
 
+    /// <summary>Bytes of the sparse form in the weight blob, and of the dense float32 weights it replaces.</summary>
+    public long StoredBytes => SparseRowsFormat.Bytes(_stored, _rows);
+    public long DenseBytes => (long)_rows * _columns * 4;
+
+    /// <summary>Multiply-accumulates per call over the stored weights only (<see cref="Macs"/> counts the dense layer's).</summary>
+    public long EffectiveMacs => _stored * _pixels * _batches;
+
     public override string Summary => _summary;
     public override long Macs => _macs;
 

@@ -47,12 +47,13 @@ public sealed class EveryDiagnosticTests
         ["MC0013"] = () => One("huge.onnx", Hardening.MalformedModelTests.ResizeModel(1e30f)),
         ["MC1001"] = () => One("mlp.onnx", TestModels.TinyMlp(), new() { ["InputShape"] = "2,4" }),
         ["MC1002"] = () => One("bias.onnx", QdqConvWithWrongBiasScale()),
+        ["MC2001"] = () => One("pruned.onnx", Pruning.StructuredPruningTests.ResidualModel(prune: true)),
         ["MC9999"] = () => One("mlp.onnx", TestModels.TinyMlp()),
     };
 
     public static TheoryData<string> Ids() => new(s_cases.Keys.OrderBy(k => k, StringComparer.Ordinal));
 
-    /// <summary>README's diagnostics table: id -> severity.</summary>
+    /// <summary>README's diagnostics table: id -> severity (error, warning or info).</summary>
     private static Dictionary<string, string> ReadmeTable()
     {
         string readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
@@ -60,7 +61,7 @@ public sealed class EveryDiagnosticTests
         Assert.True(section >= 0, "README.md has no Diagnostics section");
         int next = readme.IndexOf("\n## ", section + 5, StringComparison.Ordinal);
         string table = readme.Substring(section, (next < 0 ? readme.Length : next) - section);
-        return Regex.Matches(table, @"^\| (MC\d{4}) \| (error|warning) \|", RegexOptions.Multiline)
+        return Regex.Matches(table, @"^\| (MC\d{4}) \| (error|warning|info) \|", RegexOptions.Multiline)
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
     }
 
@@ -69,7 +70,21 @@ public sealed class EveryDiagnosticTests
         typeof(ModelCompiler.Diagnostics.DiagnosticDescriptors).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .Select(f => f.GetValue(null)).OfType<ModelCompiler.Diagnostics.DiagnosticDescriptor>()
             .GroupBy(d => d.Id)
-            .ToDictionary(g => g.Key, g => g.First().Severity == ModelCompiler.Diagnostics.Severity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning);
+            .ToDictionary(g => g.Key, g => Roslyn(g.First().Severity));
+
+    private static DiagnosticSeverity Roslyn(ModelCompiler.Diagnostics.Severity s) => s switch
+    {
+        ModelCompiler.Diagnostics.Severity.Error => DiagnosticSeverity.Error,
+        ModelCompiler.Diagnostics.Severity.Warning => DiagnosticSeverity.Warning,
+        _ => DiagnosticSeverity.Info,
+    };
+
+    private static DiagnosticSeverity Listed(string severity) => severity switch
+    {
+        "error" => DiagnosticSeverity.Error,
+        "warning" => DiagnosticSeverity.Warning,
+        _ => DiagnosticSeverity.Info,
+    };
 
     [Fact]
     public void Every_id_README_lists_or_the_compiler_declares_has_a_case_here_and_no_other()
@@ -80,7 +95,7 @@ public sealed class EveryDiagnosticTests
         Assert.True(declared.Count >= readme.Count, $"only {declared.Count} descriptors found");
         Assert.Equal(readme.Keys.Union(declared.Keys).OrderBy(k => k, StringComparer.Ordinal), s_cases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         foreach (var (id, severity) in readme)
-            Assert.True(declared.TryGetValue(id, out var d) && (d == DiagnosticSeverity.Error) == (severity == "error"),
+            Assert.True(declared.TryGetValue(id, out var d) && d == Listed(severity),
                 $"README lists {id} as {severity}; the compiler declares it as {(declared.ContainsKey(id) ? declared[id].ToString() : "nothing")}");
     }
 
@@ -103,9 +118,7 @@ public sealed class EveryDiagnosticTests
         Assert.All(run.Results, r => Assert.Null(r.Exception)); // the generator never throws
         var reported = run.Diagnostics.Where(d => d.Id == id).ToList();
         Assert.True(reported.Count > 0, $"expected {id}, got: {string.Join("; ", run.Diagnostics)}");
-        var severity = ReadmeTable().TryGetValue(id, out var listed)
-            ? listed == "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning
-            : Declared()[id];
+        var severity = ReadmeTable().TryGetValue(id, out var listed) ? Listed(listed) : Declared()[id];
         Assert.All(reported, d =>
         {
             Assert.Equal(severity, d.Severity);
@@ -119,7 +132,7 @@ public sealed class EveryDiagnosticTests
             Assert.Contains("injected internal failure", d.GetMessage());
             Assert.Empty(run.GeneratedTrees);
         }
-        if (severity == DiagnosticSeverity.Warning) Assert.NotEmpty(run.GeneratedTrees); // a warning still generates
+        if (severity != DiagnosticSeverity.Error) Assert.NotEmpty(run.GeneratedTrees); // a warning or an info still generates
         if (id != "MC9999") Assert.DoesNotContain(run.Diagnostics, d => d.Id == "MC9999");
     }
 
