@@ -63,7 +63,7 @@ public sealed class CiTests
             $"expected a skip, got {local?.GetType().FullName}: {local?.Message}");
     }
 
-    /// <summary>.ci/run copied into an empty tree, with a stand-in dotnet and package smoke test that only say they ran.</summary>
+    /// <summary>.ci/run copied into an empty tree, with a stand-in dotnet, package smoke test and NativeAOT smoke test that only say they ran.</summary>
     private static (int ExitCode, string Output) RunCiScript(bool withShared, params (string Key, string Value)[] environment)
     {
         if (OperatingSystem.IsWindows()) Assert.Skip(".ci/run is a bash script");
@@ -74,6 +74,7 @@ public sealed class CiTests
             Directory.CreateDirectory(Path.Combine(root, "bin"));
             File.Copy(Path.Combine(Repo.Root, ".ci", "run"), Path.Combine(root, "repo", ".ci", "run"));
             WriteScript(Path.Combine(root, "repo", ".ci", "package-smoke.sh"), "echo 'stand-in package smoke test'");
+            WriteScript(Path.Combine(root, "repo", ".ci", "aot-smoke.sh"), "echo 'stand-in NativeAOT smoke test'");
             WriteScript(Path.Combine(root, "bin", "dotnet"), "echo \"stand-in dotnet $*\"");
             if (withShared)
             {
@@ -124,6 +125,7 @@ public sealed class CiTests
         var (ci, ciOutput) = RunCiScript(withShared: true, ("CI", "true"));
         Assert.True(ci == 0, ciOutput);
         Assert.Contains("stand-in package smoke test", ciOutput);
+        Assert.Contains("stand-in NativeAOT smoke test", ciOutput);
     }
 
     [Theory]
