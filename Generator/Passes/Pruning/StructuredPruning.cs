@@ -42,7 +42,8 @@ internal static class StructuredPruning
         {
             changed = false;
             foreach (var v in groups.Values)
-                if (Enumerable.Range(0, v.Shape![1]).All(c => !blocked.Contains(groups.Find(v, c))))
+                // (A value without channels has none to keep: testing it would block channel 0 of another and loop forever.)
+                if (v.Shape![1] > 0 && Enumerable.Range(0, v.Shape[1]).All(c => !blocked.Contains(groups.Find(v, c))))
                 {
                     blocked.Add(groups.Find(v, 0));
                     changed = true;

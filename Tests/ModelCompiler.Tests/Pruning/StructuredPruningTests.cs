@@ -219,6 +219,28 @@ public sealed class StructuredPruningTests
         Assert.Contains("1 dead channel removed from 2 layers", PrunedMessage(pruned), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A value with no channels (x sliced to channels [0, 0), concatenated back) has none to keep; the pass once
+    /// looped forever on it (the whole test run hung). The compile runs on a worker with a deadline so a regression
+    /// fails here instead of hanging the suite.
+    /// </summary>
+    [Fact]
+    public async System.Threading.Tasks.Task A_value_with_zero_channels_does_not_stop_the_pass()
+    {
+        var b = new OnnxModelBuilder();
+        string x = b.Input("x", 1, 3, 4, 4);
+        string empty = b.Node("Slice", new[] { x, b.Int64s(0), b.Int64s(0), b.Int64s(1) });
+        string joined = b.Node("Concat", new[] { x, empty }, attributes: ("axis", 1L));
+        b.Node("Conv", new[] { joined, b.Initializer("w", new[] { 2, 3, 1, 1 }, Filters(2, 3, 1, 61)), b.Initializer("b", new[] { 2 }, Bias(2, 62)) }, output: "y");
+        b.Output("y");
+        byte[] model = b.Build();
+
+        // WaitAsync throws TimeoutException when the deadline passes.
+        var compiled = await System.Threading.Tasks.Task.Run(() => Compile("ZeroChannels", model)).WaitAsync(TimeSpan.FromSeconds(120));
+        MatchesOnnxRuntime(compiled, model, "zero-channel model");
+        Assert.Null(PrunedMessage(compiled));
+    }
+
     [Fact]
     public void The_layer_comments_and_the_header_show_the_sparsity_that_remains()
     {
