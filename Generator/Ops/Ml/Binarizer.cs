@@ -27,7 +27,8 @@ internal sealed class BinarizerOp : OpSchema
         {
             DataType.Float => Literals.Float(threshold),
             DataType.Double => Literals.Double(threshold),
-            _ => $"({t}){Literals.Long((long)System.Math.Floor(threshold))}",
+            DataType.Int32 => Literals.Int((long)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, System.Math.Floor(threshold)))),
+            _ => Literals.Long(System.Math.Floor(threshold) is var f && f >= 9.2e18 ? long.MaxValue : f <= -9.2e18 ? long.MinValue : (long)f),
         };
         return new CallKernel(c.Node, w => w.Line($"global::ModelCompiler.Runtime.MlOps.Binarizer<{t}>({w.In(0)}, {w.Out(0)}, threshold: {value});"),
             $"threshold {Literals.Float(threshold)}") { InPlaceInputs = new[] { 0 } };

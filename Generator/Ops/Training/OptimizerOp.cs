@@ -32,6 +32,8 @@ internal abstract class OptimizerOp : OpSchema
         if (c.OutputCount != n * (Groups - 1))
             throw new ModelError($"{OpType} optimizing {n} tensor(s) has {n * (Groups - 1)} outputs, but the node names {c.OutputCount}");
         c.RequireInputs(c.InputCount);
+        for (int i = 0; i < c.OutputCount; i++)
+            if (!c.HasOutput(i)) throw new ModelError($"{OpType}'s outputs are all required, but output {i} is unnamed");
         c.RequireType(0, t => t is DataType.Float or DataType.Double, "float32 or float64");
         c.RequireType(1, t => t == DataType.Int64, "int64");
         if (c.In(0).ElementCount != 1 || c.In(1).ElementCount != 1) throw new ModelError("R and T must be scalars");
