@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using ModelCompiler.Emit;
 using ModelCompiler.Graph;
 
@@ -6,10 +7,11 @@ namespace ModelCompiler.Ops.Transformer;
 
 /// <summary>
 /// ai.onnx.preview FlexAttention (version 1): 4-D scaled dot-product attention, Y = softmax(Q·K^T * scale) · V with
-/// grouped key/value heads, run by the Attention kernel. The score_mod and prob_mod subgraph attributes are not
-/// compiled: a node that has them is reported as unsupported.
+/// grouped key/value heads, run by the Attention kernel. A float32 node with score_mod or prob_mod subgraphs and as
+/// many key/value heads as query heads is expanded into MatMul, Softmax and the inlined subgraphs; other nodes with
+/// modifiers are reported as unsupported.
 /// </summary>
-internal sealed class FlexAttentionOp : OpSchema
+internal sealed class FlexAttentionOp : OpSchema, IExpandingOp
 {
     public override string OpType => "FlexAttention";
     public override string Domain => "ai.onnx.preview";
@@ -26,6 +28,12 @@ internal sealed class FlexAttentionOp : OpSchema
         c.SetOutput(0, c.Type(0), new[] { q[0], q[1], q[2], v[3] });
     }
 
+    /// <summary>A node with score_mod or prob_mod becomes ordinary nodes with the subgraphs inlined (<see cref="FlexAttentionExpansion"/>).</summary>
+    public IReadOnlyList<Node>? Expand(OpContext c, ModelGraph graph) =>
+        HasModifiers(c) && c.InputCount >= 3 && c.Rank(0) == 4 ? FlexAttentionExpansion.Expand(c, graph, Scale(c)) : null;
+
+    private static float Scale(OpContext c) => c.Node.HasAttribute("scale") ? c.Float("scale", 1f) : (float)(1.0 / Math.Sqrt(c.Shape(0)[3]));
+
     private static bool HasModifiers(OpContext c) => c.Node.HasAttribute("score_mod") || c.Node.HasAttribute("prob_mod");
 
     public override string? WhyNoKernel(OpContext c) =>
@@ -35,7 +43,7 @@ internal sealed class FlexAttentionOp : OpSchema
     {
         if (HasModifiers(c) || c.Type(0) is not (DataType.Float or DataType.Float16)) return null;
         int[] q = c.Shape(0), k = c.Shape(1), v = c.Shape(2);
-        float scale = c.Node.HasAttribute("scale") ? c.Float("scale", 1f) : (float)(1.0 / Math.Sqrt(q[3]));
+        float scale = Scale(c);
         var geometry = new AttentionCall.Geometry(q[0], q[1], k[1], q[2], k[2], 0, q[3], v[3], Packed: false);
         var options = new AttentionCall.Options(scale, 0f, false, 0, 0, new int[3]);
         return AttentionCall.Create(c, geometry, options, boolMask: false, $"{q[1]} query heads on {k[1]} key/value heads of {q[3]}, {q[2]} queries x {k[2]} keys");

@@ -26,7 +26,7 @@ public sealed class EveryDiagnosticTests
     {
         ["MC0001"] = () => With(h => h.AddFile(Path.Combine(h.Directory, "does-not-exist.onnx"))),
         ["MC0002"] = () => One("broken.onnx", new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 0x01, 0x02 }),
-        ["MC0003"] = () => One("unsupported.onnx", Single("TfIdfVectorizer")),
+        ["MC0003"] = () => One("unsupported.onnx", Single("Bernoulli")),
         ["MC0004"] = () => One("dynamic.onnx", GeneratorDiagnosticsTests.DynamicBatchMlp()),
         ["MC0005"] = () => One("external.onnx", ExternalData()),
         ["MC0006"] = () => One("mlp.onnx", TestModels.TinyMlp(), new() { ["Threads"] = "four" }),
