@@ -64,7 +64,39 @@ public sealed class SparseRowsTests
         { 48, 96, 1, 1, 0.9, Pattern.Random },      // fully connected
         { 130, 300, 1, 4, 0.8, Pattern.Block4 },    // fully connected, 4 rows of A
         { 5, 600, 1, 2, 0.97, Pattern.ZeroAndDenseRows },
+        { 8, 700, 1, 3, 0.99, Pattern.Random },     // fully connected, gaps past 255 inside the gather groups
+        { 64, 1280, 1, 1, 0.9, Pattern.Random },    // fully connected, a classifier-sized row (many whole groups)
+        { 7, 40, 1, 2, 0.0, Pattern.Random },       // fully connected, every weight stored
+        { 9, 50, 1, 1, 0.7, Pattern.ZeroAndDenseRows },
+        { 16, 64, 63, 1, 0.8, Pattern.Random },     // pixel rests of 1 to 4 vectors, the last partial
+        { 12, 48, 17, 2, 0.9, Pattern.Block4 },
+        { 20, 80, 113, 1, 0.7, Pattern.Random },    // 64 + 49: a whole block, then a 7x7-sized rest
+        { 6, 30, 64, 1, 0.6, Pattern.ZeroAndDenseRows }, // rests that end on a whole vector
     };
+
+    /// <summary>
+    /// Fully connected rows holding 0 to 69 entries (row r keeps r weights at random columns of 700, so some gaps
+    /// pass 255): every split of a row into whole gather groups (8 and 16 entries, two in flight) and a scalar tail.
+    /// </summary>
+    [Fact]
+    public void Dot_rows_of_every_length_around_the_gather_groups_match_the_reference()
+    {
+        int rows = 70, columns = 700, batches = 2;
+        var w = new float[rows * columns];
+        var random = new Random(77);
+        for (int r = 0; r < rows; r++)
+            foreach (int c in Enumerable.Range(0, columns).OrderBy(_ => random.Next()).Take(r))
+                w[r * columns + c] = (float)(random.NextDouble() * 2 - 1);
+        var x = Random(batches * columns, 78);
+        var expected = Reference(w, x, null, rows, columns, 1, batches);
+        var (starts, gaps, values) = SparseRowsFormat.Encode(w, rows, columns, (r, c) => (long)r * columns + c);
+        foreach (var width in Widths())
+        {
+            var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            SparseRows.Multiply(x, starts, gaps, values, default, default, y, rows, columns, 1, batches, Epilogue.None, 1, width);
+            AssertClose(expected, y, $"rows of 0..69 entries at {width}");
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
