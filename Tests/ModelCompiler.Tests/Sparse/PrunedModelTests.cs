@@ -112,6 +112,23 @@ public sealed class PrunedModelTests
         Assert.True(pruned.WeightBytes <= 0.15 * dense.WeightBytes, $"pruned blob {pruned.WeightBytes} B > 15% of the dense {dense.WeightBytes} B");
     }
 
+    /// <summary>
+    /// Issue 14's weight goal on the real model: the 90% unstructured MobileNetV2's weight blob against its dense
+    /// twin's (same architecture, seed and export), and the MC2001 message naming both sizes.
+    /// </summary>
+    [Fact]
+    public void The_pruned_mobilenet_blob_is_at_most_15_percent_of_the_dense_twins()
+    {
+        string folder = Path.GetDirectoryName(Repo.Shared(Path.Combine("models", "torchvision-scale", "mobilenet_v2.onnx")))!;
+        var dense = InMemoryCompiler.Generate(File.ReadAllBytes(Path.Combine(folder, "mobilenet_v2.onnx")), "Sizes.Mbv2Dense").Result;
+        var pruned = InMemoryCompiler.Generate(File.ReadAllBytes(Path.Combine(folder, "mobilenet_v2_pruned_unstructured90.onnx")), "Sizes.Mbv2Pruned90").Result;
+        Assert.True(dense.Success && pruned.Success, string.Join("; ", dense.Diagnostics.Concat(pruned.Diagnostics)));
+        string? message = pruned.Diagnostics.FirstOrDefault(d => d.Id == "MC2001")?.Message;
+        TestContext.Current.TestOutputHelper?.WriteLine($"weight blob: dense {dense.WeightBytes} B, 90% pruned {pruned.WeightBytes} B ({(double)pruned.WeightBytes / dense.WeightBytes:P1}); {message}");
+        Assert.NotNull(message);
+        Assert.True(pruned.WeightBytes <= 0.15 * dense.WeightBytes, $"pruned blob {pruned.WeightBytes} B > 15% of the dense {dense.WeightBytes} B");
+    }
+
     public static TheoryData<string> TorchvisionModels() => new("mobilenet_v2_pruned_unstructured90");
 
     [Theory]

@@ -8,10 +8,10 @@ namespace ModelCompiler.Runtime;
 /// <summary>
 /// The fully connected case of <see cref="SparseRows"/> (pixels == 1): each unit is one dot product of a sparse
 /// weight row (values + one-byte column gaps, <see cref="SparseRowsFormat"/>) with a row of x. Where the machine
-/// gathers (AVX-512 for <see cref="Vec512"/>, AVX2 for <see cref="Vec256"/>) a group of 16 (8) entries is one
-/// gather: the gaps widened to int32 lanes, summed to column offsets in the register (log2 of the group shift-adds),
-/// the group's first column carried in a scalar from the byte sum of the gaps (psadbw), so the only serial chain
-/// between groups is one integer add. Elsewhere (and for the tail of a row) four scalar sums over the entries.
+/// gathers (AVX2 with FMA, at the 256- and 512-bit widths: .NET has no 512-bit gather) a group of 8 entries is one
+/// gather: the gaps widened to int32 lanes, summed to column offsets in the register (three shift-adds), the group's
+/// first column carried in a scalar from the byte sum of the gaps (psadbw), so the only serial chain between groups
+/// is one integer add. Elsewhere (and for the tail of a row) four scalar sums over the entries.
 /// </summary>
 internal static unsafe class SparseDotRows
 {
@@ -26,8 +26,7 @@ internal static unsafe class SparseDotRows
                 float* x = a.X + (long)b * a.Columns;
                 int start = a.RowStarts[r], stop = a.RowStarts[r + 1];
                 float sum;
-                if (typeof(TV) == typeof(Vec512) && Avx512F.IsSupported) sum = Dot512(x, a.Gaps, a.Values, start, stop);
-                else if (typeof(TV) == typeof(Vec256) && Avx2.IsSupported) sum = Dot256(x, a.Gaps, a.Values, start, stop);
+                if ((typeof(TV) == typeof(Vec512) || typeof(TV) == typeof(Vec256)) && Avx2.IsSupported && Fma.IsSupported) sum = Dot256(x, a.Gaps, a.Values, start, stop);
                 else sum = DotScalar(x, a.Gaps, a.Values, start, stop, 0);
                 a.Y[u] = sum + (a.Bias == null ? 0 : a.Bias[r]);
             }
@@ -60,32 +59,6 @@ internal static unsafe class SparseDotRows
         return (s0 + s1) + (s2 + s3);
     }
 
-    /// <summary>AVX-512: 16 entries a gather, two groups in flight.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot512(float* x, byte* gaps, float* values, int t, int stop)
-    {
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
-        nint c = 0;
-        for (; t + 32 <= stop; t += 32)
-        {
-            var g0 = Sse2.LoadVector128(gaps + t);
-            var g1 = Sse2.LoadVector128(gaps + t + 16);
-            nint c1 = c + Sum16(g0);
-            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(values + t), Avx512F.GatherVector512(x + c, Offsets16(g0), 4), acc0);
-            acc1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(values + t + 16), Avx512F.GatherVector512(x + c1, Offsets16(g1), 4), acc1);
-            c = c1 + Sum16(g1);
-        }
-        if (t + 16 <= stop)
-        {
-            var g = Sse2.LoadVector128(gaps + t);
-            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(values + t), Avx512F.GatherVector512(x + c, Offsets16(g), 4), acc0);
-            c += Sum16(g);
-            t += 16;
-        }
-        return Vector512.Sum(acc0 + acc1) + DotScalar(x, gaps, values, t, stop, c);
-    }
-
     /// <summary>AVX2: 8 entries a gather, two groups in flight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot256(float* x, byte* gaps, float* values, int t, int stop)
@@ -112,20 +85,6 @@ internal static unsafe class SparseDotRows
         return Vector256.Sum(acc0 + acc1) + DotScalar(x, gaps, values, t, stop, c);
     }
 
-    /// <summary>The 16 gap bytes' inclusive prefix sums as int32 lanes: entry i's column past the group's start.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Offsets16(Vector128<byte> g)
-    {
-        var v = Avx512F.ConvertToVector512Int32(g);
-        var zero = Vector512<int>.Zero;
-        // AlignRight32(v, zero, 16 - s): lane i gets v[i - s], zeros below s.
-        v += Avx512F.AlignRight32(v, zero, 15);
-        v += Avx512F.AlignRight32(v, zero, 14);
-        v += Avx512F.AlignRight32(v, zero, 12);
-        v += Avx512F.AlignRight32(v, zero, 8);
-        return v;
-    }
-
     /// <summary>The 8 gap bytes (low half of <paramref name="g"/>, upper half zero) as inclusive prefix sums in int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Offsets8(Vector128<byte> g)
@@ -137,14 +96,6 @@ internal static unsafe class SparseDotRows
         var lowTotal = Avx2.Shuffle(v, 0xFF); // lane 3 in every lane of the lower half
         v += Avx2.Permute2x128(lowTotal, lowTotal, 0x08); // upper half <- lower half, lower half <- 0
         return v;
-    }
-
-    /// <summary>Sum of 16 gap bytes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint Sum16(Vector128<byte> g)
-    {
-        var s = Sse2.SumAbsoluteDifferences(g, Vector128<byte>.Zero).AsInt32();
-        return s.GetElement(0) + s.GetElement(2);
     }
 
     /// <summary>Sum of the 8 gap bytes in the low half (the upper half zero).</summary>
