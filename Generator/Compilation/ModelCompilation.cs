@@ -181,7 +181,7 @@ internal static class ModelCompilation
             return Fail();
         }
 
-        if (pruning.Diagnostic(graph, kernels, emitter.TotalMacs, weights.Length) is { } pruned) diagnostics.Add(pruned);
+        if (pruning.Diagnostic(graph, kernels, emitter.TotalMacs, weights.Length, weights.Decoded) is { } pruned) diagnostics.Add(pruned);
 
         return new CompileResult
         {

@@ -275,7 +275,7 @@ internal sealed class ModelEmitter
         if (_weights.Decoded.Count == 0) return;
         long stored = _weights.Decoded.Sum(d => d.StoredBytes), decoded = _weights.Decoded.Sum(d => d.DecodedBytes);
         _w.Line();
-        _w.Line($"// Compact weights: {_weights.Decoded.Count} float32 tensors ({Literals.Size(decoded)}) are stored as float16 or quantized integers ({Literals.Size(stored)})");
+        _w.Line($"// Compact weights: {_weights.Decoded.Count} float32 tensors ({Literals.Size(decoded)}) are stored as {(_weights.Decoded.Any(d => d.NonZeros) ? "float16, quantized integers or their non-zeros" : "float16 or quantized integers")} ({Literals.Size(stored)})");
         _w.Line("// and decoded once, on first use, into process-wide arrays (later calls only read them).");
         foreach (var d in _weights.Decoded)
             CachedArray("float", d.Field, d.Property, d.Init, d.Description);

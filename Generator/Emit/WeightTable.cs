@@ -82,12 +82,46 @@ internal sealed class WeightTable
     {
         // A compact form is used only where it saves space (an int32 bias dequantized is no smaller than float32).
         if (t.Encoding is { } e && t.Type == DataType.Float && e.StoredBytes < t.Raw.Length) return Decode(t, e).Property;
+        if (t.Encoding is null && t.Type == DataType.Float && MostlyZeros(t) is { } nonZeros) return nonZeros.Property;
         return $"W<{t.Type.CSharpName()}>({Literals.Int(Add(t))}, {Literals.Int(t.ElementCount)})";
     }
 
     /// <summary>A <c>ReadOnlySpan&lt;byte&gt;</c> expression over a sub-byte tensor's packed bytes.</summary>
     public string PackedSpan(Tensor t) =>
         t.Type.IsSubByte() ? $"W<byte>({Literals.Int(AddPacked(t))}, {Literals.Int(t.Raw.Length)})" : Span(t);
+
+    /// <summary>A float32 tensor with at least this many elements may be stored as its non-zeros.</summary>
+    public const int SparseStorageMinimumElements = 1024;
+
+    /// <summary>
+    /// A float32 tensor that is mostly exact zeros (a pruned layer that runs on a dense kernel, packed or not) is stored
+    /// as its non-zeros (<see cref="SparseRowsFormat"/> with one row: values + one-byte gaps, 5 bytes an entry) where
+    /// that takes at most half its bytes, and expanded once, on first use (<c>DecodedWeights.Unsparse</c>); else null.
+    /// Trained dense weights have next to no exact zeros, so only pruned models (and padding-heavy layouts of them) change.
+    /// </summary>
+    private DecodedWeight? MostlyZeros(Tensor t)
+    {
+        if (t.ElementCount < SparseStorageMinimumElements || t.ElementCount > int.MaxValue) return null;
+        if (_decoded.TryGetValue(t, out var d)) return d;
+        var values = t.ToFloats();
+        int n = values.Length;
+        Func<int, int, long> at = (_, c) => c;
+        long entries = SparseRowsFormat.Entries(values, 1, n, at);
+        long stored = entries * 5;
+        if (2 * stored > t.Raw.Length) return null;
+        var (_, gapBytes, nonZeros) = SparseRowsFormat.Encode(values, 1, n, at);
+        var gaps = new Tensor(DataType.UInt8, new[] { gapBytes.Length }, gapBytes);
+        var kept = Kernels.WeightPacking.ToTensor(nonZeros);
+        string field = "s_decoded" + _decodedList.Count.ToString(CultureInfo.InvariantCulture);
+        string property = "Decoded" + _decodedList.Count.ToString(CultureInfo.InvariantCulture);
+        string decode = $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Unsparse}(W<byte>({Literals.Int(Add(gaps))}, {Literals.Int(gaps.ElementCount)}), " +
+            $"W<float>({Literals.Int(Add(kept))}, {Literals.Int(kept.ElementCount)}), length: {Literals.Int(n)})";
+        string what = FormattableString.Invariant($"float32[{n}], {1 - (double)entries / n:P1} zeros, stored as its {entries} non-zeros + 1-byte gaps");
+        d = new DecodedWeight(field, property, $"{RuntimeText.Prefix}{RuntimeApi.DecodedWeights.Publish}(ref {field}, {decode})", what, stored, t.Raw.Length, NonZeros: true);
+        _decoded.Add(t, d);
+        _decodedList.Add(d);
+        return d;
+    }
 
     private DecodedWeight Decode(Tensor t, TensorEncoding e)
     {
@@ -178,7 +212,7 @@ internal sealed class WeightTable
 /// A weight that generated code decodes once into a static float array: <see cref="Field"/> caches it,
 /// <see cref="Property"/> is the span layers read, <see cref="Init"/> the runtime call that fills the cache.
 /// </summary>
-internal sealed record DecodedWeight(string Field, string Property, string Init, string Description, long StoredBytes, long DecodedBytes);
+internal sealed record DecodedWeight(string Field, string Property, string Init, string Description, long StoredBytes, long DecodedBytes, bool NonZeros = false);
 
 /// <summary>
 /// An int table a kernel derives from constant weights (a layout its run-time kernel would otherwise build on every

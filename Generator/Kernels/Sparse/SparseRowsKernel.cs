@@ -51,7 +51,7 @@ internal sealed class SparseKernelProvider : IKernelProvider
     {
         long total = (long)rows * columns;
         entries = 0;
-        if (total < SparseCostModel.MinimumWeights) return false;
+        if (total * pixels < SparseCostModel.MinimumMacs) return false;
         entries = SparseRowsFormat.Entries(weights, rows, columns, at);
         return SparseCostModel.PrefersSparse(entries, total, pixels);
     }

@@ -21,9 +21,10 @@ internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, lon
 
     /// <summary>
     /// The build message for a pruned model (channels removed, layers running sparse, or mostly zero weights), or null for any other:
-    /// MACs and weight bytes before and after, the layers that run sparse, the channels removed.
+    /// MACs and weight bytes before and after, the layers that run sparse, the channels removed, the weights of dense
+    /// layers the blob keeps as their non-zeros (<paramref name="decoded"/>: the tensors generated code expands on first use).
     /// </summary>
-    public CompilerDiagnostic? Diagnostic(ModelGraph graph, KernelPlan kernels, long macsAfter, long weightBytesAfter)
+    public CompilerDiagnostic? Diagnostic(ModelGraph graph, KernelPlan kernels, long macsAfter, long weightBytesAfter, IReadOnlyList<DecodedWeight> decoded)
     {
         var sparse = kernels.Layers.OfType<SparseRowsKernel>().ToList();
         long weights = 0, zeros = 0;
@@ -33,14 +34,19 @@ internal sealed record PruningSummary(int ChannelsRemoved, long MacsRemoved, lon
         if (ChannelsRemoved == 0 && sparse.Count == 0 && zeroFraction < PrunedZeroFraction) return null;
         // Sparse layers keep only their non-zeros: their dense float32 weights are what the blob would hold otherwise.
         long sparseSaved = sparse.Sum(k => k.DenseBytes - k.StoredBytes);
+        // Dense layers' mostly-zero weights (packed as their kernels read them) kept as their non-zeros.
+        var nonZeros = decoded.Where(d => d.NonZeros).ToList();
+        long nonZerosSaved = nonZeros.Sum(d => d.DecodedBytes - d.StoredBytes);
         long effective = macsAfter - sparse.Sum(k => k.Macs - k.EffectiveMacs);
         string sparseText = sparse.Count == 0 ? "no layer runs sparse"
             : $"{sparse.Count} layer{(sparse.Count == 1 ? "" : "s")} run sparse ({string.Join(", ", sparse.Take(8).Select(k => "'" + k.Node.Name + "'"))}{(sparse.Count > 8 ? ", ..." : "")}), {Literals.Count(effective)} MACs multiply non-zero weights";
+        if (nonZeros.Count > 0)
+            sparseText += $"; {nonZeros.Count} dense layer weight{(nonZeros.Count == 1 ? " is" : "s are")} stored as non-zeros ({Literals.Size(nonZeros.Sum(d => d.DecodedBytes))} -> {Literals.Size(nonZeros.Sum(d => d.StoredBytes))}) and expanded on first use";
         string channelText = ChannelsRemoved == 0 ? "no dead channel removed"
             : $"{ChannelsRemoved} dead channel{(ChannelsRemoved == 1 ? "" : "s")} removed from {Layers.Count} layer{(Layers.Count == 1 ? "" : "s")}";
         return CompilerDiagnostic.Create(DiagnosticDescriptors.PrunedModel,
             Literals.Count(macsAfter + MacsRemoved), Literals.Count(macsAfter),
-            Literals.Size(weightBytesAfter + WeightBytesRemoved + sparseSaved), Literals.Size(weightBytesAfter),
+            Literals.Size(weightBytesAfter + WeightBytesRemoved + sparseSaved + nonZerosSaved), Literals.Size(weightBytesAfter),
             WeightSparsity.Percent(zeroFraction), channelText, sparseText);
     }
 

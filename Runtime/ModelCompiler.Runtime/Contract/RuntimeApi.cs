@@ -32,7 +32,7 @@ internal static class RuntimeApi
     public static class DecodedWeights
     {
         public const string Publish = "DecodedWeights.Publish", Widen = "DecodedWeights.Widen", Dequantize = "DecodedWeights.Dequantize",
-            DequantizePacked4 = "DecodedWeights.DequantizePacked4";
+            DequantizePacked4 = "DecodedWeights.DequantizePacked4", Unsparse = "DecodedWeights.Unsparse";
     }
 
     public static class Epilogue
@@ -110,7 +110,8 @@ file static class RuntimeApiCheck
     private const int DecodedWeights = 1 / (RuntimeApi.DecodedWeights.Publish == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.Publish)
         && RuntimeApi.DecodedWeights.Widen == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.Widen)
         && RuntimeApi.DecodedWeights.Dequantize == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.Dequantize)
-        && RuntimeApi.DecodedWeights.DequantizePacked4 == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.DequantizePacked4) ? 1 : 0);
+        && RuntimeApi.DecodedWeights.DequantizePacked4 == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.DequantizePacked4)
+        && RuntimeApi.DecodedWeights.Unsparse == nameof(Runtime.DecodedWeights) + "." + nameof(Runtime.DecodedWeights.Unsparse) ? 1 : 0);
     private const int Epilogue = 1 / (RuntimeApi.Epilogue.Type == nameof(Runtime.Epilogue)
         && RuntimeApi.Epilogue.Apply == nameof(Runtime.Epilogue) + "." + nameof(Runtime.Epilogue.Apply)
         && RuntimeApi.Epilogue.None == nameof(Runtime.Epilogue) + "." + nameof(Runtime.Epilogue.None) ? 1 : 0);

@@ -92,12 +92,18 @@ public sealed class PrunedModelTests
 
         var layers = compiled.Result.LayerSummaries;
         var sparse = layers.Where(l => l.Kernel.Contains("SparseRows", StringComparison.Ordinal)).Select(l => l.OpType).ToList();
-        // With 144 pixels the 1x1 convolutions run sparse from 80% zeros (SparseCostModel); the fully connected
-        // layers stay dense (measured slower sparse at every tested density).
-        if (zeros >= 0.8) Assert.Equal(new[] { "Conv", "Conv" }, sparse);
-        if (zeros <= 0.7) Assert.Empty(sparse);
+        // With 144 pixels the 1x1 convolutions run sparse from 85% zeros (SparseCostModel); the fully connected
+        // layers (6144 and 960 weights) stay dense (sparse only from 96% zeros at that size).
+        // (Blocks of 8 output channels at 90% kill whole channels of the second convolution; structured pruning
+        // removes them and what is left may be denser than the break-even, so there only one Conv must run sparse.)
+        if (zeros >= 0.9 && block < 8) Assert.Equal(new[] { "Conv", "Conv" }, sparse);
+        if (zeros >= 0.9 && block == 8) Assert.Contains("Conv", sparse);
+        Assert.All(sparse, op => Assert.Equal("Conv", op));
+        if (zeros <= 0.8) Assert.Empty(sparse);
         // The layer comments say which layers run sparse, with their zero fraction and stored bytes.
-        if (zeros >= 0.8) Assert.Contains("kernel SparseRows.Multiply, sparse: ", compiled.Result.Source, StringComparison.Ordinal);
+        if (zeros >= 0.9) Assert.Contains("kernel SparseRows.Multiply, sparse: ", compiled.Result.Source, StringComparison.Ordinal);
+        // Dense layers with mostly zero weights keep them as their non-zeros in the blob (expanded on first use).
+        if (zeros is >= 0.7 and < 0.9) Assert.Contains("DecodedWeights.Unsparse(", compiled.Result.Source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,6 +116,61 @@ public sealed class PrunedModelTests
         Assert.True(dense.Success && pruned.Success, string.Join("; ", dense.Diagnostics.Concat(pruned.Diagnostics)));
         TestContext.Current.TestOutputHelper?.WriteLine($"weight blob: dense {dense.WeightBytes} B, 90% pruned {pruned.WeightBytes} B ({(double)pruned.WeightBytes / dense.WeightBytes:P1})");
         Assert.True(pruned.WeightBytes <= 0.15 * dense.WeightBytes, $"pruned blob {pruned.WeightBytes} B > 15% of the dense {dense.WeightBytes} B");
+    }
+
+    /// <summary>
+    /// Issue 14's weight goal on the real model: the 90% unstructured MobileNetV2's weight blob against its dense
+    /// twin's (same architecture, seed and export), and the MC2001 message naming both sizes.
+    /// </summary>
+    [Fact]
+    public void The_pruned_mobilenet_blob_is_at_most_15_percent_of_the_dense_twins()
+    {
+        string folder = Path.GetDirectoryName(Repo.Shared(Path.Combine("models", "torchvision-scale", "mobilenet_v2.onnx")))!;
+        var dense = InMemoryCompiler.Generate(File.ReadAllBytes(Path.Combine(folder, "mobilenet_v2.onnx")), "Sizes.Mbv2Dense").Result;
+        var pruned = InMemoryCompiler.Generate(File.ReadAllBytes(Path.Combine(folder, "mobilenet_v2_pruned_unstructured90.onnx")), "Sizes.Mbv2Pruned90").Result;
+        Assert.True(dense.Success && pruned.Success, string.Join("; ", dense.Diagnostics.Concat(pruned.Diagnostics)));
+        string? message = pruned.Diagnostics.FirstOrDefault(d => d.Id == "MC2001")?.Message;
+        TestContext.Current.TestOutputHelper?.WriteLine($"weight blob: dense {dense.WeightBytes} B, 90% pruned {pruned.WeightBytes} B ({(double)pruned.WeightBytes / dense.WeightBytes:P1}); {message}");
+        Assert.NotNull(message);
+        // The message names the dense layers' weights kept as non-zeros (the 3x3 and depthwise convolutions, the classifier).
+        Assert.Contains("stored as non-zeros", message, StringComparison.Ordinal);
+        Assert.True(pruned.WeightBytes <= 0.15 * dense.WeightBytes, $"pruned blob {pruned.WeightBytes} B > 15% of the dense {dense.WeightBytes} B");
+    }
+
+    /// <summary>
+    /// A pruned 3x3 convolution (a layer no sparse kernel takes) keeps its dense kernel but its packed weights are stored
+    /// as their non-zeros and expanded on first use: the output against ONNX Runtime (first and second call), the blob
+    /// against the same model's at 0% zeros, and the generated code naming the expansion.
+    /// </summary>
+    [Theory]
+    [InlineData(0.9)]
+    [InlineData(0.7)]
+    public void Mostly_zero_weights_of_dense_layers_are_stored_as_their_non_zeros(double zeros)
+    {
+        byte[] Conv3x3(double z)
+        {
+            var b = new OnnxModelBuilder();
+            string x = b.Input("x", 1, 16, 8, 8);
+            string w = b.Initializer("w", new[] { 32, 16, 3, 3 }, MagnitudePruned(OnnxModelBuilder.RandomFloats(32 * 16 * 9, 21).Select(v => v / 12f).ToArray(), z));
+            string bias = b.Initializer("b", new[] { 32 }, OnnxModelBuilder.RandomFloats(32, 22));
+            b.Node("Conv", new[] { x, w, bias }, output: "y", attributes: ("pads", new[] { 1, 1, 1, 1 }));
+            b.Output("y");
+            return b.Build();
+        }
+        byte[] model = Conv3x3(zeros);
+        var compiled = Compile($"conv3x3z{(int)(zeros * 100)}", model);
+        Assert.Contains("DecodedWeights.Unsparse(", compiled.Result.Source, StringComparison.Ordinal);
+        Assert.Contains("kernel PackedConv.Conv2D", compiled.Result.Source, StringComparison.Ordinal);
+        var input = OnnxModelBuilder.RandomFloats(16 * 64, 23);
+        var expected = OrtReference.Run(model, new[] { input })[0];
+        for (int call = 0; call < 2; call++)
+            Compare.Close(expected, compiled.Run(input)[0], 1e-4, 1e-5, $"{zeros:P0} zeros, call {call + 1}");
+        var dense = InMemoryCompiler.Generate(Conv3x3(0), "Sizes.Conv3x3Dense").Result;
+        Assert.DoesNotContain("DecodedWeights.Unsparse(", dense.Source, StringComparison.Ordinal);
+        // 4608 packed floats (18 KB) -> 5 bytes a non-zero; the bias and the blob's alignment stay.
+        double ratio = (double)compiled.Result.WeightBytes / dense.WeightBytes;
+        TestContext.Current.TestOutputHelper?.WriteLine($"blob: dense {dense.WeightBytes} B, {zeros:P0} zeros {compiled.Result.WeightBytes} B ({ratio:P1})");
+        Assert.True(ratio <= (1 - zeros) * 1.25 + 0.03, $"{zeros:P0} zeros: blob {ratio:P1} of the dense one");
     }
 
     public static TheoryData<string> TorchvisionModels() => new("mobilenet_v2_pruned_unstructured90");
@@ -129,6 +190,6 @@ public sealed class PrunedModelTests
         }
         int sparse = compiled.Result.LayerSummaries.Count(l => l.Kernel.Contains("SparseRows", StringComparison.Ordinal));
         TestContext.Current.TestOutputHelper?.WriteLine($"{name}: {sparse} layers run sparse");
-        Assert.True(sparse >= 20, $"{name}: only {sparse} layers run sparse"); // 34 pointwise convolutions, those on 7x7 maps stay dense
+        Assert.True(sparse >= 30, $"{name}: only {sparse} layers run sparse"); // 34 pointwise convolutions; the two smallest stay dense (under 1024 weights)
     }
 }

@@ -64,7 +64,39 @@ public sealed class SparseRowsTests
         { 48, 96, 1, 1, 0.9, Pattern.Random },      // fully connected
         { 130, 300, 1, 4, 0.8, Pattern.Block4 },    // fully connected, 4 rows of A
         { 5, 600, 1, 2, 0.97, Pattern.ZeroAndDenseRows },
+        { 8, 700, 1, 3, 0.99, Pattern.Random },     // fully connected, gaps past 255
+        { 64, 1280, 1, 1, 0.9, Pattern.Random },    // fully connected, a classifier-sized row (many whole groups)
+        { 7, 40, 1, 2, 0.0, Pattern.Random },       // fully connected, every weight stored
+        { 9, 50, 1, 1, 0.7, Pattern.ZeroAndDenseRows },
+        { 16, 64, 63, 1, 0.8, Pattern.Random },     // pixel rests of 1 to 4 vectors, the last partial
+        { 12, 48, 17, 2, 0.9, Pattern.Block4 },
+        { 20, 80, 113, 1, 0.7, Pattern.Random },    // 64 + 49: a whole block, then a 7x7-sized rest
+        { 6, 30, 64, 1, 0.6, Pattern.ZeroAndDenseRows }, // rests that end on a whole vector
     };
+
+    /// <summary>
+    /// Fully connected rows holding 0 to 69 entries (row r keeps r weights at random columns of 700, so some gaps
+    /// pass 255): every split of a row into groups of four sums and a tail.
+    /// </summary>
+    [Fact]
+    public void Dot_rows_of_every_length_match_the_reference()
+    {
+        int rows = 70, columns = 700, batches = 2;
+        var w = new float[rows * columns];
+        var random = new Random(77);
+        for (int r = 0; r < rows; r++)
+            foreach (int c in Enumerable.Range(0, columns).OrderBy(_ => random.Next()).Take(r))
+                w[r * columns + c] = (float)(random.NextDouble() * 2 - 1);
+        var x = Random(batches * columns, 78);
+        var expected = Reference(w, x, null, rows, columns, 1, batches);
+        var (starts, gaps, values) = SparseRowsFormat.Encode(w, rows, columns, (r, c) => (long)r * columns + c);
+        foreach (var width in Widths())
+        {
+            var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            SparseRows.Multiply(x, starts, gaps, values, default, default, y, rows, columns, 1, batches, Epilogue.None, 1, width);
+            AssertClose(expected, y, $"rows of 0..69 entries at {width}");
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -100,6 +132,26 @@ public sealed class SparseRowsTests
         Assert.Equal(new byte[] { 0, 255, 45, 255, 44 }, gaps);
         Assert.Equal(new[] { 1f, 0f, 2f, 0f, 3f }, values);
         Assert.Equal(5, SparseRowsFormat.Entries(w, 1, 600, (r, c) => c));
+    }
+
+    /// <summary>
+    /// Weights stored as their non-zeros (one row of the format, <c>DecodedWeights.Unsparse</c>) expand to the tensor
+    /// they came from: random zeros, zero runs past 255 (bridged), zeros at both ends; gaps past the length throw.
+    /// </summary>
+    [Fact]
+    public void Unsparse_restores_the_encoded_tensor()
+    {
+        var random = new Random(5);
+        var w = new float[3000];
+        for (int i = 0; i < w.Length; i++)
+            if (i is > 10 and < 2990 && (i < 600 || i > 1400) && random.NextDouble() < 0.15) w[i] = (float)(random.NextDouble() * 2 - 1);
+        var (starts, gaps, values) = SparseRowsFormat.Encode(w, 1, w.Length, (_, c) => c);
+        Assert.Contains((byte)255, gaps); // the run of zeros from 600 to 1400 is bridged
+        Assert.Equal(values.Length, starts[1]);
+        Assert.Equal(w, DecodedWeights.Unsparse(gaps, values, w.Length));
+        Assert.Equal(new float[7], DecodedWeights.Unsparse(Array.Empty<byte>(), Array.Empty<float>(), 7));
+        Assert.Throws<ArgumentException>(() => DecodedWeights.Unsparse(gaps, values, w.Length - 20));
+        Assert.Throws<ArgumentException>(() => DecodedWeights.Unsparse(gaps.AsSpan(1), values, w.Length));
     }
 
     [Theory]

@@ -71,34 +71,8 @@ public static unsafe class SparseRows
         {
             // Units are output rows of all batches together (batch-major), so y of a range is contiguous.
             int total = checked((int)((long)a.Rows * a.Batches));
-            if (a.Pixels == 1) KernelThreads.ForRanges<DotRows<TV>, Args>(a, total, threads);
+            if (a.Pixels == 1) KernelThreads.ForRanges<SparseDotRows.Rows<TV>, Args>(a, total, threads);
             else KernelThreads.ForRanges<PixelRows<TV>, Args>(a, total, threads);
-        }
-    }
-
-    /// <summary>pixels == 1: each unit is one dot product of a row's entries with a row of x.</summary>
-    private readonly struct DotRows<TV> : IWorkRanges<Args> where TV : unmanaged, IVec<TV>
-    {
-        public static void Run(in Args a, int first, int end)
-        {
-            for (int u = first; u < end; u++)
-            {
-                int b = u / a.Rows, r = u - b * a.Rows;
-                float* x = a.X + (long)b * a.Columns;
-                int t = a.RowStarts[r], stop = a.RowStarts[r + 1];
-                float s0 = 0, s1 = 0;
-                nint c = 0;
-                for (; t + 1 < stop; t += 2)
-                {
-                    c += a.Gaps[t];
-                    s0 += a.Values[t] * x[c];
-                    c += a.Gaps[t + 1];
-                    s1 += a.Values[t + 1] * x[c];
-                }
-                if (t < stop) s0 += a.Values[t] * x[c + a.Gaps[t]];
-                a.Y[u] = s0 + s1 + (a.Bias == null ? 0 : a.Bias[r]);
-            }
-            EpilogueOps.Copy<TV>(a.Y + first, a.Y + first, a.Residual == null ? null : a.Residual + first, end - first, a.Epilogue);
         }
     }
 
@@ -155,19 +129,46 @@ public static unsafe class SparseRows
                 TV.Store(y + p + 2 * TV.Count, s2);
                 TV.Store(y + p + 3 * TV.Count, s3);
             }
-            for (; p < count; p += TV.Count)
+            // The rest (under 4 vectors, the last maybe partial) in one pass over the entries, not one pass a vector:
+            // on 7x7 maps that is all of the row at 512 bits.
+            switch ((count - p + TV.Count - 1) / TV.Count)
             {
-                int n = Math.Min(TV.Count, count - p);
-                TV s = bias;
-                float* column = x + p;
-                for (int t = start; t < stop; t++)
-                {
-                    column += gaps[t] * stride;
-                    s = TV.MultiplyAdd(TV.Splat(values[t]), n == TV.Count ? TV.Load(column) : TV.LoadPartial(column, n), s);
-                }
-                if (n == TV.Count) TV.Store(y + p, s);
-                else TV.StorePartial(y + p, s, n);
+                case 1: Rest<Int1>(a, start, stop, x + p, y + p, count - p, bias); break;
+                case 2: Rest<Int2>(a, start, stop, x + p, y + p, count - p, bias); break;
+                case 3: Rest<Int3>(a, start, stop, x + p, y + p, count - p, bias); break;
+                case 4: Rest<Int4>(a, start, stop, x + p, y + p, count - p, bias); break;
             }
+        }
+
+        /// <summary>y[p] for p &lt; count, count in (TN - 1) * Count + 1 .. TN * Count: TN vectors, the last partial unless whole.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Rest<TN>(in Args a, int start, int stop, float* x, float* y, int count, TV bias) where TN : IConstInt
+        {
+            byte* gaps = a.Gaps;
+            float* values = a.Values;
+            nint stride = a.Pixels;
+            int last = count - (TN.Value - 1) * TV.Count;
+            bool whole = last == TV.Count;
+            TV s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+            float* column = x;
+            float* lastColumn = x + (TN.Value - 1) * TV.Count;
+            for (int t = start; t < stop; t++)
+            {
+                nint step = gaps[t] * stride;
+                column += step;
+                lastColumn += step;
+                TV w = TV.Splat(values[t]);
+                if (TN.Value > 1) s0 = TV.MultiplyAdd(w, TV.Load(column), s0);
+                if (TN.Value > 2) s1 = TV.MultiplyAdd(w, TV.Load(column + TV.Count), s1);
+                if (TN.Value > 3) s2 = TV.MultiplyAdd(w, TV.Load(column + 2 * TV.Count), s2);
+                s3 = TV.MultiplyAdd(w, whole ? TV.Load(lastColumn) : TV.LoadPartial(lastColumn, last), s3);
+            }
+            if (TN.Value > 1) TV.Store(y, s0);
+            if (TN.Value > 2) TV.Store(y + TV.Count, s1);
+            if (TN.Value > 3) TV.Store(y + 2 * TV.Count, s2);
+            float* lastY = y + (TN.Value - 1) * TV.Count;
+            if (whole) TV.Store(lastY, s3);
+            else TV.StorePartial(lastY, s3, last);
         }
     }
 }

@@ -91,6 +91,25 @@ public static class DecodedWeights
     public static int ScaleIndex(int o, int d, int j, int inner, int blocks, int blockSize) =>
         blockSize > 0 ? (o * blocks + d / blockSize) * inner + j : d;
 
+    /// <summary>
+    /// A mostly-zero float32 tensor of <paramref name="length"/> elements stored as its non-zeros: <paramref name="values"/>
+    /// and one-byte gaps (<see cref="SparseRowsFormat"/> with one row: each entry's index past the previous one's, the
+    /// first's from 0, gaps over 255 bridged by zero entries), expanded into a new array.
+    /// </summary>
+    public static float[] Unsparse(ReadOnlySpan<byte> gaps, ReadOnlySpan<float> values, int length)
+    {
+        if (gaps.Length != values.Length) throw new ArgumentException("One gap per value is needed.", nameof(gaps));
+        var y = new float[length];
+        long at = 0;
+        for (int t = 0; t < values.Length; t++)
+        {
+            at += gaps[t];
+            if ((ulong)at >= (ulong)length) throw new ArgumentException("The gaps run past the tensor's length.", nameof(gaps));
+            y[at] = values[t];
+        }
+        return y;
+    }
+
     /// <summary>Stores a decoded array in its cache field unless another thread got there first; returns the one stored.</summary>
     public static float[] Publish(ref float[]? cache, float[] value) => Interlocked.CompareExchange(ref cache, value, null) ?? value;
 
