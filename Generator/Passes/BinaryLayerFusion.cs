@@ -23,6 +23,8 @@ namespace ModelCompiler.Passes;
 /// next binary layers' input rule, also across a MaxPool when every channel's scale is positive, since max commutes
 /// with a non-decreasing map), that too is folded in, as integer ranges of the popcount dot per channel: the layer
 /// then writes the binarized values themselves.</item>
+/// <item>a MaxPool whose output only binary convolutions read is folded into their input packing
+/// (<see cref="BinaryPoolFolding"/>).</item>
 /// </list>
 /// Runs after QDQ fusion and before BatchNorm folding and epilogue fusion.
 /// </summary>
@@ -38,6 +40,7 @@ internal static class BinaryLayerFusion
         foreach (var layer in graph.Nodes.Where(IsBinary).ToList())
             FoldFollowers(graph, layer);
         RemoveDead(graph);
+        if (BinaryPoolFolding.Run(graph)) RemoveDead(graph);
     }
 
     private static bool IsBinary(Node n) => n.Domain == QLinearLookupOp.DomainName && n.OpType is "BinaryConv" or "BinaryDense";

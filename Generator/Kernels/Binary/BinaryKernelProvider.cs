@@ -39,6 +39,20 @@ internal sealed class BinaryKernelProvider : IKernelProvider
                 $"{source} on binary operands (XNOR-popcount), {m}x{k} * {k}x{n}, weights 1 bit each; input {rule}; output {output}", macs);
         }
         int[] x = c.Shape(0);
+        var pool = c.Ints("pool_kernel");
+        string poolText = "", poolArgument = "";
+        if (pool is not null)
+        {
+            // A MaxPool folded in front (BinaryPoolFolding): x is the pool's input; the convolution's input is the pooled size.
+            var ps = c.Ints("pool_strides")!;
+            var pd = c.Ints("pool_dilations")!;
+            var pp = c.Ints("pool_pads")!;
+            var po = c.Ints("pool_output")!;
+            poolArgument = $", new global::ModelCompiler.Runtime.BinaryPoolShape({x[2]}, {x[3]}, {pool[0]}, {pool[1]}, {ps[0]}, {ps[1]}, {pd[0]}, {pd[1]}, {pp[0]}, {pp[1]})";
+            poolText = $"; MaxPool '{c.Str("pool_name", "")}' ({pool[0]}x{pool[1]}, stride {ps[0]}x{ps[1]}, {x[2]}x{x[3]} -> {po[0]}x{po[1]}) folded into the input packing: " +
+                "max then binarize = binarize then OR of the packed bits";
+            x = new[] { x[0], x[1], (int)po[0], (int)po[1] };
+        }
         var kernel = c.Ints("kernel_shape")!;
         var strides = c.Ints("strides")!;
         var dilations = c.Ints("dilations")!;
@@ -47,9 +61,9 @@ internal sealed class BinaryKernelProvider : IKernelProvider
             $"{strides[0]}, {strides[1]}, {dilations[0]}, {dilations[1]}, {pads[0]}, {pads[1]}, {pads[2]}, {pads[3]})";
         return new CallKernel(node, w => w.Line(
             $"global::ModelCompiler.Runtime.BinaryLayers.Conv2D({w.In(0)}, {w.In(1)}, {Optional(w, 4, "float")}, sign3: {Bool(sign3)}, " +
-            $"{(thresholded ? "default, default" : $"{w.In(2)}, {w.In(3)}")}, {Optional(w, 5, "int")}, outValue: {LayerWriter.F(outValue)}, {w.Out(0)}, {shape});"),
+            $"{(thresholded ? "default, default" : $"{w.In(2)}, {w.In(3)}")}, {Optional(w, 5, "int")}, outValue: {LayerWriter.F(outValue)}, {w.Out(0)}, {shape}{poolArgument});"),
             $"{source} on binary operands (XNOR-popcount), kernel {kernel[0]}x{kernel[1]}, stride {strides[0]}x{strides[1]}, pads {Node.Describe(pads)}, " +
-            $"{x[1]} -> {n} channels, weights 1 bit each; input {rule}; output {output}", macs);
+            $"{x[1]} -> {n} channels, weights 1 bit each; input {rule}{poolText}; output {output}", macs);
     }
 
     private static string Optional(LayerWriter w, int i, string type) => w.HasInput(i) ? w.In(i) : $"global::System.ReadOnlySpan<{type}>.Empty";

@@ -13,7 +13,10 @@ namespace ModelCompiler.Kernels.Binary;
 /// (float), 4 optional thresholds per input channel (float), 5 optional output ranges per channel (int32, four each:
 /// the next layer's binarization folded in). Attributes: <c>sign3</c> (ONNX Sign: 0 stays 0), <c>out_value</c>,
 /// <c>channels</c> (N), <c>k</c> (bits per channel), <c>shape</c> (the output's shape), the source layer's op in
-/// <c>source</c>, and for convolutions the resolved <c>kernel_shape</c>, <c>strides</c>, <c>dilations</c>, <c>pads</c>.
+/// <c>source</c>, and for convolutions the resolved <c>kernel_shape</c>, <c>strides</c>, <c>dilations</c>, <c>pads</c>,
+/// and where a MaxPool was folded into the input packing (<see cref="Passes.BinaryPoolFolding"/>; input 0 is then the
+/// pool's input) <c>pool_kernel</c>, <c>pool_strides</c>, <c>pool_dilations</c>, <c>pool_pads</c> (top, left),
+/// <c>pool_input</c>, <c>pool_output</c> (height, width) and <c>pool_name</c>.
 /// </summary>
 internal abstract class BinaryLayerOp : OpSchema
 {

@@ -80,6 +80,9 @@ public sealed class BinaryModelTests
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
         Assert.Equal(2, Regex.Matches(result.Source!, @"BinaryLayers\.Conv2D\(").Count);
         Assert.Equal(mixed ? 0 : 1, Regex.Matches(result.Source!, "next binarization folded").Count);
+        // The MaxPool (over +-1/0 from the folded binarization, or over real values with mixed BN signs) runs inside binary_conv_3's packing.
+        Assert.Single(Regex.Matches(result.Source!, @"MaxPool '[^']*' \(2x2, stride 2x2, [0-9x]+ -> [0-9x]+\) folded into the input packing"));
+        Assert.DoesNotContain("MaxPool2D", result.Source!);
         var model = CompiledModel.Compile(bytes, ns);
         for (uint seed = 0; seed < 3; seed++)
         {
@@ -89,6 +92,30 @@ public sealed class BinaryModelTests
             double error = Compare.RelativeL2(expected, actual);
             if (!(error <= 1e-4)) Compare.Close(expected, actual, rtol: 1e-4, atol: 1e-5, $"{ns} seed {seed} (relative L2 {error:G3})");
         }
+    }
+
+    [Fact]
+    public void A_maxpool_that_something_else_reads_stays_a_float_pool()
+    {
+        var b = new OnnxModelBuilder();
+        b.Input("x", 1, 20, 6, 6);
+        b.Node("MaxPool", new[] { "x" }, "p", attributes: new (string, object)[] { ("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 }) });
+        b.Node("Sign", new[] { "p" }, "s");
+        b.Initializer("w", new[] { 8, 20, 3, 3 }, Binary(8, 20 * 9L, 31));
+        b.Node("Conv", new[] { "s", "w" }, "y", attributes: new (string, object)[] { ("pads", new[] { 1, 1, 1, 1 }) });
+        b.Output("y", shape: new[] { 1, 8, 3, 3 });
+        b.Output("p", shape: new[] { 1, 20, 3, 3 });
+        var bytes = b.Build();
+        var result = ModelCompilation.Compile(bytes, Options);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        Assert.Contains("BinaryLayers.Conv2D(", result.Source!);
+        Assert.Contains("MaxPool2D", result.Source!);
+        Assert.DoesNotContain("folded into the input packing", result.Source!);
+        var model = CompiledModel.Compile(bytes, "Binary.PoolKept");
+        var x = OnnxModelBuilder.RandomFloats(20 * 36, 41);
+        var expected = OrtReference.Run(bytes, new[] { x });
+        var actual = model.Run(x);
+        for (int i = 0; i < 2; i++) Compare.Close(expected[i], actual[i], rtol: 1e-4, atol: 1e-5, $"output {i}");
     }
 
     [Theory]

@@ -71,15 +71,33 @@ public static unsafe class BinaryLayers
     /// </summary>
     public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<ulong> w, ReadOnlySpan<float> thresholds, bool sign3,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<int> ranges, float outValue, Span<float> y, in BinaryConvShape s) =>
-        Conv2D(x, w, thresholds, sign3, scale, bias, ranges, outValue, y, s, BinaryIsa.Auto);
+        Conv2D(x, w, thresholds, sign3, scale, bias, ranges, outValue, y, s, default, BinaryIsa.Auto);
+
+    /// <summary>
+    /// The same convolution of MaxPool(x): x [batch, c, pool.Height, pool.Width] is binarized and packed, then pooled
+    /// on the packed bits (<see cref="BinaryMaxPool"/>: a max of binarized values is an OR of their bits) into the
+    /// convolution's input [batch, c, s.Height, s.Width]. Exact, since the binarization is non-decreasing.
+    /// </summary>
+    public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<ulong> w, ReadOnlySpan<float> thresholds, bool sign3,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<int> ranges, float outValue, Span<float> y, in BinaryConvShape s, in BinaryPoolShape pool) =>
+        Conv2D(x, w, thresholds, sign3, scale, bias, ranges, outValue, y, s, pool, BinaryIsa.Auto);
 
     internal static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<ulong> w, ReadOnlySpan<float> thresholds, bool sign3,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<int> ranges, float outValue, Span<float> y, in BinaryConvShape s, BinaryIsa isa)
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<int> ranges, float outValue, Span<float> y, in BinaryConvShape s, BinaryIsa isa) =>
+        Conv2D(x, w, thresholds, sign3, scale, bias, ranges, outValue, y, s, default, isa);
+
+    /// <summary>Any instruction set; <paramref name="pool"/> default: no pool.</summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<ulong> w, ReadOnlySpan<float> thresholds, bool sign3,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<int> ranges, float outValue, Span<float> y, in BinaryConvShape s,
+        in BinaryPoolShape pool, BinaryIsa isa)
     {
         s.Validate();
+        bool pooled = pool.IsPool;
+        if (pooled) pool.Validate();
         int plane = s.Height * s.Width, positions = s.OutHeight * s.OutWidth;
+        int inPlane = pooled ? pool.Height * pool.Width : plane;
         long k = (long)s.KernelHeight * s.KernelWidth * s.Channels;
-        if (x.Length != (long)s.Batch * s.Channels * plane) throw new ArgumentException($"X has {x.Length} elements; the shape needs {(long)s.Batch * s.Channels * plane}.", nameof(x));
+        if (x.Length != (long)s.Batch * s.Channels * inPlane) throw new ArgumentException($"X has {x.Length} elements; the shape needs {(long)s.Batch * s.Channels * inPlane}.", nameof(x));
         if (y.Length != (long)s.Batch * s.OutChannels * positions) throw new ArgumentException($"Y has {y.Length} elements; the shape needs {(long)s.Batch * s.OutChannels * positions}.", nameof(y));
         CheckChannels(w, thresholds, scale, bias, ranges, s.OutChannels, k, s.Channels);
         int cw = Words(s.Channels), words = Words(k);
@@ -88,13 +106,16 @@ public static unsafe class BinaryLayers
         bool masked = sign3 || s.IsPadded;
         long pixelWords = (long)plane * cw * (sign3 ? 2 : 1);
         long patchWords = (long)stride * words * (masked ? 2 : 1);
-        byte* scratch = KernelScratch.Get(KernelScratch.LayerSlot, (pixelWords + patchWords + cw) * 8 + (long)stride * 4);
+        long rawWords = pooled ? (long)inPlane * cw * (sign3 ? 2 : 1) : 0;
+        byte* scratch = KernelScratch.Get(KernelScratch.LayerSlot, (pixelWords + patchWords + cw + rawWords) * 8 + (long)stride * 4);
         ulong* pixels = (ulong*)scratch;
         ulong* pixelMask = sign3 ? pixels + (long)plane * cw : null;
         ulong* a = pixels + pixelWords;
         ulong* mask = masked ? a + (long)stride * words : null;
         ulong* allChannels = a + patchWords;
-        int* valid = (int*)(allChannels + cw);
+        ulong* raw = allChannels + cw;
+        ulong* rawMask = pooled && sign3 ? raw + (long)inPlane * cw : null;
+        int* valid = (int*)(raw + rawWords);
         for (int i = 0; i < cw; i++) allChannels[i] = i < cw - 1 || (s.Channels & 63) == 0 ? ulong.MaxValue : (1UL << (s.Channels & 63)) - 1;
         var output = new Output(scale, bias, ranges, outValue);
         fixed (float* px = x)
@@ -104,7 +125,13 @@ public static unsafe class BinaryLayers
         {
             for (int b = 0; b < s.Batch; b++)
             {
-                BinaryPatches.PackPixels(px + (long)b * s.Channels * plane, thresholds.IsEmpty ? null : pt, sign3, s.Channels, plane, pixels, pixelMask, isa);
+                float* xb = px + (long)b * s.Channels * inPlane;
+                if (pooled)
+                {
+                    BinaryPatches.PackPixels(xb, thresholds.IsEmpty ? null : pt, sign3, s.Channels, inPlane, raw, rawMask, isa);
+                    BinaryMaxPool.Run(raw, rawMask, s.Channels, pool, s.Height, s.Width, pixels, pixelMask);
+                }
+                else BinaryPatches.PackPixels(xb, thresholds.IsEmpty ? null : pt, sign3, s.Channels, plane, pixels, pixelMask, isa);
                 BinaryPatches.Build(s, pixels, pixelMask, allChannels, words, stride, a, mask, valid);
                 PopcountTiles.Run(a, mask, valid, stride, positions, words, pw, s.OutChannels, py + (long)b * s.OutChannels * positions, output, isa);
             }

@@ -125,11 +125,30 @@ internal static unsafe class BinaryPatches
             new Span<int>(valid, positions).Fill(s.KernelHeight * s.KernelWidth * c);
             return;
         }
+        if (pixelMask == null)
+        {
+            // Only the padding is masked: taps inside = rows inside times columns inside, no need to count bits.
+            for (int oy = 0; oy < s.OutHeight; oy++)
+            {
+                int rows = Inside(oy * s.StrideHeight - s.PadTop, s.KernelHeight, s.DilationHeight, s.Height);
+                for (int ox = 0; ox < s.OutWidth; ox++)
+                    valid[oy * s.OutWidth + ox] = rows * Inside(ox * s.StrideWidth - s.PadLeft, s.KernelWidth, s.DilationWidth, s.Width) * c;
+            }
+            return;
+        }
         for (int i = 0; i < words; i++)
         {
             ulong* row = mask + (long)i * stride;
             for (int p = 0; p < positions; p++) valid[p] += BitOperations.PopCount(row[p]);
         }
+    }
+
+    /// <summary>How many of the taps start, start + dilation, ... (count of them) lie in [0, size).</summary>
+    private static int Inside(int start, int count, int dilation, int size)
+    {
+        int inside = 0;
+        for (int t = 0, i = start; t < count; t++, i += dilation) if ((uint)i < (uint)size) inside++;
+        return inside;
     }
 
     /// <summary>dst[j] |= src[j * step] &lt;&lt; shift and, where given, spill[j] |= the bits shifted out, for j &lt; n.</summary>
@@ -139,13 +158,18 @@ internal static unsafe class BinaryPatches
         int j = 0;
         if (step == 1)
         {
-            if (Vector512.IsHardwareAccelerated)
-                for (; j + 8 <= n; j += 8)
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                // Whole rows in vectors of 8, the last one masked (small maps: rows of 2 to 8 positions need no scalar tail).
+                for (; j < n; j += 8)
                 {
-                    var v = Vector512.Load(src + j);
-                    (Vector512.Load(dst + j) | (v << shift)).Store(dst + j);
-                    if (spill != null) (Vector512.Load(spill + j) | (v >>> (64 - shift))).Store(spill + j);
+                    var lanes = n - j >= 8 ? Vector512<ulong>.AllBitsSet : Vector512.LessThan(Vector512<ulong>.Indices, Vector512.Create((ulong)(n - j)));
+                    var v = Avx512F.MaskLoad(src + j, lanes, Vector512<ulong>.Zero);
+                    Avx512F.MaskStore(dst + j, lanes, Avx512F.MaskLoad(dst + j, lanes, Vector512<ulong>.Zero) | (v << shift));
+                    if (spill != null) Avx512F.MaskStore(spill + j, lanes, Avx512F.MaskLoad(spill + j, lanes, Vector512<ulong>.Zero) | (v >>> (64 - shift)));
                 }
+                return;
+            }
             if (Vector256.IsHardwareAccelerated)
                 for (; j + 4 <= n; j += 4)
                 {
