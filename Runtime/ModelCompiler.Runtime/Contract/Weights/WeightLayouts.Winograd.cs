@@ -24,23 +24,22 @@ static partial class WeightLayouts
         int panels = (outChannels + PanelRows - 1) / PanelRows;
         long pointLength = (long)panels * inChannels * PanelRows;
         var packed = new float[16 * pointLength];
-        var u = new double[16];
+        double[] u = new double[16], t = new double[12];
         for (int m = 0; m < outChannels; m++)
             for (int c = 0; c < inChannels; c++)
             {
-                Transform(w, ((long)m * inChannels + c) * 9, u);
+                Transform(w, ((long)m * inChannels + c) * 9, t, u);
                 long at = (long)(m / PanelRows) * inChannels * PanelRows + (long)c * PanelRows + m % PanelRows;
                 for (int point = 0; point < 16; point++) packed[point * pointLength + at] = (float)u[point];
             }
         return packed;
     }
 
-    /// <summary>u = G g Gᵀ for the 3x3 kernel at w[start..start + 9), row-major, into 16 doubles.</summary>
-    private static void Transform(float[] w, long start, double[] u)
+    /// <summary>u = G g Gᵀ for the 3x3 kernel at w[start..start + 9), row-major, into 16 doubles (t: 12 doubles of work space).</summary>
+    private static void Transform(float[] w, long start, double[] t, double[] u)
     {
         // t = G g (4x3), then u = t Gᵀ (4x4). Row k of G applied to a column (x0, x1, x2):
         // x0, (x0 + x1 + x2) / 2, (x0 - x1 + x2) / 2, x2.
-        var t = new double[12];
         for (int col = 0; col < 3; col++)
         {
             double x0 = w[start + col], x1 = w[start + 3 + col], x2 = w[start + 6 + col];
