@@ -8,7 +8,7 @@ using ModelCompiler.Passes;
 namespace ModelCompiler.Kernels.Convolution;
 
 /// <summary>
-/// Float 3x3 stride-1 convolutions big enough to gain from Winograd F(2x2, 3x3) run as <see cref="WinogradConvKernel"/>;
+/// Float 3x3 stride-1 convolutions that gain from Winograd F(2x2, 3x3) or F(4x4, 3x3) run as <see cref="WinogradConvKernel"/>;
 /// the others keep the packed direct convolution (<see cref="ConvKernelProvider"/>, asked after this one).
 /// </summary>
 internal sealed class WinogradConvKernelProvider : IKernelProvider
@@ -16,42 +16,78 @@ internal sealed class WinogradConvKernelProvider : IKernelProvider
     public int Priority => 110;
 
     public Kernel? TryCreate(OpContext c) =>
-        FloatConv.TryShape(c) is { } s && WinogradConvKernel.Takes(s) ? new WinogradConvKernel(c, s) : null;
+        FloatConv.TryShape(c) is { } s && WinogradConvKernel.TileSizeFor(s) is int tile ? new WinogradConvKernel(c, s, tile) : null;
 }
 
 /// <summary>
-/// Winograd F(2x2, 3x3) convolution (<c>WinogradConv.Conv2D</c>): the weights are transformed here (U = G g Gᵀ) into
-/// 16 sets of 8-channel panels, so the run time only transforms activations; the column-phase copy of the input lives
-/// in scratch memory the memory plan gives the layer.
+/// Winograd F(m x m, 3 x 3) convolution (<c>WinogradConv.Conv2D</c>): the weights are transformed here (U = G g Gᵀ) into
+/// (m + 2)² sets of 8-channel panels, so the run time only transforms activations; the column-phase copy of the input
+/// lives in scratch memory the memory plan gives the layer.
 /// </summary>
 internal sealed class WinogradConvKernel : Kernel
 {
-    /// <summary>Fewer input or output channels than this stay direct: the transforms then cost as much as the products save.</summary>
-    public const int MinimumChannels = 16;
-
     private readonly ConvShape _shape;
-    private readonly int _threads;
+    private readonly int _threads, _tile;
     private readonly Tensor _packed;
 
-    public WinogradConvKernel(OpContext c, ConvShape shape) : base(c.Node)
+    public WinogradConvKernel(OpContext c, ConvShape shape, int tileSize) : base(c.Node)
     {
         _shape = shape;
+        _tile = tileSize;
         _threads = KernelText.Threads(c, shape.Macs, PackedConvKernel.MinimumMacsPerThreadedLayer);
-        _packed = WeightPacking.Pack(c.Const(1)!, weights => WeightLayouts.WinogradPanels(weights, shape.OutChannels, shape.InChannels),
-            new WeightLayout(nameof(WeightLayouts.WinogradPanels), $"outChannels: {shape.OutChannels}, inChannels: {shape.InChannels}", "transformed for Winograd F(2x2, 3x3)"));
+        _packed = WeightPacking.Pack(c.Const(1)!, weights => WeightLayouts.WinogradPanels(weights, shape.OutChannels, shape.InChannels, tileSize),
+            new WeightLayout(nameof(WeightLayouts.WinogradPanels), $"outChannels: {shape.OutChannels}, inChannels: {shape.InChannels}, tileSize: {tileSize}",
+                $"transformed for Winograd F({tileSize}x{tileSize}, 3x3)"));
         Name = RuntimeApi.WinogradConv.Conv2D;
-        Variant = "Winograd F(2x2, 3x3)";
-        Layouts = new[] { new WeightUse(c.In(1).Name, $"transformed G g G^T, in {WeightLayouts.PanelRows}-channel panels [point 16][panel][c][{WeightLayouts.PanelRows}]") };
+        Variant = $"Winograd F({tileSize}x{tileSize}, 3x3)";
+        Layouts = new[] { new WeightUse(c.In(1).Name, $"transformed G g G^T, in {WeightLayouts.PanelRows}-channel panels [point {WinogradConvShape.Points(tileSize)}][panel][c][{WeightLayouts.PanelRows}]") };
         Threads = _threads;
-        ScratchBytes = WinogradConvShape.ScratchBytes(shape.Geometry);
+        ScratchBytes = WinogradConvShape.ScratchBytes(shape.Geometry, tileSize);
     }
 
+    /// <summary>Columns (tiles) of the widest micro-kernel strip and lanes of the widest vector (AVX-512), which the costs below assume.</summary>
+    private const int Strip = 48, Lanes = 16;
+
     /// <summary>
-    /// The cost rule: a 3x3 stride-1 layer (<see cref="WinogradConvShape.Fits"/>) with at least
-    /// <see cref="MinimumChannels"/> channels in and out.
+    /// Per tile, point and channel, the transforms' vector operations relative to one multiply-add of the products:
+    /// input transform (per input channel, shared by all outputs) and output transform (per output channel).
     /// </summary>
-    public static bool Takes(ConvShape s) =>
-        WinogradConvShape.Fits(s.Geometry) && s.InChannels >= MinimumChannels && s.OutChannels >= MinimumChannels;
+    private const double InputOverhead = 5, OutputOverhead = 6;
+
+    /// <summary>A product's fixed cost (starting and storing its tile of accumulators), in multiply-adds per output column: it weighs 1/C.</summary>
+    private const double ProductSetup = 8;
+
+    /// <summary>
+    /// The cost rule: the tile size (2 or 4) whose estimated time is least and below the direct convolution's, or null
+    /// (the layer stays direct; also every layer <see cref="WinogradConvShape.Fits"/> refuses). Estimates in units of
+    /// C x M multiply-adds: direct 9 per column of its wide rows (Ho x (Wo + 2)); Winograd (m + 2)² per tile column
+    /// computed (tiles padded to whole vectors in blocks of one strip; each product's fixed cost weighs 1/C), plus the
+    /// transforms, which cost per channel rather than per channel pair and so weigh 1/M and 1/C of that.
+    /// </summary>
+    public static int? TileSizeFor(ConvShape s)
+    {
+        var g = s.Geometry;
+        if (!WinogradConvShape.Fits(g)) return null;
+        double direct = 9.0 * g.outHeight * (g.outWidth + 2);
+        int? best = null;
+        double bestCost = direct;
+        foreach (int tile in new[] { 2, 4 })
+        {
+            double cost = Cost(g, tile);
+            if (cost < bestCost) { best = tile; bestCost = cost; }
+        }
+        return best;
+    }
+
+    /// <summary>The Winograd estimate of <see cref="TileSizeFor"/> for one tile size.</summary>
+    internal static double Cost(ConvGeometry g, int tile)
+    {
+        long tiles = (long)WinogradConvShape.TilesHigh(g, tile) * WinogradConvShape.TilesWide(g, tile);
+        long blocks = (tiles + Strip - 1) / Strip;
+        long perBlock = ((tiles + blocks - 1) / blocks + Lanes - 1) / Lanes * Lanes;
+        int points = WinogradConvShape.Points(tile);
+        return points * (blocks * perBlock * (1 + ProductSetup / g.inChannels) + tiles * (InputOverhead / g.outChannels + OutputOverhead / g.inChannels));
+    }
 
     public override string Summary => _shape.Summary;
     public override long Macs => _shape.Macs;
@@ -60,6 +96,6 @@ internal sealed class WinogradConvKernel : Kernel
     {
         string bias = w.HasInput(2) ? w.In(2) : "default";
         KernelText.Lines(w, $"{KernelText.Runtime}{RuntimeApi.WinogradConv.Conv2D}({w.In(0)}, {w.Weight(_packed)}, {bias}, {KernelText.Residual(w)}, {w.Out(0)}, {_shape.GeometryLiteral()},");
-        w.Line($"    {KernelText.Epilogue(w)}, threads: {_threads}, {w.Scratch});");
+        w.Line($"    {KernelText.Epilogue(w)}, tileSize: {_tile}, threads: {_threads}, {w.Scratch});");
     }
 }

@@ -7,8 +7,8 @@ using static ModelCompiler.Tests.Kernels.KernelTestData;
 namespace ModelCompiler.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(2x2, 3x3) convolution (<see cref="WinogradConv"/>) against the scalar direct convolution written in the
-/// tests (<see cref="ScalarReference.Conv2D"/>, from the ONNX Conv definition): odd output sizes (half tiles), padding
+/// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (<see cref="WinogradConv"/>) against the scalar direct convolution written in the
+/// tests (<see cref="ScalarReference.Conv2D"/>, from the ONNX Conv definition), both tile sizes: output sizes that are not whole tiles, padding
 /// 0, 1, 2 and asymmetric, channel counts that are not multiples of the 8-row panels or the vector width, rows of
 /// tiles split across blocks, batches; at every vector width this machine runs, on 3 threads (the same bits as 1) and
 /// on arena scratch full of stale NaN bytes (the same bits as its own scratch). The epilogues (bias, activations,
@@ -47,23 +47,26 @@ public sealed class WinogradConvTests
         var (g, x, w, bias) = Data(spec, 1);
         Assert.True(WinogradConvShape.Fits(g));
         var expected = ScalarReference.Conv2D(x, w, bias, g);
-        float[] transformed = WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels);
-        Assert.Equal(WinogradConv.PackedLength(g.outChannels, g.inChannels), transformed.Length);
-
-        foreach (var width in Widths())
+        foreach (int tile in new[] { 2, 4 })
         {
-            var y = new float[expected.Length];
-            WinogradConv.Conv2D(x, transformed, bias, default, y, g, Epilogue.None, 1, default, width);
-            AssertClose(expected, y, $"{spec} at {width}");
-            var threaded = new float[expected.Length];
-            WinogradConv.Conv2D(x, transformed, bias, default, threaded, g, Epilogue.None, 3, default, width);
-            Assert.True(y.AsSpan().SequenceEqual(threaded), $"{spec} at {width}: 3 threads differ from 1");
-            // Stale data in the arena region: NaN bytes everywhere, so a read of memory the kernel did not write shows.
-            var scratch = new byte[WinogradConvShape.ScratchBytes(g)];
-            scratch.AsSpan().Fill(0xFF);
-            var onArena = new float[expected.Length];
-            WinogradConv.Conv2D(x, transformed, bias, default, onArena, g, Epilogue.None, 1, scratch, width);
-            Assert.True(y.AsSpan().SequenceEqual(onArena), $"{spec} at {width}: arena scratch differs");
+            float[] transformed = WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels, tile);
+            Assert.Equal(WinogradConv.PackedLength(g.outChannels, g.inChannels, tile), transformed.Length);
+            foreach (var width in Widths())
+            {
+                string what = $"{spec} F({tile}x{tile}) at {width}";
+                var y = new float[expected.Length];
+                WinogradConv.Conv2D(x, transformed, bias, default, y, g, Epilogue.None, tile, 1, default, width);
+                AssertClose(expected, y, what);
+                var threaded = new float[expected.Length];
+                WinogradConv.Conv2D(x, transformed, bias, default, threaded, g, Epilogue.None, tile, 3, default, width);
+                Assert.True(y.AsSpan().SequenceEqual(threaded), $"{what}: 3 threads differ from 1");
+                // Stale data in the arena region: NaN bytes everywhere, so a read of memory the kernel did not write shows.
+                var scratch = new byte[WinogradConvShape.ScratchBytes(g, tile)];
+                scratch.AsSpan().Fill(0xFF);
+                var onArena = new float[expected.Length];
+                WinogradConv.Conv2D(x, transformed, bias, default, onArena, g, Epilogue.None, tile, 1, scratch, width);
+                Assert.True(y.AsSpan().SequenceEqual(onArena), $"{what}: arena scratch differs");
+            }
         }
     }
 
@@ -72,9 +75,12 @@ public sealed class WinogradConvTests
     {
         var (g, x, w, _) = Data("n=1 c=5 h=9 w=11 m=7 k=3x3 s=1x1 p=1,1,1,1 d=1x1 g=1", 4);
         var expected = ScalarReference.Conv2D(x, w, null, g);
-        var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-        WinogradConv.Conv2D(x, WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels), default, default, y, g, Epilogue.None, 1, default);
-        AssertClose(expected, y, "no bias");
+        foreach (int tile in new[] { 2, 4 })
+        {
+            var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            WinogradConv.Conv2D(x, WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels, tile), default, default, y, g, Epilogue.None, tile, 1, default);
+            AssertClose(expected, y, $"no bias, F({tile}x{tile})");
+        }
     }
 
     [Theory]
@@ -86,15 +92,18 @@ public sealed class WinogradConvTests
         var (g, x, w, bias) = Data(spec, 6);
         float[] residual = Random(g.batch * g.outChannels * g.outHeight * g.outWidth, 9);
         var conv = ScalarReference.Conv2D(x, w, bias, g);
-        float[] transformed = WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels);
-        foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
+        foreach (int tile in new[] { 2, 4 })
         {
-            var expected = conv.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();
-            foreach (var width in Widths())
+            float[] transformed = WeightLayouts.WinogradPanels(w, g.outChannels, g.inChannels, tile);
+            foreach (var (epilogue, withResidual, reference) in EpilogueTests.Cases())
             {
-                var y = new float[expected.Length];
-                WinogradConv.Conv2D(x, transformed, bias, withResidual ? residual : default, y, g, epilogue, 1, default, width);
-                AssertClose(expected, y, $"{spec} {EpilogueTests.Describe(epilogue, withResidual)} at {width}");
+                var expected = conv.Select((v, i) => reference(v, withResidual ? residual[i] : 0f)).ToArray();
+                foreach (var width in Widths())
+                {
+                    var y = new float[expected.Length];
+                    WinogradConv.Conv2D(x, transformed, bias, withResidual ? residual : default, y, g, epilogue, tile, 1, default, width);
+                    AssertClose(expected, y, $"{spec} F({tile}x{tile}) {EpilogueTests.Describe(epilogue, withResidual)} at {width}");
+                }
             }
         }
     }
@@ -108,19 +117,21 @@ public sealed class WinogradConvTests
     {
         var (g, _) = PackedConvTests.Geometry(spec);
         Assert.False(WinogradConvShape.Fits(g));
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[4 * 81], new float[100_000], default, default, new float[4 * 81], g, Epilogue.None, 1, default));
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[4 * 81], new float[100_000], default, default, new float[4 * 81], g, Epilogue.None, 2, 1, default));
     }
 
     [Fact]
-    public void Short_spans_and_scratch_throw_instead_of_reading_past_them()
+    public void Short_spans_scratch_and_other_tile_sizes_throw_instead_of_reading_past_them()
     {
         var (g, _) = PackedConvTests.Geometry("n=1 c=5 h=9 w=11 m=7 k=3x3 s=1x1 p=1,1,1,1 d=1x1 g=1");
-        var packed = new float[WinogradConv.PackedLength(g.outChannels, g.inChannels)];
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[10], packed, default, default, new float[7 * 99], g, Epilogue.None, 1, default));
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, default, default, new float[10], g, Epilogue.None, 1, default));
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed.AsSpan(1), default, default, new float[7 * 99], g, Epilogue.None, 1, default));
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, new float[3], default, new float[7 * 99], g, Epilogue.None, 1, default));
-        var scratch = new byte[WinogradConvShape.ScratchBytes(g) - 1];
-        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, default, default, new float[7 * 99], g, Epilogue.None, 1, scratch));
+        var packed = new float[WinogradConv.PackedLength(g.outChannels, g.inChannels, 4)];
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[10], packed, default, default, new float[7 * 99], g, Epilogue.None, 4, 1, default));
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, default, default, new float[10], g, Epilogue.None, 4, 1, default));
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed.AsSpan(1), default, default, new float[7 * 99], g, Epilogue.None, 4, 1, default));
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, new float[3], default, new float[7 * 99], g, Epilogue.None, 4, 1, default));
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, default, default, new float[7 * 99], g, Epilogue.None, 3, 1, default));
+        var scratch = new byte[WinogradConvShape.ScratchBytes(g, 4) - 1];
+        Assert.Throws<ArgumentException>(() => WinogradConv.Conv2D(new float[5 * 99], packed, default, default, new float[7 * 99], g, Epilogue.None, 4, 1, scratch));
+        Assert.Throws<ArgumentException>(() => WeightLayouts.WinogradPanels(new float[5 * 7 * 9], 7, 5, 6));
     }
 }

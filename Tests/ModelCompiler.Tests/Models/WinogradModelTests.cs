@@ -16,27 +16,29 @@ namespace ModelCompiler.Tests.Models;
 public sealed class WinogradModelTests
 {
     /// <summary>
-    /// x[1,32,h,h] -> Conv 3x3 32->48 + bias + Relu -> Conv 3x3 48->32 + Add(x) + Relu (a residual block) ->
-    /// Conv 3x3 stride 2 32->16 -> Conv 3x3 16->8.
+    /// x[1,3,h,h] -> Conv 3x3 3->32 + Relu -> Conv 3x3 32->48 + bias + Relu -> Conv 3x3 48->32 + Add + Relu (a residual
+    /// block) -> Conv 3x3 stride 2 32->16 -> Conv 3x3 dilation 2 16->8.
     /// </summary>
     private static byte[] ResidualModel(int h)
     {
         var b = new OnnxModelBuilder(13);
-        b.Input("x", 1, 32, h, h);
+        b.Input("x", 1, 3, h, h);
         float[] W(int n, uint seed, float scale) => OnnxModelBuilder.RandomFloats(n, seed).Select(v => v * scale).ToArray();
-        b.Initializer("w1", new[] { 48, 32, 3, 3 }, W(48 * 32 * 9, 1, 0.06f));
-        b.Initializer("b1", new[] { 48 }, W(48, 2, 0.5f));
-        b.Initializer("w2", new[] { 32, 48, 3, 3 }, W(32 * 48 * 9, 3, 0.05f));
-        b.Initializer("w3", new[] { 16, 32, 3, 3 }, W(16 * 32 * 9, 4, 0.06f));
-        b.Initializer("w4", new[] { 8, 16, 3, 3 }, W(8 * 16 * 9, 5, 0.08f));
+        b.Initializer("w0", new[] { 32, 3, 3, 3 }, W(32 * 3 * 9, 1, 0.3f));
+        b.Initializer("w1", new[] { 48, 32, 3, 3 }, W(48 * 32 * 9, 2, 0.06f));
+        b.Initializer("b1", new[] { 48 }, W(48, 3, 0.5f));
+        b.Initializer("w2", new[] { 32, 48, 3, 3 }, W(32 * 48 * 9, 4, 0.05f));
+        b.Initializer("w3", new[] { 16, 32, 3, 3 }, W(16 * 32 * 9, 5, 0.06f));
+        b.Initializer("w4", new[] { 8, 16, 3, 3 }, W(8 * 16 * 9, 6, 0.08f));
         var pads = ("pads", (object)new[] { 1, 1, 1, 1 });
-        var c1 = b.Node("Conv", new[] { "x", "w1", "b1" }, "c1", "conv1", attributes: pads);
+        var r0 = b.Node("Relu", new[] { b.Node("Conv", new[] { "x", "w0" }, "c0", "conv0", attributes: pads) }, "r0", "relu0");
+        var c1 = b.Node("Conv", new[] { r0, "w1", "b1" }, "c1", "conv1", attributes: pads);
         var r1 = b.Node("Relu", new[] { c1 }, "r1", "relu1");
         var c2 = b.Node("Conv", new[] { r1, "w2" }, "c2", "conv2", attributes: pads);
-        var s = b.Node("Add", new[] { c2, "x" }, "s", "add");
+        var s = b.Node("Add", new[] { c2, r0 }, "s", "add");
         var r2 = b.Node("Relu", new[] { s }, "r2", "relu2");
         var c3 = b.Node("Conv", new[] { r2, "w3" }, "c3", "conv3", attributes: new (string, object)[] { ("pads", new[] { 1, 1, 1, 1 }), ("strides", new[] { 2, 2 }) });
-        b.Node("Conv", new[] { c3, "w4" }, "y", "conv4", attributes: pads);
+        b.Node("Conv", new[] { c3, "w4" }, "y", "conv4", attributes: new (string, object)[] { ("pads", new[] { 2, 2, 2, 2 }), ("dilations", new[] { 2, 2 }) });
         int o = (h - 1) / 2 + 1;
         b.Output("y", (int)Onnx.Proto.TensorProto.Types.DataType.Float, new[] { 1, 8, o, o });
         return b.Build();
@@ -45,15 +47,18 @@ public sealed class WinogradModelTests
     [Theory]
     [InlineData(16)]
     [InlineData(13)]
+    [InlineData(30)]
     public void A_residual_block_runs_winograd_and_matches_onnx_runtime(int h)
     {
         byte[] bytes = ResidualModel(h);
         var (result, _) = InMemoryCompiler.Generate(bytes, $"Winograd.Source{h}");
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
         string[] lines = result.Source!.Split('\n');
+        // conv1 and conv2 (32 and 48 channels) are Winograd; conv0 (3 input channels: the cost rule), conv3 (stride 2)
+        // and conv4 (dilation 2) stay direct.
         Assert.Equal(2, lines.Count(l => l.Contains("WinogradConv.Conv2D(")));
-        Assert.Equal(2, lines.Count(l => l.Contains("PackedConv.Conv2D(")));
-        Assert.Equal(2, lines.Count(l => l.Contains("kernel WinogradConv.Conv2D") && l.Contains("transformed G g G^T")));
+        Assert.Equal(3, lines.Count(l => l.Contains("PackedConv.Conv2D(")));
+        Assert.Equal(2, lines.Count(l => l.Contains("kernel WinogradConv.Conv2D, Winograd F(") && l.Contains("transformed G g G^T")));
 
         var one = CompiledModel.Compile(bytes, $"Winograd.One{h}");
         var two = CompiledModel.Compile(bytes, $"Winograd.Two{h}", threads: "2");

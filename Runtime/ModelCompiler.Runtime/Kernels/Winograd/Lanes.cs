@@ -44,6 +44,54 @@ internal static unsafe class Lanes
         InterleaveThroughMemory(a, b, out lo, out hi);
     }
 
+    /// <summary>Stores even[0], odd[0], even[1], odd[1], ...: the first <paramref name="valid"/> (at least 1) of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store2<TV>(float* dst, TV even, TV odd, int valid) where TV : unmanaged, IVec<TV>
+    {
+        int n = TV.Count;
+        if (n == 1)
+        {
+            TV.Store(dst, even);
+            if (valid > 1) TV.Store(dst + 1, odd);
+            return;
+        }
+        Interleave(even, odd, out TV lo, out TV hi);
+        StoreClipped(dst, lo, valid);
+        StoreClipped(dst + n, hi, valid - n);
+    }
+
+    /// <summary>Stores a[0], b[0], c[0], d[0], a[1], ...: the first <paramref name="valid"/> (at least 1) of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store4<TV>(float* dst, TV a, TV b, TV c, TV d, int valid) where TV : unmanaged, IVec<TV>
+    {
+        int n = TV.Count;
+        if (n == 1)
+        {
+            TV.Store(dst, a);
+            if (valid > 1) TV.Store(dst + 1, b);
+            if (valid > 2) TV.Store(dst + 2, c);
+            if (valid > 3) TV.Store(dst + 3, d);
+            return;
+        }
+        // (a, c) and (b, d) interleaved, then those two: a0 b0 c0 d0 a1 b1 c1 d1 ...
+        Interleave(a, c, out TV ac0, out TV ac1);
+        Interleave(b, d, out TV bd0, out TV bd1);
+        Interleave(ac0, bd0, out TV r0, out TV r1);
+        Interleave(ac1, bd1, out TV r2, out TV r3);
+        StoreClipped(dst, r0, valid);
+        StoreClipped(dst + n, r1, valid - n);
+        StoreClipped(dst + 2 * n, r2, valid - 2 * n);
+        StoreClipped(dst + 3 * n, r3, valid - 3 * n);
+    }
+
+    /// <summary>The first min(valid, Count) lanes of v (none when valid &lt;= 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreClipped<TV>(float* dst, TV v, int valid) where TV : unmanaged, IVec<TV>
+    {
+        if (valid >= TV.Count) TV.Store(dst, v);
+        else if (valid > 0) TV.StorePartial(dst, v, valid);
+    }
+
     /// <summary>The same through a stack buffer, for widths without a shuffle here (one lane: lo = a, hi = b).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void InterleaveThroughMemory<TV>(TV a, TV b, out TV lo, out TV hi) where TV : unmanaged, IVec<TV>
