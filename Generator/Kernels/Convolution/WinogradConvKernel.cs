@@ -61,7 +61,7 @@ internal sealed class WinogradConvKernel : Kernel
     /// The cost rule: the tile size (2 or 4) whose estimated time is least and below the direct convolution's, or null
     /// (the layer stays direct; also every layer <see cref="WinogradConvShape.Fits"/> refuses). Estimates in units of
     /// C x M multiply-adds: direct 9 per column of its wide rows (Ho x (Wo + 2)); Winograd (m + 2)² per tile column
-    /// computed (tiles padded to whole vectors in blocks of one strip; each product's fixed cost weighs 1/C), plus the
+    /// computed (the wide tile grid, padded to whole vectors in blocks of one strip; each product's fixed cost weighs 1/C), plus the
     /// transforms, which cost per channel rather than per channel pair and so weigh 1/M and 1/C of that.
     /// </summary>
     public static int? TileSizeFor(ConvShape s)
@@ -82,7 +82,7 @@ internal sealed class WinogradConvKernel : Kernel
     /// <summary>The Winograd estimate of <see cref="TileSizeFor"/> for one tile size.</summary>
     internal static double Cost(ConvGeometry g, int tile)
     {
-        long tiles = (long)WinogradConvShape.TilesHigh(g, tile) * WinogradConvShape.TilesWide(g, tile);
+        long tiles = (long)WinogradConvShape.TilesHigh(g, tile) * WinogradConvShape.WideColumns(g, tile);
         long blocks = (tiles + Strip - 1) / Strip;
         long perBlock = ((tiles + blocks - 1) / blocks + Lanes - 1) / Lanes * Lanes;
         int points = WinogradConvShape.Points(tile);

@@ -7,9 +7,11 @@ namespace ModelCompiler.Runtime;
 /// <summary>
 /// The layers <c>WinogradConv.Conv2D</c> takes and the scratch memory it needs. Winograd F(m x m, 3 x 3), m = 2 or 4
 /// (the tile size): each m x m block of outputs (a tile) comes from an (m + 2) x (m + 2) block of the padded input,
-/// transformed to (m + 2)² points; each point is one matrix product over the channels. The kernel first copies the
-/// input once, zero-padded, into m column phases (plane q holds padded column m * j + q at j), so that the columns a
-/// tile reads are contiguous runs across tiles; that copy is the layer's scratch.
+/// transformed to (m + 2)² points; each point is one matrix product over the channels. Tiles are numbered on a wide
+/// grid, one column wider than the tiles (the extra column is computed and dropped, like the direct convolution's
+/// wide rows), and the kernel first copies the input once, zero-padded, into planes indexed by that number (one per
+/// column phase and row of the tile, <see cref="PlaneFloats"/>), so that what consecutive tiles read is contiguous,
+/// across tile rows too; that copy is the layer's scratch.
 /// </summary>
 internal static class WinogradConvShape
 {
@@ -28,16 +30,22 @@ internal static class WinogradConvShape
     public static int TilesHigh(in ConvGeometry g, int tileSize) => (g.outHeight + tileSize - 1) / tileSize;
     public static int TilesWide(in ConvGeometry g, int tileSize) => (g.outWidth + tileSize - 1) / tileSize;
 
-    /// <summary>Rows of a column-phase plane: every row some tile reads (m * TilesHigh + 2).</summary>
-    public static int PlaneRows(in ConvGeometry g, int tileSize) => tileSize * TilesHigh(g, tileSize) + 2;
+    /// <summary>Tile columns of the wide tile grid: one more than <see cref="TilesWide"/> (the tile past the last reads the column after it).</summary>
+    public static int WideColumns(in ConvGeometry g, int tileSize) => TilesWide(g, tileSize) + 1;
 
-    /// <summary>Columns of a column-phase plane: a tile at column j reads j of every phase and j + 1 of the first two.</summary>
-    public static int PlaneWidth(in ConvGeometry g, int tileSize) => TilesWide(g, tileSize) + 1;
+    /// <summary>
+    /// Floats of one input plane of the kernel's layout: the wide tile grid (TilesHigh x WideColumns) with slack for the
+    /// widest vector read one tile past its end.
+    /// </summary>
+    public static long PlaneLength(in ConvGeometry g, int tileSize) => (long)TilesHigh(g, tileSize) * WideColumns(g, tileSize) + 32;
 
-    /// <summary>Floats of the m column-phase planes of every channel of one image.</summary>
+    /// <summary>
+    /// Floats of the input layout of one image: per channel, per column phase q (m of them) and per row i of the tile
+    /// (m + 2), the plane P[th][j] = padded input row m th + i, column m j + q.
+    /// </summary>
     public static long PlaneFloats(in ConvGeometry g, int tileSize) =>
-        (long)g.inChannels * tileSize * PlaneRows(g, tileSize) * PlaneWidth(g, tileSize);
+        (long)g.inChannels * tileSize * (tileSize + 2) * PlaneLength(g, tileSize);
 
-    /// <summary>Bytes of layer scratch (the phase planes), rounded up to 64.</summary>
+    /// <summary>Bytes of layer scratch (the input layout), rounded up to 64.</summary>
     public static long ScratchBytes(in ConvGeometry g, int tileSize) => (PlaneFloats(g, tileSize) * sizeof(float) + 63) / 64 * 64;
 }

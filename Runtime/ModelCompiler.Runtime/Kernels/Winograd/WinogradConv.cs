@@ -13,12 +13,13 @@ namespace ModelCompiler.Runtime;
 /// <see cref="WeightLayouts.WinogradPanels"/>) in the micro-kernel's panels. The transforms: <see cref="WinogradTile2"/>, <see cref="WinogradTile4"/>.
 /// </summary>
 /// <remarks>
-/// The input is first copied once, zero-padded, into m column phases per channel (layer scratch,
-/// <see cref="WinogradConvShape"/>), so the input transform reads each tile's columns as contiguous vectors across
-/// tiles. Tiles are then taken in blocks of at most one micro-kernel strip (48 tiles with AVX-512): a block's
-/// transformed inputs stay in this thread's cache while every 8-channel weight panel runs its products into a small
-/// buffer, whose output transform writes the panel's outputs straight into y (a tile's output columns interleaved in
-/// registers); the epilogue then runs over those rows where it is more than a clamp.
+/// Tiles are numbered on a wide grid, one tile column more than the output needs, and the input is first copied once,
+/// zero-padded, into planes indexed by that number (layer scratch, <see cref="WinogradConvShape.PlaneFloats"/>), so the
+/// input transform reads consecutive tiles as contiguous vectors, across tile rows too: a 56x56 map in 4x4 tiles is 14
+/// tiles wide, less than a vector. Tiles are then taken in blocks of at most one micro-kernel strip (48 with AVX-512):
+/// a block's transformed inputs stay in this thread's cache while every 8-channel weight panel runs its products into
+/// a small buffer; the output transform writes them as wide output rows (a tile's columns interleaved in registers)
+/// into a staging buffer, and the epilogue (residual, activations) copies the real columns out.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
@@ -75,10 +76,14 @@ public static unsafe class WinogradConv
         }
     }
 
-    /// <summary>How one call is cut: sizes, the phase planes, and the blocks of tiles (the work items).</summary>
+    /// <summary>How one call is cut: sizes, the input layout, and the blocks of tiles (the work items).</summary>
     internal struct Layout
     {
-        public int C, M, Panels, TilesHigh, TilesWide, Tiles, PlaneRows, PlaneWidth, PlaneSize;
+        public int C, M, Panels, TilesHigh, TilesWide, WideColumns;
+        /// <summary>Tiles of the wide grid (TilesHigh x WideColumns): tile t is tile row t / WideColumns, column t % WideColumns.</summary>
+        public int Tiles;
+        /// <summary>Floats per input plane (<see cref="WinogradConvShape.PlaneLength"/>).</summary>
+        public int PlaneLength;
         /// <summary>Tiles per block (a multiple of the vector width, at most one strip): also the row stride of the block buffers.</summary>
         public int BlockTiles;
         public int Blocks;
@@ -98,11 +103,10 @@ public static unsafe class WinogradConv
             Panels = (g.outChannels + PanelRows - 1) / PanelRows,
             TilesHigh = WinogradConvShape.TilesHigh(g, m),
             TilesWide = WinogradConvShape.TilesWide(g, m),
-            PlaneRows = WinogradConvShape.PlaneRows(g, m),
-            PlaneWidth = WinogradConvShape.PlaneWidth(g, m),
+            WideColumns = WinogradConvShape.WideColumns(g, m),
+            PlaneLength = (int)WinogradConvShape.PlaneLength(g, m),
         };
-        l.Tiles = l.TilesHigh * l.TilesWide;
-        l.PlaneSize = l.PlaneRows * l.PlaneWidth;
+        l.Tiles = l.TilesHigh * l.WideColumns;
         // Blocks of at most one strip, balanced, in whole vectors: 49 tiles at 16 lanes are blocks of 32 and 17
         // rather than 48 and 1 (the same columns computed, but the last block does not stream every weight for one tile).
         l.Blocks = (l.Tiles + nr - 1) / nr;
@@ -133,99 +137,99 @@ public static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// The zero-padded input in m column phases: plane (c, q) row r, column j holds x[c, r - padTop, m j + q - padLeft]
-    /// (zero outside the image).
+    /// The input layout (<see cref="WinogradConvShape.PlaneFloats"/>): plane (c, q, i) at [th * WideColumns + j] holds
+    /// x[c, m th + i - padTop, m j + q - padLeft], zero outside the image, and zero slack past the last tile row.
     /// </summary>
     [MethodImpl(KernelCompilation.Hot)]
     private static void BuildPlanes(float* x, in ConvGeometry g, in Layout l, int m)
     {
-        int inPlane = g.inHeight * g.inWidth, pw = l.PlaneWidth;
+        int inPlane = g.inHeight * g.inWidth, pw = l.WideColumns, alpha = m + 2, filled = l.TilesHigh * pw;
         for (int c = 0; c < g.inChannels; c++)
         {
             float* src = x + (long)c * inPlane;
             for (int q = 0; q < m; q++)
             {
-                float* plane = l.Planes + ((long)c * m + q) * l.PlaneSize;
                 // Columns j whose input column m j + q - padLeft lies in [0, inWidth).
                 int first = q >= g.padLeft ? 0 : (g.padLeft - q + m - 1) / m;
                 int lastInput = g.inWidth - 1 + g.padLeft - q;
                 int end = lastInput < 0 ? 0 : Math.Min(pw, lastInput / m + 1);
                 if (end < first) end = first;
-                for (int r = 0; r < l.PlaneRows; r++)
+                for (int i = 0; i < alpha; i++)
                 {
-                    float* dst = plane + (long)r * pw;
-                    int ih = r - g.padTop;
-                    if ((uint)ih >= (uint)g.inHeight || end == first)
+                    float* plane = l.Planes + (((long)c * m + q) * alpha + i) * l.PlaneLength;
+                    for (int th = 0; th < l.TilesHigh; th++)
                     {
-                        new Span<float>(dst, pw).Clear();
-                        continue;
+                        float* dst = plane + (long)th * pw;
+                        int ih = m * th + i - g.padTop;
+                        if ((uint)ih >= (uint)g.inHeight || end == first)
+                        {
+                            new Span<float>(dst, pw).Clear();
+                            continue;
+                        }
+                        if (first > 0) new Span<float>(dst, first).Clear();
+                        PackedConv.Gather(src + (long)ih * g.inWidth + (m * first + q - g.padLeft), m, dst + first, end - first);
+                        if (end < pw) new Span<float>(dst + end, pw - end).Clear();
                     }
-                    if (first > 0) new Span<float>(dst, first).Clear();
-                    PackedConv.Gather(src + (long)ih * g.inWidth + (m * first + q - g.padLeft), m, dst + first, end - first);
-                    if (end < pw) new Span<float>(dst + end, pw - end).Clear();
+                    new Span<float>(plane + filled, l.PlaneLength - filled).Clear();
                 }
             }
         }
     }
 
-    /// <summary>A run of tiles in one tile row: tile row, first tile column, count, and first column in the block.</summary>
-    private struct TileRun
-    {
-        public int Row, Column, Count, At;
-    }
-
     /// <summary>
     /// One block of tiles: transform its inputs (all channels) into item scratch, then per weight panel the products of
-    /// every point and the output transform, then the epilogue where it is more than a clamp.
+    /// every point and the output transform into a staging buffer of wide output rows, which the epilogue copies out.
     /// </summary>
     [MethodImpl(KernelCompilation.Hot)]
     private static void Block<TT, TV, TR>(in PackedConv.ConvArgs a, in Layout l, int block)
         where TT : IWinogradTile where TV : unmanaged, IVec<TV> where TR : IConstInt
     {
         ref readonly ConvGeometry g = ref a.G;
-        int vc = TV.Count, m = TT.Size, points = (m + 2) * (m + 2), stride = l.BlockTiles;
+        int vc = TV.Count, m = TT.Size, alpha = m + 2, points = alpha * alpha, stride = l.BlockTiles;
         int t0 = block * l.BlockTiles, count = Math.Min(l.BlockTiles, l.Tiles - t0), vectors = (count + vc - 1) / vc;
 
-        // Item scratch: the offset table (C ints), the transformed inputs V[point][c][stride], the products M[point][8][stride].
+        // Item scratch: the offset table (C ints), the transformed inputs V[point][c][stride], the products
+        // M[point][8][stride], and the staged outputs [8][m][m * stride] (wide output rows of the block).
         long offsetBytes = ((long)l.C * sizeof(int) + 63) / 64 * 64;
-        long vFloats = (long)points * l.C * stride, mFloats = (long)points * PanelRows * stride;
-        byte* scratch = KernelScratch.Get(KernelScratch.ItemSlot, offsetBytes + (vFloats + mFloats) * sizeof(float));
+        long vFloats = (long)points * l.C * stride, mFloats = (long)points * PanelRows * stride, stageRow = (long)m * m * stride;
+        byte* scratch = KernelScratch.Get(KernelScratch.ItemSlot, offsetBytes + (vFloats + mFloats + PanelRows * stageRow) * sizeof(float));
         int* offsets = (int*)scratch;
-        float* v = (float*)(scratch + offsetBytes), products = v + vFloats;
+        float* v = (float*)(scratch + offsetBytes), products = v + vFloats, stage = products + mFloats;
         for (int c = 0; c < l.C; c++) offsets[c] = c * stride;
         // Work space of the transforms that do not fit in registers: (m + 2)² vectors.
         float* work = stackalloc float[36 * 16];
 
-        // The block's tiles as runs within tile rows (at most one per tile).
-        TileRun* runs = stackalloc TileRun[count];
-        int runCount = 0;
-        for (int t = t0; t < t0 + count;)
+        // Input transform, whole vectors of tiles (past the block's last tile the planes' slack and the next tiles are read, finite and dropped).
+        long pointStride = (long)l.C * stride, planeStride = l.PlaneLength, phaseStride = alpha * planeStride;
+        for (int c = 0; c < l.C; c++)
         {
-            int row = t / l.TilesWide, column = t % l.TilesWide, n = Math.Min(l.TilesWide - column, t0 + count - t);
-            runs[runCount++] = new TileRun { Row = row, Column = column, Count = n, At = t - t0 };
-            t += n;
+            float* p = l.Planes + (long)c * m * phaseStride + t0;
+            float* dst = v + (long)c * stride;
+            for (int j = 0; j < vectors; j++) TT.Input<TV>(p + j * vc, (nint)phaseStride, (nint)planeStride, dst + j * vc, pointStride, work);
         }
 
-        long pointStride = (long)l.C * stride;
-        for (int r = 0; r < runCount; r++) InputRun<TT, TV>(l, runs[r], v, pointStride, work);
-        // Columns past the block's tiles up to whole vectors are computed too: keep them zero, not stale.
-        if (vectors * vc > count)
-            for (long row = 0; row < (long)points * l.C; row++) new Span<float>(v + row * stride + count, vectors * vc - count).Clear();
-
-        // Output rows of the block, as epilogue segments (offset in the plane, offset, count).
-        int* segments = stackalloc int[3 * m * runCount];
+        // Output rows of the block's real tiles (the wide grid's last column dropped), as epilogue segments
+        // (offset in the staging row, offset in the output plane, count).
+        int* segments = stackalloc int[3 * m * (count + 1)];
         int segmentCount = 0;
-        for (int r = 0; r < runCount; r++)
-            for (int i = 0; i < m; i++)
+        for (int t = t0; t < t0 + count;)
+        {
+            int th = t / l.WideColumns, tw = t % l.WideColumns;
+            int n = Math.Min(l.TilesWide - tw, t0 + count - t);
+            if (n <= 0)
             {
-                int oh = m * runs[r].Row + i, ow = m * runs[r].Column;
-                if (oh >= g.outHeight) break;
-                int offset = oh * g.outWidth + ow;
-                segments[3 * segmentCount] = offset;
-                segments[3 * segmentCount + 1] = offset;
-                segments[3 * segmentCount + 2] = Math.Min(m * runs[r].Count, g.outWidth - ow);
+                t++;
+                continue;
+            }
+            for (int i = 0; i < m && m * th + i < g.outHeight; i++)
+            {
+                segments[3 * segmentCount] = (int)(i * (long)m * stride + m * (t - t0));
+                segments[3 * segmentCount + 1] = (m * th + i) * g.outWidth + m * tw;
+                segments[3 * segmentCount + 2] = Math.Min(m * n, g.outWidth - m * tw);
                 segmentCount++;
             }
+            t += n;
+        }
 
         var clamp = PackedConv.Clamp.Of(a.E, a.Residual != null);
         var after = clamp.Fused ? Epilogue.None : a.E;
@@ -238,54 +242,15 @@ public static unsafe class WinogradConv
             for (int point = 0; point < points; point++)
                 PackedConv.Panel<TV, TR>(rows, vectors, a.W + point * pointWeights + p * panelStride, v + point * pointStride, offsets, l.C,
                     null, products + point * productStride, stride, default);
-            float* yPanel = a.Y + (long)oc * planeOut;
             for (int row = 0; row < rows; row++)
             {
                 float bias = a.Bias == null ? 0f : a.Bias[oc + row];
-                for (int r = 0; r < runCount; r++)
-                    OutputRun<TT, TV>(g, runs[r], products + (long)row * stride, productStride, bias, clamp, yPanel + (long)row * planeOut, work);
+                float* from = products + (long)row * stride, to = stage + row * stageRow;
+                for (int j = 0; j < vectors; j++)
+                    TT.Output<TV>(from + j * vc, productStride, bias, clamp, to + m * j * vc, m * stride, m, m * vc, work);
             }
-            if (a.Residual != null || !after.IsIdentity)
-                EpilogueOps.Rows<TV>(yPanel, planeOut, yPanel, a.Residual == null ? null : a.Residual + (long)oc * planeOut, planeOut, rows,
-                    segments, segmentCount, after);
-        }
-    }
-
-    /// <summary>V = Bᵀ d B for a run of tiles and every channel, vectors across tiles; the last few one at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputRun<TT, TV>(in Layout l, in TileRun run, float* v, long pointStride, float* work)
-        where TT : IWinogradTile where TV : unmanaged, IVec<TV>
-    {
-        int vc = TV.Count, m = TT.Size;
-        for (int c = 0; c < l.C; c++)
-        {
-            // Row m * (tile row) of phase 0 at the run's first tile column; phase q is q planes further.
-            float* p0 = l.Planes + (long)c * m * l.PlaneSize + (long)m * run.Row * l.PlaneWidth + run.Column;
-            float* dst = v + (long)c * l.BlockTiles + run.At;
-            int j = 0;
-            for (; j + vc <= run.Count; j += vc) TT.Input<TV>(p0 + j, l.PlaneSize, l.PlaneWidth, dst + j, pointStride, work);
-            for (; j < run.Count; j++) TT.Input<Vec1>(p0 + j, l.PlaneSize, l.PlaneWidth, dst + j, pointStride, work);
-        }
-    }
-
-    /// <summary>Y = Aᵀ M A + bias for one output channel and a run of tiles, written into the channel's output plane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputRun<TT, TV>(in ConvGeometry g, in TileRun run, float* products, nint pointStride, float bias, in PackedConv.Clamp clamp,
-        float* y, float* work)
-        where TT : IWinogradTile where TV : unmanaged, IVec<TV>
-    {
-        int vc = TV.Count, m = TT.Size, j = 0;
-        int oh = m * run.Row, rows = Math.Min(m, g.outHeight - oh);
-        float* yRow = y + (long)oh * g.outWidth;
-        for (; j + vc <= run.Count; j += vc)
-        {
-            int ow = m * (run.Column + j);
-            TT.Output<TV>(products + run.At + j, pointStride, bias, clamp, yRow + ow, g.outWidth, rows, Math.Min(m * vc, g.outWidth - ow), work);
-        }
-        for (; j < run.Count; j++)
-        {
-            int ow = m * (run.Column + j);
-            TT.Output<Vec1>(products + run.At + j, pointStride, bias, clamp, yRow + ow, g.outWidth, rows, Math.Min(m, g.outWidth - ow), work);
+            EpilogueOps.Rows<TV>(stage, (nint)stageRow, a.Y + (long)oc * planeOut, a.Residual == null ? null : a.Residual + (long)oc * planeOut, planeOut, rows,
+                segments, segmentCount, after);
         }
     }
 }
