@@ -40,7 +40,7 @@ internal sealed class WinogradConvKernel : Kernel
                 $"transformed for Winograd F({tileSize}x{tileSize}, 3x3)"));
         Name = RuntimeApi.WinogradConv.Conv2D;
         Variant = $"Winograd F({tileSize}x{tileSize}, 3x3)";
-        Layouts = new[] { new WeightUse(c.In(1).Name, $"transformed G g G^T, in {WeightLayouts.PanelRows}-channel panels [point {WinogradConvShape.Points(tileSize)}][panel][c][{WeightLayouts.PanelRows}]") };
+        Layouts = new[] { new WeightUse(c.In(1).Name, $"transformed G g G^T, in {WeightLayouts.PanelRows}-channel panels [panel][point {WinogradConvShape.Points(tileSize)}][c][{WeightLayouts.PanelRows}]") };
         Threads = _threads;
         ScratchBytes = WinogradConvShape.ScratchBytes(shape.Geometry, tileSize);
     }

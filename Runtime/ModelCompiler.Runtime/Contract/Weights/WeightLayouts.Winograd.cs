@@ -29,9 +29,10 @@ static partial class WeightLayouts
     /// <summary>
     /// 3x3 convolution weights [M][C][3][3] transformed for Winograd F(m x m, 3 x 3), m = <paramref name="tileSize"/>
     /// (2 or 4): U = G g Gᵀ per (output, input) channel pair, an (m + 2)² matrix whose points each weigh one matrix
-    /// product. Stored as [point][panel][C][8], point (a, b) = (m + 2) a + b, and per point the conv panel layout of
-    /// <see cref="ConvPanels"/> with K = C, so each product runs on the packed convolution's micro-kernel. Computed in
-    /// double and rounded once.
+    /// product. Stored as [panel][point][C][8], point (a, b) = (m + 2) a + b: per point a conv panel of
+    /// <see cref="ConvPanels"/> with K = C, so each product runs on the packed convolution's micro-kernel, and the points
+    /// of one 8-channel panel, which the kernel runs one after the other, in one contiguous stream. Computed in double
+    /// and rounded once.
     /// </summary>
     public static float[] WinogradPanels(float[] w, int outChannels, int inChannels, int tileSize)
     {
@@ -40,8 +41,8 @@ static partial class WeightLayouts
         double[] g = tileSize == 2 ? s_g2 : s_g4;
         int alpha = tileSize + 2, points = alpha * alpha;
         int panels = (outChannels + PanelRows - 1) / PanelRows;
-        long pointLength = (long)panels * inChannels * PanelRows;
-        var packed = new float[points * pointLength];
+        long panelLength = (long)inChannels * PanelRows;
+        var packed = new float[(long)points * panels * panelLength];
         double[] t = new double[alpha * 3], u = new double[points];
         for (int m = 0; m < outChannels; m++)
             for (int c = 0; c < inChannels; c++)
@@ -54,8 +55,8 @@ static partial class WeightLayouts
                 for (int i = 0; i < alpha; i++)
                     for (int j = 0; j < alpha; j++)
                         u[alpha * i + j] = t[3 * i] * g[3 * j] + t[3 * i + 1] * g[3 * j + 1] + t[3 * i + 2] * g[3 * j + 2];
-                long at = (long)(m / PanelRows) * inChannels * PanelRows + (long)c * PanelRows + m % PanelRows;
-                for (int point = 0; point < points; point++) packed[point * pointLength + at] = (float)u[point];
+                long at = (long)(m / PanelRows) * points * panelLength + (long)c * PanelRows + m % PanelRows;
+                for (int point = 0; point < points; point++) packed[at + point * panelLength] = (float)u[point];
             }
         return packed;
     }

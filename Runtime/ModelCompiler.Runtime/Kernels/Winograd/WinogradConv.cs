@@ -234,7 +234,7 @@ public static unsafe class WinogradConv
         var clamp = PackedConv.Clamp.Of(a.E, a.Residual != null);
         var after = clamp.Fused ? Epilogue.None : a.E;
         int planeOut = g.outHeight * g.outWidth;
-        long panelStride = (long)l.C * PanelRows, pointWeights = l.Panels * panelStride;
+        long pointWeights = (long)l.C * PanelRows, panelStride = points * pointWeights;
         nint productStride = (nint)PanelRows * stride;
         for (int p = 0; p < l.Panels; p++)
         {
