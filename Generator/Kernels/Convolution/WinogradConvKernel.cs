@@ -49,20 +49,29 @@ internal sealed class WinogradConvKernel : Kernel
     private const int Strip = 48, Lanes = 16;
 
     /// <summary>
-    /// Per tile, point and channel, the transforms' vector operations relative to one multiply-add of the products:
-    /// input transform (per input channel, shared by all outputs) and output transform (per output channel).
+    /// The transforms' cost per tile, point and channel pair, in units of one multiply-add column of the products, times
+    /// the channels (so they weigh 1/C and 1/M): F(2x2) and F(4x4) (whose 6x6 transforms go through memory). Fitted to
+    /// <c>WinogradLayerBenchmark</c> (Tests/ModelCompiler.Benchmarks) on the development machine (AVX-512).
     /// </summary>
-    private const double InputOverhead = 5, OutputOverhead = 6;
+    private const double Transform2 = 5, Transform4 = 45;
 
-    /// <summary>A product's fixed cost (starting and storing its tile of accumulators), in multiply-adds per output column: it weighs 1/C.</summary>
-    private const double ProductSetup = 8;
+    /// <summary>A product's fixed cost (starting and storing its tile of accumulators), in multiply-add columns per output column: it weighs 1/C.</summary>
+    private const double ProductSetup = 2;
+
+    /// <summary>Streaming one weight (every block reads all of them), in multiply-add columns: what makes 512 channels at 7x7 slower than direct.</summary>
+    private const double WeightStream = 16;
+
+    /// <summary>Winograd must be estimated at least this much faster than direct to be chosen.</summary>
+    private const double Margin = 0.9;
 
     /// <summary>
-    /// The cost rule: the tile size (2 or 4) whose estimated time is least and below the direct convolution's, or null
-    /// (the layer stays direct; also every layer <see cref="WinogradConvShape.Fits"/> refuses). Estimates in units of
-    /// C x M multiply-adds: direct 9 per column of its wide rows (Ho x (Wo + 2)); Winograd (m + 2)² per tile column
-    /// computed (the wide tile grid, padded to whole vectors in blocks of one strip; each product's fixed cost weighs 1/C), plus the
-    /// transforms, which cost per channel rather than per channel pair and so weigh 1/M and 1/C of that.
+    /// The cost rule: the tile size (2 or 4) whose estimated time is least and below <see cref="Margin"/> of the direct
+    /// convolution's, or null (the layer stays direct; also every layer <see cref="WinogradConvShape.Fits"/> refuses).
+    /// Estimates in units of C x M multiply-adds: direct 9 per column of its wide rows (Ho x (Wo + 2)); Winograd (m + 2)²
+    /// per tile column computed (the wide tile grid, padded to whole vectors in blocks of one strip), plus each
+    /// product's fixed cost, the transforms and the weights streamed once per block (<see cref="Cost"/>). Measured
+    /// (direct = 1): F(2x2) 0.70, 0.75, 0.81, 1.27 and F(4x4) 0.65, 0.53, 1.01, 1.85 on ResNet-18's 64x56, 128x28,
+    /// 256x14 and 512x7 layers; F(2x2) 0.78 to 0.82 on 16 to 48 channels.
     /// </summary>
     public static int? TileSizeFor(ConvShape s)
     {
@@ -70,7 +79,7 @@ internal sealed class WinogradConvKernel : Kernel
         if (!WinogradConvShape.Fits(g)) return null;
         double direct = 9.0 * g.outHeight * (g.outWidth + 2);
         int? best = null;
-        double bestCost = direct;
+        double bestCost = Margin * direct;
         foreach (int tile in new[] { 2, 4 })
         {
             double cost = Cost(g, tile);
@@ -86,7 +95,8 @@ internal sealed class WinogradConvKernel : Kernel
         long blocks = (tiles + Strip - 1) / Strip;
         long perBlock = ((tiles + blocks - 1) / blocks + Lanes - 1) / Lanes * Lanes;
         int points = WinogradConvShape.Points(tile);
-        return points * (blocks * perBlock * (1 + ProductSetup / g.inChannels) + tiles * (InputOverhead / g.outChannels + OutputOverhead / g.inChannels));
+        double transform = (tile == 2 ? Transform2 : Transform4) / 2 * (1.0 / g.inChannels + 1.0 / g.outChannels);
+        return points * (blocks * perBlock * (1 + ProductSetup / g.inChannels) + tiles * transform + blocks * WeightStream);
     }
 
     public override string Summary => _shape.Summary;

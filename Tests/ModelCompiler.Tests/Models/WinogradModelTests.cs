@@ -45,10 +45,10 @@ public sealed class WinogradModelTests
     }
 
     [Theory]
-    [InlineData(16)]
-    [InlineData(13)]
-    [InlineData(30)]
-    public void A_residual_block_runs_winograd_and_matches_onnx_runtime(int h)
+    [InlineData(16, 2)]
+    [InlineData(25, 2)]
+    [InlineData(23, 4)]
+    public void A_residual_block_runs_winograd_and_matches_onnx_runtime(int h, int tile)
     {
         byte[] bytes = ResidualModel(h);
         var (result, _) = InMemoryCompiler.Generate(bytes, $"Winograd.Source{h}");
@@ -58,7 +58,7 @@ public sealed class WinogradModelTests
         // and conv4 (dilation 2) stay direct.
         Assert.Equal(2, lines.Count(l => l.Contains("WinogradConv.Conv2D(")));
         Assert.Equal(3, lines.Count(l => l.Contains("PackedConv.Conv2D(")));
-        Assert.Equal(2, lines.Count(l => l.Contains("kernel WinogradConv.Conv2D, Winograd F(") && l.Contains("transformed G g G^T")));
+        Assert.Equal(2, lines.Count(l => l.Contains($"kernel WinogradConv.Conv2D, Winograd F({tile}x{tile}, 3x3)") && l.Contains("transformed G g G^T")));
 
         var one = CompiledModel.Compile(bytes, $"Winograd.One{h}");
         var two = CompiledModel.Compile(bytes, $"Winograd.Two{h}", threads: "2");
@@ -72,26 +72,27 @@ public sealed class WinogradModelTests
         }
     }
 
-    /// <summary>x[1,16,16,16] -> Conv(float16 weights 32x16x3x3, widened by Cast) + Relu -> y.</summary>
+    /// <summary>x[1,32,24,24] -> Conv(float16 weights 48x32x3x3, widened by Cast) + Relu -> y.</summary>
     [Fact]
     public void Float16_weights_are_transformed_on_first_use_and_match_onnx_runtime()
     {
         var b = new OnnxModelBuilder(13, producer: "OnnxBuilder", producerVersion: null);
-        var x = b.Input("x", DataType.Float, 1, 16, 16, 16);
-        var half = OnnxModelBuilder.RandomFloats(32 * 16 * 9, 7).Select(v => (Half)(v * 0.08f)).ToArray();
-        var w = b.Op("Cast", new[] { b.Initializer(new[] { 32, 16, 3, 3 }, half) }, OnnxModelBuilder.Int("to", (int)DataType.Float));
+        var x = b.Input("x", DataType.Float, 1, 32, 24, 24);
+        var half = OnnxModelBuilder.RandomFloats(48 * 32 * 9, 7).Select(v => (Half)(v * 0.08f)).ToArray();
+        var w = b.Op("Cast", new[] { b.Initializer(new[] { 48, 32, 3, 3 }, half) }, OnnxModelBuilder.Int("to", (int)DataType.Float));
         var y = b.Op("Relu", new[] { b.Op("Conv", new[] { x, w }, OnnxModelBuilder.Ints("pads", 1, 1, 1, 1)) });
         b.Output(y, DataType.Float);
         var bytes = b.Build();
         var model = TypedModel.Compile(bytes, "winograd_fp16w");
         Assert.Contains("WinogradConv.Conv2D(", model.Source, StringComparison.Ordinal);
+        Assert.Contains("tileSize: 4", model.Source, StringComparison.Ordinal);
         Assert.Contains("WeightLayouts.WinogradPanels(", model.Source, StringComparison.Ordinal);
-        Assert.True(model.Result.WeightBytes <= 32 * 16 * 9 * 2 + 64 * model.Result.WeightTensors, $"blob {model.Result.WeightBytes} B");
+        Assert.True(model.Result.WeightBytes <= 48 * 32 * 9 * 2 + 64 * model.Result.WeightTensors, $"blob {model.Result.WeightBytes} B");
         for (int s = 0; s < 2; s++)
         {
-            var input = OnnxModelBuilder.RandomFloats(16 * 256, (uint)(80 + s));
+            var input = OnnxModelBuilder.RandomFloats(32 * 576, (uint)(80 + s));
             var ours = (float[])model.RunTyped(new Array[] { input })[0].Data;
-            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("x", new[] { 1, 16, 16, 16 }, input) })[0].Data;
+            var ort = (float[])OrtReference.RunTyped(bytes, new[] { TestTensor.Floats("x", new[] { 1, 32, 24, 24 }, input) })[0].Data;
             Compare.Close(ort, ours, 1e-4, 1e-5, $"sample {s}");
         }
     }
