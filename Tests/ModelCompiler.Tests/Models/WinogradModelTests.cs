@@ -13,8 +13,36 @@ namespace ModelCompiler.Tests.Models;
 /// not take (stride 2, fewer than 16 channels) keep the packed direct convolution in the same model. Float16 weights
 /// stay 2 bytes in the blob and are transformed by the generated code on first use.
 /// </summary>
-public sealed class WinogradModelTests
+public sealed class WinogradModelTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// The torchvision-scale models of ../shared (random weights, BatchNormalization statistics re-estimated) against
+    /// ONNX Runtime: relative L2 error at most 1e-4, printed. SqueezeNet 1.1's 3x3 expand layers (16 to 64 input
+    /// channels, 55x55 down to 13x13) are the ones the cost rule gives Winograd; the others have no 3x3 stride-1 layer
+    /// it takes (stride-2 stems, depthwise 3x3), so they check that nothing else changed.
+    /// </summary>
+    [Theory]
+    [InlineData("squeezenet1_1", true)]
+    [InlineData("mobilenet_v2", false)]
+    [InlineData("shufflenet_v2_x0_5", false)]
+    public void Torchvision_scale_models_match_onnx_runtime(string name, bool winograd)
+    {
+        byte[] bytes = System.IO.File.ReadAllBytes(Repo.Shared(System.IO.Path.Combine("models", "torchvision-scale", name + ".onnx")));
+        var (result, _) = InMemoryCompiler.Generate(bytes, $"Winograd.Tv{name}");
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        int layers = result.Source!.Split('\n').Count(l => l.Contains("WinogradConv.Conv2D("));
+        Assert.True(winograd ? layers > 0 : layers == 0, $"{name}: {layers} Winograd layers");
+        var model = CompiledModel.Compile(bytes, $"Winograd.TvRun{name}");
+        for (uint seed = 0; seed < 2; seed++)
+        {
+            var x = OnnxModelBuilder.RandomFloats(model.InputLengths[0], 90 + seed);
+            var expected = OrtReference.Run(bytes, new[] { x })[0];
+            double error = Compare.RelativeL2(expected, model.Run(x)[0]);
+            output.WriteLine($"{name}: {layers} Winograd layers, seed {seed}: relative L2 error against ONNX Runtime {error:G3}");
+            Assert.True(error <= 1e-4, $"{name} seed {seed}: relative L2 {error:G3}");
+        }
+    }
+
     /// <summary>
     /// x[1,3,h,h] -> Conv 3x3 3->32 + Relu -> Conv 3x3 32->48 + bias + Relu -> Conv 3x3 48->32 + Add + Relu (a residual
     /// block) -> Conv 3x3 stride 2 32->16 -> Conv 3x3 dilation 2 16->8.
