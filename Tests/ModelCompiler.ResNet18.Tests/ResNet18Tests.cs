@@ -11,7 +11,7 @@ namespace ModelCompiler.ResNet18Tests;
 /// ResNet-18 (ImageNet, from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18), compiled at build time.
 /// Float result check: relative L2 error against ONNX Runtime at most 1e-4.
 /// </summary>
-public sealed class ResNet18Tests
+public sealed class ResNet18Tests(ITestOutputHelper output)
 {
     private static string ModelPath => typeof(ResNet18Tests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "ResNet18ModelPath").Value!;
@@ -62,6 +62,7 @@ public sealed class ResNet18Tests
             ResNet18.Predict(input, ours);
             var reference = OnnxRuntime(input);
             double error = RelativeL2(reference, ours);
+            output.WriteLine($"seed {seed}: relative L2 error against ONNX Runtime {error:G3}");
             Assert.True(error <= 1e-4, $"seed {seed}: relative L2 error {error:G3} > 1e-4");
         }
     }

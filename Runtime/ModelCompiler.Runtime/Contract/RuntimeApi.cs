@@ -45,6 +45,11 @@ internal static class RuntimeApi
         public const string Conv2D = "PackedConv.Conv2D";
     }
 
+    public static class WinogradConv
+    {
+        public const string Conv2D = "WinogradConv.Conv2D";
+    }
+
     public static class DepthwiseConv
     {
         public const string Conv2D = "DepthwiseConv.Conv2D";
@@ -116,6 +121,7 @@ file static class RuntimeApiCheck
         && RuntimeApi.Epilogue.Apply == nameof(Runtime.Epilogue) + "." + nameof(Runtime.Epilogue.Apply)
         && RuntimeApi.Epilogue.None == nameof(Runtime.Epilogue) + "." + nameof(Runtime.Epilogue.None) ? 1 : 0);
     private const int PackedConv = 1 / (RuntimeApi.PackedConv.Conv2D == nameof(Runtime.PackedConv) + "." + nameof(Runtime.PackedConv.Conv2D) ? 1 : 0);
+    private const int WinogradConv = 1 / (RuntimeApi.WinogradConv.Conv2D == nameof(Runtime.WinogradConv) + "." + nameof(Runtime.WinogradConv.Conv2D) ? 1 : 0);
     private const int DepthwiseConv = 1 / (RuntimeApi.DepthwiseConv.Conv2D == nameof(Runtime.DepthwiseConv) + "." + nameof(Runtime.DepthwiseConv.Conv2D) ? 1 : 0);
     private const int PackedGemm = 1 / (RuntimeApi.PackedGemm.Multiply == nameof(Runtime.PackedGemm) + "." + nameof(Runtime.PackedGemm.Multiply) ? 1 : 0);
     private const int PackedWeightGemm = 1 / (RuntimeApi.PackedWeightGemm.Multiply == nameof(Runtime.PackedWeightGemm) + "." + nameof(Runtime.PackedWeightGemm.Multiply)

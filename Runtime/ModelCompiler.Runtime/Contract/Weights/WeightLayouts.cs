@@ -22,7 +22,7 @@ internal
 [EditorBrowsable(EditorBrowsableState.Never)]
 public
 #endif
-static class WeightLayouts
+static partial class WeightLayouts
 {
     /// <summary>Output channels per convolution weight panel (the AVX-512 micro-kernel's 8 rows).</summary>
     public const int PanelRows = 8;

@@ -24,6 +24,7 @@ internal unsafe interface IVec<TSelf> where TSelf : unmanaged, IVec<TSelf>
     /// <summary>a * b + c, fused where the hardware has FMA (one rounding), else multiply then add.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
     static abstract TSelf Add(TSelf a, TSelf b);
+    static abstract TSelf Subtract(TSelf a, TSelf b);
     static abstract TSelf Multiply(TSelf a, TSelf b);
 
     /// <summary>max(lower, x) that keeps a NaN x (the ONNX activations propagate NaN).</summary>
@@ -66,6 +67,7 @@ internal unsafe struct Vec512 : IVec<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Splat(float v) => new() { V = Vector512.Create(v) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MultiplyAdd(Vec512 a, Vec512 b, Vec512 c) => new() { V = Avx512F.FusedMultiplyAdd(a.V, b.V, c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Add(Vec512 a, Vec512 b) => new() { V = Avx512F.Add(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Subtract(Vec512 a, Vec512 b) => new() { V = Avx512F.Subtract(a.V, b.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Multiply(Vec512 a, Vec512 b) => new() { V = Avx512F.Multiply(a.V, b.V) };
     // x86 max/min return the second operand when either is NaN: passing x second keeps its NaN.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MaxKeepNaN(Vec512 lower, Vec512 x) => new() { V = Avx512F.Max(lower.V, x.V) };
@@ -97,6 +99,7 @@ internal unsafe struct Vec256 : IVec<Vec256>
     public static Vec256 MultiplyAdd(Vec256 a, Vec256 b, Vec256 c) =>
         new() { V = Fma.IsSupported ? Fma.MultiplyAdd(a.V, b.V, c.V) : Avx.Add(Avx.Multiply(a.V, b.V), c.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Add(Vec256 a, Vec256 b) => new() { V = Avx.Add(a.V, b.V) };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Subtract(Vec256 a, Vec256 b) => new() { V = Avx.Subtract(a.V, b.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Multiply(Vec256 a, Vec256 b) => new() { V = Avx.Multiply(a.V, b.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MaxKeepNaN(Vec256 lower, Vec256 x) => new() { V = Avx.Max(lower.V, x.V) };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MinKeepNaN(Vec256 upper, Vec256 x) => new() { V = Avx.Min(upper.V, x.V) };
@@ -132,6 +135,7 @@ internal unsafe struct Vec128 : IVec<Vec128>
         return new() { V = a.V * b.V + c.V };
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Add(Vec128 a, Vec128 b) => new() { V = a.V + b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Subtract(Vec128 a, Vec128 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Multiply(Vec128 a, Vec128 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec128 MaxKeepNaN(Vec128 lower, Vec128 x)
@@ -180,6 +184,7 @@ internal unsafe struct Vec1 : IVec<Vec1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 Splat(float v) => new() { V = v };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 MultiplyAdd(Vec1 a, Vec1 b, Vec1 c) => new() { V = a.V * b.V + c.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 Add(Vec1 a, Vec1 b) => new() { V = a.V + b.V };
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 Subtract(Vec1 a, Vec1 b) => new() { V = a.V - b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 Multiply(Vec1 a, Vec1 b) => new() { V = a.V * b.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 MaxKeepNaN(Vec1 lower, Vec1 x) => new() { V = lower.V > x.V ? lower.V : x.V };
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1 MinKeepNaN(Vec1 upper, Vec1 x) => new() { V = upper.V < x.V ? upper.V : x.V };

@@ -308,7 +308,7 @@ public static unsafe class PackedConv
 
     /// <summary>dst[i] = src[i * stride] for i &lt; count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Gather(float* src, int stride, float* dst, int count)
+    internal static void Gather(float* src, int stride, float* dst, int count)
     {
         int i = 0;
         if (stride == 2 && SimdLevel.Use512)
@@ -467,7 +467,7 @@ public static unsafe class PackedConv
 
     /// <summary>One 8-row weight panel times B: rows (1..8) valid rows, vectors (1..TC) columns of vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Panel<TV, TR>(int rows, int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride, in Clamp clamp)
+    internal static void Panel<TV, TR>(int rows, int vectors, float* panel, float* b, int* offsets, int k, float* bias, float* c, nint cStride, in Clamp clamp)
         where TV : unmanaged, IVec<TV> where TR : IConstInt
     {
         if (TR.Value == 8)
