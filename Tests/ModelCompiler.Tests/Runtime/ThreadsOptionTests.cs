@@ -69,9 +69,15 @@ public sealed class ThreadsOptionTests
         var input = OnnxModelBuilder.RandomFloats(model.InputLengths[0], 1);
         var output = new float[model.OutputLengths[0]];
         model.Call("TotalAllocatedBytes", input, output, 20); // warm-up: JIT, arena, scratch, worker threads
-        // The minimum of a few rounds: a real per-call allocation shows in every round, a stray one from the
-        // test host in at most some.
-        long least = Enumerable.Range(0, 3).Min(_ => (long)model.Call("TotalAllocatedBytes", input, output, 50)!);
+        // The minimum of up to ten rounds, a pause before each: a real per-call allocation shows in every round; a
+        // stray one from the test host (another test's background work finishing while this collection runs: seen
+        // once in a full run as 20 KB per call over three back-to-back rounds) stops showing once it is over.
+        long least = long.MaxValue;
+        for (int round = 0; round < 10 && least > 0; round++)
+        {
+            System.Threading.Thread.Sleep(round == 0 ? 0 : 200);
+            least = System.Math.Min(least, (long)model.Call("TotalAllocatedBytes", input, output, 50)!);
+        }
         Assert.Equal(0, least);
         Assert.Equal(0L, (long)model.Call("AllocatedBytes", input, output, 50)!);
     }
