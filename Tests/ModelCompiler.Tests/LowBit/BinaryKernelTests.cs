@@ -34,7 +34,7 @@ public sealed class BinaryKernelTests
         return Enumerable.Range(0, n).Select(_ => zeros && r.Next(5) == 0 ? 0f : (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    private static float[] SignedWeights(int n, long perChannel, int seed, out float[] alpha)
+    internal static float[] SignedWeights(int n, long perChannel, int seed, out float[] alpha)
     {
         var r = new Random(seed);
         var a = Enumerable.Range(0, n).Select(_ => (float)(0.1 + r.NextDouble())).ToArray();

@@ -56,11 +56,7 @@ public sealed class BinaryPoolKernelTests
                     pooled[(bc * ph + y0) * pw + x0] = m;
                 }
         long per = (long)c * k * k;
-        var wr = new Random(c + n);
-        var alpha = Enumerable.Range(0, n).Select(_ => (float)(0.1 + wr.NextDouble())).ToArray();
-        var w = new float[n * per];
-        for (int o = 0; o < n; o++)
-            for (long i = 0; i < per; i++) w[o * per + i] = wr.Next(2) == 0 ? alpha[o] : -alpha[o];
+        var w = BinaryKernelTests.SignedWeights(n, per, c + n, out var alpha);
         long At(int o, long i) { long ch = i % c, tap = i / c; return ((long)o * c + ch) * k * k + tap; }
         var packed = BinaryKernelTests.Ulongs(BinaryWeights.Pack(w, n, per, At));
         var dots = new int[batch * n * oh * ow];
